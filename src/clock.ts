@@ -1,0 +1,27 @@
+/** Time source in milliseconds. Real peers use `performance.now()`; tests use a manual clock and never sleep. */
+export interface Clock {
+  now(): number;
+}
+
+/** The wall clock of this process (`performance.now()`), for real peers. */
+export const systemClock: Clock = { now: () => performance.now() };
+
+/** A clock that moves only when told to, so tests are deterministic and never sleep. */
+export interface ManualClock extends Clock {
+  advance(ms: number): void;
+  set(ms: number): void;
+}
+
+/** Creates a manual clock starting at `startMs`. */
+export function createManualClock(startMs = 0): ManualClock {
+  let t = startMs;
+  return {
+    now: () => t,
+    advance(ms: number) {
+      t += ms;
+    },
+    set(ms: number) {
+      t = ms;
+    },
+  };
+}

@@ -1,0 +1,61 @@
+/**
+ * The one list of ecsync error codes, shared by `Error {code, message, fatal}` on the wire and by the API.
+ * Wire values are explicit so peers built from different versions of this file still agree.
+ */
+export const ErrorCode = {
+  Forbidden: 1,
+  HashMismatch: 2,
+  EpochGap: 3,
+  Oversize: 4,
+  DecodeError: 5,
+  VersionMismatch: 6,
+  SchemaMismatch: 7,
+  Unauthorized: 8,
+  RateLimited: 9,
+  Banned: 10,
+  UnknownEntity: 11,
+  Timeout: 12,
+  /** A programmer mistake caught at once (bad option, duplicate registration); never sent on the wire. */
+  Usage: 100,
+} as const;
+
+/** Name of an error code, e.g. `'Forbidden'`. */
+export type ErrorCodeName = keyof typeof ErrorCode;
+
+/** Numeric value of an error code as it travels on the wire. */
+export type ErrorCodeValue = (typeof ErrorCode)[ErrorCodeName];
+
+const NAMES = new Map<number, ErrorCodeName>(
+  (Object.keys(ErrorCode) as ErrorCodeName[]).map((name) => [ErrorCode[name], name]),
+);
+
+/** Name for a numeric code from the wire, or undefined when the code is unknown. */
+export function errorCodeName(code: number): ErrorCodeName | undefined {
+  return NAMES.get(code);
+}
+
+/**
+ * The error type of ecsync. Thrown only for programmer mistakes (with `fix` saying what to do);
+ * problems caused by network input are reported through `onError` and never thrown into the game loop.
+ */
+export class NetError extends Error {
+  readonly code: ErrorCodeName;
+  readonly fix: string | undefined;
+  readonly fatal: boolean;
+
+  constructor(code: ErrorCodeName, message: string, options: { fix?: string; fatal?: boolean } = {}) {
+    super(options.fix ? `${code}: ${message} (fix: ${options.fix})` : `${code}: ${message}`);
+    this.name = 'NetError';
+    this.code = code;
+    this.fix = options.fix;
+    this.fatal = options.fatal ?? false;
+  }
+}
+
+/** Throws a `Usage` NetError: the call is a programmer mistake and `fix` says how to correct it. */
+export function usageError(message: string, fix: string): never {
+  throw new NetError('Usage', message, { fix });
+}
+
+/** Hook that receives every problem caused by network input (dropped packets, rejected writes, ...). */
+export type ErrorHandler = (error: NetError) => void;
