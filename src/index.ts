@@ -1,0 +1,28 @@
+/** ecsync's public API. */
+export { createNetworkPlugin, DEFAULT_SEND_RATE_HZ } from './plugin.ts';
+export type {
+  NetworkPlugin,
+  NetworkPluginOptions,
+  ServerPluginOptions,
+  ClientPluginOptions,
+  PeerStats,
+  System,
+} from './plugin.ts';
+export { createProtocol, registerComponent, registeredComponentOf } from './register.ts';
+export type { Protocol, ComponentRegistration, RegisteredComponent } from './register.ts';
+export { field, DEFAULT_QUAT_BITS } from './protocol/field-schema.ts';
+export type { FieldSpec } from './protocol/field-schema.ts';
+export { NetError, ErrorCode, errorCodeName } from './errors.ts';
+export type { ErrorCodeName, ErrorHandler } from './errors.ts';
+export { networkIdOf, entityOfNetworkId, ownerOf, setOwner, isOwnedLocally, clientIdOf, connectedClients } from './world-api.ts';
+export { Networked } from '../components/networked.ts';
+export { createManualClock, systemClock } from './clock.ts';
+export type { Clock, ManualClock } from './clock.ts';
+export { createRandom } from './random.ts';
+export type { Random } from './random.ts';
+export type { Link, ServerTransport, ClientTransport } from './transport/transport.ts';
+export { createMemoryNetwork } from './transport/memory-transport.ts';
+export type { MemoryNetwork } from './transport/memory-transport.ts';
+export type { LinkConditions } from './transport/link-conditioner.ts';
+export { Tag } from './protocol/tags.ts';
+export type { ClientState } from './session/client-session.ts';

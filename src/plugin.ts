@@ -1,0 +1,223 @@
+/**
+ * `createNetworkPlugin(world, options)`: the composition root. It wires the session and replication layers to
+ * a bitecs world and returns the systems to run each frame, in order, plus `dispose()`.
+ *
+ * @example
+ * const net = createNetworkPlugin(world, { role: 'server', protocol, transport });
+ * const frame = pipe(net.receive, gameSystems, net.send);
+ */
+import {
+  addComponent,
+  addEntity,
+  hasComponent,
+  observe,
+  onAdd,
+  onRemove,
+  removeComponent,
+  removeEntity,
+  type World,
+} from 'bitecs';
+import { Networked } from '../components/networked.ts';
+import { changeDetectionSystem } from '../systems/change-detection-system.ts';
+import { receiveSystem } from '../systems/receive-system.ts';
+import { sendSystem } from '../systems/send-system.ts';
+import { type Clock, systemClock } from './clock.ts';
+import type { ConnectionStats } from './connection/connection.ts';
+import { deleteNetContext, type NetContext, setNetContext } from './context.ts';
+import { type ErrorHandler, usageError } from './errors.ts';
+import type { Emitter, ReplicationEvents } from './events.ts';
+import type { HelloBody } from './protocol/handshake.ts';
+import { freezeProtocol, type Protocol } from './register.ts';
+import { ClientReplicator } from './replication/client-replicator.ts';
+import { ServerReplicator } from './replication/server-replicator.ts';
+import type { WorldAdapter } from './replication/world-adapter.ts';
+import { type ClientState, ClientSession } from './session/client-session.ts';
+import { type AuthorizeResult, ServerSession } from './session/server-session.ts';
+import type { ClientTransport, Link, ServerTransport } from './transport/transport.ts';
+
+/** Default send rate: 30 Hz halves 60 Hz bandwidth while interpolation hides the gap for remote users. */
+export const DEFAULT_SEND_RATE_HZ = 30;
+
+/** Options shared by both roles. */
+interface CommonOptions {
+  /** The shared protocol (same registrations, same order, on every peer). */
+  protocol: Protocol;
+  /** Time source; tests pass a manual clock. Default: `performance.now()`. */
+  clock?: Clock;
+  /** Packets per second sent to each peer. */
+  sendRateHz?: number;
+  /** Receives every problem caused by network input; nothing from the network ever throws. */
+  onError?: ErrorHandler;
+}
+
+/** Options of a server plugin. */
+export interface ServerPluginOptions extends CommonOptions {
+  role: 'server';
+  transport: ServerTransport;
+  /** Decides identity and role from the Hello; return false to refuse with `Unauthorized`. */
+  authorize?: (hello: HelloBody) => AuthorizeResult;
+}
+
+/** Options of a client plugin: an open link (in-memory) or a transport to connect with. */
+export interface ClientPluginOptions extends CommonOptions {
+  role: 'client';
+  link?: Link;
+  transport?: ClientTransport;
+  /** Credentials passed to the server's `authorize` hook. */
+  auth?: string;
+  onStateChange?: (state: ClientState) => void;
+}
+
+/** Options of `createNetworkPlugin`. */
+export type NetworkPluginOptions = ServerPluginOptions | ClientPluginOptions;
+
+/** A bitecs system. */
+export type System = <W extends object>(world: W) => W;
+
+/** Per-connection figures: the connection layer's estimates and counters plus the replication counters. */
+export interface PeerStats extends ConnectionStats {
+  clientId: number;
+  rejectedWrites: number;
+}
+
+/** What `createNetworkPlugin` returns. */
+export interface NetworkPlugin {
+  readonly role: 'server' | 'client';
+  /** Run first each frame: applies everything received. */
+  readonly receive: System;
+  /** Run last each frame: detects changes and sends, at the send rate. */
+  readonly send: System;
+  /** The systems in order, for `pipe(...plugin.systems)` around your own. */
+  readonly systems: readonly System[];
+  /** Replication events: spawn, despawn, ownership. */
+  readonly events: Emitter<ReplicationEvents>;
+  /** Per-connection stats (server: one per client; client: the server connection). */
+  stats(): PeerStats[];
+  /** Closes connections and detaches from the world. */
+  dispose(): Promise<void>;
+}
+
+function worldAdapter(world: World, protocol: Protocol, markNetworked: boolean): WorldAdapter {
+  const stores = protocol.components.map((c) => c.store);
+  return {
+    createEntity() {
+      const eid = addEntity(world);
+      if (markNetworked) addComponent(world, eid, Networked);
+      return eid;
+    },
+    destroyEntity: (eid) => removeEntity(world, eid),
+    addComponent: (eid, c) => addComponent(world, eid, stores[c]),
+    removeComponent: (eid, c) => removeComponent(world, eid, stores[c]),
+    hasComponent: (eid, c) => hasComponent(world, eid, stores[c]),
+  };
+}
+
+function checkRate(hz: number): number {
+  if (!Number.isFinite(hz) || hz <= 0 || hz > 1000)
+    usageError(`sendRateHz ${hz} is out of range`, 'pass a rate in (0, 1000], e.g. 30');
+  return hz;
+}
+
+/** Attaches ecsync to a bitecs world as the server or a client. */
+export function createNetworkPlugin(world: World, options: NetworkPluginOptions): NetworkPlugin {
+  const clock = options.clock ?? systemClock;
+  const sendRateHz = checkRate(options.sendRateHz ?? DEFAULT_SEND_RATE_HZ);
+  const protocol = options.protocol;
+  freezeProtocol(protocol);
+  const unsubscribe: Array<() => void> = [];
+  let ctx: NetContext;
+
+  if (options.role === 'server') {
+    if (!options.transport) usageError('a server plugin needs a transport', 'pass { transport: ... }');
+    const session = new ServerSession({
+      transport: options.transport,
+      clock,
+      schemaHash: protocol.schemaHash,
+      sendRateHz,
+      authorize: options.authorize,
+      onError: options.onError,
+    });
+    const replicator = new ServerReplicator({
+      protocol,
+      session,
+      world: worldAdapter(world, protocol, false),
+      clock,
+      onError: options.onError,
+    });
+    unsubscribe.push(
+      observe(world, onAdd(Networked), (eid: number) => replicator.entityAdded(eid)),
+      observe(world, onRemove(Networked), (eid: number) => replicator.entityRemoved(eid)),
+    );
+    protocol.components.forEach((comp, c) => {
+      unsubscribe.push(
+        observe(world, onAdd(comp.store), (eid: number) => replicator.componentAdded(eid, c)),
+        observe(world, onRemove(comp.store), (eid: number) => replicator.componentRemoved(eid, c)),
+      );
+    });
+    ctx = {
+      role: 'server',
+      clock,
+      session,
+      replicator,
+      sendIntervalMs: 1000 / sendRateHz,
+      nextSendAtMs: clock.now(),
+      sendDue: false,
+    };
+  } else {
+    if (!options.link && !options.transport)
+      usageError('a client plugin needs a link or a transport', 'pass { link } or { transport }');
+    const session = new ClientSession({
+      link: options.link,
+      transport: options.transport,
+      clock,
+      schemaHash: protocol.schemaHash,
+      auth: options.auth,
+      onError: options.onError,
+      onStateChange: options.onStateChange,
+    });
+    const replicator = new ClientReplicator({
+      protocol,
+      session,
+      world: worldAdapter(world, protocol, true),
+      onError: options.onError,
+    });
+    ctx = {
+      role: 'client',
+      clock,
+      session,
+      replicator,
+      sendIntervalMs: 1000 / sendRateHz,
+      nextSendAtMs: clock.now(),
+      sendDue: false,
+    };
+    session.start();
+  }
+  setNetContext(world, ctx);
+
+  const send: System = (w) => sendSystem(changeDetectionSystem(w));
+  const current = ctx;
+  return {
+    role: current.role,
+    receive: receiveSystem,
+    send,
+    systems: [receiveSystem, send],
+    events: current.replicator.events,
+    stats() {
+      if (current.role === 'server') {
+        return [...current.session.peers.values()].map((p) => ({
+          ...p.connection.stats,
+          clientId: p.clientId,
+          rejectedWrites: p.counters.rejectedWrites,
+        }));
+      }
+      const conn = current.session.connection;
+      return conn ? [{ ...conn.stats, clientId: current.session.clientId, rejectedWrites: 0 }] : [];
+    },
+    async dispose() {
+      for (const u of unsubscribe) u();
+      deleteNetContext(world);
+      if (current.role === 'server') await current.session.shutdown();
+      else current.session.close();
+    },
+  };
+}

@@ -1,0 +1,139 @@
+/**
+ * Shapes of the core control messages (MessagePack maps) and their validators. A validator returns null for
+ * anything that is not exactly the expected shape, so session code never touches an unchecked value.
+ */
+
+/** Version of the ecsync wire protocol; peers with different versions refuse each other (`VersionMismatch`). */
+export const PROTOCOL_VERSION = 1;
+
+/** Longest string field accepted in a control message (ids, tokens, names): bounds memory per message. */
+export const MAX_CONTROL_STRING = 1024;
+
+/** Client → server: first message of a connection. */
+export interface HelloBody {
+  protocolVersion: number;
+  schemaHash: string;
+  capabilities: string[];
+  clientPublicKey?: Uint8Array;
+  auth?: string;
+  resumeToken?: string;
+}
+
+/** Server → client: the connection is accepted. */
+export interface WelcomeBody {
+  clientId: number;
+  sessionId: string;
+  role: string;
+  capabilities: string[];
+  serverPublicKey?: Uint8Array;
+  serverTime: number;
+  resumeToken: string;
+  sendRateHz: number;
+}
+
+/** Either direction: `Error {code, message, fatal}`; a fatal error is followed by closing the link. */
+export interface ErrorBody {
+  code: number;
+  message: string;
+  fatal: boolean;
+}
+
+/** True for a plain object (a decoded MessagePack map). */
+export function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
+}
+
+/** A bounded string, or undefined. */
+export function asString(v: unknown, max = MAX_CONTROL_STRING): string | undefined {
+  return typeof v === 'string' && v.length <= max ? v : undefined;
+}
+
+/** A finite number, or undefined. */
+export function asNumber(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
+/** A non-negative safe integer, or undefined. */
+export function asUint(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : undefined;
+}
+
+function asStringList(v: unknown, maxItems = 32): string[] | undefined {
+  if (!Array.isArray(v) || v.length > maxItems) return undefined;
+  const out: string[] = [];
+  for (const x of v) {
+    const s = asString(x, 64);
+    if (s === undefined) return undefined;
+    out.push(s);
+  }
+  return out;
+}
+
+function asBytes(v: unknown, max: number): Uint8Array | undefined {
+  return v instanceof Uint8Array && v.length <= max ? v : undefined;
+}
+
+/** Validates a Hello body. */
+export function parseHello(v: unknown): HelloBody | null {
+  if (!isRecord(v)) return null;
+  const protocolVersion = asUint(v.protocolVersion);
+  const schemaHash = asString(v.schemaHash, 64);
+  const capabilities = v.capabilities === undefined ? [] : asStringList(v.capabilities);
+  if (protocolVersion === undefined || schemaHash === undefined || capabilities === undefined) return null;
+  const hello: HelloBody = { protocolVersion, schemaHash, capabilities };
+  if (v.clientPublicKey !== undefined) {
+    const key = asBytes(v.clientPublicKey, 32);
+    if (key === undefined) return null;
+    hello.clientPublicKey = key;
+  }
+  if (v.auth !== undefined) {
+    const auth = asString(v.auth, 4096);
+    if (auth === undefined) return null;
+    hello.auth = auth;
+  }
+  if (v.resumeToken !== undefined) {
+    const token = asString(v.resumeToken, 128);
+    if (token === undefined) return null;
+    hello.resumeToken = token;
+  }
+  return hello;
+}
+
+/** Validates a Welcome body. */
+export function parseWelcome(v: unknown): WelcomeBody | null {
+  if (!isRecord(v)) return null;
+  const clientId = asUint(v.clientId);
+  const sessionId = asString(v.sessionId, 128);
+  const role = asString(v.role, 64);
+  const capabilities = asStringList(v.capabilities);
+  const serverTime = asNumber(v.serverTime);
+  const resumeToken = asString(v.resumeToken, 128);
+  const sendRateHz = asNumber(v.sendRateHz);
+  if (
+    clientId === undefined ||
+    clientId === 0 ||
+    sessionId === undefined ||
+    role === undefined ||
+    capabilities === undefined ||
+    serverTime === undefined ||
+    resumeToken === undefined ||
+    sendRateHz === undefined
+  )
+    return null;
+  const welcome: WelcomeBody = { clientId, sessionId, role, capabilities, serverTime, resumeToken, sendRateHz };
+  if (v.serverPublicKey !== undefined) {
+    const key = asBytes(v.serverPublicKey, 32);
+    if (key === undefined) return null;
+    welcome.serverPublicKey = key;
+  }
+  return welcome;
+}
+
+/** Validates an Error body. */
+export function parseErrorBody(v: unknown): ErrorBody | null {
+  if (!isRecord(v)) return null;
+  const code = asUint(v.code);
+  const message = asString(v.message, 4096);
+  if (code === undefined || message === undefined || typeof v.fatal !== 'boolean') return null;
+  return { code, message, fatal: v.fatal };
+}

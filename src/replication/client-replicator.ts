@@ -1,0 +1,406 @@
+/**
+ * Client side of replication: mirrors the server's entities into the local world (spawn, despawn, component
+ * add/remove, atomic snapshots), applies deltas in order of their dependencies, and sends the writes to the
+ * entities this client owns back to the server with the same delivery guarantees.
+ */
+import { type ErrorHandler, NetError } from '../errors.ts';
+import { Emitter, type ReplicationEvents } from '../events.ts';
+import { Tag } from '../protocol/tags.ts';
+import type { Protocol } from '../register.ts';
+import type { ClientSession } from '../session/client-session.ts';
+import { applyWireValue as applyWire } from './compiled-field.ts';
+import { DeliveryState } from './delivery-state.ts';
+import {
+  applyEntityUpdates,
+  type ApplyResult,
+  createPackScratch,
+  type DeltaInfo,
+  type PackScratch,
+  readDeltaHeader,
+  writeDelta,
+} from './delta-packer.ts';
+import { EntityRegistry } from './entity-registry.ts';
+import { readFullEntity } from './full-state.ts';
+import { INITIAL_ENTITY_CAPACITY, ShadowStore } from './shadow-store.ts';
+import { BitReader, BitWriter, DESPAWN_OUT_OF_INTEREST, openBody } from './wire-bodies.ts';
+import type { WorldAdapter } from './world-adapter.ts';
+
+/** Deltas held for a reliable message not yet arrived; past this the oldest is dropped (and reported). */
+export const MAX_HELD_DELTAS = 4096;
+
+/** Snapshot chunks buffered before refusing a snapshot (16 KiB each: 8 MiB, the reliable message cap). */
+export const MAX_SNAPSHOT_CHUNKS = 512;
+
+/** Options of the client replicator. */
+export interface ClientReplicatorOptions {
+  protocol: Protocol;
+  session: ClientSession;
+  world: WorldAdapter;
+  onError?: ErrorHandler;
+}
+
+/** Client half of the replication layer. */
+export class ClientReplicator {
+  readonly protocol: Protocol;
+  readonly registry: EntityRegistry;
+  readonly shadow: ShadowStore;
+  readonly delivery: DeliveryState;
+  readonly events = new Emitter<ReplicationEvents>();
+  tick = 0;
+  /** Counters for stats. */
+  readonly counters = { heldDeltas: 0, droppedHeldDeltas: 0, decodeErrors: 0, snapshots: 0 };
+  private readonly session: ClientSession;
+  private readonly world: WorldAdapter;
+  private readonly onError: ErrorHandler | undefined;
+  private readonly reader = new BitReader();
+  private readonly writer = new BitWriter(2048);
+  private readonly scratch: PackScratch;
+  private readonly info: DeltaInfo = { tick: 0, dependsOn: 0, count: 0 };
+  private readonly result: ApplyResult = { ok: true, applied: 0, forbidden: 0, unknown: 0 };
+  private held: Uint8Array[] = [];
+  private snapshotId = -1;
+  private snapshotChunks: Uint8Array[] = [];
+  private snapshotCount = 0;
+  private ownedTracked: Uint8Array = new Uint8Array(0);
+
+  constructor(options: ClientReplicatorOptions) {
+    this.protocol = options.protocol;
+    this.session = options.session;
+    this.world = options.world;
+    this.onError = options.onError;
+    const n = this.protocol.components.length;
+    this.registry = new EntityRegistry(n, INITIAL_ENTITY_CAPACITY);
+    this.shadow = new ShadowStore(this.protocol.components);
+    this.delivery = new DeliveryState(n, INITIAL_ENTITY_CAPACITY);
+    this.scratch = createPackScratch(this.protocol.components);
+    this.session.setHandler({
+      welcomed: () => {},
+      message: (tag, msg, seq) => this.onMessage(tag, msg, seq),
+      acked: (seq) => this.delivery.acked(seq),
+      lost: (seq) => this.delivery.lost(seq, this.ownedMask()),
+    });
+  }
+
+  /** This client's id (0 before Welcome). */
+  get clientId(): number {
+    return this.session.clientId;
+  }
+
+  /** True when this client owns `eid` and so writes it. */
+  isOwned(eid: number): boolean {
+    return this.registry.isReplicated(eid) && this.registry.owner[eid] === this.clientId && this.clientId !== 0;
+  }
+
+  private ownedMask(): Uint8Array {
+    const reg = this.registry;
+    if (this.ownedTracked.length < reg.capacity) this.ownedTracked = new Uint8Array(reg.capacity);
+    const t = this.ownedTracked;
+    t.fill(0);
+    const me = this.clientId;
+    for (let i = 0; i < reg.count; i++) if (reg.owner[reg.list[i]] === me) t[reg.list[i]] = 1;
+    return t;
+  }
+
+  private report(code: 'DecodeError' | 'UnknownEntity', message: string): void {
+    this.counters.decodeErrors += code === 'DecodeError' ? 1 : 0;
+    this.onError?.(new NetError(code, message));
+  }
+
+  /** Processes everything received since the last call, then the deltas whose dependencies arrived. */
+  receive(): void {
+    this.session.receive();
+    this.releaseHeld();
+  }
+
+  private onMessage(tag: number, msg: Uint8Array, _packetSeq: number): void {
+    const r = this.reader;
+    openBody(r, msg);
+    switch (tag) {
+      case Tag.Delta:
+        return this.onDelta(msg);
+      case Tag.Spawn:
+        return this.onSpawn(r);
+      case Tag.Snapshot:
+        return this.onSnapshotChunk(r, msg);
+      case Tag.Despawn:
+        return this.onDespawn(r);
+      case Tag.ComponentAdd:
+        return this.onComponentAdd(r);
+      case Tag.ComponentRemove:
+        return this.onComponentRemove(r);
+      case Tag.OwnershipGrant:
+        return this.onOwnership(r);
+      default:
+      // Unknown tags are skipped: a newer server may send messages this client does not know.
+    }
+  }
+
+  // ── state from the server ──────────────────────────────────────────────────────────────────────────
+
+  private onDelta(msg: Uint8Array): void {
+    const r = this.reader;
+    if (!readDeltaHeader(r, this.info)) return this.report('DecodeError', 'malformed Delta header');
+    const conn = this.session.connection;
+    if (conn && !conn.isReliableDelivered(this.info.dependsOn)) {
+      if (this.held.length >= MAX_HELD_DELTAS) {
+        this.held.shift();
+        this.counters.droppedHeldDeltas++;
+        this.report('DecodeError', 'too many deltas waiting for reliable messages; oldest dropped');
+      }
+      this.held.push(msg.slice());
+      this.counters.heldDeltas++;
+      return;
+    }
+    this.applyDelta(r);
+  }
+
+  private applyDelta(r: BitReader): void {
+    const me = this.clientId;
+    const owner = this.registry.owner;
+    applyEntityUpdates(
+      r,
+      this.info,
+      this.scratch,
+      this.protocol.components,
+      this.shadow,
+      this.registry,
+      this.registry,
+      { canWrite: (eid) => owner[eid] !== me, updateShadow: true },
+      this.result,
+    );
+    if (!this.result.ok) this.report('DecodeError', 'malformed Delta dropped');
+  }
+
+  private releaseHeld(): void {
+    const conn = this.session.connection;
+    if (this.held.length === 0 || !conn) return;
+    const keep: Uint8Array[] = [];
+    for (const msg of this.held) {
+      const r = this.reader;
+      openBody(r, msg);
+      readDeltaHeader(r, this.info);
+      if (conn.isReliableDelivered(this.info.dependsOn)) this.applyDelta(r);
+      else keep.push(msg);
+    }
+    this.held = keep;
+  }
+
+  /** Creates or updates entities from full-state records: pass 1 creates, pass 2 applies values. */
+  private applyFullEntities(r: BitReader, count: number, tick: number, seen: Set<number> | null): boolean {
+    const s = this.scratch;
+    const comps = this.protocol.components;
+    const start = r.bitPosition;
+    // 1. validate and create entities and components (so references inside the batch resolve)
+    for (let i = 0; i < count; i++) {
+      if (readFullEntity(r, s, comps) < 0) return false;
+    }
+    if (!r.ok) return false;
+    r.seekBits(start);
+    for (let i = 0; i < count; i++) {
+      const netId = readFullEntity(r, s, comps);
+      seen?.add(netId);
+      this.ensureEntity(netId, s.present, s.owner, true);
+    }
+    // 2. values
+    r.seekBits(start);
+    for (let i = 0; i < count; i++) {
+      const netId = readFullEntity(r, s, comps);
+      this.applyValues(this.registry.toLocal(netId), tick);
+    }
+    return true;
+  }
+
+  private ensureEntity(netId: number, present: Uint8Array, owner: number, exact: boolean): number {
+    const reg = this.registry;
+    let eid = reg.toLocal(netId);
+    let created = false;
+    if (eid === 0) {
+      eid = this.world.createEntity();
+      reg.add(eid, netId);
+      this.shadow.ensure(eid);
+      this.delivery.ensure(eid);
+      created = true;
+    }
+    for (let c = 0; c < present.length; c++) {
+      if (present[c] && !reg.has[c][eid]) {
+        this.world.addComponent(eid, c);
+        reg.has[c][eid] = 1;
+      } else if (exact && !present[c] && reg.has[c][eid]) {
+        this.world.removeComponent(eid, c);
+        reg.has[c][eid] = 0;
+        this.shadow.clear(c, eid);
+      }
+    }
+    if (created) this.events.emit('spawn', eid, netId);
+    this.setOwner(eid, owner);
+    return eid;
+  }
+
+  private applyValues(eid: number, tick: number): void {
+    const s = this.scratch;
+    const comps = this.protocol.components;
+    for (let c = 0; c < comps.length; c++) {
+      if (!s.present[c]) continue;
+      const fields = comps[c].fields;
+      const base = s.offsets[c];
+      for (let f = 0; f < fields.length; f++) {
+        if (tick < this.shadow.tick[c][f][eid]) continue;
+        this.shadow.tick[c][f][eid] = tick;
+        this.shadow.wire[c][f][eid] = applyWire(fields[f], eid, s.values[base + f], this.registry, s.quat);
+      }
+    }
+  }
+
+  private onSpawn(r: BitReader): void {
+    const tick = r.readVarUint();
+    const count = r.readVarUint();
+    if (!r.ok || !this.applyFullEntities(r, count, tick, null)) this.report('DecodeError', 'malformed Spawn');
+  }
+
+  private onSnapshotChunk(r: BitReader, msg: Uint8Array): void {
+    const id = r.readVarUint();
+    const index = r.readVarUint();
+    const count = r.readVarUint();
+    r.alignToByte();
+    if (!r.ok || count === 0 || count > MAX_SNAPSHOT_CHUNKS || index >= count)
+      return this.report('DecodeError', 'malformed Snapshot chunk');
+    if (index === 0) {
+      this.snapshotId = id;
+      this.snapshotChunks = [];
+      this.snapshotCount = count;
+    }
+    if (id !== this.snapshotId || index !== this.snapshotChunks.length || count !== this.snapshotCount)
+      return this.report('DecodeError', 'Snapshot chunk out of sequence');
+    this.snapshotChunks.push(msg.slice(2 + (r.bitPosition >> 3)));
+    if (this.snapshotChunks.length === count) this.applySnapshot();
+  }
+
+  /** Applies a complete snapshot at once; entities it does not list are removed (it is the whole truth). */
+  private applySnapshot(): void {
+    const seen = new Set<number>();
+    const r = this.reader;
+    for (const chunk of this.snapshotChunks) {
+      r.reset(chunk, 0);
+      const tick = r.readVarUint();
+      const count = r.readVarUint();
+      if (!r.ok || !this.applyFullEntities(r, count, tick, seen)) {
+        this.report('DecodeError', 'malformed Snapshot body');
+        break;
+      }
+    }
+    this.snapshotChunks = [];
+    const reg = this.registry;
+    for (let i = reg.count - 1; i >= 0; i--) {
+      const eid = reg.list[i];
+      if (!seen.has(reg.netIdOf[eid])) this.destroy(eid, false);
+    }
+    this.counters.snapshots++;
+  }
+
+  private destroy(eid: number, outOfInterest: boolean): void {
+    const netId = this.registry.netIdOf[eid];
+    for (let c = 0; c < this.protocol.components.length; c++) this.shadow.clear(c, eid);
+    this.delivery.forget(eid);
+    this.registry.remove(eid);
+    this.world.destroyEntity(eid);
+    this.events.emit('despawn', eid, netId, outOfInterest);
+  }
+
+  private onDespawn(r: BitReader): void {
+    const count = r.readVarUint();
+    if (!r.ok || count > r.remainingBits) return this.report('DecodeError', 'malformed Despawn');
+    for (let i = 0; i < count; i++) {
+      const netId = r.readVarUint();
+      const reason = r.readBits(1);
+      if (!r.ok) return this.report('DecodeError', 'malformed Despawn');
+      const eid = this.registry.toLocal(netId);
+      if (eid !== 0) this.destroy(eid, reason === DESPAWN_OUT_OF_INTEREST);
+    }
+  }
+
+  private onComponentAdd(r: BitReader): void {
+    const tick = r.readVarUint();
+    const s = this.scratch;
+    const netId = readFullEntity(r, s, this.protocol.components);
+    if (netId < 0 || !r.ok) return this.report('DecodeError', 'malformed ComponentAdd');
+    const eid = this.registry.toLocal(netId);
+    if (eid === 0) return this.report('UnknownEntity', `ComponentAdd for unknown entity ${netId}`);
+    this.ensureEntity(netId, s.present, this.registry.owner[eid], false);
+    this.applyValues(eid, tick);
+  }
+
+  private onComponentRemove(r: BitReader): void {
+    const netId = r.readVarUint();
+    const c = r.readVarUint();
+    if (!r.ok || c >= this.protocol.components.length) return this.report('DecodeError', 'malformed ComponentRemove');
+    const eid = this.registry.toLocal(netId);
+    if (eid === 0 || !this.registry.has[c][eid]) return;
+    this.registry.has[c][eid] = 0;
+    this.shadow.clear(c, eid);
+    this.delivery.forgetComponent(eid, c);
+    this.world.removeComponent(eid, c);
+  }
+
+  private onOwnership(r: BitReader): void {
+    const netId = r.readVarUint();
+    const owner = r.readVarUint();
+    r.readVarUint();
+    if (!r.ok) return this.report('DecodeError', 'malformed OwnershipGrant');
+    const eid = this.registry.toLocal(netId);
+    if (eid !== 0) this.setOwner(eid, owner);
+  }
+
+  private setOwner(eid: number, owner: number): void {
+    const reg = this.registry;
+    const previous = reg.owner[eid];
+    if (previous === owner) return;
+    reg.owner[eid] = owner;
+    if (owner === this.clientId) {
+      // From now on local writes are the truth: start diffing from the current values.
+      for (let c = 0; c < this.protocol.components.length; c++) if (reg.has[c][eid]) this.shadow.capture(c, eid);
+    } else this.delivery.forget(eid);
+    this.events.emit('ownership', eid, owner);
+  }
+
+  // ── owner writes to the server ─────────────────────────────────────────────────────────────────────
+
+  /** Diffs every owned entity against its shadow and marks the changes for the server. */
+  detectChanges(): void {
+    const me = this.clientId;
+    if (me === 0) return;
+    const reg = this.registry;
+    const comps = this.protocol.components;
+    for (let i = 0; i < reg.count; i++) {
+      const eid = reg.list[i];
+      if (reg.owner[eid] !== me) continue;
+      for (let c = 0; c < comps.length; c++) {
+        if (reg.has[c][eid] === 0 || comps[c].fields.length === 0) continue;
+        const mask = this.shadow.detect(c, eid);
+        if (mask !== 0) this.delivery.mark(eid, c, mask);
+      }
+    }
+  }
+
+  /** Sends this tick's owner writes (one Delta) and flushes the connection. */
+  send(): void {
+    const conn = this.session.connection;
+    if (!conn) return;
+    this.tick++;
+    if (this.session.state === 'connected') {
+      const delta = writeDelta(
+        this.writer,
+        this.scratch,
+        this.protocol.components,
+        this.shadow,
+        this.registry,
+        this.delivery,
+        { tick: this.tick, dependsOn: conn.lastReliableIdSent, budgetBytes: conn.unreliableSpaceBytes() },
+      );
+      if (delta !== null && !conn.sendUnreliable(delta)) this.delivery.untake();
+    }
+    const seq = conn.flush();
+    if (seq >= 0) this.delivery.commit(seq);
+    else this.delivery.untake();
+  }
+}
+

@@ -1,0 +1,225 @@
+/**
+ * A registered field compiled for the hot path: its wire kind, width and the component arrays it reads.
+ * The per-entity functions here switch on a small integer kind, allocate nothing and never throw.
+ */
+import type { BitReader } from '../codec/bit-reader.ts';
+import type { BitWriter } from '../codec/bit-writer.ts';
+import { dequantize, quantize, quantizedBits, quantizedSteps } from '../codec/quantize.ts';
+import { packQuat, quatBits, unpackQuat } from '../codec/quaternion.ts';
+import { type FieldSpec, FieldKind, SCALAR_BITS } from '../protocol/field-schema.ts';
+
+/** Anything indexable by entity id that holds numbers: a typed array or a plain array. */
+export interface NumericArray {
+  [index: number]: number;
+  readonly length: number;
+}
+
+/** Maps entity ids to network ids and back, for entity-reference fields. */
+export interface EntityMapper {
+  /** Network id of a local entity, or 0 when it has none. */
+  toNet(eid: number): number;
+  /** Local entity of a network id, or 0 when unknown here. */
+  toLocal(netId: number): number;
+}
+
+/** A field ready for encoding: wire kind, bit width and the arrays it reads and writes. */
+export interface CompiledField {
+  readonly name: string;
+  readonly spec: FieldSpec;
+  readonly kind: number;
+  /** Fixed bit width on the wire; entity references are variable (varuint) and say 0 here. */
+  readonly bits: number;
+  /** The array holding the value (for a quaternion: its x array). */
+  readonly array: NumericArray;
+  /** The four arrays of a quaternion, else null. */
+  readonly quat: readonly [NumericArray, NumericArray, NumericArray, NumericArray] | null;
+  readonly min: number;
+  readonly max: number;
+  readonly precision: number;
+  /** Largest valid integer on the wire (quantized steps, enum count - 1). */
+  readonly maxWire: number;
+  readonly quatBits: number;
+}
+
+/** Compiles `spec` for field `key` of a component store; the spec was validated by `registerComponent`. */
+export function compileField(key: string, spec: FieldSpec, store: Record<string, unknown>): CompiledField {
+  const base = { name: key, spec, min: 0, max: 0, precision: 0, maxWire: 0, quatBits: 0, quat: null };
+  switch (spec.kind) {
+    case 'quantized':
+      return {
+        ...base,
+        kind: FieldKind.quantized,
+        bits: quantizedBits(spec.min, spec.max, spec.precision),
+        array: store[key] as NumericArray,
+        min: spec.min,
+        max: spec.max,
+        precision: spec.precision,
+        maxWire: quantizedSteps(spec.min, spec.max, spec.precision),
+      };
+    case 'quat': {
+      const arrays = spec.keys.map((k) => store[k] as NumericArray) as [
+        NumericArray,
+        NumericArray,
+        NumericArray,
+        NumericArray,
+      ];
+      return {
+        ...base,
+        kind: FieldKind.quat,
+        bits: quatBits(spec.bits),
+        array: arrays[0],
+        quat: arrays,
+        quatBits: spec.bits,
+      };
+    }
+    case 'enum':
+      return {
+        ...base,
+        kind: FieldKind.enum,
+        bits: Math.max(1, Math.ceil(Math.log2(spec.values.length))),
+        array: store[key] as NumericArray,
+        maxWire: spec.values.length - 1,
+      };
+    case 'entity':
+      return { ...base, kind: FieldKind.entity, bits: 0, array: store[key] as NumericArray };
+    default:
+      return { ...base, kind: FieldKind[spec.kind], bits: SCALAR_BITS[spec.kind], array: store[key] as NumericArray };
+  }
+}
+
+/**
+ * The field's current value in wire form (what the shadow copy holds): quantized integer, packed quaternion,
+ * integer, float value, or the local entity id of a reference. Comparing wire values finds every change that
+ * matters and none below the precision.
+ */
+export function readWireValue(f: CompiledField, eid: number): number {
+  switch (f.kind) {
+    case FieldKind.quantized:
+      return quantize(f.array[eid], f.min, f.max, f.precision);
+    case FieldKind.quat: {
+      const q = f.quat!;
+      return packQuat(q[0][eid], q[1][eid], q[2][eid], q[3][eid], f.quatBits);
+    }
+    case FieldKind.bool:
+      return f.array[eid] ? 1 : 0;
+    case FieldKind.u8:
+      return f.array[eid] & 0xff;
+    case FieldKind.u16:
+      return f.array[eid] & 0xffff;
+    case FieldKind.u32:
+      return f.array[eid] >>> 0;
+    case FieldKind.i8:
+      return (f.array[eid] << 24) >> 24;
+    case FieldKind.i16:
+      return (f.array[eid] << 16) >> 16;
+    case FieldKind.i32:
+      return f.array[eid] | 0;
+    case FieldKind.f32:
+      return Math.fround(f.array[eid]);
+    case FieldKind.enum: {
+      const v = f.array[eid] | 0;
+      return v < 0 ? 0 : v > f.maxWire ? f.maxWire : v;
+    }
+    default:
+      // f64 and entity references compare as they are.
+      return f.array[eid];
+  }
+}
+
+/** True when two wire values differ (NaN equals NaN, so a NaN field is not resent every tick). */
+export function wireDiffers(a: number, b: number): boolean {
+  return a !== b && (a === a || b === b);
+}
+
+/** Writes a wire value. Entity references are mapped to network ids (0 = none) and sent as a varuint. */
+export function writeWireValue(w: BitWriter, f: CompiledField, value: number, mapper: EntityMapper): void {
+  switch (f.kind) {
+    case FieldKind.f32:
+      w.writeF32(value);
+      return;
+    case FieldKind.f64:
+      w.writeF64(value);
+      return;
+    case FieldKind.quat:
+      w.writeBitsWide(value, f.bits);
+      return;
+    case FieldKind.entity:
+      w.writeVarUint(value > 0 ? mapper.toNet(value) : 0);
+      return;
+    case FieldKind.i8:
+    case FieldKind.i16:
+      w.writeBits(value & ((1 << f.bits) - 1), f.bits);
+      return;
+    case FieldKind.i32:
+      w.writeBits(value >>> 0, 32);
+      return;
+    default:
+      if (f.bits > 32) w.writeBitsWide(value, f.bits);
+      else w.writeBits(value, f.bits);
+  }
+}
+
+/**
+ * Reads a wire value, clamped to the schema's range (values from the network are never trusted).
+ * Entity references come back as network ids; `applyWireValue` maps them.
+ */
+export function readWire(r: BitReader, f: CompiledField): number {
+  switch (f.kind) {
+    case FieldKind.f32:
+      return r.readF32();
+    case FieldKind.f64:
+      return r.readF64();
+    case FieldKind.quat:
+      return r.readBitsWide(f.bits);
+    case FieldKind.entity:
+      return r.readVarUint();
+    case FieldKind.i8:
+      return (r.readBits(8) << 24) >> 24;
+    case FieldKind.i16:
+      return (r.readBits(16) << 16) >> 16;
+    case FieldKind.i32:
+      return r.readBits(32) | 0;
+    case FieldKind.quantized:
+    case FieldKind.enum: {
+      const v = f.bits > 32 ? r.readBitsWide(f.bits) : r.readBits(f.bits);
+      return v > f.maxWire ? f.maxWire : v;
+    }
+    default:
+      return f.bits > 32 ? r.readBitsWide(f.bits) : r.readBits(f.bits);
+  }
+}
+
+/**
+ * Stores a wire value into the component arrays of `eid` (dequantized) and returns the wire value the local
+ * shadow should hold (an entity reference becomes the local entity id).
+ */
+export function applyWireValue(
+  f: CompiledField,
+  eid: number,
+  wire: number,
+  mapper: EntityMapper,
+  scratch: Float64Array,
+): number {
+  switch (f.kind) {
+    case FieldKind.quantized:
+      f.array[eid] = dequantize(wire, f.min, f.max, f.precision);
+      return wire;
+    case FieldKind.quat: {
+      unpackQuat(wire, f.quatBits, scratch, 0);
+      const q = f.quat!;
+      q[0][eid] = scratch[0];
+      q[1][eid] = scratch[1];
+      q[2][eid] = scratch[2];
+      q[3][eid] = scratch[3];
+      return wire;
+    }
+    case FieldKind.entity: {
+      const local = wire > 0 ? mapper.toLocal(wire) : 0;
+      f.array[eid] = local;
+      return local;
+    }
+    default:
+      f.array[eid] = wire;
+      return wire;
+  }
+}

@@ -1,0 +1,185 @@
+/**
+ * What one receiver still needs from this sender, and what each sent packet carried. A field change is marked
+ * pending; packing clears it and records it against the packet's sequence; a loss marks it pending again, so
+ * the receiver always ends with the latest value (never a stale resend), and nothing is sent twice while acked.
+ */
+
+/** Ring of sent-packet records; must exceed the packets in flight before the connection decides acked/lost. */
+export const SENT_RECORD_SLOTS = 1024;
+
+interface SentRecord {
+  seq: number;
+  count: number;
+  eids: Int32Array;
+  comps: Uint8Array;
+  masks: Uint32Array;
+}
+
+function createRecord(): SentRecord {
+  return { seq: -1, count: 0, eids: new Int32Array(16), comps: new Uint8Array(16), masks: new Uint32Array(16) };
+}
+
+/** Pending field masks per entity for one receiver, a FIFO of dirty entities, and the sent-packet records. */
+export class DeliveryState {
+  readonly componentCount: number;
+  capacity: number;
+  /** pending[c][eid]: fields of component c not yet sent since their last change (or loss). */
+  pending: Uint32Array[];
+  private inDirty: Uint8Array;
+  /** Entities with any pending field, oldest first. */
+  dirty: Int32Array;
+  dirtyCount = 0;
+  private records: SentRecord[] = [];
+  private open: SentRecord = createRecord();
+
+  constructor(componentCount: number, capacity: number) {
+    this.componentCount = componentCount;
+    this.capacity = capacity;
+    this.pending = Array.from({ length: componentCount }, () => new Uint32Array(capacity));
+    this.inDirty = new Uint8Array(capacity);
+    this.dirty = new Int32Array(64);
+    for (let i = 0; i < SENT_RECORD_SLOTS; i++) this.records.push(createRecord());
+  }
+
+  /** Grows per-entity arrays so `eid` fits. */
+  ensure(eid: number): void {
+    if (eid < this.capacity) return;
+    let cap = this.capacity;
+    while (cap <= eid) cap *= 2;
+    for (let c = 0; c < this.componentCount; c++) {
+      const p = new Uint32Array(cap);
+      p.set(this.pending[c]);
+      this.pending[c] = p;
+    }
+    const d = new Uint8Array(cap);
+    d.set(this.inDirty);
+    this.inDirty = d;
+    this.capacity = cap;
+  }
+
+  /** Marks fields of component `c` of `eid` as needing a send. */
+  mark(eid: number, c: number, mask: number): void {
+    if (eid >= this.capacity) this.ensure(eid);
+    this.pending[c][eid] |= mask;
+    if (this.inDirty[eid] === 0) {
+      this.inDirty[eid] = 1;
+      if (this.dirtyCount === this.dirty.length) {
+        const d = new Int32Array(this.dirty.length * 2);
+        d.set(this.dirty);
+        this.dirty = d;
+      }
+      this.dirty[this.dirtyCount++] = eid;
+    }
+  }
+
+  /** True when `eid` has any pending field. */
+  hasPending(eid: number): boolean {
+    if (eid >= this.capacity) return false;
+    for (let c = 0; c < this.componentCount; c++) if (this.pending[c][eid] !== 0) return true;
+    return false;
+  }
+
+  /** Drops everything pending for `eid` (despawned, left interest, ownership moved). */
+  forget(eid: number): void {
+    if (eid >= this.capacity) return;
+    for (let c = 0; c < this.componentCount; c++) this.pending[c][eid] = 0;
+  }
+
+  /** Drops pending fields of one component of `eid` (component removed). */
+  forgetComponent(eid: number, c: number): void {
+    if (eid < this.capacity) this.pending[c][eid] = 0;
+  }
+
+  /**
+   * Removes from the dirty list every entity whose pending masks are all zero (after packing or forgetting),
+   * keeping the order of the rest so unsent entities go first next time.
+   */
+  compactDirty(): void {
+    let out = 0;
+    for (let i = 0; i < this.dirtyCount; i++) {
+      const eid = this.dirty[i];
+      if (this.hasPending(eid)) this.dirty[out++] = eid;
+      else this.inDirty[eid] = 0;
+    }
+    this.dirtyCount = out;
+  }
+
+  /** Notes that fields `mask` of component `c` of `eid` go into the packet being built, and clears them. */
+  take(eid: number, c: number, mask: number): void {
+    this.pending[c][eid] &= ~mask;
+    const r = this.open;
+    if (r.count === r.eids.length) {
+      const n = r.count * 2;
+      const e = new Int32Array(n);
+      e.set(r.eids);
+      r.eids = e;
+      const cs = new Uint8Array(n);
+      cs.set(r.comps);
+      r.comps = cs;
+      const m = new Uint32Array(n);
+      m.set(r.masks);
+      r.masks = m;
+    }
+    r.eids[r.count] = eid;
+    r.comps[r.count] = c;
+    r.masks[r.count] = mask;
+    r.count++;
+  }
+
+  /** Gives back everything taken since the last commit (the message was not sent after all). */
+  untake(): void {
+    const r = this.open;
+    for (let i = 0; i < r.count; i++) this.mark(r.eids[i], r.comps[i], r.masks[i]);
+    r.count = 0;
+  }
+
+  /** Files the taken fields under packet `seq`, so an ack frees them and a loss re-marks them. */
+  commit(seq: number): void {
+    const slot = seq % SENT_RECORD_SLOTS;
+    const old = this.records[slot];
+    // An unresolved record in this slot means the ring wrapped; treat its content as lost to stay correct.
+    if (old.seq >= 0 && old.count > 0) this.resend(old, null);
+    const r = this.open;
+    r.seq = seq;
+    this.records[slot] = r;
+    this.open = old;
+    old.seq = -1;
+    old.count = 0;
+  }
+
+  /** Packet `seq` arrived: its fields are delivered. */
+  acked(seq: number): void {
+    const r = this.records[seq % SENT_RECORD_SLOTS];
+    if (r.seq !== seq) return;
+    r.seq = -1;
+    r.count = 0;
+  }
+
+  /** Packet `seq` was lost: its fields become pending again (sent with their latest value). */
+  lost(seq: number, tracked: Uint8Array | null): void {
+    const r = this.records[seq % SENT_RECORD_SLOTS];
+    if (r.seq !== seq) return;
+    this.resend(r, tracked);
+    r.seq = -1;
+    r.count = 0;
+  }
+
+  private resend(r: SentRecord, tracked: Uint8Array | null): void {
+    for (let i = 0; i < r.count; i++) {
+      const eid = r.eids[i];
+      if (tracked === null || (eid < tracked.length && tracked[eid] !== 0)) this.mark(eid, r.comps[i], r.masks[i]);
+    }
+  }
+
+  /** Forgets every pending field and record (the receiver is about to get a full snapshot). */
+  reset(): void {
+    for (let c = 0; c < this.componentCount; c++) this.pending[c].fill(0);
+    this.inDirty.fill(0);
+    this.dirtyCount = 0;
+    for (const r of this.records) {
+      r.seq = -1;
+      r.count = 0;
+    }
+    this.open.count = 0;
+  }
+}

@@ -1,0 +1,218 @@
+/**
+ * Packing pending field changes into one Delta that fits the packet budget, and reading Delta bodies back.
+ * Entities go in the delivery state's FIFO order until the budget is full (what does not fit keeps its place
+ * at the front), then are written in ascending network id so ids cost a small gap each.
+ */
+import type { BitReader } from '../codec/bit-reader.ts';
+import type { BitWriter } from '../codec/bit-writer.ts';
+import { Tag } from '../protocol/tags.ts';
+import type { RegisteredComponent } from '../register.ts';
+import { applyWireValue, type EntityMapper } from './compiled-field.ts';
+import type { DeliveryState } from './delivery-state.ts';
+import { entityBlockBits, fieldOffsets, readEntityBlock, varUintBits, writeEntityBlock } from './entity-block.ts';
+import type { EntityRegistry } from './entity-registry.ts';
+import type { ShadowStore } from './shadow-store.ts';
+import { beginMessage } from './wire-bodies.ts';
+
+/** Entities that did not fit before packing gives up on the rest of the dirty list this tick. */
+const MAX_PACK_MISSES = 8;
+
+/** Reused buffers for packing and reading entity blocks. */
+export interface PackScratch {
+  present: Uint8Array;
+  masks: Uint32Array;
+  values: Float64Array;
+  offsets: Uint16Array;
+  quat: Float64Array;
+  selected: Float64Array;
+  owner: number;
+}
+
+/** Allocates the scratch for a protocol's components. */
+export function createPackScratch(comps: readonly RegisteredComponent[]): PackScratch {
+  const { offsets, total } = fieldOffsets(comps);
+  return {
+    present: new Uint8Array(comps.length),
+    masks: new Uint32Array(comps.length),
+    values: new Float64Array(Math.max(1, total)),
+    offsets,
+    quat: new Float64Array(4),
+    selected: new Float64Array(256),
+    owner: 0,
+  };
+}
+
+/** What the packer needs to know about this send. */
+export interface DeltaHeader {
+  tick: number;
+  dependsOn: number;
+  budgetBytes: number;
+}
+
+function loadMasks(s: PackScratch, d: DeliveryState, n: number, eid: number): boolean {
+  let any = false;
+  for (let c = 0; c < n; c++) {
+    const m = d.pending[c][eid];
+    s.masks[c] = m;
+    s.present[c] = m !== 0 ? 1 : 0;
+    if (m !== 0) any = true;
+  }
+  return any;
+}
+
+/**
+ * Writes a Delta with as many pending entities as fit `budgetBytes`, taking their fields from the delivery
+ * state (to be committed under the packet's sequence). Returns the framed message, or null if nothing is pending.
+ */
+export function writeDelta(
+  w: BitWriter,
+  s: PackScratch,
+  comps: readonly RegisteredComponent[],
+  shadow: ShadowStore,
+  reg: EntityRegistry,
+  d: DeliveryState,
+  h: DeltaHeader,
+): Uint8Array | null {
+  if (d.dirtyCount === 0) return null;
+  const n = comps.length;
+  // 1. select: FIFO order, exact sizes, until the budget is spent
+  const headerBits = 16 + varUintBits(h.tick) + 16 + 24;
+  const budgetBits = h.budgetBytes * 8 - headerBits;
+  let used = 0;
+  let count = 0;
+  let misses = 0;
+  for (let i = 0; i < d.dirtyCount; i++) {
+    const eid = d.dirty[i];
+    if (!loadMasks(s, d, n, eid)) continue;
+    const netId = reg.netIdOf[eid];
+    const bits = varUintBits(netId) + entityBlockBits(comps, s.masks, shadow.wire, eid, reg);
+    if (used + bits > budgetBits) {
+      if (++misses > MAX_PACK_MISSES) break;
+      continue;
+    }
+    used += bits;
+    if (count === s.selected.length) {
+      const grown = new Float64Array(count * 2);
+      grown.set(s.selected);
+      s.selected = grown;
+    }
+    s.selected[count++] = netId;
+  }
+  if (count === 0) return null;
+  // 2. order by network id so each id is a small gap
+  const ids = s.selected.subarray(0, count).sort();
+  // 3. header
+  beginMessage(w, Tag.Delta);
+  w.writeVarUint(h.tick);
+  w.writeBits(h.dependsOn & 0xffff, 16);
+  w.writeVarUint(count);
+  // 4. entities
+  let prev = 0;
+  for (let i = 0; i < count; i++) {
+    const netId = ids[i];
+    const eid = reg.toLocal(netId);
+    loadMasks(s, d, n, eid);
+    w.writeVarUint(netId - prev);
+    prev = netId;
+    writeEntityBlock(w, comps, s.present, s.masks, shadow.wire, eid, reg);
+    for (let c = 0; c < n; c++) if (s.masks[c] !== 0) d.take(eid, c, s.masks[c]);
+  }
+  d.compactDirty();
+  return w.finish();
+}
+
+/** Header of a Delta body. */
+export interface DeltaInfo {
+  tick: number;
+  dependsOn: number;
+  count: number;
+}
+
+/** Reads a Delta header; returns false when malformed. */
+export function readDeltaHeader(r: BitReader, out: DeltaInfo): boolean {
+  out.tick = r.readVarUint();
+  out.dependsOn = r.readBits(16);
+  out.count = r.readVarUint();
+  // Every entity takes at least 8 bits of id and one presence bit per component.
+  return r.ok && out.count * 9 <= r.remainingBits;
+}
+
+/** How a receiver applies entity updates. */
+export interface ApplyOptions {
+  /** May the sender write this local entity? (server: is it the sender's; client: not owned locally). */
+  canWrite(eid: number): boolean;
+  /** Also store the applied wire value in the shadow (receivers that do not diff this entity themselves). */
+  updateShadow: boolean;
+}
+
+/** Outcome of applying a Delta. */
+export interface ApplyResult {
+  ok: boolean;
+  applied: number;
+  forbidden: number;
+  unknown: number;
+}
+
+/**
+ * Reads `info.count` entity updates and applies them: a field is written only when the entity is known, the
+ * sender may write it, it has the component, and the update is not older than what the field already holds.
+ * The body is validated in full before anything is applied, so a malformed Delta changes nothing.
+ */
+export function applyEntityUpdates(
+  r: BitReader,
+  info: DeltaInfo,
+  s: PackScratch,
+  comps: readonly RegisteredComponent[],
+  shadow: ShadowStore,
+  reg: EntityRegistry,
+  mapper: EntityMapper,
+  opts: ApplyOptions,
+  result: ApplyResult,
+): void {
+  result.applied = 0;
+  result.forbidden = 0;
+  result.unknown = 0;
+  const start = r.bitPosition;
+  // 1. validate the whole body
+  let netId = 0;
+  for (let i = 0; i < info.count; i++) {
+    netId += r.readVarUint();
+    if (!readEntityBlock(r, comps, s.offsets, s.present, s.masks, s.values)) {
+      result.ok = false;
+      return;
+    }
+  }
+  result.ok = r.ok;
+  if (!result.ok) return;
+  // 2. apply
+  r.seekBits(start);
+  netId = 0;
+  for (let i = 0; i < info.count; i++) {
+    netId += r.readVarUint();
+    readEntityBlock(r, comps, s.offsets, s.present, s.masks, s.values);
+    const eid = reg.toLocal(netId);
+    if (eid === 0) {
+      result.unknown++;
+      continue;
+    }
+    if (!opts.canWrite(eid)) {
+      result.forbidden++;
+      continue;
+    }
+    result.applied++;
+    for (let c = 0; c < comps.length; c++) {
+      const mask = s.masks[c];
+      if (mask === 0 || reg.has[c][eid] === 0) continue;
+      const fields = comps[c].fields;
+      const ticks = shadow.tick[c];
+      const wires = shadow.wire[c];
+      const base = s.offsets[c];
+      for (let f = 0; f < fields.length; f++) {
+        if ((mask & (1 << f)) === 0 || info.tick < ticks[f][eid]) continue;
+        ticks[f][eid] = info.tick;
+        const wire = applyWireValue(fields[f], eid, s.values[base + f], mapper, s.quat);
+        if (opts.updateShadow) wires[f][eid] = wire;
+      }
+    }
+  }
+}

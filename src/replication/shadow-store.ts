@@ -1,0 +1,89 @@
+/**
+ * Per-entity wire values of every registered field: the shadow copy change detection compares against, and the
+ * source of the values a delta or snapshot writes. Indexed by local entity id; grows by doubling.
+ */
+import type { RegisteredComponent } from '../register.ts';
+import { readWireValue, wireDiffers } from './compiled-field.ts';
+
+/** Initial entity capacity; arrays double past it, so the first growth happens at 1,024 entities. */
+export const INITIAL_ENTITY_CAPACITY = 1024;
+
+/** Wire-value shadows for every registered field, plus per-field receive ticks for ordering. */
+export class ShadowStore {
+  readonly components: readonly RegisteredComponent[];
+  capacity = 0;
+  /** wire[c][f][eid]: last detected (sender) or applied (receiver) wire value. */
+  wire: Float64Array[][];
+  /** tick[c][f][eid]: tick of the value last applied from the network (receiver side ordering). */
+  tick: Uint32Array[][];
+
+  constructor(components: readonly RegisteredComponent[], capacity = INITIAL_ENTITY_CAPACITY) {
+    this.components = components;
+    this.wire = components.map((c) => c.fields.map(() => new Float64Array(0)));
+    this.tick = components.map((c) => c.fields.map(() => new Uint32Array(0)));
+    this.grow(capacity);
+  }
+
+  /** Makes sure `eid` fits. */
+  ensure(eid: number): void {
+    if (eid >= this.capacity) {
+      let cap = this.capacity;
+      while (cap <= eid) cap *= 2;
+      this.grow(cap);
+    }
+  }
+
+  private grow(cap: number): void {
+    for (let c = 0; c < this.components.length; c++) {
+      const wires = this.wire[c];
+      const ticks = this.tick[c];
+      for (let f = 0; f < wires.length; f++) {
+        const w = new Float64Array(cap);
+        w.set(wires[f]);
+        wires[f] = w;
+        const t = new Uint32Array(cap);
+        t.set(ticks[f]);
+        ticks[f] = t;
+      }
+    }
+    this.capacity = cap;
+  }
+
+  /** Captures the current wire values of component `c` of `eid` (on spawn or component add). */
+  capture(c: number, eid: number): void {
+    this.ensure(eid);
+    const fields = this.components[c].fields;
+    const wires = this.wire[c];
+    for (let f = 0; f < fields.length; f++) wires[f][eid] = readWireValue(fields[f], eid);
+  }
+
+  /** Forgets component `c` of `eid` (zeroes values and ticks) so a recycled entity id starts clean. */
+  clear(c: number, eid: number): void {
+    if (eid >= this.capacity) return;
+    const wires = this.wire[c];
+    const ticks = this.tick[c];
+    for (let f = 0; f < wires.length; f++) {
+      wires[f][eid] = 0;
+      ticks[f][eid] = 0;
+    }
+  }
+
+  /**
+   * Compares component `c` of `eid` with its shadow, updates the shadow and returns the mask of changed fields.
+   * Values are compared in wire form, so drift below the precision accumulates in the component until it shows.
+   */
+  detect(c: number, eid: number): number {
+    const fields = this.components[c].fields;
+    const wires = this.wire[c];
+    let mask = 0;
+    for (let f = 0; f < fields.length; f++) {
+      const v = readWireValue(fields[f], eid);
+      const shadow = wires[f];
+      if (wireDiffers(v, shadow[eid])) {
+        shadow[eid] = v;
+        mask |= 1 << f;
+      }
+    }
+    return mask;
+  }
+}

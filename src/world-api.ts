@@ -1,0 +1,44 @@
+/** Free functions over a world with a network plugin, in the bitecs style (world first). */
+import { getNetContext } from './context.ts';
+import { usageError } from './errors.ts';
+
+/** Network id of a replicated entity (the same on every peer), or 0. */
+export function networkIdOf(world: object, eid: number): number {
+  return getNetContext(world).replicator.registry.toNet(eid);
+}
+
+/** The local entity of a network id, or 0 when this peer does not have it. */
+export function entityOfNetworkId(world: object, netId: number): number {
+  return getNetContext(world).replicator.registry.toLocal(netId);
+}
+
+/** Owner of a replicated entity: a client id, or 0 for the server. */
+export function ownerOf(world: object, eid: number): number {
+  const reg = getNetContext(world).replicator.registry;
+  return reg.isReplicated(eid) ? reg.owner[eid] : 0;
+}
+
+/** Server only: gives `eid` to client `clientId` (0 = the server). The owner's writes replicate to everyone. */
+export function setOwner(world: object, eid: number, clientId: number): void {
+  const ctx = getNetContext(world);
+  if (ctx.role !== 'server') usageError('setOwner is a server call', 'ask the server to transfer ownership');
+  ctx.replicator.setOwner(eid, clientId);
+}
+
+/** Client only: true when this client owns `eid` (its local writes are sent to the server). */
+export function isOwnedLocally(world: object, eid: number): boolean {
+  const ctx = getNetContext(world);
+  return ctx.role === 'client' && ctx.replicator.isOwned(eid);
+}
+
+/** Client only: this client's id (0 until the server welcomed it). */
+export function clientIdOf(world: object): number {
+  const ctx = getNetContext(world);
+  return ctx.role === 'client' ? ctx.session.clientId : 0;
+}
+
+/** Server only: ids of the connected clients. */
+export function connectedClients(world: object): number[] {
+  const ctx = getNetContext(world);
+  return ctx.role === 'server' ? [...ctx.session.peers.keys()] : [];
+}
