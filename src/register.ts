@@ -163,7 +163,7 @@ export function registerComponent(
   for (const key of keys) {
     const spec = fields[key];
     checkSpec(name, key, spec, store);
-    compiled.push(compileField(key, spec, store));
+    compiled.push(compileField(key, spec, store, p.components.length, compiled.length));
     manifestFields.push(fieldManifest(key, spec));
   }
   const registered: RegisteredComponent = {

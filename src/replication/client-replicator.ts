@@ -8,7 +8,7 @@ import { Emitter, type ReplicationEvents } from '../events.ts';
 import { Tag } from '../protocol/tags.ts';
 import type { Protocol } from '../register.ts';
 import type { ClientSession } from '../session/client-session.ts';
-import { applyWireValue as applyWire } from './compiled-field.ts';
+import { applyWireValue as applyWire, type EntityMapper } from './compiled-field.ts';
 import { DeliveryState } from './delivery-state.ts';
 import {
   applyEntityUpdates,
@@ -62,6 +62,9 @@ export class ClientReplicator {
   private snapshotChunks: Uint8Array[] = [];
   private snapshotCount = 0;
   private ownedTracked: Uint8Array = new Uint8Array(0);
+  private readonly mapper: EntityMapper;
+  /** References to entities not spawned here yet: netId -> triples (eid, component, field). */
+  private readonly unresolvedRefs = new Map<number, number[]>();
 
   constructor(options: ClientReplicatorOptions) {
     this.protocol = options.protocol;
@@ -70,7 +73,16 @@ export class ClientReplicator {
     this.onError = options.onError;
     const n = this.protocol.components.length;
     this.registry = new EntityRegistry(n, INITIAL_ENTITY_CAPACITY);
-    this.shadow = new ShadowStore(this.protocol.components);
+    this.mapper = {
+      toNet: (eid) => this.registry.toNet(eid),
+      toLocal: (netId) => this.registry.toLocal(netId),
+      unresolved: (eid, f, netId) => {
+        const list = this.unresolvedRefs.get(netId);
+        if (list) list.push(eid, f.component, f.index);
+        else this.unresolvedRefs.set(netId, [eid, f.component, f.index]);
+      },
+    };
+    this.shadow = new ShadowStore(this.protocol.components, this.mapper);
     this.delivery = new DeliveryState(n, INITIAL_ENTITY_CAPACITY);
     this.scratch = createPackScratch(this.protocol.components);
     this.session.setHandler({
@@ -164,7 +176,7 @@ export class ClientReplicator {
       this.protocol.components,
       this.shadow,
       this.registry,
-      this.registry,
+      this.mapper,
       { canWrite: (eid) => owner[eid] !== me, updateShadow: true },
       this.result,
     );
@@ -231,9 +243,27 @@ export class ClientReplicator {
         this.shadow.clear(c, eid);
       }
     }
-    if (created) this.events.emit('spawn', eid, netId);
+    if (created) {
+      this.resolveReferences(netId, eid);
+      this.events.emit('spawn', eid, netId);
+    }
     this.setOwner(eid, owner);
     return eid;
+  }
+
+  /** Points references that named `netId` before it arrived at its new local entity. */
+  private resolveReferences(netId: number, target: number): void {
+    const list = this.unresolvedRefs.get(netId);
+    if (!list) return;
+    this.unresolvedRefs.delete(netId);
+    const reg = this.registry;
+    for (let i = 0; i < list.length; i += 3) {
+      const eid = list[i];
+      const c = list[i + 1];
+      const f = this.protocol.components[c].fields[list[i + 2]];
+      // Only if the field still names that entity (a newer value may have replaced it meanwhile).
+      if (reg.isReplicated(eid) && reg.has[c][eid] && this.shadow.wire[c][f.index][eid] === netId) f.array[eid] = target;
+    }
   }
 
   private applyValues(eid: number, tick: number): void {
@@ -246,7 +276,7 @@ export class ClientReplicator {
       for (let f = 0; f < fields.length; f++) {
         if (tick < this.shadow.tick[c][f][eid]) continue;
         this.shadow.tick[c][f][eid] = tick;
-        this.shadow.wire[c][f][eid] = applyWire(fields[f], eid, s.values[base + f], this.registry, s.quat);
+        this.shadow.wire[c][f][eid] = applyWire(fields[f], eid, s.values[base + f], this.mapper, s.quat);
       }
     }
   }

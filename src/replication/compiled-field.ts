@@ -20,11 +20,16 @@ export interface EntityMapper {
   toNet(eid: number): number;
   /** Local entity of a network id, or 0 when unknown here. */
   toLocal(netId: number): number;
+  /** Called when a received reference names an entity this peer does not have yet (resolve it on spawn). */
+  unresolved?(eid: number, field: CompiledField, netId: number): void;
 }
 
 /** A field ready for encoding: wire kind, bit width and the arrays it reads and writes. */
 export interface CompiledField {
   readonly name: string;
+  /** Index of the component in the protocol, and of this field in the component. */
+  readonly component: number;
+  readonly index: number;
   readonly spec: FieldSpec;
   readonly kind: number;
   /** Fixed bit width on the wire; entity references are variable (varuint) and say 0 here. */
@@ -42,8 +47,14 @@ export interface CompiledField {
 }
 
 /** Compiles `spec` for field `key` of a component store; the spec was validated by `registerComponent`. */
-export function compileField(key: string, spec: FieldSpec, store: Record<string, unknown>): CompiledField {
-  const base = { name: key, spec, min: 0, max: 0, precision: 0, maxWire: 0, quatBits: 0, quat: null };
+export function compileField(
+  key: string,
+  spec: FieldSpec,
+  store: Record<string, unknown>,
+  component: number,
+  index: number,
+): CompiledField {
+  const base = { name: key, component, index, spec, min: 0, max: 0, precision: 0, maxWire: 0, quatBits: 0, quat: null };
   switch (spec.kind) {
     case 'quantized':
       return {
@@ -89,10 +100,10 @@ export function compileField(key: string, spec: FieldSpec, store: Record<string,
 
 /**
  * The field's current value in wire form (what the shadow copy holds): quantized integer, packed quaternion,
- * integer, float value, or the local entity id of a reference. Comparing wire values finds every change that
- * matters and none below the precision.
+ * integer, float value, or the network id a reference names. Comparing wire values finds every change that
+ * matters and none below the precision (and a reference whose local id was recycled for another entity).
  */
-export function readWireValue(f: CompiledField, eid: number): number {
+export function readWireValue(f: CompiledField, eid: number, mapper: EntityMapper): number {
   switch (f.kind) {
     case FieldKind.quantized:
       return quantize(f.array[eid], f.min, f.max, f.precision);
@@ -120,8 +131,11 @@ export function readWireValue(f: CompiledField, eid: number): number {
       const v = f.array[eid] | 0;
       return v < 0 ? 0 : v > f.maxWire ? f.maxWire : v;
     }
+    case FieldKind.entity: {
+      const local = f.array[eid];
+      return local > 0 ? mapper.toNet(local) : 0;
+    }
     default:
-      // f64 and entity references compare as they are.
       return f.array[eid];
   }
 }
@@ -131,8 +145,8 @@ export function wireDiffers(a: number, b: number): boolean {
   return a !== b && (a === a || b === b);
 }
 
-/** Writes a wire value. Entity references are mapped to network ids (0 = none) and sent as a varuint. */
-export function writeWireValue(w: BitWriter, f: CompiledField, value: number, mapper: EntityMapper): void {
+/** Writes a wire value (entity references are already network ids, 0 = none, sent as a varuint). */
+export function writeWireValue(w: BitWriter, f: CompiledField, value: number): void {
   switch (f.kind) {
     case FieldKind.f32:
       w.writeF32(value);
@@ -144,7 +158,7 @@ export function writeWireValue(w: BitWriter, f: CompiledField, value: number, ma
       w.writeBitsWide(value, f.bits);
       return;
     case FieldKind.entity:
-      w.writeVarUint(value > 0 ? mapper.toNet(value) : 0);
+      w.writeVarUint(value);
       return;
     case FieldKind.i8:
     case FieldKind.i16:
@@ -190,8 +204,8 @@ export function readWire(r: BitReader, f: CompiledField): number {
 }
 
 /**
- * Stores a wire value into the component arrays of `eid` (dequantized) and returns the wire value the local
- * shadow should hold (an entity reference becomes the local entity id).
+ * Stores a wire value into the component arrays of `eid` (dequantized; a reference mapped to the local entity)
+ * and returns the wire value for the local shadow.
  */
 export function applyWireValue(
   f: CompiledField,
@@ -216,7 +230,8 @@ export function applyWireValue(
     case FieldKind.entity: {
       const local = wire > 0 ? mapper.toLocal(wire) : 0;
       f.array[eid] = local;
-      return local;
+      if (local === 0 && wire > 0) mapper.unresolved?.(eid, f, wire);
+      return wire;
     }
     default:
       f.array[eid] = wire;

@@ -85,7 +85,7 @@ export function writeDelta(
     const eid = d.dirty[i];
     if (!loadMasks(s, d, n, eid)) continue;
     const netId = reg.netIdOf[eid];
-    const bits = varUintBits(netId) + entityBlockBits(comps, s.masks, shadow.wire, eid, reg);
+    const bits = varUintBits(netId) + entityBlockBits(comps, s.masks, shadow.wire, eid);
     if (used + bits > budgetBits) {
       if (++misses > MAX_PACK_MISSES) break;
       continue;
@@ -114,7 +114,7 @@ export function writeDelta(
     loadMasks(s, d, n, eid);
     w.writeVarUint(netId - prev);
     prev = netId;
-    writeEntityBlock(w, comps, s.present, s.masks, shadow.wire, eid, reg);
+    writeEntityBlock(w, comps, s.present, s.masks, shadow.wire, eid);
     for (let c = 0; c < n; c++) if (s.masks[c] !== 0) d.take(eid, c, s.masks[c]);
   }
   d.compactDirty();

@@ -11,7 +11,7 @@
 import type { BitReader } from '../codec/bit-reader.ts';
 import type { BitWriter } from '../codec/bit-writer.ts';
 import type { RegisteredComponent } from '../register.ts';
-import { type EntityMapper, readWire, writeWireValue } from './compiled-field.ts';
+import { readWire, writeWireValue } from './compiled-field.ts';
 import { FieldKind } from '../protocol/field-schema.ts';
 
 /** Bits a varuint of `v` takes in the bit writer (8-bit groups). */
@@ -30,7 +30,6 @@ export function entityBlockBits(
   masks: Uint32Array,
   wire: Float64Array[][],
   eid: number,
-  mapper: EntityMapper,
 ): number {
   let bits = components.length;
   for (let c = 0; c < components.length; c++) {
@@ -42,10 +41,7 @@ export function entityBlockBits(
     for (let f = 0; f < fields.length; f++) {
       if ((mask & (1 << f)) === 0) continue;
       const fd = fields[f];
-      if (fd.kind === FieldKind.entity) {
-        const local = wire[c][f][eid];
-        bits += varUintBits(local > 0 ? mapper.toNet(local) : 0);
-      } else bits += fd.bits;
+      bits += fd.kind === FieldKind.entity ? varUintBits(wire[c][f][eid]) : fd.bits;
     }
   }
   return bits;
@@ -62,7 +58,6 @@ export function writeEntityBlock(
   masks: Uint32Array,
   wire: Float64Array[][],
   eid: number,
-  mapper: EntityMapper,
 ): void {
   // 1. presence bits
   for (let c = 0; c < components.length; c++) w.writeBits(present[c] ? 1 : 0, 1);
@@ -84,7 +79,7 @@ export function writeEntityBlock(
     // 2b. values
     const wires = wire[c];
     for (let f = 0; f < fields.length; f++) {
-      if (mask & (1 << f)) writeWireValue(w, fields[f], wires[f][eid], mapper);
+      if (mask & (1 << f)) writeWireValue(w, fields[f], wires[f][eid]);
     }
   }
 }

@@ -32,7 +32,7 @@ export function writeFullEntity(
     s.present[c] = carried ? 1 : 0;
     s.masks[c] = carried ? comps[c].allFieldsMask : 0;
   }
-  writeEntityBlock(w, comps, s.present, s.masks, shadow.wire, eid, reg);
+  writeEntityBlock(w, comps, s.present, s.masks, shadow.wire, eid);
 }
 
 /** Reads one full entity into the scratch (present, masks, values); returns its netId, or -1 when malformed. */

@@ -90,7 +90,7 @@ export class ServerReplicator {
     this.onError = options.onError;
     const n = this.protocol.components.length;
     this.registry = new EntityRegistry(n, INITIAL_ENTITY_CAPACITY);
-    this.shadow = new ShadowStore(this.protocol.components);
+    this.shadow = new ShadowStore(this.protocol.components, this.registry);
     this.scratch = createPackScratch(this.protocol.components);
     this.session.setHandler({
       joined: (peer) => this.onJoined(peer),

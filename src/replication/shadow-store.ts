@@ -3,7 +3,7 @@
  * source of the values a delta or snapshot writes. Indexed by local entity id; grows by doubling.
  */
 import type { RegisteredComponent } from '../register.ts';
-import { readWireValue, wireDiffers } from './compiled-field.ts';
+import { type EntityMapper, readWireValue, wireDiffers } from './compiled-field.ts';
 
 /** Initial entity capacity; arrays double past it, so the first growth happens at 1,024 entities. */
 export const INITIAL_ENTITY_CAPACITY = 1024;
@@ -17,8 +17,12 @@ export class ShadowStore {
   /** tick[c][f][eid]: tick of the value last applied from the network (receiver side ordering). */
   tick: Uint32Array[][];
 
-  constructor(components: readonly RegisteredComponent[], capacity = INITIAL_ENTITY_CAPACITY) {
+  /** Maps entity references to network ids when reading wire values. */
+  readonly mapper: EntityMapper;
+
+  constructor(components: readonly RegisteredComponent[], mapper: EntityMapper, capacity = INITIAL_ENTITY_CAPACITY) {
     this.components = components;
+    this.mapper = mapper;
     this.wire = components.map((c) => c.fields.map(() => new Float64Array(0)));
     this.tick = components.map((c) => c.fields.map(() => new Uint32Array(0)));
     this.grow(capacity);
@@ -54,7 +58,7 @@ export class ShadowStore {
     this.ensure(eid);
     const fields = this.components[c].fields;
     const wires = this.wire[c];
-    for (let f = 0; f < fields.length; f++) wires[f][eid] = readWireValue(fields[f], eid);
+    for (let f = 0; f < fields.length; f++) wires[f][eid] = readWireValue(fields[f], eid, this.mapper);
   }
 
   /** Forgets component `c` of `eid` (zeroes values and ticks) so a recycled entity id starts clean. */
@@ -77,7 +81,7 @@ export class ShadowStore {
     const wires = this.wire[c];
     let mask = 0;
     for (let f = 0; f < fields.length; f++) {
-      const v = readWireValue(fields[f], eid);
+      const v = readWireValue(fields[f], eid, this.mapper);
       const shadow = wires[f];
       if (wireDiffers(v, shadow[eid])) {
         shadow[eid] = v;
