@@ -14,7 +14,18 @@ export { field, DEFAULT_QUAT_BITS } from './protocol/field-schema.ts';
 export type { FieldSpec } from './protocol/field-schema.ts';
 export { NetError, ErrorCode, errorCodeName } from './errors.ts';
 export type { ErrorCodeName, ErrorHandler } from './errors.ts';
-export { networkIdOf, entityOfNetworkId, ownerOf, setOwner, isOwnedLocally, clientIdOf, connectedClients } from './world-api.ts';
+export {
+  networkIdOf,
+  entityOfNetworkId,
+  ownerOf,
+  setOwner,
+  isOwnedLocally,
+  clientIdOf,
+  connectedClients,
+  addServerExtension,
+  addClientExtension,
+} from './world-api.ts';
+export type { ServerExtension, ClientExtension } from './replication/extension.ts';
 export { Networked } from '../components/networked.ts';
 export { createManualClock, systemClock } from './clock.ts';
 export type { Clock, ManualClock } from './clock.ts';

@@ -1,6 +1,7 @@
 /** Free functions over a world with a network plugin, in the bitecs style (world first). */
 import { getNetContext } from './context.ts';
 import { usageError } from './errors.ts';
+import type { ClientExtension, ServerExtension } from './replication/extension.ts';
 
 /** Network id of a replicated entity (the same on every peer), or 0. */
 export function networkIdOf(world: object, eid: number): number {
@@ -41,4 +42,18 @@ export function clientIdOf(world: object): number {
 export function connectedClients(world: object): number[] {
   const ctx = getNetContext(world);
   return ctx.role === 'server' ? [...ctx.session.peers.keys()] : [];
+}
+
+/** Server only: adds an extension that handles its own messages and sends per tick (see `ServerExtension`). */
+export function addServerExtension(world: object, extension: ServerExtension): void {
+  const ctx = getNetContext(world);
+  if (ctx.role !== 'server') usageError('addServerExtension needs a server world', 'use addClientExtension on clients');
+  ctx.replicator.extensions.push(extension);
+}
+
+/** Client only: adds an extension that handles its own messages and sends per tick (see `ClientExtension`). */
+export function addClientExtension(world: object, extension: ClientExtension): void {
+  const ctx = getNetContext(world);
+  if (ctx.role !== 'client') usageError('addClientExtension needs a client world', 'use addServerExtension on servers');
+  ctx.replicator.extensions.push(extension);
 }

@@ -104,7 +104,7 @@ export class BitReader {
     return this.readBits(1) === 1;
   }
 
-  /** Reads a bit-level varuint; more than 8 groups or a value above 2^53 - 1 marks the message malformed and gives 0. */
+  /** Reads a bit-level varuint; over 8 groups or a value above 2^53 - 1 marks the message malformed and gives 0. */
   readVarUint(): number {
     let value = 0;
     let scale = 1;

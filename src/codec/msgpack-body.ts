@@ -58,7 +58,8 @@ const encoder = new Encoder({ extensionCodec: NO_EXTENSIONS, ignoreUndefined: tr
 
 /**
  * Encodes a body into the shared encoder's buffer and returns a view of it, valid until the next encode. Internal fast
- * path for framing (one copy instead of two); use `encodeBody` otherwise. Throws a Usage NetError for unencodable input.
+ * path for framing (one copy instead of two); use `encodeBody` otherwise. Throws a Usage NetError for unencodable
+ * input.
  */
 export function encodeBodyView(value: unknown): Uint8Array {
   try {

@@ -46,7 +46,7 @@ import {
   writeReliableEntry,
   writeUnreliableEntry,
 } from './packet-entries.ts';
-import { unreliableEntryBytes } from './packet-entries.ts';
+import { RELIABLE_FRAGMENT_BYTES, fragmentEntryBytes, unreliableEntryBytes } from './packet-entries.ts';
 import { EntryCheck, ReliableReceiver } from './reliable-receiver.ts';
 import { ReliableSender } from './reliable-sender.ts';
 import type { OutgoingFragment } from './reliable-sender.ts';
@@ -147,6 +147,14 @@ export class Connection {
     const window = options.maxReliableInFlightBytes ?? DEFAULT_MAX_RELIABLE_IN_FLIGHT_BYTES;
     const mtu = link.mtuBytes;
     const body = mtu - PACKET_HEADER_BYTES;
+    const maxFragments = Math.ceil(maxMessage / RELIABLE_FRAGMENT_BYTES);
+    const fragmentEntry = fragmentEntryBytes(RELIABLE_FRAGMENT_BYTES, maxFragments - 1, maxFragments);
+    if (body < fragmentEntry) {
+      usageError(
+        `link MTU ${mtu} is too small for a reliable fragment`,
+        `use a link MTU >= ${fragmentEntry + PACKET_HEADER_BYTES} bytes`,
+      );
+    }
     if (!Number.isInteger(this.protocolId) || this.protocolId < 0 || this.protocolId > 255) {
       usageError(`protocolId must be a byte, got ${this.protocolId}`, 'pass an integer in 0..255');
     }
@@ -159,7 +167,6 @@ export class Connection {
     if (!(maxMessage >= 0) || !(window > 0)) {
       usageError('maxReliableMessageBytes and maxReliableInFlightBytes must be positive', 'fix the options');
     }
-    if (body < 1032) usageError(`link MTU ${mtu} is too small for a reliable fragment`, 'use an MTU >= 1042 bytes');
     this.sender = new ReliableSender(maxMessage, window);
     this.receiver = new ReliableReceiver(maxMessage, 2 * window + maxMessage);
     this.unreliableBuf = new Uint8Array(this.budget);

@@ -23,6 +23,7 @@ import { EntityRegistry } from './entity-registry.ts';
 import { readFullEntity } from './full-state.ts';
 import { INITIAL_ENTITY_CAPACITY, ShadowStore } from './shadow-store.ts';
 import { BitReader, BitWriter, DESPAWN_OUT_OF_INTEREST, openBody } from './wire-bodies.ts';
+import type { ClientExtension } from './extension.ts';
 import type { WorldAdapter } from './world-adapter.ts';
 
 /** Deltas held for a reliable message not yet arrived; past this the oldest is dropped (and reported). */
@@ -46,6 +47,10 @@ export class ClientReplicator {
   readonly shadow: ShadowStore;
   readonly delivery: DeliveryState;
   readonly events = new Emitter<ReplicationEvents>();
+  /** Extensions, in the order they were added. */
+  readonly extensions: ClientExtension[] = [];
+  /** Unreliable bytes per packet left to extensions (e.g. pose streams) after the delta. */
+  reservedBytes = 0;
   tick = 0;
   /** Counters for stats. */
   readonly counters = { heldDeltas: 0, droppedHeldDeltas: 0, decodeErrors: 0, snapshots: 0 };
@@ -84,13 +89,42 @@ export class ClientReplicator {
     };
     this.shadow = new ShadowStore(this.protocol.components, this.mapper);
     this.delivery = new DeliveryState(n, INITIAL_ENTITY_CAPACITY);
+    this.ownerWriteExcluded = new Uint8Array(n);
     this.scratch = createPackScratch(this.protocol.components);
     this.session.setHandler({
-      welcomed: () => {},
+      welcomed: () => this.onWelcomed(),
       message: (tag, msg, seq) => this.onMessage(tag, msg, seq),
-      acked: (seq) => this.delivery.acked(seq),
-      lost: (seq) => this.delivery.lost(seq, this.ownedMask()),
+      acked: (seq) => {
+        this.delivery.acked(seq);
+        for (const x of this.extensions) x.acked?.(seq);
+      },
+      lost: (seq) => {
+        this.delivery.lost(seq, this.ownedMask());
+        for (const x of this.extensions) x.lost?.(seq);
+      },
     });
+  }
+
+  /** Components (by index) whose owner writes an extension streams itself (e.g. VR poses); the generic Delta skips them. */
+  readonly ownerWriteExcluded: Uint8Array;
+
+  /** A new connection (first or resumed): whatever was in flight on the old one is void. */
+  private onWelcomed(): void {
+    this.held = [];
+    this.snapshotChunks = [];
+    this.delivery.reset();
+    // Re-send everything this client owns: the server may have missed writes while the link was down.
+    const reg = this.registry;
+    const me = this.clientId;
+    const comps = this.protocol.components;
+    for (let i = 0; i < reg.count; i++) {
+      const eid = reg.list[i];
+      if (reg.owner[eid] !== me) continue;
+      for (let c = 0; c < comps.length; c++) {
+        if (reg.has[c][eid] && comps[c].fields.length > 0 && !this.ownerWriteExcluded[c])
+          this.delivery.mark(eid, c, comps[c].allFieldsMask);
+      }
+    }
   }
 
   /** This client's id (0 before Welcome). */
@@ -124,7 +158,7 @@ export class ClientReplicator {
     this.releaseHeld();
   }
 
-  private onMessage(tag: number, msg: Uint8Array, _packetSeq: number): void {
+  private onMessage(tag: number, msg: Uint8Array, packetSeq: number): void {
     const r = this.reader;
     openBody(r, msg);
     switch (tag) {
@@ -143,6 +177,7 @@ export class ClientReplicator {
       case Tag.OwnershipGrant:
         return this.onOwnership(r);
       default:
+        for (const x of this.extensions) if (x.message?.(tag, msg, packetSeq)) return;
       // Unknown tags are skipped: a newer server may send messages this client does not know.
     }
   }
@@ -404,7 +439,7 @@ export class ClientReplicator {
       const eid = reg.list[i];
       if (reg.owner[eid] !== me) continue;
       for (let c = 0; c < comps.length; c++) {
-        if (reg.has[c][eid] === 0 || comps[c].fields.length === 0) continue;
+        if (reg.has[c][eid] === 0 || comps[c].fields.length === 0 || this.ownerWriteExcluded[c]) continue;
         const mask = this.shadow.detect(c, eid);
         if (mask !== 0) this.delivery.mark(eid, c, mask);
       }
@@ -424,9 +459,14 @@ export class ClientReplicator {
         this.shadow,
         this.registry,
         this.delivery,
-        { tick: this.tick, dependsOn: conn.lastReliableIdSent, budgetBytes: conn.unreliableSpaceBytes() },
+        {
+          tick: this.tick,
+          dependsOn: conn.lastReliableIdSent,
+          budgetBytes: conn.unreliableSpaceBytes() - this.reservedBytes,
+        },
       );
       if (delta !== null && !conn.sendUnreliable(delta)) this.delivery.untake();
+      for (const x of this.extensions) x.send?.(conn, this.tick);
     }
     const seq = conn.flush();
     if (seq >= 0) this.delivery.commit(seq);

@@ -23,6 +23,7 @@ import {
 } from './delta-packer.ts';
 import { beginMessage, BitReader, BitWriter, DESPAWN_DESTROYED, openBody } from './wire-bodies.ts';
 import { writeFullEntity, SNAPSHOT_CHUNK_BYTES } from './full-state.ts';
+import type { ServerExtension } from './extension.ts';
 import type { WorldAdapter } from './world-adapter.ts';
 
 /** Structural operations queued for one peer, in the order they happened. */
@@ -36,6 +37,8 @@ export class PeerReplication {
   readonly delivery: DeliveryState;
   /** Pending structural ops: triples (op, netId, arg). */
   ops: number[] = [];
+  /** Link lost, session kept: nothing is sent until it resumes. */
+  suspended = false;
 
   constructor(peer: ServerPeer, componentCount: number, capacity: number) {
     this.peer = peer;
@@ -70,6 +73,8 @@ export class ServerReplicator {
   readonly shadow: ShadowStore;
   readonly peers = new Map<number, PeerReplication>();
   readonly events = new Emitter<ReplicationEvents>();
+  /** Extensions, in the order they were added. */
+  readonly extensions: ServerExtension[] = [];
   tick = 0;
   private readonly session: ServerSession;
   private readonly world: WorldAdapter;
@@ -80,6 +85,8 @@ export class ServerReplicator {
   private readonly reader = new BitReader();
   private readonly scratch: PackScratch;
   private snapshotId = 0;
+  /** Unreliable bytes per packet left to extensions (e.g. pose streams) after the delta. */
+  reservedBytes = 0;
   private readonly deltaInfo: DeltaInfo = { tick: 0, dependsOn: 0, count: 0 };
   private readonly applyResult: ApplyResult = { ok: true, applied: 0, forbidden: 0, unknown: 0 };
 
@@ -94,8 +101,13 @@ export class ServerReplicator {
     this.scratch = createPackScratch(this.protocol.components);
     this.session.setHandler({
       joined: (peer) => this.onJoined(peer),
-      left: (peer) => this.peers.delete(peer.clientId),
-      message: (peer, tag, msg) => this.onMessage(peer, tag, msg),
+      left: (peer, reason) => this.onLeft(peer, reason),
+      suspended: (peer) => {
+        const p = this.peers.get(peer.clientId);
+        if (p) p.suspended = true;
+      },
+      resumed: (peer) => this.onResumed(peer),
+      message: (peer, tag, msg, seq) => this.onMessage(peer, tag, msg, seq),
       acked: (peer, seq) => this.peers.get(peer.clientId)?.delivery.acked(seq),
       lost: (peer, seq) => {
         const p = this.peers.get(peer.clientId);
@@ -223,6 +235,7 @@ export class ServerReplicator {
    * form) and marks the changed fields pending for every client that knows the entity and does not own it.
    */
   detectChanges(): void {
+    for (const x of this.extensions) x.beforeDetect?.(this.tick + 1);
     this.resolveDeferred();
     const reg = this.registry;
     const comps = this.protocol.components;
@@ -247,14 +260,16 @@ export class ServerReplicator {
   send(): void {
     this.tick++;
     for (const p of this.peers.values()) {
+      if (p.suspended) continue;
       this.sendOps(p);
       const conn = p.peer.connection;
       const delta = writeDelta(this.writer, this.scratch, this.protocol.components, this.shadow, this.registry, p.delivery, {
         tick: this.tick,
         dependsOn: conn.lastReliableIdSent,
-        budgetBytes: conn.unreliableSpaceBytes(),
+        budgetBytes: conn.unreliableSpaceBytes() - this.reservedBytes,
       });
       if (delta !== null && !conn.sendUnreliable(delta)) p.delivery.untake();
+      for (const x of this.extensions) x.send?.(p.peer, conn, this.tick);
       const seq = conn.flush();
       if (seq >= 0) p.delivery.commit(seq);
       else p.delivery.untake();
@@ -347,6 +362,34 @@ export class ServerReplicator {
     const p = new PeerReplication(peer, this.protocol.components.length, cap);
     this.peers.set(peer.clientId, p);
     this.sendSnapshot(p);
+    for (const x of this.extensions) x.joined?.(peer);
+  }
+
+  private onLeft(peer: ServerPeer, reason: string): void {
+    this.peers.delete(peer.clientId);
+    // Entities the client owned go back to the server.
+    const reg = this.registry;
+    for (let i = 0; i < reg.count; i++) {
+      const eid = reg.list[i];
+      if (reg.owner[eid] === peer.clientId) this.setOwner(eid, SERVER_OWNER);
+    }
+    for (const x of this.extensions) x.left?.(peer, reason);
+  }
+
+  /** A suspended client is back on a new connection: forget what was in flight and send a fresh snapshot. */
+  private onResumed(peer: ServerPeer): void {
+    const p = this.peers.get(peer.clientId);
+    if (!p) {
+      this.onJoined(peer);
+      return;
+    }
+    p.suspended = false;
+    p.ops.length = 0;
+    p.known.fill(0);
+    p.delivery.reset();
+    this.sendSnapshot(p);
+    // Ownership travels in the snapshot; extensions learn the client is back.
+    for (const x of this.extensions) x.joined?.(peer);
   }
 
   /** Sends every replicated entity to `p` as Snapshot chunks of at most SNAPSHOT_CHUNK_BYTES. */
@@ -392,11 +435,12 @@ export class ServerReplicator {
     }
   }
 
-  private onMessage(peer: ServerPeer, tag: number, msg: Uint8Array): void {
+  private onMessage(peer: ServerPeer, tag: number, msg: Uint8Array, packetSeq: number): void {
     if (tag === Tag.Delta) {
       this.onOwnerWrite(peer, msg);
       return;
     }
+    for (const x of this.extensions) if (x.message?.(peer, tag, msg, packetSeq)) return;
     peer.counters.unknownTags++;
   }
 

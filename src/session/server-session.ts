@@ -23,7 +23,8 @@ export interface PeerCounters {
 
 /** One client as the server sees it. */
 export class ServerPeer {
-  readonly connection: Connection;
+  /** The current connection (replaced when a suspended client resumes). */
+  connection: Connection;
   clientId = 0;
   role = 'participant';
   state: PeerState = 'handshaking';
@@ -39,7 +40,13 @@ export class ServerPeer {
 
 /** What the layer above the session receives. */
 export interface PeerHandler {
+  /** A new client completed the handshake. */
   joined(peer: ServerPeer): void;
+  /** The client's link was lost but its session is kept for the resume window (stop sending to it). */
+  suspended?(peer: ServerPeer): void;
+  /** A suspended client came back: `peer.connection` is its new connection; bring it up to date. */
+  resumed?(peer: ServerPeer): void;
+  /** The client is gone for good (goodbye, kick, or the resume window ran out). */
   left(peer: ServerPeer, reason: string): void;
   /** A non-session message; `packetSeq` is the carrying packet for unreliable messages, -1 for reliable ones. */
   message(peer: ServerPeer, tag: number, message: Uint8Array, packetSeq: number): void;

@@ -1,0 +1,251 @@
+/**
+ * The server side of the geckos.io transport: WebRTC data channels (unordered, no retransmission) signalled over HTTP.
+ * ecsync packets travel as raw binary messages; geckos.io's own events and its 10x "reliable" mode are not used
+ * (ecsync's connection layer does reliability). Node only.
+ */
+import http from 'node:http';
+import type https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { isIPv4 } from 'node:net';
+import geckosServer from '@geckos.io/server';
+import type { ServerChannel } from '@geckos.io/server';
+import { usageError } from '../errors.ts';
+import type { ErrorHandler } from '../errors.ts';
+import { MAX_PACKET_BYTES } from './transport.ts';
+import type { CloseReason, Link, ServerTransport } from './transport.ts';
+import { SocketLink, createLinkCounters } from './socket-link.ts';
+import type { LinkCounters } from './socket-link.ts';
+
+/**
+ * Bytes a data channel may hold before `send` drops: two full packets. werift's throughput collapses once its queue
+ * grows (FINDINGS: ~17k msgs/s under 2 KB queued, 1.7k at 16 KB) and stale unreliable data is worthless anyway.
+ */
+export const GECKOS_MAX_BUFFERED_BYTES = 2 * MAX_PACKET_BYTES;
+
+/** What `authorization` returns: true accepts, false answers 401, a number is the HTTP status, an object is userData. */
+export type GeckosAuthorizationResult = boolean | number | Record<string, unknown>;
+
+/** Options of `createGeckosServerTransport`. */
+export interface GeckosServerTransportOptions {
+  /** Port of the signalling HTTP server (0 picks a free one). Required unless `httpServer` is given. */
+  port?: number;
+  /** Address the signalling server listens on (default '127.0.0.1'); also the default ICE bind address. */
+  host?: string;
+  /** Serve signalling on this existing HTTP(S) server (e.g. Vite's) instead of listening on `port`. */
+  httpServer?: http.Server | https.Server;
+  /** STUN/TURN servers; default none, which suits loopback and LAN (the server needs STUN only behind NAT). */
+  iceServers?: RTCIceServer[];
+  /** UDP ports the data channels may use. */
+  portRange?: { min: number; max: number };
+  /** Local address ICE binds to; default `host` when it is a specific IPv4 address, else every interface. */
+  iceBindAddress?: string;
+  /** CORS of the signalling routes (geckos.io's option), for pages served from another origin. */
+  cors?: { origin?: string | ((request: http.IncomingMessage) => string); allowAuthorization?: boolean };
+  /**
+   * Checks the client's `authorization` string (sent as the HTTP Authorization header) before any WebRTC work.
+   * A returned object becomes the link's `userData` (and is echoed to the client: keep secrets out of it).
+   */
+  authorization?: (
+    authorization: string | undefined,
+    request: http.IncomingMessage,
+    response: http.OutgoingMessage,
+  ) => GeckosAuthorizationResult | Promise<GeckosAuthorizationResult>;
+  /** Bytes a data channel may hold before `send` drops (default `GECKOS_MAX_BUFFERED_BYTES`). */
+  maxBufferedBytes?: number;
+  /** Receives every problem caused by network input (non-binary or oversize messages). */
+  onError?: ErrorHandler;
+}
+
+/** A link accepted by the geckos.io server transport. */
+export interface GeckosServerLink extends Link {
+  /** geckos.io's channel id (24 characters). */
+  readonly id: string;
+  /** What `authorization` returned as an object, else `{}`. */
+  readonly userData: unknown;
+  readonly counters: LinkCounters;
+}
+
+/** The geckos.io server transport. */
+export interface GeckosServerTransport extends ServerTransport {
+  /** Port the signalling server listens on. */
+  readonly port: number;
+  /** Counters of every link together, closed ones included. */
+  readonly counters: LinkCounters;
+  /** Closes every link, then the signalling server (or detaches from `httpServer`). */
+  close(): Promise<void>;
+}
+
+/** The part of node-datachannel's DataChannel this transport calls (the real one and the werift shim alike). */
+interface NativeDataChannel {
+  bufferedAmount(): number;
+  sendMessageBinary(bytes: Uint8Array): boolean | void;
+  onMessage(callback: (message: string | Uint8Array) => void): void;
+}
+
+/** True for a link handed out by a geckos.io server transport. */
+export function isGeckosServerLink(link: Link): link is GeckosServerLink {
+  return link instanceof GeckosLink;
+}
+
+class GeckosLink extends SocketLink implements GeckosServerLink {
+  readonly id: string;
+  readonly userData: unknown;
+  /** Reason to report when geckos.io says the connection ended; set when the server transport closes it. */
+  remoteReason: CloseReason = 'disconnected';
+
+  constructor(
+    private readonly channel: ServerChannel,
+    private readonly dataChannel: NativeDataChannel,
+    total: LinkCounters,
+    maxBufferedBytes: number,
+    onError: ErrorHandler | undefined,
+  ) {
+    super(total, maxBufferedBytes, onError);
+    this.id = channel.id as string;
+    this.userData = channel.userData ?? {};
+    // Replace geckos.io's message parser: it turns text into events (a client could fake 'disconnect') and throws
+    // on some input (the text "null"). Raw binary is all ecsync sends.
+    dataChannel.onMessage((message) => this.receive(message));
+    channel.onDisconnect((state) => this.finish(this.remoteReason === 'disconnected' ? state : this.remoteReason));
+  }
+
+  protected bufferedBytes(): number {
+    return this.dataChannel.bufferedAmount();
+  }
+
+  protected write(packet: Uint8Array): boolean {
+    // A Buffer view, no copy: node-datachannel copies natively, the werift shim copies too.
+    return this.dataChannel.sendMessageBinary(Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength)) !== false;
+  }
+
+  protected shutdown(): void {
+    // geckos.io's close() rejects only on its own 2 s timeouts; the link is closed for ecsync either way.
+    this.channel.close().catch(() => {});
+  }
+}
+
+function defaultIceBindAddress(host: string | undefined): string | undefined {
+  return host !== undefined && isIPv4(host) && host !== '0.0.0.0' ? host : undefined;
+}
+
+function checkOptions(options: GeckosServerTransportOptions): void {
+  const { port, portRange, maxBufferedBytes } = options;
+  if (options.httpServer === undefined && port === undefined) {
+    usageError('geckos.io server transport needs a port', 'pass { port } (0 picks a free one) or { httpServer }');
+  }
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) {
+    usageError(`port must be an integer in 0..65535, got ${port}`, 'pass a valid TCP port');
+  }
+  if (portRange !== undefined && !(portRange.min >= 1025 && portRange.max <= 65535 && portRange.min < portRange.max)) {
+    usageError(`bad portRange ${JSON.stringify(portRange)}`, 'pass { min, max } with 1025 <= min < max <= 65535');
+  }
+  if (maxBufferedBytes !== undefined && !(maxBufferedBytes >= 0)) {
+    usageError(`maxBufferedBytes must be >= 0, got ${maxBufferedBytes}`, 'pass a byte count');
+  }
+}
+
+function listen(server: http.Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/**
+ * Starts a geckos.io server carrying ecsync packets. Clients connect with `createGeckosClientTransport` (browser or
+ * Node). Needs `@geckos.io/server` and its `node-datachannel` (or this repository's werift shim).
+ * @example
+ * const transport = await createGeckosServerTransport({ port: 9208, host: '0.0.0.0' });
+ * transport.onconnection = (link) => { link.onpacket = (packet) => link.send(packet.slice()); };
+ */
+export async function createGeckosServerTransport(
+  options: GeckosServerTransportOptions,
+): Promise<GeckosServerTransport> {
+  checkOptions(options);
+  const external = options.httpServer;
+  const server: http.Server = (external as http.Server | undefined) ?? http.createServer();
+  const listening = external?.address() as AddressInfo | null | undefined;
+  const host = options.host ?? (external ? listening?.address : '127.0.0.1');
+  const maxBufferedBytes = options.maxBufferedBytes ?? GECKOS_MAX_BUFFERED_BYTES;
+  const io = geckosServer({
+    iceServers: options.iceServers ?? [],
+    portRange: options.portRange,
+    bindAddress: options.iceBindAddress ?? defaultIceBindAddress(host),
+    cors: options.cors as never,
+    authorization: options.authorization as never,
+    // geckos.io's defaults, spelled out: ecsync relies on them.
+    ordered: false,
+    maxRetransmits: 0,
+  });
+  const counters = createLinkCounters();
+  const links = new Set<GeckosLink>();
+  let closed = false;
+
+  // geckos.io hooks the HTTP server's 'close' to close every connection of the *process* and to drop every
+  // onConnection listener of every geckos server (both are module-global). This transport closes its own
+  // connections instead, so other servers in the same process keep working.
+  const closeListeners = server.listeners('close');
+  const requestListeners = server.listeners('request');
+  io.addServer(server);
+  for (const listener of server.listeners('close')) {
+    if (!closeListeners.includes(listener)) server.off('close', listener as () => void);
+  }
+  const geckosRequestListener = server.listeners('request').find((l) => !requestListeners.includes(l));
+
+  const transport: GeckosServerTransport = {
+    onconnection: null,
+    port: 0,
+    counters,
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      for (const link of links) link.remoteReason = 'server closed';
+      const connections = [...io.connectionsManager.connections.values()];
+      await Promise.allSettled(connections.map((connection) => connection.close()));
+      if (!external) {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+      } else if (geckosRequestListener) {
+        // Give the external server its own request listeners back.
+        server.off('request', geckosRequestListener as () => void);
+        for (const listener of requestListeners) server.on('request', listener as () => void);
+      }
+    },
+  };
+
+  // geckos.io announces every server's connections to every onConnection listener in the process: keep ours.
+  io.onConnection((channel) => {
+    if (closed || io.connectionsManager.getConnection(channel.id as string)?.channel !== channel) return;
+    const link = new GeckosLink(
+      channel,
+      channel.dataChannel as unknown as NativeDataChannel,
+      counters,
+      maxBufferedBytes,
+      options.onError,
+    );
+    links.add(link);
+    const onclose = (reason: CloseReason): void => {
+      links.delete(link);
+      userOnclose?.(reason);
+    };
+    // Track the link's end without taking `onclose` from the user: wrap whatever they set.
+    let userOnclose: ((reason: CloseReason) => void) | null = null;
+    Object.defineProperty(link, 'onclose', {
+      get: () => onclose,
+      set: (value: ((reason: CloseReason) => void) | null) => {
+        userOnclose = value;
+      },
+    });
+    transport.onconnection?.(link);
+  });
+
+  if (!external) await listen(server, options.port ?? 0, host ?? '127.0.0.1');
+  const address = server.address() as AddressInfo | null;
+  (transport as { port: number }).port = address?.port ?? options.port ?? 0;
+  return transport;
+}
