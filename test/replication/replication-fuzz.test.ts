@@ -1,0 +1,133 @@
+/**
+ * Bad input never throws into the game loop: thousands of seeded random, truncated and mutated replication
+ * messages into a client and a server. Truncated messages change nothing; forged owner writes from a client
+ * that owns nothing change nothing; and afterwards both still converge on good traffic.
+ */
+import { describe, expect, it } from 'vitest';
+import { getNetContext } from '../../src/context.ts';
+import { createRandom, Tag } from '../../src/index.ts';
+import { dump, spawn, Stepper, type Peer } from '../helpers/fixture.ts';
+
+function serverPeerConnection(s: Stepper, clientIndex: number) {
+  const ctx = getNetContext(s.server.world);
+  if (ctx.role !== 'server') throw new Error('server expected');
+  return [...ctx.session.peers.values()][clientIndex].connection;
+}
+
+function clientConnection(p: Peer) {
+  const ctx = getNetContext(p.world);
+  if (ctx.role !== 'client') throw new Error('client expected');
+  return ctx.session.connection!;
+}
+
+function populate(s: Stepper): void {
+  const rnd = createRandom(77);
+  for (let i = 0; i < 40; i++) {
+    const eid = spawn(s.server, s.server.stores.filter(() => rnd.next() < 0.7));
+    s.server.Pose.px[eid] = rnd.range(-50, 50);
+    s.server.Ints.u16[eid] = rnd.int(65536);
+    s.server.Link.target[eid] = rnd.int(eid);
+  }
+}
+
+describe('replication decoders under bad input', () => {
+  it('a client drops truncated messages without a change, survives mutated and random ones, and recovers', () => {
+    const s = new Stepper({ seed: 21 });
+    const victim = s.addClient();
+    // Record real server → client traffic to mutate.
+    const samples: Uint8Array[] = [];
+    s.run(5);
+    const conn = serverPeerConnection(s, 0);
+    const reliable = conn.sendReliable.bind(conn);
+    const unreliable = conn.sendUnreliable.bind(conn);
+    conn.sendReliable = (m) => (samples.push(m.slice()), reliable(m));
+    conn.sendUnreliable = (m) => (samples.push(m.slice()), unreliable(m));
+    populate(s);
+    s.run(60, (p, isServer) => {
+      if (isServer) for (let e = 1; e < 40; e++) p.Pose.px[e] += 0.01;
+    });
+    conn.sendReliable = reliable;
+    conn.sendUnreliable = unreliable;
+    expect(samples.some((m) => (m[0] | (m[1] << 8)) === Tag.Delta)).toBe(true);
+    expect(samples.some((m) => (m[0] | (m[1] << 8)) === Tag.Spawn)).toBe(true);
+    s.run(30);
+
+    // 1. Truncations of every sample: dropped, reported, no state change.
+    const before = dump(victim);
+    const errorsBefore = victim.errors.length;
+    let truncated = 0;
+    for (const m of samples) {
+      const tag = m[0] | (m[1] << 8);
+      if (tag === Tag.Welcome || tag === Tag.Snapshot) continue;
+      for (const cut of [3, Math.floor(m.length / 2), m.length - 1]) {
+        if (cut < 3 || cut >= m.length) continue;
+        conn.sendReliable(m.subarray(0, cut));
+        truncated++;
+      }
+      s.step();
+    }
+    s.run(20);
+    expect(truncated).toBeGreaterThan(100);
+    expect(dump(victim)).toEqual(before);
+    expect(victim.errors.length).toBeGreaterThan(errorsBefore);
+
+    // 2. Mutations and random messages: never throw.
+    const rnd = createRandom(5150);
+    for (let i = 0; i < 4000; i++) {
+      const base = samples[rnd.int(samples.length)];
+      let m: Uint8Array;
+      if (i % 4 === 0) {
+        m = new Uint8Array(2 + rnd.int(64));
+        for (let k = 0; k < m.length; k++) m[k] = rnd.int(256);
+        const tags = [Tag.Delta, Tag.Spawn, Tag.Despawn, Tag.ComponentAdd, Tag.ComponentRemove, Tag.OwnershipGrant, Tag.Snapshot];
+        const t = tags[rnd.int(tags.length)];
+        m[0] = t & 0xff;
+        m[1] = t >> 8;
+      } else {
+        m = base.slice();
+        const flips = 1 + rnd.int(4);
+        for (let k = 0; k < flips; k++) m[2 + rnd.int(Math.max(1, m.length - 2))] ^= 1 << rnd.int(8);
+      }
+      if (rnd.next() < 0.5) conn.sendUnreliable(m.subarray(0, Math.min(m.length, 1000)));
+      else conn.sendReliable(m);
+      if (i % 20 === 0) expect(() => s.step()).not.toThrow();
+    }
+    s.run(30);
+
+    // 3. Recovery: a fresh snapshot repairs whatever the valid-looking mutations did.
+    const ctx = getNetContext(s.server.world);
+    if (ctx.role === 'server') for (const p of ctx.replicator.peers.values()) ctx.replicator.sendSnapshot(p);
+    s.run(60);
+    const fresh = s.addClient();
+    s.run(60);
+    expect(dump(victim)).toEqual(dump(fresh));
+  });
+
+  it('a server ignores forged and garbled owner writes from a client that owns nothing', () => {
+    const s = new Stepper({ seed: 22 });
+    const attacker = s.addClient();
+    const bystander = s.addClient();
+    s.run(5);
+    populate(s);
+    s.run(30);
+    const serverBefore = dump(s.server);
+    const bystanderBefore = dump(bystander);
+    const conn = clientConnection(attacker);
+    const rnd = createRandom(99);
+    for (let i = 0; i < 5000; i++) {
+      const m = new Uint8Array(2 + rnd.int(200));
+      for (let k = 2; k < m.length; k++) m[k] = rnd.int(256);
+      const tag = i % 3 === 0 ? rnd.int(8000) : Tag.Delta;
+      m[0] = tag & 0xff;
+      m[1] = tag >> 8;
+      if (i % 2) conn.sendReliable(m);
+      else conn.sendUnreliable(m.subarray(0, 900));
+      if (i % 25 === 0) expect(() => s.step()).not.toThrow();
+    }
+    s.run(30);
+    expect(dump(s.server)).toEqual(serverBefore);
+    expect(dump(bystander)).toEqual(bystanderBefore);
+    const stats = s.server.net.stats();
+    expect(stats.length).toBe(2);
+  });
+});
