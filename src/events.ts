@@ -32,4 +32,6 @@ export type ReplicationEvents = {
   despawn: [eid: number, netId: number, outOfInterest: boolean];
   /** The owner of an entity changed (0 = server). */
   ownership: [eid: number, owner: number];
+  /** Server: an entity entered (true) or left (false) a client's interest. */
+  interest: [clientId: number, eid: number, entered: boolean];
 };

@@ -3,6 +3,7 @@
  * add/remove, atomic snapshots), applies deltas in order of their dependencies, and sends the writes to the
  * entities this client owns back to the server with the same delivery guarantees.
  */
+import { inflateSync } from 'fflate';
 import { type ErrorHandler, NetError } from '../errors.ts';
 import { Emitter, type ReplicationEvents } from '../events.ts';
 import { Tag } from '../protocol/tags.ts';
@@ -22,12 +23,17 @@ import {
 import { EntityRegistry } from './entity-registry.ts';
 import { readFullEntity } from './full-state.ts';
 import { INITIAL_ENTITY_CAPACITY, ShadowStore } from './shadow-store.ts';
-import { BitReader, BitWriter, DESPAWN_OUT_OF_INTEREST, openBody } from './wire-bodies.ts';
+import { SnapshotFlag } from './snapshot-writer.ts';
+import { BucketHashes, bucketOf, entityHash, HASH_BUCKETS, latestTick } from './state-hash.ts';
+import { beginMessage, BitReader, BitWriter, DESPAWN_OUT_OF_INTEREST, openBody } from './wire-bodies.ts';
 import type { ClientExtension } from './extension.ts';
 import type { WorldAdapter } from './world-adapter.ts';
 
 /** Deltas held for a reliable message not yet arrived; past this the oldest is dropped (and reported). */
 export const MAX_HELD_DELTAS = 4096;
+
+/** Largest inflated snapshot chunk accepted: chunks are cut at 16 KiB, one entity may overshoot a little. */
+export const MAX_INFLATED_CHUNK_BYTES = 256 * 1024;
 
 /** Snapshot chunks buffered before refusing a snapshot (16 KiB each: 8 MiB, the reliable message cap). */
 export const MAX_SNAPSHOT_CHUNKS = 512;
@@ -53,7 +59,14 @@ export class ClientReplicator {
   reservedBytes = 0;
   tick = 0;
   /** Counters for stats. */
-  readonly counters = { heldDeltas: 0, droppedHeldDeltas: 0, decodeErrors: 0, snapshots: 0 };
+  readonly counters = {
+    heldDeltas: 0,
+    droppedHeldDeltas: 0,
+    decodeErrors: 0,
+    snapshots: 0,
+    hashChecks: 0,
+    hashMismatches: 0,
+  };
   private readonly session: ClientSession;
   private readonly world: WorldAdapter;
   private readonly onError: ErrorHandler | undefined;
@@ -66,6 +79,9 @@ export class ClientReplicator {
   private snapshotId = -1;
   private snapshotChunks: Uint8Array[] = [];
   private snapshotCount = 0;
+  private snapshotBuckets: [number, number] | null = null;
+  private pendingHash: { tick: number; lo: number; hi: number; sums: Uint32Array } | null = null;
+  private readonly hashes = new BucketHashes();
   private ownedTracked: Uint8Array = new Uint8Array(0);
   private readonly mapper: EntityMapper;
   /** References to entities not spawned here yet: netId -> triples (eid, component, field). */
@@ -112,6 +128,7 @@ export class ClientReplicator {
   private onWelcomed(): void {
     this.held = [];
     this.snapshotChunks = [];
+    this.pendingHash = null;
     this.delivery.reset();
     // Re-send everything this client owns: the server may have missed writes while the link was down.
     const reg = this.registry;
@@ -176,6 +193,8 @@ export class ClientReplicator {
         return this.onComponentRemove(r);
       case Tag.OwnershipGrant:
         return this.onOwnership(r);
+      case Tag.StateHash:
+        return this.onStateHash(r);
       default:
         for (const x of this.extensions) if (x.message?.(tag, msg, packetSeq)) return;
       // Unknown tags are skipped: a newer server may send messages this client does not know.
@@ -233,18 +252,26 @@ export class ClientReplicator {
   }
 
   /** Creates or updates entities from full-state records: pass 1 creates, pass 2 applies values. */
-  private applyFullEntities(r: BitReader, count: number, tick: number, seen: Set<number> | null): boolean {
+  private applyFullEntities(
+    r: BitReader,
+    count: number,
+    tick: number,
+    seen: Set<number> | null,
+    aligned = false,
+  ): boolean {
     const s = this.scratch;
     const comps = this.protocol.components;
     const start = r.bitPosition;
     // 1. validate and create entities and components (so references inside the batch resolve)
     for (let i = 0; i < count; i++) {
       if (readFullEntity(r, s, comps) < 0) return false;
+      if (aligned) r.alignToByte();
     }
     if (!r.ok) return false;
     r.seekBits(start);
     for (let i = 0; i < count; i++) {
       const netId = readFullEntity(r, s, comps);
+      if (aligned) r.alignToByte();
       seen?.add(netId);
       this.ensureEntity(netId, s.present, s.owner, true);
     }
@@ -252,6 +279,7 @@ export class ClientReplicator {
     r.seekBits(start);
     for (let i = 0; i < count; i++) {
       const netId = readFullEntity(r, s, comps);
+      if (aligned) r.alignToByte();
       this.applyValues(this.registry.toLocal(netId), tick);
     }
     return true;
@@ -326,21 +354,41 @@ export class ClientReplicator {
     const id = r.readVarUint();
     const index = r.readVarUint();
     const count = r.readVarUint();
+    const flags = r.readVarUint();
+    const lo = flags & SnapshotFlag.Partial ? r.readU32() : 0;
+    const hi = flags & SnapshotFlag.Partial ? r.readU32() : 0;
+    const rawLength = flags & SnapshotFlag.Deflated ? r.readVarUint() : 0;
     r.alignToByte();
-    if (!r.ok || count === 0 || count > MAX_SNAPSHOT_CHUNKS || index >= count)
+    if (!r.ok || count === 0 || count > MAX_SNAPSHOT_CHUNKS || index >= count || flags > 3)
       return this.report('DecodeError', 'malformed Snapshot chunk');
     if (index === 0) {
       this.snapshotId = id;
       this.snapshotChunks = [];
       this.snapshotCount = count;
+      this.snapshotBuckets = flags & SnapshotFlag.Partial ? [lo >>> 0, hi >>> 0] : null;
     }
     if (id !== this.snapshotId || index !== this.snapshotChunks.length || count !== this.snapshotCount)
       return this.report('DecodeError', 'Snapshot chunk out of sequence');
-    this.snapshotChunks.push(msg.slice(2 + (r.bitPosition >> 3)));
+    let body = msg.subarray(2 + (r.bitPosition >> 3));
+    if (flags & SnapshotFlag.Deflated) {
+      // The raw length is checked before inflating, so a chunk can never expand past the chunk cap.
+      if (rawLength === 0 || rawLength > MAX_INFLATED_CHUNK_BYTES) return this.report('DecodeError', 'Snapshot chunk too large');
+      try {
+        const out = inflateSync(body, { out: new Uint8Array(rawLength) });
+        if (out.length !== rawLength) return this.report('DecodeError', 'Snapshot chunk inflates to the wrong size');
+        body = out;
+      } catch {
+        return this.report('DecodeError', 'Snapshot chunk does not inflate');
+      }
+    } else body = body.slice();
+    this.snapshotChunks.push(body);
     if (this.snapshotChunks.length === count) this.applySnapshot();
   }
 
-  /** Applies a complete snapshot at once; entities it does not list are removed (it is the whole truth). */
+  /**
+   * Applies a complete snapshot at once; entities it does not list are removed (it is the whole truth), or,
+   * for a partial snapshot, those of its hash buckets (other than this client's own).
+   */
   private applySnapshot(): void {
     const seen = new Set<number>();
     const r = this.reader;
@@ -348,18 +396,84 @@ export class ClientReplicator {
       r.reset(chunk, 0);
       const tick = r.readVarUint();
       const count = r.readVarUint();
-      if (!r.ok || !this.applyFullEntities(r, count, tick, seen)) {
+      if (!r.ok || !this.applyFullEntities(r, count, tick, seen, true)) {
         this.report('DecodeError', 'malformed Snapshot body');
         break;
       }
     }
     this.snapshotChunks = [];
     const reg = this.registry;
+    const buckets = this.snapshotBuckets;
     for (let i = reg.count - 1; i >= 0; i--) {
       const eid = reg.list[i];
-      if (!seen.has(reg.netIdOf[eid])) this.destroy(eid, false);
+      const netId = reg.netIdOf[eid];
+      if (seen.has(netId)) continue;
+      if (buckets !== null) {
+        const b = bucketOf(netId);
+        const inMask = ((b < 32 ? buckets[0] >>> b : buckets[1] >>> (b - 32)) & 1) === 1;
+        if (!inMask || reg.owner[eid] === this.clientId) continue;
+      }
+      this.destroy(eid, false);
     }
     this.counters.snapshots++;
+  }
+
+  /** StateHash: compared at once, after the held deltas whose dependencies have arrived. */
+  private onStateHash(r: BitReader): void {
+    const tick = r.readVarUint();
+    const lo = r.readU32();
+    const hi = r.readU32();
+    const sums = new Uint32Array(HASH_BUCKETS);
+    for (let b = 0; b < HASH_BUCKETS; b++) {
+      if (((b < 32 ? lo >>> b : hi >>> (b - 32)) & 1) === 1) sums[b] = r.readU32();
+    }
+    if (!r.ok) return this.report('DecodeError', 'malformed StateHash');
+    // Compare exactly here in the reliable stream: later structural messages must not be applied yet, and
+    // deltas waiting for earlier reliable messages are applied first.
+    this.pendingHash = { tick, lo: lo >>> 0, hi: hi >>> 0, sums };
+    this.releaseHeld();
+    this.checkStateHash();
+  }
+
+  /**
+   * Compares the server's bucket hashes with this client's state. Buckets holding an entity updated after the
+   * hash's tick are skipped (newer data legitimately differs); a mismatch asks the server for those buckets.
+   */
+  private checkStateHash(): void {
+    const hash = this.pendingHash;
+    if (hash === null) return;
+    this.pendingHash = null;
+    const comps = this.protocol.components;
+    const reg = this.registry;
+    const mine = this.hashes;
+    mine.reset();
+    const me = this.clientId;
+    for (let i = 0; i < reg.count; i++) {
+      const eid = reg.list[i];
+      const netId = reg.netIdOf[eid];
+      if (reg.owner[eid] === me) continue;
+      if (latestTick(comps, this.shadow, eid) > hash.tick) mine.invalidate(netId);
+      else mine.add(netId, entityHash(comps, reg, this.shadow, eid));
+    }
+    let lo = 0;
+    let hi = 0;
+    for (let b = 0; b < HASH_BUCKETS; b++) {
+      const listed = ((b < 32 ? hash.lo >>> b : hash.hi >>> (b - 32)) & 1) === 1;
+      if (!listed || !mine.valid[b] || mine.sums[b] === hash.sums[b]) continue;
+      if (b < 32) lo |= 1 << b;
+      else hi |= 1 << (b - 32);
+    }
+    this.counters.hashChecks++;
+    if (lo === 0 && hi === 0) return;
+    this.counters.hashMismatches++;
+    this.onError?.(new NetError('HashMismatch', 'state diverged from the server; asking for a resync'));
+    const conn = this.session.connection;
+    if (!conn) return;
+    const w = this.writer;
+    beginMessage(w, Tag.ResyncRequest);
+    w.writeU32(lo >>> 0);
+    w.writeU32(hi >>> 0);
+    conn.sendReliable(w.toBytes());
   }
 
   private destroy(eid: number, outOfInterest: boolean): void {

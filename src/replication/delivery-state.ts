@@ -26,6 +26,8 @@ export class DeliveryState {
   /** pending[c][eid]: fields of component c not yet sent since their last change (or loss). */
   pending: Uint32Array[];
   private inDirty: Uint8Array;
+  /** inflight[eid]: record entries of eid in packets not yet acked or lost. */
+  inflight: Uint16Array;
   /** Entities with any pending field, oldest first. */
   dirty: Int32Array;
   dirtyCount = 0;
@@ -37,6 +39,7 @@ export class DeliveryState {
     this.capacity = capacity;
     this.pending = Array.from({ length: componentCount }, () => new Uint32Array(capacity));
     this.inDirty = new Uint8Array(capacity);
+    this.inflight = new Uint16Array(capacity);
     this.dirty = new Int32Array(64);
     for (let i = 0; i < SENT_RECORD_SLOTS; i++) this.records.push(createRecord());
   }
@@ -54,6 +57,9 @@ export class DeliveryState {
     const d = new Uint8Array(cap);
     d.set(this.inDirty);
     this.inDirty = d;
+    const f = new Uint16Array(cap);
+    f.set(this.inflight);
+    this.inflight = f;
     this.capacity = cap;
   }
 
@@ -120,6 +126,7 @@ export class DeliveryState {
       m.set(r.masks);
       r.masks = m;
     }
+    this.inflight[eid]++;
     r.eids[r.count] = eid;
     r.comps[r.count] = c;
     r.masks[r.count] = mask;
@@ -129,7 +136,10 @@ export class DeliveryState {
   /** Gives back everything taken since the last commit (the message was not sent after all). */
   untake(): void {
     const r = this.open;
-    for (let i = 0; i < r.count; i++) this.mark(r.eids[i], r.comps[i], r.masks[i]);
+    for (let i = 0; i < r.count; i++) {
+      this.inflight[r.eids[i]]--;
+      this.mark(r.eids[i], r.comps[i], r.masks[i]);
+    }
     r.count = 0;
   }
 
@@ -138,7 +148,10 @@ export class DeliveryState {
     const slot = seq % SENT_RECORD_SLOTS;
     const old = this.records[slot];
     // An unresolved record in this slot means the ring wrapped; treat its content as lost to stay correct.
-    if (old.seq >= 0 && old.count > 0) this.resend(old, null);
+    if (old.seq >= 0 && old.count > 0) {
+      this.settle(old);
+      this.resend(old, null);
+    }
     const r = this.open;
     r.seq = seq;
     this.records[slot] = r;
@@ -151,6 +164,7 @@ export class DeliveryState {
   acked(seq: number): void {
     const r = this.records[seq % SENT_RECORD_SLOTS];
     if (r.seq !== seq) return;
+    this.settle(r);
     r.seq = -1;
     r.count = 0;
   }
@@ -159,9 +173,19 @@ export class DeliveryState {
   lost(seq: number, tracked: Uint8Array | null): void {
     const r = this.records[seq % SENT_RECORD_SLOTS];
     if (r.seq !== seq) return;
+    this.settle(r);
     this.resend(r, tracked);
     r.seq = -1;
     r.count = 0;
+  }
+
+  private settle(r: SentRecord): void {
+    for (let i = 0; i < r.count; i++) if (this.inflight[r.eids[i]] > 0) this.inflight[r.eids[i]]--;
+  }
+
+  /** True when nothing of `eid` is pending or in flight: the receiver holds its latest value. */
+  isSettled(eid: number): boolean {
+    return eid >= this.capacity || (this.inflight[eid] === 0 && !this.hasPending(eid));
   }
 
   private resend(r: SentRecord, tracked: Uint8Array | null): void {
@@ -175,6 +199,7 @@ export class DeliveryState {
   reset(): void {
     for (let c = 0; c < this.componentCount; c++) this.pending[c].fill(0);
     this.inDirty.fill(0);
+    this.inflight.fill(0);
     this.dirtyCount = 0;
     for (const r of this.records) {
       r.seq = -1;

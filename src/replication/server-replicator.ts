@@ -1,17 +1,15 @@
 /**
  * Server side of replication: announces spawns, despawns and component changes on the reliable lane, detects
- * field changes against the shadow each send tick, keeps a delivery state per client, packs deltas into the
- * unreliable budget, and applies owner writes from clients (rejecting writes to entities they do not own).
+ * field changes against the shadow each send tick, keeps a delivery state per client, decides each client's
+ * interest, packs the most important pending changes into the packet and bandwidth budget, checks clients'
+ * state by hash and resyncs what diverged, and applies owner writes (rejecting writes to others' entities).
  */
-import type { Clock } from '../clock.ts';
 import { type ErrorHandler, NetError } from '../errors.ts';
+import type { Clock } from '../clock.ts';
 import { Emitter, type ReplicationEvents } from '../events.ts';
 import { Tag } from '../protocol/tags.ts';
 import type { Protocol } from '../register.ts';
 import type { ServerPeer, ServerSession } from '../session/server-session.ts';
-import { DeliveryState } from './delivery-state.ts';
-import { EntityRegistry, SERVER_OWNER } from './entity-registry.ts';
-import { INITIAL_ENTITY_CAPACITY, ShadowStore } from './shadow-store.ts';
 import {
   applyEntityUpdates,
   type ApplyResult,
@@ -21,41 +19,33 @@ import {
   readDeltaHeader,
   writeDelta,
 } from './delta-packer.ts';
-import { beginMessage, BitReader, BitWriter, DESPAWN_DESTROYED, openBody } from './wire-bodies.ts';
-import { writeFullEntity, SNAPSHOT_CHUNK_BYTES } from './full-state.ts';
+import { EntityRegistry, SERVER_OWNER } from './entity-registry.ts';
 import type { ServerExtension } from './extension.ts';
+import { SNAPSHOT_CHUNK_BYTES, writeFullEntity } from './full-state.ts';
+import { type InterestConfig, InterestIndex } from './interest.ts';
+import { Op, PeerReplication } from './peer-replication.ts';
+import { INITIAL_ENTITY_CAPACITY, ShadowStore } from './shadow-store.ts';
+import { type SnapshotFigures, writeSnapshot } from './snapshot-writer.ts';
+import { BucketHashes, bucketOf, entityHash, HASH_BUCKETS } from './state-hash.ts';
+import { beginMessage, BitReader, BitWriter, DESPAWN_DESTROYED, DESPAWN_OUT_OF_INTEREST, openBody } from './wire-bodies.ts';
 import type { WorldAdapter } from './world-adapter.ts';
 
-/** Structural operations queued for one peer, in the order they happened. */
-const Op = { Spawn: 0, Despawn: 1, ComponentAdd: 2, ComponentRemove: 3, Owner: 4 } as const;
+export { PeerReplication } from './peer-replication.ts';
 
-/** Replication state of one client. */
-export class PeerReplication {
-  readonly peer: ServerPeer;
-  /** known[eid]: the client has been sent the spawn of eid. */
-  known: Uint8Array;
-  readonly delivery: DeliveryState;
-  /** Pending structural ops: triples (op, netId, arg). */
-  ops: number[] = [];
-  /** Link lost, session kept: nothing is sent until it resumes. */
-  suspended = false;
+/** Default per-client bandwidth cap: 256 kbps, Glenn Fiedler's budget for a 900-object scene at 60 Hz. */
+export const DEFAULT_BANDWIDTH_KBPS = 256;
 
-  constructor(peer: ServerPeer, componentCount: number, capacity: number) {
-    this.peer = peer;
-    this.known = new Uint8Array(capacity);
-    this.delivery = new DeliveryState(componentCount, capacity);
-  }
+/** Default state-hash period: once a second catches divergence fast at ~2 kbps per client. */
+export const DEFAULT_HASH_INTERVAL_MS = 1000;
 
-  ensure(eid: number): void {
-    if (eid < this.known.length) return;
-    let cap = this.known.length;
-    while (cap <= eid) cap *= 2;
-    const k = new Uint8Array(cap);
-    k.set(this.known);
-    this.known = k;
-    this.delivery.ensure(eid);
-  }
-}
+/** Bandwidth tokens saved up at most: a quarter second of the cap, so an idle client cannot burst for long. */
+const MAX_TOKEN_SECONDS = 0.25;
+
+/** Smallest delta worth sending; below this the budget waits for more tokens. */
+const MIN_DELTA_BYTES = 24;
+
+/** Priority of an entity for a client; higher is sent sooner. */
+export type PriorityFn = (clientId: number, eid: number, distance: number) => number;
 
 /** Options of the server replicator. */
 export interface ServerReplicatorOptions {
@@ -64,6 +54,29 @@ export interface ServerReplicatorOptions {
   world: WorldAdapter;
   clock: Clock;
   onError?: ErrorHandler;
+  interest?: InterestConfig;
+  priority?: PriorityFn;
+  /** Per-client downstream cap in kbps; 0 disables it. */
+  bandwidthKbps?: number;
+  /** Deflate snapshot chunks for clients that offered it. */
+  compression?: boolean;
+  /** State hash period; 0 disables it. */
+  hashIntervalMs?: number;
+}
+
+/** Counters of the server replicator, for stats. */
+export interface ServerReplicationCounters {
+  snapshots: number;
+  snapshotRawBytes: number;
+  snapshotSentBytes: number;
+  resyncs: number;
+  hashesSent: number;
+}
+
+/** Default priority: 1, plus up to 4 for closeness (within a few cells), doubled for entities a client owns. */
+export function defaultPriority(owner: number, distance: number, cellSize: number): number {
+  const closeness = Number.isFinite(distance) ? (4 * cellSize) / (cellSize + distance) : 0;
+  return (1 + closeness) * (owner !== SERVER_OWNER ? 2 : 1);
 }
 
 /** Server half of the replication layer. */
@@ -71,33 +84,54 @@ export class ServerReplicator {
   readonly protocol: Protocol;
   readonly registry: EntityRegistry;
   readonly shadow: ShadowStore;
+  readonly interest: InterestIndex;
   readonly peers = new Map<number, PeerReplication>();
   readonly events = new Emitter<ReplicationEvents>();
   /** Extensions, in the order they were added. */
   readonly extensions: ServerExtension[] = [];
+  readonly counters: ServerReplicationCounters = {
+    snapshots: 0,
+    snapshotRawBytes: 0,
+    snapshotSentBytes: 0,
+    resyncs: 0,
+    hashesSent: 0,
+  };
   tick = 0;
+  /** Unreliable bytes per packet left to extensions (e.g. pose streams) after the delta. */
+  reservedBytes = 0;
   private readonly session: ServerSession;
   private readonly world: WorldAdapter;
+  private readonly clock: Clock;
   private readonly onError: ErrorHandler | undefined;
-  /** Deferred structural events: pairs (op, netId or eid, arg) resolved at the next send. */
+  private readonly priority: PriorityFn | null;
+  private readonly bandwidthBytesPerSec: number;
+  private readonly compression: boolean;
+  private readonly hashIntervalMs: number;
+  /** Deferred structural events: triples (op, netId, arg) resolved at the next send. */
   private deferred: number[] = [];
   private readonly writer = new BitWriter(2048);
   private readonly reader = new BitReader();
   private readonly scratch: PackScratch;
-  private snapshotId = 0;
-  /** Unreliable bytes per packet left to extensions (e.g. pose streams) after the delta. */
-  reservedBytes = 0;
   private readonly deltaInfo: DeltaInfo = { tick: 0, dependsOn: 0, count: 0 };
   private readonly applyResult: ApplyResult = { ok: true, applied: 0, forbidden: 0, unknown: 0 };
+  private readonly hashes = new BucketHashes();
+  private snapshotId = 0;
+  private nextInterestAtMs = 0;
 
   constructor(options: ServerReplicatorOptions) {
     this.protocol = options.protocol;
     this.session = options.session;
     this.world = options.world;
+    this.clock = options.clock;
     this.onError = options.onError;
+    this.priority = options.priority ?? null;
+    this.bandwidthBytesPerSec = ((options.bandwidthKbps ?? DEFAULT_BANDWIDTH_KBPS) * 1000) / 8;
+    this.compression = options.compression ?? true;
+    this.hashIntervalMs = options.hashIntervalMs ?? DEFAULT_HASH_INTERVAL_MS;
     const n = this.protocol.components.length;
     this.registry = new EntityRegistry(n, INITIAL_ENTITY_CAPACITY);
     this.shadow = new ShadowStore(this.protocol.components, this.registry);
+    this.interest = new InterestIndex(options.interest ?? { rateHz: 10, grid: null, predicate: null });
     this.scratch = createPackScratch(this.protocol.components);
     this.session.setHandler({
       joined: (peer) => this.onJoined(peer),
@@ -123,6 +157,7 @@ export class ServerReplicator {
     if (this.registry.isReplicated(eid)) return;
     const netId = this.registry.add(eid);
     this.shadow.ensure(eid);
+    this.interest.ensure(eid);
     this.deferred.push(Op.Spawn, netId, 0);
     this.events.emit('spawn', eid, netId);
   }
@@ -132,12 +167,13 @@ export class ServerReplicator {
     const netId = this.registry.remove(eid);
     if (netId === 0) return;
     for (let c = 0; c < this.protocol.components.length; c++) this.shadow.clear(c, eid);
+    this.interest.forget(eid);
     for (const p of this.peers.values()) {
-      if (eid < p.known.length && p.known[eid]) {
-        p.known[eid] = 0;
-        p.delivery.forget(eid);
+      if (p.knows(eid)) {
+        p.unlearn(eid);
         p.ops.push(Op.Despawn, netId, DESPAWN_DESTROYED);
       }
+      if (p.interest.viewEntity === eid) p.interest.viewEntity = 0;
     }
     this.events.emit('despawn', eid, netId, false);
   }
@@ -166,10 +202,13 @@ export class ServerReplicator {
     }
     const netId = this.registry.netIdOf[eid];
     for (const p of this.peers.values()) {
-      if (eid >= p.known.length || !p.known[eid]) continue;
+      // An owner always has its entities, whatever its interest.
+      if (p.peer.clientId === clientId && !p.knows(eid)) this.announce(p, eid);
+      if (!p.knows(eid)) continue;
       p.ops.push(Op.Owner, netId, clientId);
       // The previous owner was not sent its own entity's changes: bring it up to date now.
       if (p.peer.clientId === previous) this.markAll(p, eid);
+      p.interest.dirty = true;
     }
     this.events.emit('ownership', eid, clientId);
   }
@@ -181,98 +220,311 @@ export class ServerReplicator {
     }
   }
 
+  // ── interest, scopes and toggles ────────────────────────────────────────────────────────────────────
+
+  /** Sets the entity whose position is `clientId`'s viewpoint (its head), or 0. */
+  setViewEntity(clientId: number, eid: number): void {
+    const p = this.peers.get(clientId);
+    if (!p) return;
+    p.interest.viewEntity = eid;
+    p.interest.dirty = true;
+  }
+
+  /** Sets an explicit viewpoint for `clientId` (used when it has no view entity). */
+  setViewPosition(clientId: number, x: number, y: number, z: number): void {
+    const p = this.peers.get(clientId);
+    if (!p) return;
+    p.interest.viewPosition = [x, y, z];
+    p.interest.dirty = true;
+  }
+
+  /** Puts `eid` in the given scopes (replacing its previous ones); [] removes it from every scope. */
+  setEntityScopes(eid: number, scopes: readonly string[]): void {
+    if (scopes.length === 0) this.interest.scopesOf.delete(eid);
+    else this.interest.scopesOf.set(eid, scopes.map((s) => this.interest.scopeId(s)));
+    this.invalidateAll();
+  }
+
+  /** Subscribes or unsubscribes `clientId` to a scope; its interest is recomputed at once. */
+  setClientScope(clientId: number, scope: string, subscribed: boolean): void {
+    const p = this.peers.get(clientId);
+    if (!p) return;
+    const id = this.interest.scopeId(scope);
+    if (subscribed) p.interest.scopes.add(id);
+    else p.interest.scopes.delete(id);
+    p.interest.dirty = true;
+  }
+
+  /** Makes `eid` relevant to every client, or not. */
+  setAlwaysRelevant(eid: number, on: boolean): void {
+    this.interest.ensure(eid);
+    this.interest.alwaysRelevant[eid] = on ? 1 : 0;
+    this.invalidateAll();
+  }
+
+  /** Publish toggle of an entity or a scope: while off, its updates go to nobody; back on, everyone resyncs it. */
+  setPublish(target: { eid: number } | { scope: string }, on: boolean): void {
+    if ('eid' in target) {
+      this.interest.ensure(target.eid);
+      this.interest.muted[target.eid] = on ? 0 : 1;
+    } else {
+      const id = this.interest.scopeId(target.scope);
+      if (on) this.interest.mutedScopes.delete(id);
+      else this.interest.mutedScopes.add(id);
+    }
+    if (on) for (const p of this.peers.values()) this.resyncMatching(p, target);
+  }
+
+  /** Receive toggle of one client for an entity or a scope: while off it gets no updates; back on it resyncs. */
+  setReceive(clientId: number, target: { eid: number } | { scope: string }, on: boolean): void {
+    const p = this.peers.get(clientId);
+    if (!p) return;
+    if ('eid' in target) {
+      if (on) p.interest.pausedEntities.delete(target.eid);
+      else p.interest.pausedEntities.add(target.eid);
+    } else {
+      const id = this.interest.scopeId(target.scope);
+      if (on) p.interest.pausedScopes.delete(id);
+      else p.interest.pausedScopes.add(id);
+    }
+    if (on) this.resyncMatching(p, target);
+  }
+
+  /** Marks every field of the matching entities the client knows as pending (they go out with current values). */
+  private resyncMatching(p: PeerReplication, target: { eid: number } | { scope: string }): void {
+    const scope = 'scope' in target ? this.interest.scopeId(target.scope) : -1;
+    for (let i = 0; i < p.knownSet.count; i++) {
+      const eid = p.knownSet.list[i];
+      const match = scope < 0 ? eid === (target as { eid: number }).eid : this.interest.scopesOf.get(eid)?.includes(scope);
+      if (match) this.markAll(p, eid);
+    }
+  }
+
+  private invalidateAll(): void {
+    for (const p of this.peers.values()) p.interest.dirty = true;
+  }
+
+  private isRelevant(p: PeerReplication, eid: number, view: [number, number, number] | null): boolean {
+    return !this.interest.active || this.interest.isRelevant(p.peer.clientId, p.interest, this.registry, eid, view);
+  }
+
+  /** Recomputes interest of every client whose turn it is: entering entities spawn, leaving ones despawn. */
+  private updateInterest(force: boolean): void {
+    if (!this.interest.active) return;
+    const now = this.clock.now();
+    const due = force || now >= this.nextInterestAtMs;
+    if (due) this.nextInterestAtMs = now + 1000 / this.interest.config.rateHz;
+    let rebuilt = false;
+    for (const p of this.peers.values()) {
+      if (!due && !p.interest.dirty) continue;
+      if (!rebuilt) {
+        this.interest.rebuild(this.registry);
+        rebuilt = true;
+      }
+      this.computeInterest(p);
+    }
+  }
+
+  private computeInterest(p: PeerReplication): void {
+    p.interest.dirty = false;
+    const gen = ++p.generation;
+    const view = this.interest.viewpoint(p.interest, this.registry);
+    const reg = this.registry;
+    this.interest.candidates(reg, view, (eid) => {
+      if (!this.isRelevant(p, eid, view)) return;
+      p.ensure(eid);
+      p.mark[eid] = gen;
+      if (!p.knows(eid)) this.announce(p, eid);
+    });
+    // Entities that are relevant whatever the grid says, but were not candidates.
+    for (let i = 0; i < reg.count; i++) {
+      const eid = reg.list[i];
+      if ((eid < p.mark.length && p.mark[eid] === gen) || !this.isAlwaysIn(p, eid)) continue;
+      p.ensure(eid);
+      p.mark[eid] = gen;
+      if (!p.knows(eid)) this.announce(p, eid);
+    }
+    // Leaving: known but not marked this generation.
+    const known = p.knownSet;
+    for (let i = known.count - 1; i >= 0; i--) {
+      const eid = known.list[i];
+      if (p.mark[eid] === gen) continue;
+      p.unlearn(eid);
+      p.ops.push(Op.Despawn, reg.netIdOf[eid], DESPAWN_OUT_OF_INTEREST);
+      this.events.emit('despawn', eid, reg.netIdOf[eid], true);
+    }
+  }
+
+  private isAlwaysIn(p: PeerReplication, eid: number): boolean {
+    return (
+      this.registry.owner[eid] === p.peer.clientId ||
+      (eid < this.interest.alwaysRelevant.length && this.interest.alwaysRelevant[eid] === 1)
+    );
+  }
+
   // ── per send tick ───────────────────────────────────────────────────────────────────────────────────
 
-  /** Resolves deferred spawns and component adds against the world as it is now. */
+  /** Resolves deferred spawns and component changes against the world as it is now. */
   private resolveDeferred(): void {
     const d = this.deferred;
+    if (d.length === 0) return;
     const comps = this.protocol.components;
+    let spawned = false;
     for (let i = 0; i < d.length; i += 3) {
       const op = d[i];
       const eid = this.registry.toLocal(d[i + 1]);
       if (eid === 0) continue; // gone again before this send
+      const c = d[i + 2];
       if (op === Op.Spawn) {
-        for (let c = 0; c < comps.length; c++) {
-          const present = this.world.hasComponent(eid, c);
-          this.registry.has[c][eid] = present ? 1 : 0;
-          if (present) this.shadow.capture(c, eid);
+        for (let k = 0; k < comps.length; k++) {
+          const present = this.world.hasComponent(eid, k);
+          this.registry.has[k][eid] = present ? 1 : 0;
+          if (present) this.shadow.capture(k, eid);
         }
-        for (const p of this.peers.values()) this.announce(p, eid);
+        spawned = true;
       } else if (op === Op.ComponentAdd) {
-        const c = d[i + 2];
         if (this.registry.has[c][eid] || !this.world.hasComponent(eid, c)) continue;
         this.registry.has[c][eid] = 1;
         this.shadow.capture(c, eid);
-        for (const p of this.peers.values()) {
-          if (eid < p.known.length && p.known[eid]) p.ops.push(Op.ComponentAdd, d[i + 1], c);
-        }
+        for (const p of this.peers.values()) if (p.knows(eid)) p.ops.push(Op.ComponentAdd, d[i + 1], c);
       } else {
-        const c = d[i + 2];
         if (!this.registry.has[c][eid] || this.world.hasComponent(eid, c)) continue;
         this.registry.has[c][eid] = 0;
         this.shadow.clear(c, eid);
         for (const p of this.peers.values()) {
-          if (eid < p.known.length && p.known[eid]) {
-            p.delivery.forgetComponent(eid, c);
-            p.ops.push(Op.ComponentRemove, d[i + 1], c);
-          }
+          if (!p.knows(eid)) continue;
+          p.delivery.forgetComponent(eid, c);
+          p.ops.push(Op.ComponentRemove, d[i + 1], c);
+        }
+      }
+    }
+    // New entities: announced to every client for which they are relevant right now.
+    if (spawned) {
+      if (this.interest.active) this.interest.rebuild(this.registry);
+      for (const p of this.peers.values()) {
+        const view = this.interest.viewpoint(p.interest, this.registry);
+        for (let i = 0; i < d.length; i += 3) {
+          if (d[i] !== Op.Spawn) continue;
+          const eid = this.registry.toLocal(d[i + 1]);
+          if (eid !== 0 && !p.knows(eid) && (this.isRelevant(p, eid, view) || this.isAlwaysIn(p, eid))) this.announce(p, eid);
         }
       }
     }
     d.length = 0;
   }
 
-  /** Queues the spawn of `eid` for peer `p`. */
+  /** Queues the spawn of `eid` for peer `p` (full state travels with it). */
   private announce(p: PeerReplication, eid: number): void {
-    p.ensure(eid);
-    if (p.known[eid]) return;
-    p.known[eid] = 1;
+    if (p.knows(eid)) return;
+    p.learn(eid);
     p.ops.push(Op.Spawn, this.registry.netIdOf[eid], 0);
+    this.events.emit('interest', p.peer.clientId, eid, true);
   }
 
   /**
    * Change detection: compares every registered field of every replicated entity with its shadow (in wire
-   * form) and marks the changed fields pending for every client that knows the entity and does not own it.
+   * form) and marks the changed fields pending for every client that knows the entity, does not own it, and
+   * has not paused it (unless the entity is muted).
    */
   detectChanges(): void {
     for (const x of this.extensions) x.beforeDetect?.(this.tick + 1);
     this.resolveDeferred();
+    this.updateInterest(false);
     const reg = this.registry;
     const comps = this.protocol.components;
     const peers = [...this.peers.values()];
     const list = reg.list;
+    const pausing = peers.some((p) => p.interest.pausedEntities.size > 0 || p.interest.pausedScopes.size > 0);
+    const muting = this.interest.mutedScopes.size > 0 || this.interest.muted.some((m) => m !== 0);
     for (let i = 0; i < reg.count; i++) {
       const eid = list[i];
       const owner = reg.owner[eid];
+      const muted = muting && this.interest.isMuted(eid);
       for (let c = 0; c < comps.length; c++) {
         if (reg.has[c][eid] === 0 || comps[c].fields.length === 0) continue;
         const mask = this.shadow.detect(c, eid);
-        if (mask === 0) continue;
+        if (mask === 0 || muted) continue;
         for (let k = 0; k < peers.length; k++) {
           const p = peers[k];
-          if (eid < p.known.length && p.known[eid] !== 0 && p.peer.clientId !== owner) p.delivery.mark(eid, c, mask);
+          if (eid >= p.known.length || p.known[eid] === 0 || p.peer.clientId === owner) continue;
+          if (pausing && this.interest.isPaused(p.interest, eid)) continue;
+          p.delivery.mark(eid, c, mask);
         }
       }
     }
   }
 
-  /** Sends this tick to every client: structural ops on the reliable lane, then one packed delta, then flush. */
+  /** Sends this tick to every client: structural ops (reliable), the best delta that fits, hashes, then flush. */
   send(): void {
     this.tick++;
+    const now = this.clock.now();
     for (const p of this.peers.values()) {
       if (p.suspended) continue;
       this.sendOps(p);
       const conn = p.peer.connection;
-      const delta = writeDelta(this.writer, this.scratch, this.protocol.components, this.shadow, this.registry, p.delivery, {
-        tick: this.tick,
-        dependsOn: conn.lastReliableIdSent,
-        budgetBytes: conn.unreliableSpaceBytes() - this.reservedBytes,
-      });
-      if (delta !== null && !conn.sendUnreliable(delta)) p.delivery.untake();
+      let budget = conn.unreliableSpaceBytes() - this.reservedBytes;
+      if (this.bandwidthBytesPerSec > 0) {
+        const dt = p.lastSendAtMs < 0 ? 0 : (now - p.lastSendAtMs) / 1000;
+        const cap = this.bandwidthBytesPerSec * MAX_TOKEN_SECONDS;
+        p.tokens = Math.min(cap, p.tokens + dt * this.bandwidthBytesPerSec);
+        // What the packet costs besides the delta: header, acks, framing; reliable data was already counted.
+        budget = Math.min(budget, Math.floor(p.tokens) - 16);
+      }
+      p.lastSendAtMs = now;
+      if (budget >= MIN_DELTA_BYTES && p.delivery.dirtyCount > 0) {
+        this.prioritize(p);
+        const delta = writeDelta(this.writer, this.scratch, this.protocol.components, this.shadow, this.registry, p.delivery, {
+          tick: this.tick,
+          dependsOn: conn.lastReliableIdSent,
+          budgetBytes: budget,
+        });
+        if (delta !== null && !conn.sendUnreliable(delta)) p.delivery.untake();
+        this.resetSentAccumulators(p);
+      }
       for (const x of this.extensions) x.send?.(p.peer, conn, this.tick);
+      if (this.hashIntervalMs > 0 && now >= p.nextHashAtMs) {
+        p.nextHashAtMs = now + this.hashIntervalMs;
+        this.sendStateHash(p);
+      }
+      const before = conn.stats.bytesOut;
       const seq = conn.flush();
       if (seq >= 0) p.delivery.commit(seq);
       else p.delivery.untake();
+      p.tokens -= conn.stats.bytesOut - before;
+    }
+  }
+
+  /** Grows each waiting entity's accumulator by its priority and orders the dirty list by it, highest first. */
+  private prioritize(p: PeerReplication): void {
+    const d = p.delivery;
+    if (d.dirtyCount < 2) return;
+    const reg = this.registry;
+    const grid = this.interest.config.grid;
+    const view = grid ? this.interest.viewpoint(p.interest, reg) : null;
+    const cell = grid ? grid.cellSize : 1;
+    for (let i = 0; i < d.dirtyCount; i++) {
+      const eid = d.dirty[i];
+      let dist = Infinity;
+      if (grid && view && reg.has[grid.component][eid]) {
+        const dx = grid.x[eid] - view[0];
+        const dy = grid.y[eid] - view[1];
+        const dz = grid.z[eid] - view[2];
+        dist = Math.sqrt(dx * dx + dy * dy + dz * dz);
+      }
+      p.acc[eid] +=
+        this.priority !== null ? this.priority(p.peer.clientId, eid, dist) : defaultPriority(reg.owner[eid], dist, cell);
+    }
+    const acc = p.acc;
+    d.dirty.subarray(0, d.dirtyCount).sort((a, b) => acc[b] - acc[a]);
+  }
+
+  private resetSentAccumulators(p: PeerReplication): void {
+    // Everything still pending keeps its accumulator; what went out starts again from zero.
+    const d = p.delivery;
+    const acc = p.acc;
+    for (let i = 0; i < p.knownSet.count; i++) {
+      const eid = p.knownSet.list[i];
+      if (acc[eid] !== 0 && !d.hasPending(eid)) acc[eid] = 0;
     }
   }
 
@@ -300,25 +552,24 @@ export class ServerReplicator {
   /** Writes ops[from..to) of one kind into `w` (as many as fit a chunk); returns where it stopped. */
   private writeOpRun(w: BitWriter, ops: number[], op: number, from: number, to: number): number {
     const reg = this.registry;
-    let i = from;
     switch (op) {
       case Op.Spawn: {
         beginMessage(w, Tag.Spawn);
         w.writeVarUint(this.tick);
-        // Count first: entities that are gone again were already despawned and are skipped.
+        // Entities that are gone again were already despawned and are skipped.
         let n = 0;
         let end = from;
-        let bytes = 0;
-        while (end < to && bytes < SNAPSHOT_CHUNK_BYTES) {
+        let bits = 0;
+        while (end < to && bits < SNAPSHOT_CHUNK_BYTES * 8) {
           const eid = reg.toLocal(ops[end + 1]);
           if (eid !== 0) {
             n++;
-            bytes += 16 + this.shadow.components.length * 8;
+            bits += 48 + this.protocol.components.length * 64;
           }
           end += 3;
         }
         w.writeVarUint(n);
-        for (; i < end; i += 3) {
+        for (let i = from; i < end; i += 3) {
           const eid = reg.toLocal(ops[i + 1]);
           if (eid !== 0) writeFullEntity(w, this.scratch, this.protocol.components, this.shadow, reg, eid);
         }
@@ -328,31 +579,129 @@ export class ServerReplicator {
         beginMessage(w, Tag.Despawn);
         const end = Math.min(to, from + 3 * 4096);
         w.writeVarUint((end - from) / 3);
-        for (; i < end; i += 3) {
+        for (let i = from; i < end; i += 3) {
           w.writeVarUint(ops[i + 1]);
           w.writeBits(ops[i + 2], 1);
         }
         return end;
       }
       case Op.ComponentAdd: {
-        const eid = reg.toLocal(ops[i + 1]);
+        const eid = reg.toLocal(ops[from + 1]);
         beginMessage(w, Tag.ComponentAdd);
         w.writeVarUint(this.tick);
-        writeFullEntity(w, this.scratch, this.protocol.components, this.shadow, reg, eid, ops[i + 2]);
-        return i + 3;
+        writeFullEntity(w, this.scratch, this.protocol.components, this.shadow, reg, eid, ops[from + 2]);
+        return from + 3;
       }
       case Op.ComponentRemove:
         beginMessage(w, Tag.ComponentRemove);
-        w.writeVarUint(ops[i + 1]);
-        w.writeVarUint(ops[i + 2]);
-        return i + 3;
+        w.writeVarUint(ops[from + 1]);
+        w.writeVarUint(ops[from + 2]);
+        return from + 3;
       default:
         beginMessage(w, Tag.OwnershipGrant);
-        w.writeVarUint(ops[i + 1]);
-        w.writeVarUint(ops[i + 2]);
+        w.writeVarUint(ops[from + 1]);
+        w.writeVarUint(ops[from + 2]);
         w.writeVarUint(0);
-        return i + 3;
+        return from + 3;
     }
+  }
+
+  // ── snapshots, hashes and resync ────────────────────────────────────────────────────────────────────
+
+  /** True when the client offered deflate in its Hello and compression is on. */
+  private deflates(p: PeerReplication): boolean {
+    return this.compression && (p.peer.hello?.capabilities.includes('deflate') ?? false);
+  }
+
+  /**
+   * Sends `p` every entity in its interest (or only those in the `buckets` of a resync) as Snapshot chunks;
+   * the client applies it atomically and drops what the snapshot does not list.
+   */
+  sendSnapshot(p: PeerReplication, buckets: [number, number] | null = null): SnapshotFigures {
+    this.resolveDeferred();
+    const reg = this.registry;
+    const entities: number[] = [];
+    if (buckets === null) {
+      // Fresh interest: everything relevant now, nothing announced piecemeal.
+      p.ops.length = 0;
+      p.knownSet.clear();
+      p.known.fill(0);
+      p.delivery.reset();
+      if (this.interest.active) this.interest.rebuild(reg);
+      const view = this.interest.viewpoint(p.interest, reg);
+      for (let i = 0; i < reg.count; i++) {
+        const eid = reg.list[i];
+        if (this.isRelevant(p, eid, view) || this.isAlwaysIn(p, eid)) {
+          p.learn(eid);
+          entities.push(eid);
+        }
+      }
+    } else {
+      for (let i = 0; i < p.knownSet.count; i++) {
+        const eid = p.knownSet.list[i];
+        const b = bucketOf(reg.netIdOf[eid]);
+        if ((b < 32 ? buckets[0] >>> b : buckets[1] >>> (b - 32)) & 1) {
+          entities.push(eid);
+          // The snapshot carries current values: nothing older needs to follow.
+          p.delivery.forget(eid);
+        }
+      }
+      p.delivery.compactDirty();
+    }
+    const figures: SnapshotFigures = { rawBytes: 0, sentBytes: 0, chunks: 0 };
+    const messages = writeSnapshot(
+      { id: ++this.snapshotId, tick: this.tick, entities, count: entities.length, deflate: this.deflates(p), buckets },
+      this.protocol.components,
+      this.shadow,
+      reg,
+      this.scratch,
+      figures,
+    );
+    for (const m of messages) p.peer.connection.sendReliable(m);
+    this.counters.snapshots++;
+    this.counters.snapshotRawBytes += figures.rawBytes;
+    this.counters.snapshotSentBytes += figures.sentBytes;
+    return figures;
+  }
+
+  /**
+   * StateHash: for each bucket whose entities are all settled for this client (nothing pending or in flight),
+   * the sum of their hashes. Entities the client owns are left out (it is ahead of the server on those).
+   * Body: varuint tick, u32 mask low, u32 mask high, one u32 per set bit.
+   */
+  private sendStateHash(p: PeerReplication): void {
+    const reg = this.registry;
+    const comps = this.protocol.components;
+    const h = this.hashes;
+    h.reset();
+    const me = p.peer.clientId;
+    const pausing = p.interest.pausedEntities.size > 0 || p.interest.pausedScopes.size > 0;
+    for (let i = 0; i < p.knownSet.count; i++) {
+      const eid = p.knownSet.list[i];
+      const netId = reg.netIdOf[eid];
+      if (reg.owner[eid] === me) continue;
+      if (!p.delivery.isSettled(eid) || (pausing && this.interest.isPaused(p.interest, eid)) || this.interest.isMuted(eid)) {
+        h.invalidate(netId);
+        continue;
+      }
+      h.add(netId, entityHash(comps, reg, this.shadow, eid));
+    }
+    let lo = 0;
+    let hi = 0;
+    for (let b = 0; b < HASH_BUCKETS; b++) {
+      if (!h.valid[b]) continue;
+      if (b < 32) lo |= 1 << b;
+      else hi |= 1 << (b - 32);
+    }
+    if (lo === 0 && hi === 0) return;
+    const w = this.writer;
+    beginMessage(w, Tag.StateHash);
+    w.writeVarUint(this.tick);
+    w.writeU32(lo >>> 0);
+    w.writeU32(hi >>> 0);
+    for (let b = 0; b < HASH_BUCKETS; b++) if (h.valid[b]) w.writeU32(h.sums[b]);
+    p.peer.connection.sendReliable(w.toBytes());
+    this.counters.hashesSent++;
   }
 
   // ── peers and incoming messages ─────────────────────────────────────────────────────────────────────
@@ -360,6 +709,7 @@ export class ServerReplicator {
   private onJoined(peer: ServerPeer): void {
     const cap = Math.max(this.registry.capacity, INITIAL_ENTITY_CAPACITY);
     const p = new PeerReplication(peer, this.protocol.components.length, cap);
+    p.nextHashAtMs = this.clock.now() + this.hashIntervalMs;
     this.peers.set(peer.clientId, p);
     this.sendSnapshot(p);
     for (const x of this.extensions) x.joined?.(peer);
@@ -384,64 +734,38 @@ export class ServerReplicator {
       return;
     }
     p.suspended = false;
-    p.ops.length = 0;
-    p.known.fill(0);
-    p.delivery.reset();
     this.sendSnapshot(p);
-    // Ownership travels in the snapshot; extensions learn the client is back.
     for (const x of this.extensions) x.joined?.(peer);
   }
 
-  /** Sends every replicated entity to `p` as Snapshot chunks of at most SNAPSHOT_CHUNK_BYTES. */
-  sendSnapshot(p: PeerReplication): void {
-    this.resolveDeferred();
-    const reg = this.registry;
-    const w = this.writer;
-    const chunks: Uint8Array[] = [];
-    const id = ++this.snapshotId;
-    let i = 0;
-    do {
-      const body = new BitWriter(SNAPSHOT_CHUNK_BYTES + 1024);
-      const start = i;
-      let bytes = 0;
-      let n = 0;
-      // Measure a chunk: entities until the chunk budget.
-      const entityWriter = new BitWriter(4096);
-      while (i < reg.count) {
-        entityWriter.reset();
-        writeFullEntity(entityWriter, this.scratch, this.protocol.components, this.shadow, reg, reg.list[i]);
-        if (n > 0 && bytes + entityWriter.byteLength > SNAPSHOT_CHUNK_BYTES - 32) break;
-        bytes += entityWriter.byteLength;
-        n++;
-        i++;
-      }
-      body.writeVarUint(this.tick);
-      body.writeVarUint(n);
-      for (let k = start; k < i; k++) {
-        const eid = reg.list[k];
-        p.ensure(eid);
-        p.known[eid] = 1;
-        writeFullEntity(body, this.scratch, this.protocol.components, this.shadow, reg, eid);
-      }
-      chunks.push(body.toBytes());
-    } while (i < reg.count);
-    for (let k = 0; k < chunks.length; k++) {
-      beginMessage(w, Tag.Snapshot);
-      w.writeVarUint(id);
-      w.writeVarUint(k);
-      w.writeVarUint(chunks.length);
-      w.writeBytes(chunks[k]);
-      p.peer.connection.sendReliable(w.toBytes());
-    }
-  }
-
   private onMessage(peer: ServerPeer, tag: number, msg: Uint8Array, packetSeq: number): void {
-    if (tag === Tag.Delta) {
-      this.onOwnerWrite(peer, msg);
-      return;
+    switch (tag) {
+      case Tag.Delta:
+        this.onOwnerWrite(peer, msg);
+        return;
+      case Tag.ResyncRequest:
+        this.onResyncRequest(peer, msg);
+        return;
     }
     for (const x of this.extensions) if (x.message?.(peer, tag, msg, packetSeq)) return;
     peer.counters.unknownTags++;
+  }
+
+  /** ResyncRequest: u32 bucket mask low, u32 high. Answered with a partial snapshot of those buckets. */
+  private onResyncRequest(peer: ServerPeer, msg: Uint8Array): void {
+    const p = this.peers.get(peer.clientId);
+    const r = this.reader;
+    openBody(r, msg);
+    const lo = r.readU32();
+    const hi = r.readU32();
+    if (!p || !r.ok) {
+      peer.counters.decodeErrors++;
+      this.onError?.(new NetError('DecodeError', `client ${peer.clientId}: malformed ResyncRequest`));
+      return;
+    }
+    this.counters.resyncs++;
+    this.onError?.(new NetError('HashMismatch', `client ${peer.clientId} diverged; resyncing buckets`));
+    this.sendSnapshot(p, [lo, hi]);
   }
 
   /** Applies a client's writes to the entities it owns; any other entity is `Forbidden` and left untouched. */
@@ -453,10 +777,17 @@ export class ServerReplicator {
     if (readDeltaHeader(r, info)) {
       const clientId = peer.clientId;
       const owner = this.registry.owner;
-      applyEntityUpdates(r, info, this.scratch, this.protocol.components, this.shadow, this.registry, this.registry, {
-        canWrite: (eid) => owner[eid] === clientId,
-        updateShadow: false,
-      }, result);
+      applyEntityUpdates(
+        r,
+        info,
+        this.scratch,
+        this.protocol.components,
+        this.shadow,
+        this.registry,
+        this.registry,
+        { canWrite: (eid) => owner[eid] === clientId, updateShadow: false },
+        result,
+      );
     } else result.ok = false;
     if (!result.ok) {
       peer.counters.decodeErrors++;
@@ -479,3 +810,4 @@ export class ServerReplicator {
     return this.registry.isReplicated(eid) ? this.registry.owner[eid] : SERVER_OWNER;
   }
 }
+

@@ -101,7 +101,7 @@ export class ClientSession {
       this.connection = null;
     };
     this.connection = conn;
-    const hello: HelloBody = { protocolVersion: PROTOCOL_VERSION, schemaHash: this.options.schemaHash, capabilities: [] };
+    const hello: HelloBody = { protocolVersion: PROTOCOL_VERSION, schemaHash: this.options.schemaHash, capabilities: ['deflate'] };
     if (this.options.auth !== undefined) hello.auth = this.options.auth;
     conn.sendReliable(encodeMessage(Tag.Hello, encodeBody(hello)));
   }

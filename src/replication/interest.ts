@@ -1,0 +1,212 @@
+/**
+ * Interest management: which entities each client receives. Built in: a spatial grid (cell size, radius around
+ * the client's viewpoint), scopes (entities belong to scopes, clients subscribe), always-relevant entities, a
+ * custom predicate, and publish/receive toggles. The server replicator asks `isRelevant` per (client, entity)
+ * and recomputes each client's set at the configured rate, walking only the grid cells near the viewpoint.
+ */
+import type { NumericArray } from './compiled-field.ts';
+import type { EntityRegistry } from './entity-registry.ts';
+
+/** Default interest recompute rate: 10 Hz follows walking speed with a few cm of lag at the border. */
+export const DEFAULT_INTEREST_RATE_HZ = 10;
+
+/** Spatial interest: entities with the position component within `radius` of the viewpoint. */
+export interface GridInterestOptions {
+  /** Edge of a grid cell in world units; about the radius / 2 keeps the cells walked small. */
+  cellSize: number;
+  /** Distance from the viewpoint within which entities are relevant. */
+  radius: number;
+  /** Index of the registered component holding positions, and its x/y/z arrays. */
+  component: number;
+  x: NumericArray;
+  y: NumericArray;
+  z: NumericArray;
+}
+
+/** Interest configuration of the server. */
+export interface InterestConfig {
+  rateHz: number;
+  grid: GridInterestOptions | null;
+  predicate: ((clientId: number, eid: number) => boolean) | null;
+}
+
+/** Per-client interest state. */
+export class ClientInterest {
+  /** Entity whose position is the viewpoint (e.g. the head), or 0. */
+  viewEntity = 0;
+  /** Explicit viewpoint when there is no view entity. */
+  viewPosition: [number, number, number] | null = null;
+  readonly scopes = new Set<number>();
+  readonly pausedScopes = new Set<number>();
+  readonly pausedEntities = new Set<number>();
+  /** Recompute at the next interest tick. */
+  dirty = true;
+}
+
+/** Server-wide interest tables: scopes, always-relevant, publish toggles, and the grid index. */
+export class InterestIndex {
+  readonly config: InterestConfig;
+  readonly scopeIds = new Map<string, number>();
+  /** Scopes of each entity that has any. */
+  readonly scopesOf = new Map<number, number[]>();
+  alwaysRelevant = new Uint8Array(0);
+  muted = new Uint8Array(0);
+  readonly mutedScopes = new Set<number>();
+  private readonly cells = new Map<number, number[]>();
+  private unplaced: number[] = [];
+
+  constructor(config: InterestConfig) {
+    this.config = config;
+  }
+
+  /** True when any interest rule is configured (otherwise every client gets every entity). */
+  get active(): boolean {
+    return this.config.grid !== null || this.config.predicate !== null || this.scopesOf.size > 0;
+  }
+
+  /** Numeric id of a scope name (created on first use). */
+  scopeId(name: string): number {
+    let id = this.scopeIds.get(name);
+    if (id === undefined) {
+      id = this.scopeIds.size + 1;
+      this.scopeIds.set(name, id);
+    }
+    return id;
+  }
+
+  ensure(eid: number): void {
+    if (eid < this.alwaysRelevant.length) return;
+    let cap = Math.max(64, this.alwaysRelevant.length);
+    while (cap <= eid) cap *= 2;
+    const a = new Uint8Array(cap);
+    a.set(this.alwaysRelevant);
+    this.alwaysRelevant = a;
+    const m = new Uint8Array(cap);
+    m.set(this.muted);
+    this.muted = m;
+  }
+
+  /** Forgets per-entity settings of a removed entity. */
+  forget(eid: number): void {
+    this.scopesOf.delete(eid);
+    if (eid < this.alwaysRelevant.length) {
+      this.alwaysRelevant[eid] = 0;
+      this.muted[eid] = 0;
+    }
+  }
+
+  /** True when updates of `eid` are withheld from everyone (entity or one of its scopes muted). */
+  isMuted(eid: number): boolean {
+    if (eid < this.muted.length && this.muted[eid]) return true;
+    if (this.mutedScopes.size === 0) return false;
+    const scopes = this.scopesOf.get(eid);
+    if (scopes) for (const s of scopes) if (this.mutedScopes.has(s)) return true;
+    return false;
+  }
+
+  /** True when `client` has paused receiving `eid` (directly or by scope). */
+  isPaused(client: ClientInterest, eid: number): boolean {
+    if (client.pausedEntities.has(eid)) return true;
+    if (client.pausedScopes.size === 0) return false;
+    const scopes = this.scopesOf.get(eid);
+    if (scopes) for (const s of scopes) if (client.pausedScopes.has(s)) return true;
+    return false;
+  }
+
+  /** Rebuilds the grid from current positions (once per interest tick, shared by every client). */
+  rebuild(reg: EntityRegistry): void {
+    const grid = this.config.grid;
+    this.cells.clear();
+    this.unplaced = [];
+    if (!grid) return;
+    const has = reg.has[grid.component];
+    const inv = 1 / grid.cellSize;
+    for (let i = 0; i < reg.count; i++) {
+      const eid = reg.list[i];
+      if (!has[eid]) {
+        this.unplaced.push(eid);
+        continue;
+      }
+      const key = cellKey(Math.floor(grid.x[eid] * inv), Math.floor(grid.y[eid] * inv), Math.floor(grid.z[eid] * inv));
+      const cell = this.cells.get(key);
+      if (cell) cell.push(eid);
+      else this.cells.set(key, [eid]);
+    }
+  }
+
+  /** The viewpoint of a client, or null. */
+  viewpoint(client: ClientInterest, reg: EntityRegistry): [number, number, number] | null {
+    const grid = this.config.grid;
+    if (grid && client.viewEntity !== 0 && reg.isReplicated(client.viewEntity)) {
+      const e = client.viewEntity;
+      return [grid.x[e], grid.y[e], grid.z[e]];
+    }
+    return client.viewPosition;
+  }
+
+  /**
+   * Is `eid` relevant to `client`? Owned and always-relevant entities are; otherwise the entity's scopes must
+   * include one the client subscribes to (if it has scopes), it must lie within the radius of the viewpoint (if
+   * the grid is on, the entity has a position and the client a viewpoint), and the predicate must agree.
+   */
+  isRelevant(
+    clientId: number,
+    client: ClientInterest,
+    reg: EntityRegistry,
+    eid: number,
+    view: [number, number, number] | null,
+  ): boolean {
+    if (reg.owner[eid] === clientId) return true;
+    if (eid < this.alwaysRelevant.length && this.alwaysRelevant[eid]) return true;
+    const scopes = this.scopesOf.get(eid);
+    if (scopes) {
+      let ok = false;
+      for (const s of scopes) if (client.scopes.has(s)) ok = true;
+      if (!ok) return false;
+    }
+    const grid = this.config.grid;
+    if (grid && view && reg.has[grid.component][eid]) {
+      const dx = grid.x[eid] - view[0];
+      const dy = grid.y[eid] - view[1];
+      const dz = grid.z[eid] - view[2];
+      if (dx * dx + dy * dy + dz * dz > grid.radius * grid.radius) return false;
+    }
+    const p = this.config.predicate;
+    return p === null || p(clientId, eid);
+  }
+
+  /**
+   * Calls `visit` for every entity that may be relevant to a client at `view`: the grid cells overlapping the
+   * radius plus entities without a position; every entity when the grid is off or there is no viewpoint.
+   */
+  candidates(reg: EntityRegistry, view: [number, number, number] | null, visit: (eid: number) => void): void {
+    const grid = this.config.grid;
+    if (!grid || !view) {
+      for (let i = 0; i < reg.count; i++) visit(reg.list[i]);
+      return;
+    }
+    const inv = 1 / grid.cellSize;
+    const r = grid.radius;
+    const x0 = Math.floor((view[0] - r) * inv);
+    const x1 = Math.floor((view[0] + r) * inv);
+    const y0 = Math.floor((view[1] - r) * inv);
+    const y1 = Math.floor((view[1] + r) * inv);
+    const z0 = Math.floor((view[2] - r) * inv);
+    const z1 = Math.floor((view[2] + r) * inv);
+    for (let x = x0; x <= x1; x++)
+      for (let y = y0; y <= y1; y++)
+        for (let z = z0; z <= z1; z++) {
+          const cell = this.cells.get(cellKey(x, y, z));
+          if (cell) for (let i = 0; i < cell.length; i++) visit(cell[i]);
+        }
+    for (let i = 0; i < this.unplaced.length; i++) visit(this.unplaced[i]);
+  }
+}
+
+/** Cells per axis on each side of the origin that keys can tell apart: 2^16 (65 km at 1 m cells). */
+const CELL_RANGE = 65536;
+
+/** Packs three cell coordinates into one safe integer key (3 x 17 bits). */
+function cellKey(x: number, y: number, z: number): number {
+  return ((x + CELL_RANGE) * 2 * CELL_RANGE + (y + CELL_RANGE)) * 2 * CELL_RANGE + (z + CELL_RANGE);
+}

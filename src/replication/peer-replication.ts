@@ -1,0 +1,78 @@
+/** Replication state the server keeps for one client. */
+import type { ServerPeer } from '../session/server-session.ts';
+import { DeliveryState } from './delivery-state.ts';
+import { EntitySet } from './entity-set.ts';
+import { ClientInterest } from './interest.ts';
+
+/** Structural operations queued for one peer, in the order they happened. */
+export const Op = { Spawn: 0, Despawn: 1, ComponentAdd: 2, ComponentRemove: 3, Owner: 4 } as const;
+
+/** What the server tracks per client: known entities, pending fields, interest, priority and bandwidth. */
+export class PeerReplication {
+  readonly peer: ServerPeer;
+  /** known[eid]: the client has been sent the spawn of eid (and no despawn since). */
+  known: Uint8Array;
+  /** The same entities as a dense list, for walking them. */
+  readonly knownSet = new EntitySet();
+  readonly delivery: DeliveryState;
+  /** Pending structural ops: triples (op, netId, arg). */
+  ops: number[] = [];
+  /** Link lost, session kept: nothing is sent until it resumes. */
+  suspended = false;
+  readonly interest = new ClientInterest();
+  /** Priority accumulator per entity: grows while the entity waits, reset when sent. */
+  acc: Float32Array;
+  /** Bandwidth tokens in bytes (may go negative after a burst of reliable data). */
+  tokens = 0;
+  lastSendAtMs = -1;
+  lastBytesOut = 0;
+  nextHashAtMs = 0;
+  /** Generation marks for interest recomputation. */
+  mark: Uint32Array;
+  generation = 0;
+
+  constructor(peer: ServerPeer, componentCount: number, capacity: number) {
+    this.peer = peer;
+    this.known = new Uint8Array(capacity);
+    this.acc = new Float32Array(capacity);
+    this.mark = new Uint32Array(capacity);
+    this.delivery = new DeliveryState(componentCount, capacity);
+  }
+
+  /** Grows per-entity arrays so `eid` fits. */
+  ensure(eid: number): void {
+    if (eid < this.known.length) return;
+    let cap = this.known.length;
+    while (cap <= eid) cap *= 2;
+    const k = new Uint8Array(cap);
+    k.set(this.known);
+    this.known = k;
+    const a = new Float32Array(cap);
+    a.set(this.acc);
+    this.acc = a;
+    const m = new Uint32Array(cap);
+    m.set(this.mark);
+    this.mark = m;
+    this.delivery.ensure(eid);
+  }
+
+  /** Records that the client now has `eid`. */
+  learn(eid: number): void {
+    this.ensure(eid);
+    this.known[eid] = 1;
+    this.knownSet.add(eid);
+    this.acc[eid] = 0;
+  }
+
+  /** Records that the client no longer has `eid` and drops what was pending for it. */
+  unlearn(eid: number): void {
+    if (eid < this.known.length) this.known[eid] = 0;
+    this.knownSet.delete(eid);
+    this.delivery.forget(eid);
+  }
+
+  /** True when the client has `eid`. */
+  knows(eid: number): boolean {
+    return eid < this.known.length && this.known[eid] !== 0;
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * The state hash that lets a client detect divergence. Entities are split into 64 buckets by network id; a
+ * bucket's hash is the order-independent sum of its entities' hashes over their client-visible wire values.
+ * The server hashes only buckets whose entities are settled for that client (nothing pending, nothing in
+ * flight), so a mismatch means real divergence, and a resync sends just the diverged buckets.
+ */
+import type { RegisteredComponent } from '../register.ts';
+import type { EntityRegistry } from './entity-registry.ts';
+import type { ShadowStore } from './shadow-store.ts';
+
+/** Buckets per hash: 64 keeps a StateHash under ~270 bytes and a resync to ~1/64 of the state per bucket. */
+export const HASH_BUCKETS = 64;
+
+const scratch = new Float64Array(1);
+const words = new Uint32Array(scratch.buffer);
+
+function mix(h: number, v: number): number {
+  h = Math.imul(h ^ v, 0x01000193);
+  return (h ^ (h >>> 15)) >>> 0;
+}
+
+/** Bucket of a network id. */
+export function bucketOf(netId: number): number {
+  return netId & (HASH_BUCKETS - 1);
+}
+
+/** Hash of one entity's replicated state (network id, components it carries, every field's wire value). */
+export function entityHash(
+  comps: readonly RegisteredComponent[],
+  reg: EntityRegistry,
+  shadow: ShadowStore,
+  eid: number,
+): number {
+  let h = mix(0x811c9dc5, reg.netIdOf[eid]);
+  for (let c = 0; c < comps.length; c++) {
+    if (reg.has[c][eid] === 0) continue;
+    h = mix(h, c + 1);
+    const wires = shadow.wire[c];
+    for (let f = 0; f < wires.length; f++) {
+      scratch[0] = wires[f][eid];
+      h = mix(mix(h, words[0]), words[1]);
+    }
+  }
+  return h;
+}
+
+/** Latest receive tick of any field of `eid` (receiver side). */
+export function latestTick(comps: readonly RegisteredComponent[], shadow: ShadowStore, eid: number): number {
+  let t = 0;
+  for (let c = 0; c < comps.length; c++) {
+    const ticks = shadow.tick[c];
+    for (let f = 0; f < ticks.length; f++) if (ticks[f][eid] > t) t = ticks[f][eid];
+  }
+  return t;
+}
+
+/** Accumulates bucket hashes; `valid` clears buckets that must not be compared. */
+export class BucketHashes {
+  readonly sums = new Uint32Array(HASH_BUCKETS);
+  readonly valid = new Uint8Array(HASH_BUCKETS);
+
+  reset(): void {
+    this.sums.fill(0);
+    this.valid.fill(1);
+  }
+
+  add(netId: number, hash: number): void {
+    const b = bucketOf(netId);
+    this.sums[b] = (this.sums[b] + hash) >>> 0;
+  }
+
+  invalidate(netId: number): void {
+    this.valid[bucketOf(netId)] = 0;
+  }
+}
