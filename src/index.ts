@@ -5,6 +5,7 @@ export type {
   NetworkPluginOptions,
   ServerPluginOptions,
   ClientPluginOptions,
+  InterestOptions,
   PeerStats,
   System,
 } from './plugin.ts';
@@ -24,6 +25,15 @@ export {
   connectedClients,
   addServerExtension,
   addClientExtension,
+  setViewEntity,
+  setViewPosition,
+  setEntityScopes,
+  setClientScope,
+  setAlwaysRelevant,
+  setPublish,
+  setReceive,
+  subscribeScope,
+  setReceiving,
 } from './world-api.ts';
 export type { ServerExtension, ClientExtension } from './replication/extension.ts';
 export { Networked } from '../components/networked.ts';

@@ -27,9 +27,11 @@ import { deleteNetContext, type NetContext, setNetContext } from './context.ts';
 import { type ErrorHandler, usageError } from './errors.ts';
 import type { Emitter, ReplicationEvents } from './events.ts';
 import type { HelloBody } from './protocol/handshake.ts';
-import { freezeProtocol, type Protocol } from './register.ts';
+import { freezeProtocol, type Protocol, registeredComponentOf } from './register.ts';
+import type { NumericArray } from './replication/compiled-field.ts';
+import { DEFAULT_INTEREST_RATE_HZ, type InterestConfig } from './replication/interest.ts';
 import { ClientReplicator } from './replication/client-replicator.ts';
-import { ServerReplicator } from './replication/server-replicator.ts';
+import { type PriorityFn, ServerReplicator } from './replication/server-replicator.ts';
 import type { WorldAdapter } from './replication/world-adapter.ts';
 import { type ClientState, ClientSession } from './session/client-session.ts';
 import { type AuthorizeResult, ServerSession } from './session/server-session.ts';
@@ -56,6 +58,33 @@ export interface ServerPluginOptions extends CommonOptions {
   transport: ServerTransport;
   /** Decides identity and role from the Hello; return false to refuse with `Unauthorized`. */
   authorize?: (hello: HelloBody) => AuthorizeResult;
+  /** Interest management; without it every client receives every replicated entity. */
+  interest?: InterestOptions;
+  /** Priority of an entity for a client (higher goes first when the budget is short). */
+  priority?: PriorityFn;
+  /** Per-client downstream cap in kbps (default 256); 0 disables it. */
+  bandwidthKbps?: number;
+  /** Deflate snapshots for clients that offer it (default true). */
+  compression?: boolean;
+  /** State-hash period in ms (default 1000); 0 disables divergence checks. */
+  hashIntervalMs?: number;
+  /** May a client subscribe itself to a scope? Default: yes. */
+  allowScope?: (clientId: number, scope: string) => boolean;
+}
+
+/** Interest options of a server plugin. */
+export interface InterestOptions {
+  /** Recompute rate (default 10 Hz). */
+  rateHz?: number;
+  /** Spatial grid: entities with `position` within `radius` of each client's viewpoint. */
+  grid?: {
+    cellSize: number;
+    radius: number;
+    /** A registered component and the names of its x/y/z arrays. */
+    position: { component: object; x: string; y: string; z: string };
+  };
+  /** Custom rule, combined with the others: return false to hide `eid` from `clientId`. */
+  predicate?: (clientId: number, eid: number) => boolean;
 }
 
 /** Options of a client plugin: an open link (in-memory) or a transport to connect with. */
@@ -112,6 +141,35 @@ function worldAdapter(world: World, protocol: Protocol, markNetworked: boolean):
   };
 }
 
+function interestConfig(protocol: Protocol, options: InterestOptions | undefined): InterestConfig {
+  const rateHz = checkRate(options?.rateHz ?? DEFAULT_INTEREST_RATE_HZ);
+  const grid = options?.grid;
+  if (!grid) return { rateHz, grid: null, predicate: options?.predicate ?? null };
+  const reg = registeredComponentOf(protocol, grid.position.component);
+  if (!reg)
+    usageError('the interest grid position component is not registered', 'register it in the shared protocol first');
+  if (!(grid.cellSize > 0) || !(grid.radius > 0))
+    usageError('interest grid cellSize and radius must be positive', 'pass e.g. { cellSize: 4, radius: 8 }');
+  const store = grid.position.component as Record<string, NumericArray | undefined>;
+  const axis = (key: string): NumericArray => {
+    const a = store[key];
+    if (!a) usageError(`the position component has no array '${key}'`, 'name its x/y/z arrays in position');
+    return a;
+  };
+  return {
+    rateHz,
+    predicate: options?.predicate ?? null,
+    grid: {
+      cellSize: grid.cellSize,
+      radius: grid.radius,
+      component: reg.id,
+      x: axis(grid.position.x),
+      y: axis(grid.position.y),
+      z: axis(grid.position.z),
+    },
+  };
+}
+
 function checkRate(hz: number): number {
   if (!Number.isFinite(hz) || hz <= 0 || hz > 1000)
     usageError(`sendRateHz ${hz} is out of range`, 'pass a rate in (0, 1000], e.g. 30');
@@ -143,6 +201,12 @@ export function createNetworkPlugin(world: World, options: NetworkPluginOptions)
       world: worldAdapter(world, protocol, false),
       clock,
       onError: options.onError,
+      interest: interestConfig(protocol, options.interest),
+      priority: options.priority,
+      bandwidthKbps: options.bandwidthKbps,
+      compression: options.compression,
+      hashIntervalMs: options.hashIntervalMs,
+      allowScope: options.allowScope,
     });
     unsubscribe.push(
       observe(world, onAdd(Networked), (eid: number) => replicator.entityAdded(eid)),

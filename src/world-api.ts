@@ -57,3 +57,65 @@ export function addClientExtension(world: object, extension: ClientExtension): v
   if (ctx.role !== 'client') usageError('addClientExtension needs a client world', 'use addServerExtension on servers');
   ctx.replicator.extensions.push(extension);
 }
+
+function serverReplicator(world: object, call: string) {
+  const ctx = getNetContext(world);
+  if (ctx.role !== 'server') usageError(`${call} is a server call`, 'call it on the server world');
+  return ctx.replicator;
+}
+
+/** Server: the entity whose position is `clientId`'s viewpoint for the interest grid (usually its head). */
+export function setViewEntity(world: object, clientId: number, eid: number): void {
+  serverReplicator(world, 'setViewEntity').setViewEntity(clientId, eid);
+}
+
+/** Server: an explicit viewpoint for `clientId`, used when it has no view entity. */
+export function setViewPosition(world: object, clientId: number, x: number, y: number, z: number): void {
+  serverReplicator(world, 'setViewPosition').setViewPosition(clientId, x, y, z);
+}
+
+/** Server: puts `eid` in scopes (rooms, tool scopes); only clients subscribed to one of them receive it. */
+export function setEntityScopes(world: object, eid: number, scopes: readonly string[]): void {
+  serverReplicator(world, 'setEntityScopes').setEntityScopes(eid, scopes);
+}
+
+/** Server: subscribes `clientId` to a scope (or unsubscribes); its interest is recomputed at once. */
+export function setClientScope(world: object, clientId: number, scope: string, subscribed: boolean): void {
+  serverReplicator(world, 'setClientScope').setClientScope(clientId, scope, subscribed);
+}
+
+/** Server: makes `eid` relevant to every client whatever the other interest rules say. */
+export function setAlwaysRelevant(world: object, eid: number, on: boolean): void {
+  serverReplicator(world, 'setAlwaysRelevant').setAlwaysRelevant(eid, on);
+}
+
+/** Server: publish toggle of an entity or a scope (a muted publisher); back on, every client resyncs it. */
+export function setPublish(world: object, target: { eid: number } | { scope: string }, on: boolean): void {
+  serverReplicator(world, 'setPublish').setPublish(target, on);
+}
+
+/** Server: receive toggle of one client for an entity or scope (a paused viewer); back on, it resyncs. */
+export function setReceive(
+  world: object,
+  clientId: number,
+  target: { eid: number } | { scope: string },
+  on: boolean,
+): void {
+  serverReplicator(world, 'setReceive').setReceive(clientId, target, on);
+}
+
+function clientReplicator(world: object, call: string) {
+  const ctx = getNetContext(world);
+  if (ctx.role !== 'client') usageError(`${call} is a client call`, 'call it on a client world');
+  return ctx.replicator;
+}
+
+/** Client: asks the server to subscribe this client to a scope (or to unsubscribe). */
+export function subscribeScope(world: object, scope: string, subscribed = true): void {
+  clientReplicator(world, 'subscribeScope').requestScope(scope, subscribed);
+}
+
+/** Client: pauses (false) or resumes (true) updates of an entity or a scope; resuming resyncs it. */
+export function setReceiving(world: object, target: { eid: number } | { scope: string }, on: boolean): void {
+  clientReplicator(world, 'setReceiving').requestReceive(target, on);
+}

@@ -6,7 +6,8 @@ const make = (order: 'ab' | 'ba', precision = 0.001) => {
   const A = { x: new Float32Array(4), y: new Float32Array(4) };
   const B = { v: new Uint8Array(4) };
   const p = createProtocol();
-  const regA = () => registerComponent(p, A, { name: 'A', fields: { x: field.quantized(-1, 1, precision), y: field.f32() } });
+  const regA = () =>
+    registerComponent(p, A, { name: 'A', fields: { x: field.quantized(-1, 1, precision), y: field.f32() } });
   const regB = () => registerComponent(p, B, { name: 'B', fields: { v: field.u8() } });
   if (order === 'ab') {
     regA();

@@ -78,7 +78,8 @@ export async function runQuickstart(log: (line: string) => void = console.log): 
       c.net.receive(c.world);
       // Client game logic: move the avatar this client owns.
       for (const eid of query(c.world, [c.Position, Networked])) {
-        if (isOwnedLocally(c.world, eid) && frame < 120) c.Position.y[eid] = 1 + clientIdOf(c.world) * 0.1 + frame * 0.001;
+        if (isOwnedLocally(c.world, eid) && frame < 120)
+          c.Position.y[eid] = 1 + clientIdOf(c.world) * 0.1 + frame * 0.001;
       }
       c.net.send(c.world);
     }

@@ -30,6 +30,7 @@ import { varUintSize } from '../codec/varint.ts';
 import type { Link } from '../transport/transport.ts';
 import { ReceivedKind, ReceivedPacketWindow, SentPacketWindow, SentState } from './ack-window.ts';
 import { LossEstimator, RttEstimator } from './link-estimator.ts';
+import { PacketAssembler } from './packet-assembler.ts';
 import {
   HeaderResult,
   PACKET_HEADER_BYTES,
@@ -37,64 +38,39 @@ import {
   createPacketHeader,
   readPacketHeader,
   seqAdd,
-  writePacketHeader,
 } from './packet-header.ts';
 import {
   EntryKind,
+  RELIABLE_FRAGMENT_BYTES,
   createParsedEntry,
+  fragmentEntryBytes,
   parseEntry,
-  writeReliableEntry,
+  unreliableEntryBytes,
   writeUnreliableEntry,
 } from './packet-entries.ts';
-import { RELIABLE_FRAGMENT_BYTES, fragmentEntryBytes, unreliableEntryBytes } from './packet-entries.ts';
 import { EntryCheck, ReliableReceiver } from './reliable-receiver.ts';
 import { ReliableSender } from './reliable-sender.ts';
 import type { OutgoingFragment } from './reliable-sender.ts';
 import { ConnectionCounters } from './connection-stats.ts';
 import type { ConnectionStats } from './connection-stats.ts';
+import {
+  DEFAULT_MAX_PACKETS_PER_FLUSH,
+  DEFAULT_MAX_RELIABLE_IN_FLIGHT_BYTES,
+  DEFAULT_MAX_RELIABLE_MESSAGE_BYTES,
+  DEFAULT_PROTOCOL_ID,
+  DEFAULT_UNRELIABLE_BUDGET_BYTES,
+  LOST_TIMEOUT_RTOS,
+  MAX_INBOX_PACKETS,
+} from './connection-options.ts';
+import type { ConnectionHandler, ConnectionOptions } from './connection-options.ts';
 
-/** Default protocol id byte: "EC" for ecsync; change it to keep incompatible builds apart. */
-export const DEFAULT_PROTOCOL_ID = 0xec;
-/** Default unreliable payload budget per packet: WebRTC loses a whole datagram above ~1,163 B, so 1,100 keeps margin. */
-export const DEFAULT_UNRELIABLE_BUDGET_BYTES = 1100;
-/** Default largest reliable message (SPEC 3: 8 MiB); larger claims are rejected before allocating. */
-export const DEFAULT_MAX_RELIABLE_MESSAGE_BYTES = 8 * 1024 * 1024;
-/**
- * Default packets per flush, the first included: 8 x 1,200 B = 9.6 KB per tick (~576 KB/s at 60 Hz) streams a
- * snapshot quickly while staying under the ~16 KB send queue where WebRTC (werift) throughput collapses.
- */
-export const DEFAULT_MAX_PACKETS_PER_FLUSH = 8;
-/** Default flow-control window: 256 KiB of reliable data in flight covers ~0.5 s at the flush ceiling above. */
-export const DEFAULT_MAX_RELIABLE_IN_FLIGHT_BYTES = 256 * 1024;
-/** Packets waiting for `receive()` beyond this are dropped: a peer cannot grow our memory while we are busy. */
-export const MAX_INBOX_PACKETS = 1024;
-/** A pending packet older than this many RTOs is declared lost even if no later packet was acked. */
-export const LOST_TIMEOUT_RTOS = 2;
-
-/** Options of `new Connection`. */
-export interface ConnectionOptions {
-  clock: Clock;
-  protocolId?: number;
-  /** Unreliable bytes (framing included) per packet; default 1,100. */
-  unreliableBudgetBytes?: number;
-  maxReliableMessageBytes?: number;
-  /** Packets one `flush()` may send, the first included; default 8 (see DEFAULT_MAX_PACKETS_PER_FLUSH). */
-  maxPacketsPerFlush?: number;
-  /** Reliable bytes in flight before new messages wait; the receiver buffers up to 2x this + one message. */
-  maxReliableInFlightBytes?: number;
-  onError?: ErrorHandler;
-}
-
-/** Receives the messages of `Connection.receive`; the views are valid only during the call. */
-export interface ConnectionHandler {
-  reliable(message: Uint8Array): void;
-  unreliable(message: Uint8Array, packetSeq: number): void;
-}
+export * from './connection-options.ts';
 
 export type { ConnectionStats } from './connection-stats.ts';
 
 /**
- * A connection over one link. Call `receive()` then `flush()` once per tick; nothing happens in between.
+ * A connection over one link (it takes over the link's `onpacket` and `onclose`). Call `receive()` then
+ * `flush()` once per tick: incoming packets are only copied into an inbox in between.
  * @example
  * const conn = new Connection(link, { clock });
  * conn.sendReliable(bytes);
@@ -104,7 +80,10 @@ export type { ConnectionStats } from './connection-stats.ts';
 export class Connection {
   /** Fires inside `receive()` once for each sent packet the peer acked (not for one already declared lost). */
   onPacketAcked: ((seq: number) => void) | null = null;
-  /** Fires inside `receive()` once for each sent packet declared lost (3 later packets acked, out of the ack window, or timed out). */
+  /**
+   * Fires inside `receive()` once for each sent packet declared lost: 3 later packets acked, fallen out of
+   * the ack bits, or pending for LOST_TIMEOUT_RTOS x RTO. Its reliable data is resent at the next flush.
+   */
   onPacketLost: ((seq: number) => void) | null = null;
   /** Fires once when the link closes, from either side. */
   onClose: ((reason: string) => void) | null = null;
@@ -128,10 +107,8 @@ export class Connection {
   private readonly receiver: ReliableReceiver;
   private readonly unreliableBuf: Uint8Array;
   private unreliableUsed = 0;
-  private readonly packetBufs: Uint8Array[] = [];
-  private readonly packetViews: DataView[] = [];
-  private readonly packetPos: number[] = [];
-  private readonly packetFrags: OutgoingFragment[][] = [];
+  private readonly assembler: PacketAssembler;
+  private handler: ConnectionHandler | null = null;
   private readonly deferredLost: number[] = [];
   private readonly header = createPacketHeader();
   private readonly entry = createParsedEntry();
@@ -145,6 +122,9 @@ export class Connection {
     this.onError = options.onError ?? (() => {});
     const maxMessage = options.maxReliableMessageBytes ?? DEFAULT_MAX_RELIABLE_MESSAGE_BYTES;
     const window = options.maxReliableInFlightBytes ?? DEFAULT_MAX_RELIABLE_IN_FLIGHT_BYTES;
+    if (!Number.isInteger(maxMessage) || maxMessage < 1 || !(window > 0)) {
+      usageError('maxReliableMessageBytes and maxReliableInFlightBytes must be positive', 'fix the options');
+    }
     const mtu = link.mtuBytes;
     const body = mtu - PACKET_HEADER_BYTES;
     const maxFragments = Math.ceil(maxMessage / RELIABLE_FRAGMENT_BYTES);
@@ -164,12 +144,10 @@ export class Connection {
     if (!Number.isInteger(this.maxPackets) || this.maxPackets < 1) {
       usageError(`maxPacketsPerFlush must be >= 1, got ${this.maxPackets}`, 'pass a positive integer');
     }
-    if (!(maxMessage >= 0) || !(window > 0)) {
-      usageError('maxReliableMessageBytes and maxReliableInFlightBytes must be positive', 'fix the options');
-    }
     this.sender = new ReliableSender(maxMessage, window);
     this.receiver = new ReliableReceiver(maxMessage, 2 * window + maxMessage);
     this.unreliableBuf = new Uint8Array(this.budget);
+    this.assembler = new PacketAssembler(mtu, this.maxPackets);
     this.counters = new ConnectionCounters();
     this.stats = this.counters.stats;
     link.onpacket = (packet) => this.enqueueIncoming(packet);
@@ -191,7 +169,10 @@ export class Connection {
     return this.receiver.lastDelivered;
   }
 
-  /** True once the peer's reliable message `id` was delivered here (0xffff, "none sent yet", is always true). */
+  /**
+   * True once the peer's reliable message `id` was handed to the handler here. Before the first delivery only
+   * 0xffff (the sender's "nothing sent yet" id) counts as delivered; ids up to 32,767 behind the last one do.
+   */
   isReliableDelivered(id: number): boolean {
     return this.receiver.isDelivered(id);
   }
@@ -248,50 +229,31 @@ export class Connection {
   flush(): number {
     if (!this.isOpen) return -1;
     const now = this.clock.now();
-    const rto = this.rtt.rtoMs;
-    const mtu = this.link.mtuBytes;
-    let used = 1;
-    this.packet(0).set(this.unreliableBuf.subarray(0, this.unreliableUsed), PACKET_HEADER_BYTES);
-    this.packetPos[0] = PACKET_HEADER_BYTES + this.unreliableUsed;
+    const asm = this.assembler;
+    asm.begin(this.unreliableBuf.subarray(0, this.unreliableUsed));
     this.unreliableUsed = 0;
-    this.sender.collectDue(now, (f) => {
-      let p = 0;
-      while (p < used && this.packetPos[p] + f.entryBytes > mtu) p++;
-      if (p === used) {
-        if (used === this.maxPackets) return false;
-        this.packet(used);
-        this.packetPos[used++] = PACKET_HEADER_BYTES;
-      }
-      const msg = f.message;
-      this.packetPos[p] = writeReliableEntry(this.packetBufs[p], this.packetPos[p], msg.id, f.index, msg.count, f.data);
-      this.packetFrags[p].push(f);
-      return true;
-    });
+    this.sender.collectDue(now, asm.take);
     const h = this.header;
+    const hasAcks = this.received.hasAny;
     h.protocolId = this.protocolId;
-    h.flags = this.received.hasAny ? PacketFlag.HasAcks : 0;
-    h.ack = this.received.hasAny ? this.received.ack : 0;
-    h.ackBits = this.received.hasAny ? this.received.ackBits() : 0;
+    h.flags = hasAcks ? PacketFlag.HasAcks : 0;
+    h.ack = hasAcks ? this.received.ack : 0;
+    h.ackBits = hasAcks ? this.received.ackBits() : 0;
+    const rto = this.rtt.rtoMs;
     const firstSeq = this.sent.next;
-    for (let p = 0; p < used; p++) {
-      const frags = this.packetFrags[p];
-      const length = this.packetPos[p];
+    for (let p = 0; p < asm.used; p++) {
       const seq = this.sent.next;
       h.seq = seq;
-      writePacketHeader(this.packetViews[p], h);
-      this.sent.add(now, length, frags.length > 0 ? frags.slice() : null, (lostSeq, slot) => {
-        const lostFrags = this.sent.payload[slot];
-        if (lostFrags) this.sender.onPacketLost(lostFrags, lostSeq, now);
-        this.deferredLost.push(lostSeq);
-      });
+      const packet = asm.finish(p, h);
+      const frags = asm.fragments(p);
+      this.sent.add(now, packet.length, frags.length > 0 ? frags.slice() : null, this.onSlotReused);
       for (let i = 0; i < frags.length; i++) {
         if (frags[i].sendCount > 0) this.stats.resends++;
         this.sender.onSent(frags[i], seq, now, rto);
       }
-      frags.length = 0;
       this.stats.packetsOut++;
-      this.stats.bytesOut += length;
-      this.link.send(this.packetBufs[p].slice(0, length));
+      this.stats.bytesOut += packet.length;
+      this.link.send(packet);
     }
     return firstSeq;
   }
@@ -302,13 +264,14 @@ export class Connection {
     for (let i = 0; i < this.deferredLost.length; i++) this.reportLost(this.deferredLost[i]);
     this.deferredLost.length = 0;
     const inbox = this.inbox;
-    for (let i = 0; i < inbox.length && this.open; i++) this.processPacket(inbox[i], now, handler);
-    inbox.length = 0;
-    this.sent.sweep(now, LOST_TIMEOUT_RTOS * this.rtt.rtoMs, (seq, slot) => {
-      const frags = this.sent.payload[slot];
-      if (frags) this.sender.onPacketLost(frags, seq, now);
-      this.reportLost(seq);
-    });
+    this.handler = handler;
+    try {
+      for (let i = 0; i < inbox.length && this.open; i++) this.processPacket(inbox[i], now, handler);
+    } finally {
+      this.handler = null;
+      inbox.length = 0;
+    }
+    this.sent.sweep(now, LOST_TIMEOUT_RTOS * this.rtt.rtoMs, this.onSweptLost);
   }
 
   /** Closes the link; `onClose` fires when the transport reports it. */
@@ -318,19 +281,30 @@ export class Connection {
     this.link.close(reason);
   }
 
-  private packet(p: number): Uint8Array {
-    if (p === this.packetBufs.length) {
-      const buf = new Uint8Array(this.link.mtuBytes);
-      this.packetBufs.push(buf);
-      this.packetViews.push(new DataView(buf.buffer));
-      this.packetPos.push(0);
-      this.packetFrags.push([]);
-    }
-    return this.packetBufs[p];
-  }
+  // A packet still pending when its slot in the sent window is reused: lost; reported at the next receive().
+  private readonly onSlotReused = (seq: number, slot: number): void => {
+    const frags = this.sent.payload[slot];
+    if (frags) this.sender.onPacketLost(frags, seq, this.clock.now());
+    this.deferredLost.push(seq);
+  };
+
+  private readonly onSweptLost = (seq: number, slot: number): void => {
+    const frags = this.sent.payload[slot];
+    if (frags) this.sender.onPacketLost(frags, seq, this.clock.now());
+    this.reportLost(seq);
+  };
+
+  private readonly deliverReliable = (message: Uint8Array): void => {
+    this.handler!.reliable(message);
+  };
 
   private enqueueIncoming(packet: Uint8Array): void {
     if (!this.open) return;
+    if (packet.length > this.link.mtuBytes) {
+      // The peer never sends above the MTU; refuse to copy what can only be garbage.
+      this.decodeError(`packet of ${packet.length} bytes exceeds the link MTU ${this.link.mtuBytes}`);
+      return;
+    }
     if (this.inbox.length >= MAX_INBOX_PACKETS) {
       this.stats.inboxDropped++;
       return;
@@ -394,15 +368,15 @@ export class Connection {
       this.stats.receiveWindowDrops++;
       return;
     }
-    // 3. Accept: record, apply acks, then entries in order.
-    this.received.record(seq);
+    // 3. Accept: apply acks, then entries in order, then record the packet as received (to be acked). Recording
+    //    last means a handler that throws leaves the packet unacked, so its reliable data comes again.
     if ((h.flags & PacketFlag.HasAcks) !== 0) this.applyAcks(h.ack, h.ackBits, now);
-    const deliver = (m: Uint8Array): void => handler.reliable(m);
     for (let pos = PACKET_HEADER_BYTES; pos < length && this.open; pos = e.next) {
       parseEntry(packet, pos, length, e);
       if (e.kind === EntryKind.Unreliable) handler.unreliable(packet.subarray(e.start, e.start + e.length), seq);
-      else receiver.apply(e, packet, deliver);
+      else receiver.apply(e, packet, this.deliverReliable);
     }
+    this.received.record(seq);
   }
 
   private applyAcks(ack: number, ackBits: number, now: number): void {

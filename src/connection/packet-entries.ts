@@ -92,6 +92,7 @@ export function createParsedEntry(): ParsedEntry {
   return { kind: 0, id: 0, index: 0, count: 0, start: 0, length: 0, next: 0 };
 }
 
+// Out-parameter of readVarUint; parsing is synchronous, so one shared instance is safe and allocation-free.
 const scratch = { value: 0, pos: 0 };
 
 /**

@@ -78,9 +78,6 @@ export function readPacketHeader(
   return HeaderResult.Ok;
 }
 
-/** Number of distinct u16 sequence values. */
-export const SEQ_MODULO = 65536;
-
 /** Signed distance `a - b` between two u16 sequence numbers, in [-32768, 32767]. */
 export function seqDiff(a: number, b: number): number {
   return (((a - b) & 0xffff) << 16) >> 16;

@@ -4,6 +4,8 @@
  * entities this client owns back to the server with the same delivery guarantees.
  */
 import { inflateSync } from 'fflate';
+import { encodeMessage } from '../codec/message-frame.ts';
+import { encodeBody } from '../codec/msgpack-body.ts';
 import { type ErrorHandler, NetError } from '../errors.ts';
 import { Emitter, type ReplicationEvents } from '../events.ts';
 import { Tag } from '../protocol/tags.ts';
@@ -24,7 +26,7 @@ import { EntityRegistry } from './entity-registry.ts';
 import { readFullEntity } from './full-state.ts';
 import { INITIAL_ENTITY_CAPACITY, ShadowStore } from './shadow-store.ts';
 import { SnapshotFlag } from './snapshot-writer.ts';
-import { BucketHashes, bucketOf, entityHash, HASH_BUCKETS, latestTick } from './state-hash.ts';
+import { BucketHashes, bucketOf, HASH_BUCKETS, latestTick, visibleEntityHash } from './state-hash.ts';
 import { beginMessage, BitReader, BitWriter, DESPAWN_OUT_OF_INTEREST, openBody } from './wire-bodies.ts';
 import type { ClientExtension } from './extension.ts';
 import type { WorldAdapter } from './world-adapter.ts';
@@ -325,7 +327,8 @@ export class ClientReplicator {
       const c = list[i + 1];
       const f = this.protocol.components[c].fields[list[i + 2]];
       // Only if the field still names that entity (a newer value may have replaced it meanwhile).
-      if (reg.isReplicated(eid) && reg.has[c][eid] && this.shadow.wire[c][f.index][eid] === netId) f.array[eid] = target;
+      if (reg.isReplicated(eid) && reg.has[c][eid] && this.shadow.wire[c][f.index][eid] === netId)
+        f.array[eid] = target;
     }
   }
 
@@ -372,7 +375,8 @@ export class ClientReplicator {
     let body = msg.subarray(2 + (r.bitPosition >> 3));
     if (flags & SnapshotFlag.Deflated) {
       // The raw length is checked before inflating, so a chunk can never expand past the chunk cap.
-      if (rawLength === 0 || rawLength > MAX_INFLATED_CHUNK_BYTES) return this.report('DecodeError', 'Snapshot chunk too large');
+      if (rawLength === 0 || rawLength > MAX_INFLATED_CHUNK_BYTES)
+        return this.report('DecodeError', 'Snapshot chunk too large');
       try {
         const out = inflateSync(body, { out: new Uint8Array(rawLength) });
         if (out.length !== rawLength) return this.report('DecodeError', 'Snapshot chunk inflates to the wrong size');
@@ -453,7 +457,7 @@ export class ClientReplicator {
       const netId = reg.netIdOf[eid];
       if (reg.owner[eid] === me) continue;
       if (latestTick(comps, this.shadow, eid) > hash.tick) mine.invalidate(netId);
-      else mine.add(netId, entityHash(comps, reg, this.shadow, eid));
+      else mine.add(netId, visibleEntityHash(comps, reg, this.shadow, this.mapper, eid));
     }
     let lo = 0;
     let hi = 0;
@@ -541,6 +545,22 @@ export class ClientReplicator {
     this.events.emit('ownership', eid, owner);
   }
 
+  // ── requests to the server ─────────────────────────────────────────────────────────────────────────
+
+  /** Asks the server to subscribe this client to a scope, or to unsubscribe. */
+  requestScope(scope: string, subscribed: boolean): void {
+    this.session.connection?.sendReliable(
+      encodeMessage(subscribed ? Tag.Subscribe : Tag.Unsubscribe, encodeBody({ scope })),
+    );
+  }
+
+  /** Asks the server to pause (false) or resume (true) updates of an entity or a scope for this client. */
+  requestReceive(target: { eid: number } | { scope: string }, on: boolean): void {
+    const body =
+      'eid' in target ? { netId: this.registry.toNet(target.eid), receive: on } : { scope: target.scope, receive: on };
+    this.session.connection?.sendReliable(encodeMessage(Tag.Subscribe, encodeBody(body)));
+  }
+
   // ── owner writes to the server ─────────────────────────────────────────────────────────────────────
 
   /** Diffs every owned entity against its shadow and marks the changes for the server. */
@@ -587,4 +607,3 @@ export class ClientReplicator {
     else this.delivery.untake();
   }
 }
-

@@ -7,6 +7,8 @@
 import { type ErrorHandler, NetError } from '../errors.ts';
 import type { Clock } from '../clock.ts';
 import { Emitter, type ReplicationEvents } from '../events.ts';
+import { decodeBody } from '../codec/msgpack-body.ts';
+import { asString, asUint, isRecord } from '../protocol/handshake.ts';
 import { Tag } from '../protocol/tags.ts';
 import type { Protocol } from '../register.ts';
 import type { ServerPeer, ServerSession } from '../session/server-session.ts';
@@ -27,7 +29,14 @@ import { Op, PeerReplication } from './peer-replication.ts';
 import { INITIAL_ENTITY_CAPACITY, ShadowStore } from './shadow-store.ts';
 import { type SnapshotFigures, writeSnapshot } from './snapshot-writer.ts';
 import { BucketHashes, bucketOf, entityHash, HASH_BUCKETS } from './state-hash.ts';
-import { beginMessage, BitReader, BitWriter, DESPAWN_DESTROYED, DESPAWN_OUT_OF_INTEREST, openBody } from './wire-bodies.ts';
+import {
+  beginMessage,
+  BitReader,
+  BitWriter,
+  DESPAWN_DESTROYED,
+  DESPAWN_OUT_OF_INTEREST,
+  openBody,
+} from './wire-bodies.ts';
 import type { WorldAdapter } from './world-adapter.ts';
 
 export { PeerReplication } from './peer-replication.ts';
@@ -62,6 +71,8 @@ export interface ServerReplicatorOptions {
   compression?: boolean;
   /** State hash period; 0 disables it. */
   hashIntervalMs?: number;
+  /** May this client subscribe to this scope on its own? Default: yes. */
+  allowScope?: (clientId: number, scope: string) => boolean;
 }
 
 /** Counters of the server replicator, for stats. */
@@ -107,6 +118,7 @@ export class ServerReplicator {
   private readonly bandwidthBytesPerSec: number;
   private readonly compression: boolean;
   private readonly hashIntervalMs: number;
+  private readonly allowScope: ((clientId: number, scope: string) => boolean) | null;
   /** Deferred structural events: triples (op, netId, arg) resolved at the next send. */
   private deferred: number[] = [];
   private readonly writer = new BitWriter(2048);
@@ -128,6 +140,7 @@ export class ServerReplicator {
     this.bandwidthBytesPerSec = ((options.bandwidthKbps ?? DEFAULT_BANDWIDTH_KBPS) * 1000) / 8;
     this.compression = options.compression ?? true;
     this.hashIntervalMs = options.hashIntervalMs ?? DEFAULT_HASH_INTERVAL_MS;
+    this.allowScope = options.allowScope ?? null;
     const n = this.protocol.components.length;
     this.registry = new EntityRegistry(n, INITIAL_ENTITY_CAPACITY);
     this.shadow = new ShadowStore(this.protocol.components, this.registry);
@@ -241,7 +254,11 @@ export class ServerReplicator {
   /** Puts `eid` in the given scopes (replacing its previous ones); [] removes it from every scope. */
   setEntityScopes(eid: number, scopes: readonly string[]): void {
     if (scopes.length === 0) this.interest.scopesOf.delete(eid);
-    else this.interest.scopesOf.set(eid, scopes.map((s) => this.interest.scopeId(s)));
+    else
+      this.interest.scopesOf.set(
+        eid,
+        scopes.map((s) => this.interest.scopeId(s)),
+      );
     this.invalidateAll();
   }
 
@@ -295,7 +312,8 @@ export class ServerReplicator {
     const scope = 'scope' in target ? this.interest.scopeId(target.scope) : -1;
     for (let i = 0; i < p.knownSet.count; i++) {
       const eid = p.knownSet.list[i];
-      const match = scope < 0 ? eid === (target as { eid: number }).eid : this.interest.scopesOf.get(eid)?.includes(scope);
+      const match =
+        scope < 0 ? eid === (target as { eid: number }).eid : this.interest.scopesOf.get(eid)?.includes(scope);
       if (match) this.markAll(p, eid);
     }
   }
@@ -406,7 +424,8 @@ export class ServerReplicator {
         for (let i = 0; i < d.length; i += 3) {
           if (d[i] !== Op.Spawn) continue;
           const eid = this.registry.toLocal(d[i + 1]);
-          if (eid !== 0 && !p.knows(eid) && (this.isRelevant(p, eid, view) || this.isAlwaysIn(p, eid))) this.announce(p, eid);
+          if (eid !== 0 && !p.knows(eid) && (this.isRelevant(p, eid, view) || this.isAlwaysIn(p, eid)))
+            this.announce(p, eid);
         }
       }
     }
@@ -473,11 +492,19 @@ export class ServerReplicator {
       p.lastSendAtMs = now;
       if (budget >= MIN_DELTA_BYTES && p.delivery.dirtyCount > 0) {
         this.prioritize(p);
-        const delta = writeDelta(this.writer, this.scratch, this.protocol.components, this.shadow, this.registry, p.delivery, {
-          tick: this.tick,
-          dependsOn: conn.lastReliableIdSent,
-          budgetBytes: budget,
-        });
+        const delta = writeDelta(
+          this.writer,
+          this.scratch,
+          this.protocol.components,
+          this.shadow,
+          this.registry,
+          p.delivery,
+          {
+            tick: this.tick,
+            dependsOn: conn.lastReliableIdSent,
+            budgetBytes: budget,
+          },
+        );
         if (delta !== null && !conn.sendUnreliable(delta)) p.delivery.untake();
         this.resetSentAccumulators(p);
       }
@@ -512,7 +539,9 @@ export class ServerReplicator {
         dist = Math.sqrt(dx * dx + dy * dy + dz * dz);
       }
       p.acc[eid] +=
-        this.priority !== null ? this.priority(p.peer.clientId, eid, dist) : defaultPriority(reg.owner[eid], dist, cell);
+        this.priority !== null
+          ? this.priority(p.peer.clientId, eid, dist)
+          : defaultPriority(reg.owner[eid], dist, cell);
     }
     const acc = p.acc;
     d.dirty.subarray(0, d.dirtyCount).sort((a, b) => acc[b] - acc[a]);
@@ -680,7 +709,11 @@ export class ServerReplicator {
       const eid = p.knownSet.list[i];
       const netId = reg.netIdOf[eid];
       if (reg.owner[eid] === me) continue;
-      if (!p.delivery.isSettled(eid) || (pausing && this.interest.isPaused(p.interest, eid)) || this.interest.isMuted(eid)) {
+      if (
+        !p.delivery.isSettled(eid) ||
+        (pausing && this.interest.isPaused(p.interest, eid)) ||
+        this.interest.isMuted(eid)
+      ) {
         h.invalidate(netId);
         continue;
       }
@@ -746,9 +779,41 @@ export class ServerReplicator {
       case Tag.ResyncRequest:
         this.onResyncRequest(peer, msg);
         return;
+      case Tag.Subscribe:
+      case Tag.Unsubscribe:
+        this.onSubscribe(peer, tag, msg);
+        return;
     }
     for (const x of this.extensions) if (x.message?.(peer, tag, msg, packetSeq)) return;
     peer.counters.unknownTags++;
+  }
+
+  /**
+   * Subscribe {scope} / Unsubscribe {scope}: scope membership, if `allowScope` agrees.
+   * Subscribe {receive, scope | netId}: the client's receive toggle for a scope or an entity.
+   */
+  private onSubscribe(peer: ServerPeer, tag: number, msg: Uint8Array): void {
+    const decoded = decodeBody(msg.subarray(2));
+    const body = decoded.ok && isRecord(decoded.value) ? decoded.value : null;
+    const scope = body ? asString(body.scope, 256) : undefined;
+    const netId = body ? asUint(body.netId) : undefined;
+    if (body === null || (scope === undefined && netId === undefined)) {
+      peer.counters.decodeErrors++;
+      this.onError?.(new NetError('DecodeError', `client ${peer.clientId}: malformed Subscribe`));
+      return;
+    }
+    if (typeof body.receive === 'boolean') {
+      const eid = netId !== undefined ? this.registry.toLocal(netId) : 0;
+      if (scope !== undefined) this.setReceive(peer.clientId, { scope }, body.receive);
+      else if (eid !== 0) this.setReceive(peer.clientId, { eid }, body.receive);
+      return;
+    }
+    if (scope === undefined) return;
+    if (this.allowScope && !this.allowScope(peer.clientId, scope)) {
+      this.session.sendError(peer, 'Forbidden', `scope '${scope}' is not open to this client`, false);
+      return;
+    }
+    this.setClientScope(peer.clientId, scope, tag === Tag.Subscribe);
   }
 
   /** ResyncRequest: u32 bucket mask low, u32 high. Answered with a partial snapshot of those buckets. */
@@ -810,4 +875,3 @@ export class ServerReplicator {
     return this.registry.isReplicated(eid) ? this.registry.owner[eid] : SERVER_OWNER;
   }
 }
-

@@ -5,6 +5,8 @@
  * flight), so a mismatch means real divergence, and a resync sends just the diverged buckets.
  */
 import type { RegisteredComponent } from '../register.ts';
+import { FieldKind } from '../protocol/field-schema.ts';
+import { type EntityMapper, readWireValue } from './compiled-field.ts';
 import type { EntityRegistry } from './entity-registry.ts';
 import type { ShadowStore } from './shadow-store.ts';
 
@@ -38,6 +40,32 @@ export function entityHash(
     const wires = shadow.wire[c];
     for (let f = 0; f < wires.length; f++) {
       scratch[0] = wires[f][eid];
+      h = mix(mix(h, words[0]), words[1]);
+    }
+  }
+  return h;
+}
+
+/**
+ * The same hash computed from what the client actually holds: its component arrays, re-quantized (a local
+ * write to a replicated value shows up as divergence). References use the received network id, since a
+ * reference to an entity not spawned here yet is 0 locally.
+ */
+export function visibleEntityHash(
+  comps: readonly RegisteredComponent[],
+  reg: EntityRegistry,
+  shadow: ShadowStore,
+  mapper: EntityMapper,
+  eid: number,
+): number {
+  let h = mix(0x811c9dc5, reg.netIdOf[eid]);
+  for (let c = 0; c < comps.length; c++) {
+    if (reg.has[c][eid] === 0) continue;
+    h = mix(h, c + 1);
+    const fields = comps[c].fields;
+    for (let f = 0; f < fields.length; f++) {
+      const fd = fields[f];
+      scratch[0] = fd.kind === FieldKind.entity ? shadow.wire[c][f][eid] : readWireValue(fd, eid, mapper);
       h = mix(mix(h, words[0]), words[1]);
     }
   }

@@ -7,7 +7,13 @@ import { encodeMessage, readMessageTag } from '../codec/message-frame.ts';
 import type { Clock } from '../clock.ts';
 import { Connection, type ConnectionOptions } from '../connection/connection.ts';
 import { type ErrorCodeName, errorCodeName, type ErrorHandler, NetError } from '../errors.ts';
-import { type HelloBody, parseErrorBody, parseWelcome, PROTOCOL_VERSION, type WelcomeBody } from '../protocol/handshake.ts';
+import {
+  type HelloBody,
+  parseErrorBody,
+  parseWelcome,
+  PROTOCOL_VERSION,
+  type WelcomeBody,
+} from '../protocol/handshake.ts';
 import { Tag } from '../protocol/tags.ts';
 import type { ClientTransport, Link } from '../transport/transport.ts';
 
@@ -101,7 +107,11 @@ export class ClientSession {
       this.connection = null;
     };
     this.connection = conn;
-    const hello: HelloBody = { protocolVersion: PROTOCOL_VERSION, schemaHash: this.options.schemaHash, capabilities: ['deflate'] };
+    const hello: HelloBody = {
+      protocolVersion: PROTOCOL_VERSION,
+      schemaHash: this.options.schemaHash,
+      capabilities: ['deflate'],
+    };
     if (this.options.auth !== undefined) hello.auth = this.options.auth;
     conn.sendReliable(encodeMessage(Tag.Hello, encodeBody(hello)));
   }

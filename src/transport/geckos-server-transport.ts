@@ -96,6 +96,7 @@ class GeckosLink extends SocketLink implements GeckosServerLink {
   constructor(
     private readonly channel: ServerChannel,
     private readonly dataChannel: NativeDataChannel,
+    private readonly links: Set<GeckosLink>,
     total: LinkCounters,
     maxBufferedBytes: number,
     onError: ErrorHandler | undefined,
@@ -107,6 +108,11 @@ class GeckosLink extends SocketLink implements GeckosServerLink {
     // on some input (the text "null"). Raw binary is all ecsync sends.
     dataChannel.onMessage((message) => this.receive(message));
     channel.onDisconnect((state) => this.finish(this.remoteReason === 'disconnected' ? state : this.remoteReason));
+    links.add(this);
+  }
+
+  protected override released(): void {
+    this.links.delete(this);
   }
 
   protected bufferedBytes(): number {
@@ -115,7 +121,9 @@ class GeckosLink extends SocketLink implements GeckosServerLink {
 
   protected write(packet: Uint8Array): boolean {
     // A Buffer view, no copy: node-datachannel copies natively, the werift shim copies too.
-    return this.dataChannel.sendMessageBinary(Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength)) !== false;
+    return (
+      this.dataChannel.sendMessageBinary(Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength)) !== false
+    );
   }
 
   protected shutdown(): void {
@@ -203,8 +211,9 @@ export async function createGeckosServerTransport(
       if (closed) return;
       closed = true;
       for (const link of links) link.remoteReason = 'server closed';
-      const connections = [...io.connectionsManager.connections.values()];
-      await Promise.allSettled(connections.map((connection) => connection.close()));
+      const closeAll = () =>
+        Promise.allSettled([...io.connectionsManager.connections.values()].map((connection) => connection.close()));
+      await closeAll();
       if (!external) {
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
@@ -215,32 +224,20 @@ export async function createGeckosServerTransport(
         server.off('request', geckosRequestListener as () => void);
         for (const listener of requestListeners) server.on('request', listener as () => void);
       }
+      // Connections whose signalling was under way during the first pass.
+      await closeAll();
     },
   };
 
   // geckos.io announces every server's connections to every onConnection listener in the process: keep ours.
   io.onConnection((channel) => {
-    if (closed || io.connectionsManager.getConnection(channel.id as string)?.channel !== channel) return;
-    const link = new GeckosLink(
-      channel,
-      channel.dataChannel as unknown as NativeDataChannel,
-      counters,
-      maxBufferedBytes,
-      options.onError,
-    );
-    links.add(link);
-    const onclose = (reason: CloseReason): void => {
-      links.delete(link);
-      userOnclose?.(reason);
-    };
-    // Track the link's end without taking `onclose` from the user: wrap whatever they set.
-    let userOnclose: ((reason: CloseReason) => void) | null = null;
-    Object.defineProperty(link, 'onclose', {
-      get: () => onclose,
-      set: (value: ((reason: CloseReason) => void) | null) => {
-        userOnclose = value;
-      },
-    });
+    if (io.connectionsManager.getConnection(channel.id as string)?.channel !== channel) return;
+    if (closed) {
+      channel.close().catch(() => {});
+      return;
+    }
+    const dataChannel = channel.dataChannel as unknown as NativeDataChannel;
+    const link = new GeckosLink(channel, dataChannel, links, counters, maxBufferedBytes, options.onError);
     transport.onconnection?.(link);
   });
 

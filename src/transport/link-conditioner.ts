@@ -10,7 +10,10 @@ import type { Random } from '../random.ts';
 export interface LinkConditions {
   /** One-way base delay in ms. */
   latencyMs?: number;
-  /** Extra delay uniform in [0, jitterMs] ms; order is kept (a path queue), reordering is `reorder`'s job. */
+  /**
+   * Extra delay uniform in [0, jitterMs] ms. Order is kept (a packet waits for the one before, like a path
+   * queue), so dense traffic sees delays biased towards latency + jitter; reordering is `reorder`'s job.
+   */
   jitterMs?: number;
   /** Probability (0..1) that a packet is dropped. */
   loss?: number;

@@ -25,9 +25,12 @@ export function createLinkCounters(): LinkCounters {
   return { packetsSent: 0, packetsReceived: 0, droppedCongested: 0, droppedOversize: 0, droppedNonBinary: 0 };
 }
 
-/** Views binary message data (ArrayBuffer, Buffer, any typed array) as bytes without copying; null when not binary. */
+/**
+ * Views binary message data (ArrayBuffer, Buffer, any typed array) as a plain Uint8Array without copying; null when
+ * not binary. A Node Buffer becomes a plain view too, so `packet.slice()` copies as it does everywhere else.
+ */
 export function toBytes(data: unknown): Uint8Array | null {
-  if (data instanceof Uint8Array) return data;
+  if (data instanceof Uint8Array && data.constructor === Uint8Array) return data;
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
   if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   return null;
@@ -94,9 +97,7 @@ export abstract class SocketLink implements Link {
     if (this.closed) return;
     const bytes = toBytes(data);
     if (bytes === null) {
-      this.counters.droppedNonBinary++;
-      if (this.total) this.total.droppedNonBinary++;
-      this.onError?.(new NetError('DecodeError', `dropped a non-binary message (${typeof data})`));
+      this.dropNonBinary(typeof data);
       return;
     }
     if (bytes.byteLength === 0 || bytes.byteLength > this.mtuBytes) {
@@ -110,6 +111,14 @@ export abstract class SocketLink implements Link {
     this.onpacket?.(bytes);
   }
 
+  /** Counts and reports one incoming message that was not binary (`kind` says what it was). */
+  protected dropNonBinary(kind: string): void {
+    if (this.closed) return;
+    this.counters.droppedNonBinary++;
+    if (this.total) this.total.droppedNonBinary++;
+    this.onError?.(new NetError('DecodeError', `dropped a non-binary message (${kind})`));
+  }
+
   /**
    * Marks the link closed and fires `onclose` once, in a microtask: never re-entrantly from inside `close()` or a
    * socket callback. Later calls (the other side's close arriving too) do nothing.
@@ -117,6 +126,10 @@ export abstract class SocketLink implements Link {
   protected finish(reason: CloseReason): void {
     if (this.closed) return;
     this.closed = true;
+    this.released();
     queueMicrotask(() => this.onclose?.(reason));
   }
+
+  /** Called once when the link closes, before `onclose`: lets an owner forget the link. */
+  protected released(): void {}
 }

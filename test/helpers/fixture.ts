@@ -14,6 +14,7 @@ import {
   type MemoryNetwork,
   type NetworkPlugin,
   type Protocol,
+  type ServerPluginOptions,
 } from '../../src/index.ts';
 
 export const MAX = 4096;
@@ -81,7 +82,14 @@ export class Stepper {
   readonly clients: Peer[] = [];
   frameMs: number;
 
-  constructor(opts: { seed?: number; frameMs?: number; sendRateHz?: number } = {}) {
+  constructor(
+    opts: {
+      seed?: number;
+      frameMs?: number;
+      sendRateHz?: number;
+      server?: (fx: Fixture) => Partial<Omit<ServerPluginOptions, 'role' | 'protocol' | 'transport' | 'clock'>>;
+    } = {},
+  ) {
     this.clock = createManualClock();
     this.network = createMemoryNetwork({ clock: this.clock, seed: opts.seed ?? 1 });
     this.frameMs = opts.frameMs ?? 1000 / 60;
@@ -95,6 +103,7 @@ export class Stepper {
       clock: this.clock,
       sendRateHz: opts.sendRateHz ?? 60,
       onError: (e) => errors.push(e),
+      ...opts.server?.(fx),
     });
     this.server = { ...fx, world, net, errors };
     this.sendRateHz = opts.sendRateHz ?? 60;

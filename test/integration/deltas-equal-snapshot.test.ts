@@ -67,7 +67,8 @@ function expectConverged(s: Stepper, clients: Peer[]): void {
   for (const [netId, rec] of server) {
     const got = truth.get(netId)!;
     expect(Object.keys(got).sort()).toEqual(Object.keys(rec).sort());
-    for (let i = 0; i < 3; i++) if (rec.Pose) expect(Math.abs(got.Pose[i] - rec.Pose[i])).toBeLessThanOrEqual(0.0005 + 1e-5);
+    for (let i = 0; i < 3; i++)
+      if (rec.Pose) expect(Math.abs(got.Pose[i] - rec.Pose[i])).toBeLessThanOrEqual(0.0005 + 1e-5);
     if (rec.Ints) expect(got.Ints).toEqual(rec.Ints);
     if (rec.Link) expect(got.Link).toEqual(rec.Link);
   }

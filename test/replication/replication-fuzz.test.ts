@@ -23,7 +23,10 @@ function clientConnection(p: Peer) {
 function populate(s: Stepper): void {
   const rnd = createRandom(77);
   for (let i = 0; i < 40; i++) {
-    const eid = spawn(s.server, s.server.stores.filter(() => rnd.next() < 0.7));
+    const eid = spawn(
+      s.server,
+      s.server.stores.filter(() => rnd.next() < 0.7),
+    );
     s.server.Pose.px[eid] = rnd.range(-50, 50);
     s.server.Ints.u16[eid] = rnd.int(65536);
     s.server.Link.target[eid] = rnd.int(eid);
@@ -79,7 +82,15 @@ describe('replication decoders under bad input', () => {
       if (i % 4 === 0) {
         m = new Uint8Array(2 + rnd.int(64));
         for (let k = 0; k < m.length; k++) m[k] = rnd.int(256);
-        const tags = [Tag.Delta, Tag.Spawn, Tag.Despawn, Tag.ComponentAdd, Tag.ComponentRemove, Tag.OwnershipGrant, Tag.Snapshot];
+        const tags = [
+          Tag.Delta,
+          Tag.Spawn,
+          Tag.Despawn,
+          Tag.ComponentAdd,
+          Tag.ComponentRemove,
+          Tag.OwnershipGrant,
+          Tag.Snapshot,
+        ];
         const t = tags[rnd.int(tags.length)];
         m[0] = t & 0xff;
         m[1] = t >> 8;

@@ -1,0 +1,308 @@
+/**
+ * ecsync on the bench's pose workload: the workload's own bitecs world becomes an ecsync server (real plugin, real
+ * session, in-memory network without loss) with ONE connected client world, so change detection has a peer to fan out
+ * to and every packed byte can be decoded on the other side. Shared by the tick-cost method and the pose-bytes family.
+ *
+ * `packAll()` is the per-tick server work being measured: `replicator.detectChanges()`, then the replicator's own
+ * packing (`writeDelta`) into packets through the peer's real `Connection`, one packet after another until the
+ * client's delivery state is empty. ecsync's `send()` packs only one packet per tick (1,100 B unreliable budget, and
+ * the 256 kbps per-client cap) and leaves the rest to later ticks; the plugin exposes no option to raise either, so
+ * for an "encode every change of this tick" comparison the loop below repeats exactly what `send()` does for the
+ * delta (`writeDelta` with the connection's space, `sendUnreliable`, `flush`, `delivery.commit`) instead.
+ */
+import { addComponent, createWorld } from 'bitecs';
+import type { World } from 'bitecs';
+import { getNetContext } from '../src/context.ts';
+import type { ClientContext, ServerContext } from '../src/context.ts';
+import type { Connection } from '../src/connection/connection.ts';
+import {
+  Networked,
+  createManualClock,
+  createMemoryNetwork,
+  createNetworkPlugin,
+  createProtocol,
+  field,
+  registerComponent,
+} from '../src/index.ts';
+import type { ManualClock, MemoryNetwork, NetworkPlugin, Protocol } from '../src/index.ts';
+import { createPackScratch, writeDelta } from '../src/replication/delta-packer.ts';
+import type { PackScratch } from '../src/replication/delta-packer.ts';
+import type { PeerReplication, ServerReplicator } from '../src/replication/server-replicator.ts';
+import { BitWriter } from '../src/replication/wire-bodies.ts';
+import { POSE_FIELDS, createPoseArrays } from './workload.ts';
+import type { PoseComponent, PoseWorkload } from './workload.ts';
+
+/** Room-scale positions: +-32 m at 1 mm (16 bits per axis), the SPEC's pose precision. */
+export const POSITION_MIN_M = -32;
+export const POSITION_MAX_M = 32;
+export const POSITION_PRECISION_M = 0.001;
+/** Largest position error a receiver may show: half a quantization step, plus float32 storage of a +-10 m value. */
+export const POSITION_TOLERANCE_M = POSITION_PRECISION_M / 2 + 1e-6;
+/** Bits per smallest-three component of the default `field.quat()` (the field's default: ~0.1 degree on average). */
+const QUAT_BITS = 10;
+/**
+ * Largest rotation error of a received orientation: the codec's first-order bound 2 sqrt(6) / (2^bits - 2) radians
+ * (0.275 degrees at 10 bits, see src/codec/quaternion.ts), plus 1e-4 rad for float32 storage on both ends.
+ */
+export const ORIENTATION_TOLERANCE_RAD = (2 * Math.sqrt(6)) / (2 ** QUAT_BITS - 2) + 1e-4;
+/** A 60 Hz server tick. */
+export const FRAME_MS = 1000 / 60;
+/** Frames allowed for the handshake and the join snapshot (8 packets per flush: ~10 KB per frame, 50k entities fit). */
+const MAX_SETUP_FRAMES = 2_000;
+
+/** Registers the bench Pose the way an ecsync user would: 1 mm positions over +-32 m, a smallest-three quaternion. */
+export function registerPose(protocol: Protocol, Pose: PoseComponent): void {
+  const position = field.quantized(POSITION_MIN_M, POSITION_MAX_M, POSITION_PRECISION_M);
+  registerComponent(protocol, Pose, {
+    name: 'Pose',
+    fields: { px: position, py: position, pz: position, rot: field.quat(['qx', 'qy', 'qz', 'qw'], QUAT_BITS) },
+  });
+}
+
+/** What one `packAll()` produced. */
+export interface PackFigures {
+  /** Bytes the server's connection put on the link this tick: packet headers, entry framing and Delta messages. */
+  linkBytes: number;
+  /** Bytes of the Delta messages alone (u16 tag + Delta header + entity blocks), as given to `sendUnreliable`. */
+  deltaBytes: number;
+  packets: number;
+}
+
+/** The server world (the workload's) with one connected client, ready to measure ticks. */
+export interface EcsyncPoseServer {
+  readonly clock: ManualClock;
+  readonly network: MemoryNetwork;
+  readonly serverNet: NetworkPlugin;
+  readonly clientNet: NetworkPlugin;
+  readonly clientWorld: World;
+  readonly clientPose: PoseComponent;
+  readonly replicator: ServerReplicator;
+  readonly peer: PeerReplication;
+  readonly connection: Connection;
+  /** The measured work: change detection, then every pending change packed and flushed (see the file comment). */
+  packAll(): PackFigures;
+  /** `packAll` that also counts, before packing, the entities with every Pose field changed (not for timing). */
+  packAllCounted(): PackFigures;
+  /** Untimed: hands this tick's packets to the client and lets it decode them (idempotent until the next pack). */
+  deliver(): void;
+  /** Untimed: time moves one frame, the client decodes and acks, the server reads the acks. */
+  settle(): void;
+  /** Largest position error of the client's copy (throws above the orientation tolerance). */
+  maxError(): number;
+  /** Largest orientation error (radians) of the client's copy. */
+  maxOrientationError(): number;
+  /** Entities with all four Pose fields pending right after the last `packAll`'s change detection. */
+  readonly lastAllFieldsChanged: number;
+  readonly lastChanged: number;
+}
+
+function serverContext(world: object): ServerContext {
+  const ctx = getNetContext(world);
+  if (ctx.role !== 'server') throw new Error('expected a server world');
+  return ctx;
+}
+
+function clientContext(world: object): ClientContext {
+  const ctx = getNetContext(world);
+  if (ctx.role !== 'client') throw new Error('expected a client world');
+  return ctx;
+}
+
+/** Rotation angle between two (nearly) unit quaternions, sign-agnostic: 4 asin(|a -+ b| / 2). */
+export function quaternionAngle(
+  ax: number,
+  ay: number,
+  az: number,
+  aw: number,
+  bx: number,
+  by: number,
+  bz: number,
+  bw: number,
+): number {
+  const minus = Math.hypot(ax - bx, ay - by, az - bz, aw - bw);
+  const plus = Math.hypot(ax + bx, ay + by, az + bz, aw + bw);
+  return 4 * Math.asin(Math.min(1, Math.min(minus, plus) / 2));
+}
+
+/**
+ * Turns `workload.world` into an ecsync server with one client and runs the join until the client holds every
+ * entity and nothing is pending. Untimed; call once.
+ */
+export function createEcsyncPoseServer(workload: PoseWorkload, seed: number): EcsyncPoseServer {
+  const { world, Pose, eids } = workload;
+  const clock = createManualClock();
+  const network = createMemoryNetwork({ clock, seed });
+  const serverProtocol = createProtocol();
+  registerPose(serverProtocol, Pose);
+  const serverNet = createNetworkPlugin(world, {
+    role: 'server',
+    protocol: serverProtocol,
+    transport: network.server,
+    clock,
+    sendRateHz: 60,
+  });
+  for (const eid of eids) addComponent(world, eid, Networked);
+
+  const clientWorld = createWorld();
+  // The client creates one local entity per replicated one; leave room for bitecs ids that do not start at 1.
+  const clientPose = createPoseArrays(Pose.px.length + 64);
+  const clientProtocol = createProtocol();
+  registerPose(clientProtocol, clientPose);
+  const clientNet = createNetworkPlugin(clientWorld, {
+    role: 'client',
+    protocol: clientProtocol,
+    link: network.connect(),
+    clock,
+    sendRateHz: 60,
+  });
+
+  const server = serverContext(world);
+  const client = clientContext(clientWorld);
+  const replicator = server.replicator;
+  const joined = (): boolean =>
+    replicator.peers.size === 1 &&
+    client.replicator.registry.count === eids.length &&
+    [...replicator.peers.values()][0].delivery.dirtyCount === 0 &&
+    [...replicator.peers.values()][0].peer.connection.reliablePendingBytes === 0;
+  for (let frame = 0; !joined(); frame++) {
+    if (frame >= MAX_SETUP_FRAMES) {
+      throw new Error(`ecsync pose server: the client holds ${client.replicator.registry.count}/${eids.length} entities`);
+    }
+    clock.advance(FRAME_MS);
+    network.pump();
+    serverNet.receive(world);
+    serverNet.send(world);
+    clientNet.receive(clientWorld);
+    clientNet.send(clientWorld);
+  }
+  const peer = [...replicator.peers.values()][0];
+  const connection = peer.peer.connection;
+  const comps = replicator.protocol.components;
+  const pose = comps[0];
+  const writer = new BitWriter(2048);
+  const scratch: PackScratch = createPackScratch(comps);
+  const sentSeqs: number[] = [];
+  let delivered = true;
+  let lastAllFieldsChanged = 0;
+  let lastChanged = 0;
+  const clientRegistry = client.replicator.registry;
+  const serverRegistry = replicator.registry;
+
+  function countAllFields(): void {
+    const d = peer.delivery;
+    let all = 0;
+    for (let i = 0; i < d.dirtyCount; i++) if (d.pending[0][d.dirty[i]] === pose.allFieldsMask) all++;
+    lastAllFieldsChanged = all;
+    lastChanged = d.dirtyCount;
+  }
+
+  function pack(count: boolean): PackFigures {
+    replicator.detectChanges();
+    if (count) countAllFields();
+    replicator.tick++;
+    const d = peer.delivery;
+    const before = connection.stats.bytesOut;
+    let deltaBytes = 0;
+    let packets = 0;
+    while (d.dirtyCount > 0) {
+      const delta = writeDelta(writer, scratch, comps, replicator.shadow, replicator.registry, d, {
+        tick: replicator.tick,
+        dependsOn: connection.lastReliableIdSent,
+        budgetBytes: connection.unreliableSpaceBytes(),
+      });
+      if (delta === null) break;
+      if (!connection.sendUnreliable(delta)) throw new Error('a Delta packed to the space left did not fit');
+      deltaBytes += delta.length;
+      const seq = connection.flush();
+      d.commit(seq);
+      sentSeqs.push(seq);
+      packets++;
+    }
+    if (d.dirtyCount > 0) throw new Error(`${d.dirtyCount} entities still pending after packing every change`);
+    delivered = false;
+    return { linkBytes: connection.stats.bytesOut - before, deltaBytes, packets };
+  }
+
+  const harness: EcsyncPoseServer = {
+    clock,
+    network,
+    serverNet,
+    clientNet,
+    clientWorld,
+    clientPose,
+    replicator,
+    peer,
+    connection,
+    get lastAllFieldsChanged() {
+      return lastAllFieldsChanged;
+    },
+    get lastChanged() {
+      return lastChanged;
+    },
+    packAll: () => pack(false),
+    packAllCounted: () => pack(true),
+    deliver() {
+      if (delivered) return;
+      delivered = true;
+      const clientConn = client.session.connection;
+      const before = clientConn?.stats.packetsIn ?? 0;
+      network.pump();
+      clientNet.receive(clientWorld);
+      const received = (clientConn?.stats.packetsIn ?? 0) - before;
+      if (received < sentSeqs.length) {
+        throw new Error(`the client received ${received} of ${sentSeqs.length} packets on a lossless link`);
+      }
+      // The lossless link delivered every packet: file them as acked now. A tick of 10k+ changes takes more packets
+      // than one ack covers (ack + 32 bits), and the connection would call the oldest lost and resend them.
+      for (const seq of sentSeqs) peer.delivery.acked(seq);
+      sentSeqs.length = 0;
+    },
+    settle() {
+      clock.advance(FRAME_MS);
+      harness.deliver();
+      clientNet.send(clientWorld);
+      network.pump();
+      serverNet.receive(world);
+    },
+    maxOrientationError() {
+      let max = 0;
+      for (const eid of eids) {
+        const local = clientRegistry.toLocal(serverRegistry.netIdOf[eid]);
+        const angle =
+          local === 0
+            ? Infinity
+            : quaternionAngle(
+                Pose.qx[eid],
+                Pose.qy[eid],
+                Pose.qz[eid],
+                Pose.qw[eid],
+                clientPose.qx[local],
+                clientPose.qy[local],
+                clientPose.qz[local],
+                clientPose.qw[local],
+              );
+        if (!(angle <= max)) max = angle;
+      }
+      return max;
+    },
+    maxError() {
+      harness.deliver();
+      const angle = harness.maxOrientationError();
+      if (!(angle <= ORIENTATION_TOLERANCE_RAD)) {
+        throw new Error(`ecsync: received orientation off by ${angle} rad (> ${ORIENTATION_TOLERANCE_RAD})`);
+      }
+      let max = 0;
+      for (const eid of eids) {
+        const local = clientRegistry.toLocal(serverRegistry.netIdOf[eid]);
+        if (local === 0) return Infinity;
+        for (let f = 0; f < 3; f++) {
+          const key = POSE_FIELDS[f];
+          const d = Math.abs(Pose[key][eid] - clientPose[key][local]);
+          if (!(d <= max)) max = d;
+        }
+      }
+      return max;
+    },
+  };
+  return harness;
+}

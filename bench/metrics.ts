@@ -1,0 +1,87 @@
+/**
+ * The one list of headline metrics in `latest.json` (SPEC section 10), in report order. Each family may produce some;
+ * a metric no family measured is written as null, never estimated.
+ */
+export const METRICS = [
+  {
+    key: 'diff_encode_vs_memcmp',
+    unit: 'x',
+    target: '<= 8',
+    what: 'ecsync change detection + encode cost / memcmp of the same state (tick-cost, 10k entities, 10 % changed)',
+  },
+  {
+    key: 'speedup_vs_bitecs_soa',
+    unit: 'x',
+    target: '>= 20',
+    what: 'bitecs createSoASerializer({diff: true}) cost / ecsync cost, same world changes',
+  },
+  {
+    key: 'speedup_vs_colyseus_schema',
+    unit: 'x',
+    target: '>= 2',
+    what: '@colyseus/schema encode cost / ecsync cost, same world changes',
+  },
+  { key: 'bytes_per_changed_pose', unit: 'B', target: '<= 10', what: 'bytes per changed pose (1 mm, ~0.1 degree)' },
+  {
+    key: 'bytes_per_moving_pose_delta',
+    unit: 'B',
+    target: '<= 6',
+    what: 'average bytes per moving pose delta-coded against the acked value',
+  },
+  { key: 'bytes_per_avatar', unit: 'B', target: '<= 30', what: 'bytes per avatar (head + two controllers)' },
+  {
+    key: 'kbps_per_client_16_users_60hz',
+    unit: 'kbps',
+    target: '<= 128',
+    what: 'downstream per client in a 16-user room at 60 Hz, ecsync headers included',
+  },
+  {
+    key: 'remote_hand_rms_mm',
+    unit: 'mm',
+    target: '<= 2',
+    what: 'RMS error of a rendered remote hand vs the true pose delayed by the display delay (100 ms RTT, 20 ms jitter, 2 % loss)',
+  },
+  {
+    key: 'display_delay_excess_ms',
+    unit: 'ms',
+    target: '<= 0',
+    what: 'display delay minus (one-way latency + one send interval + 2x jitter)',
+  },
+  {
+    key: 'max_jump_excess_mm',
+    unit: 'mm',
+    target: '<= 2',
+    what: 'largest frame-to-frame rendered jump minus the true motion in that frame',
+  },
+  {
+    key: 'clients_per_core_20hz',
+    unit: 'clients',
+    target: '>= 1000',
+    what: 'clients served at 20 Hz by the replication logic on one core, each with its own interest set',
+  },
+  {
+    key: 'transport_clients_60hz_geckos',
+    unit: 'clients',
+    target: 'report',
+    what: 'clients a geckos.io transport sustains at 60 Hz on this machine',
+  },
+] as const;
+
+/** A headline metric's key. */
+export type MetricKey = (typeof METRICS)[number]['key'];
+
+/** Every headline metric, a number or null when not measured. */
+export type Metrics = Record<MetricKey, number | null>;
+
+/** The metric keys, in report order. */
+export const METRIC_KEYS: readonly MetricKey[] = METRICS.map((m) => m.key);
+
+/** A metrics object with every key null. */
+export function emptyMetrics(): Metrics {
+  return Object.fromEntries(METRIC_KEYS.map((k) => [k, null])) as Metrics;
+}
+
+/** Whether `key` is a headline metric key. */
+export function isMetricKey(key: string): key is MetricKey {
+  return (METRIC_KEYS as readonly string[]).includes(key);
+}

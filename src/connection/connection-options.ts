@@ -1,0 +1,41 @@
+/** Options, defaults and the handler type of `Connection`. */
+import type { Clock } from '../clock.ts';
+import type { ErrorHandler } from '../errors.ts';
+
+/** Default protocol id byte: "EC" for ecsync; change it to keep incompatible builds apart. */
+export const DEFAULT_PROTOCOL_ID = 0xec;
+/** Default unreliable payload budget per packet: WebRTC loses a whole datagram above ~1,163 B, so 1,100 keeps margin. */
+export const DEFAULT_UNRELIABLE_BUDGET_BYTES = 1100;
+/** Default largest reliable message (SPEC 3: 8 MiB); larger claims are rejected before allocating. */
+export const DEFAULT_MAX_RELIABLE_MESSAGE_BYTES = 8 * 1024 * 1024;
+/**
+ * Default packets per flush, the first included: 8 x 1,200 B = 9.6 KB per tick (~576 KB/s at 60 Hz) streams a
+ * snapshot quickly while staying under the ~16 KB send queue where WebRTC (werift) throughput collapses.
+ */
+export const DEFAULT_MAX_PACKETS_PER_FLUSH = 8;
+/** Default flow-control window: 256 KiB of reliable data in flight covers ~0.5 s at the flush ceiling above. */
+export const DEFAULT_MAX_RELIABLE_IN_FLIGHT_BYTES = 256 * 1024;
+/** Packets waiting for `receive()` beyond this are dropped: a peer cannot grow our memory while we are busy. */
+export const MAX_INBOX_PACKETS = 1024;
+/** A pending packet older than this many RTOs is declared lost even if no later packet was acked. */
+export const LOST_TIMEOUT_RTOS = 2;
+
+/** Options of `new Connection`. */
+export interface ConnectionOptions {
+  clock: Clock;
+  protocolId?: number;
+  /** Unreliable bytes (framing included) per packet; default 1,100. */
+  unreliableBudgetBytes?: number;
+  maxReliableMessageBytes?: number;
+  /** Packets one `flush()` may send, the first included; default 8 (see DEFAULT_MAX_PACKETS_PER_FLUSH). */
+  maxPacketsPerFlush?: number;
+  /** Reliable bytes in flight before new messages wait; the receiver buffers up to 2x this + one message. */
+  maxReliableInFlightBytes?: number;
+  onError?: ErrorHandler;
+}
+
+/** Receives the messages of `Connection.receive`; the views are valid only during the call. */
+export interface ConnectionHandler {
+  reliable(message: Uint8Array): void;
+  unreliable(message: Uint8Array, packetSeq: number): void;
+}

@@ -1,0 +1,344 @@
+/**
+ * The client side of the geckos.io transport, on @geckos.io/client: in a browser with the native RTCPeerConnection,
+ * in Node with an injected one (werift's). Imports nothing from Node, so bundlers can ship it to the browser.
+ * Built against @geckos.io/client 3.1.0, whose internals it reaches in one place (`GeckosClientInternals`).
+ */
+import geckosClient from '@geckos.io/client';
+import { NetError, usageError } from '../errors.ts';
+import type { ErrorHandler } from '../errors.ts';
+import { MAX_PACKET_BYTES } from './transport.ts';
+import type { ClientTransport, CloseReason, Link } from './transport.ts';
+import { SocketLink } from './socket-link.ts';
+import type { LinkCounters } from './socket-link.ts';
+
+/** How long `connect()` waits for the data channel by default: signalling plus ICE plus DTLS, with room for TURN. */
+export const GECKOS_CONNECT_TIMEOUT_MS = 10_000;
+
+/** Bytes the data channel may hold before `send` drops: two full packets (see GECKOS_MAX_BUFFERED_BYTES). */
+export const GECKOS_CLIENT_MAX_BUFFERED_BYTES = 2 * MAX_PACKET_BYTES;
+
+/** A constructor of RTCPeerConnection-compatible objects (werift's in Node). */
+export type PeerConnectionConstructor = new (configuration: never) => unknown;
+
+/** Options of `createGeckosClientTransport`. */
+export interface GeckosClientTransportOptions {
+  /** Scheme and host of the signalling server, without port: 'https://example.com', 'http://127.0.0.1'. */
+  url: string;
+  /** Port of the signalling server (the page's own port when it is served by the same HTTP server). */
+  port: number;
+  /** Data channel label; must match the server's (geckos.io's default 'geckos.io'). */
+  label?: string;
+  /** Sent as the HTTP Authorization header; the server's `authorization` hook checks it. */
+  authorization?: string;
+  /** STUN/TURN servers; default none (loopback and LAN need none). */
+  iceServers?: RTCIceServer[];
+  iceTransportPolicy?: RTCIceTransportPolicy;
+  /** RTCPeerConnection to use instead of the global one; required in Node, e.g. werift's. */
+  RTCPeerConnection?: PeerConnectionConstructor;
+  /** Extra keys merged into every RTCPeerConnection configuration (e.g. `weriftIceConfiguration('127.0.0.1')`). */
+  rtcConfiguration?: Record<string, unknown>;
+  /** `connect()` rejects with a `Timeout` NetError when the channel is not open by then (default 10 s). */
+  connectTimeoutMs?: number;
+  /** Bytes the data channel may hold before `send` drops (default `GECKOS_CLIENT_MAX_BUFFERED_BYTES`). */
+  maxBufferedBytes?: number;
+  /** Receives every problem caused by network input (non-binary or oversize messages). */
+  onError?: ErrorHandler;
+}
+
+/** A link to a geckos.io server. */
+export interface GeckosClientLink extends Link {
+  /** geckos.io's channel id, as the server knows it. */
+  readonly id: string;
+  /** What the server's `authorization` hook returned as an object. */
+  readonly userData: unknown;
+  readonly counters: LinkCounters;
+}
+
+/** The data channel and peer connection members used here (browser RTCDataChannel and werift's alike). */
+interface DataChannelLike {
+  readonly readyState: string;
+  readonly bufferedAmount: number;
+  send(data: Uint8Array): void;
+  addEventListener(type: string, listener: () => void, options?: { once?: boolean }): void;
+}
+interface PeerConnectionLike {
+  readonly connectionState: string;
+  close(): void | Promise<void>;
+  addEventListener(type: string, listener: () => void): void;
+}
+
+/** The members of @geckos.io/client 3.1.0's ClientChannel this file reaches (some are private in its types). */
+interface GeckosClientInternals {
+  readonly id: string;
+  readonly userData: unknown;
+  connectionsManager: {
+    rtcConfiguration: Record<PropertyKey, unknown>;
+    dataChannel?: DataChannelLike;
+    localPeerConnection?: PeerConnectionLike;
+  };
+  onConnect(callback: (error?: unknown) => void): Promise<void>;
+  onRaw(callback: (data: unknown) => void): void;
+}
+
+/**
+ * ICE settings for werift's RTCPeerConnection that gather one host candidate on `address` only and bind to it
+ * (werift otherwise skips loopback and gathers on every interface). Plain data, safe to import anywhere.
+ */
+export function weriftIceConfiguration(address: string): Record<string, unknown> {
+  return {
+    iceUseIpv4: false,
+    iceUseIpv6: false,
+    iceAdditionalHostAddresses: [address],
+    iceInterfaceAddresses: { udp4: address },
+  };
+}
+
+/** Key under which a configuration carries its constructor to the dispatcher below. */
+const PEER_CONNECTION_KEY = Symbol.for('ecsync.geckos.RTCPeerConnection');
+const DISPATCHER_MARK = Symbol.for('ecsync.geckos.dispatcher');
+
+/** Stand-in for the browser's RTCSessionDescription, which @geckos.io/client constructs and Node lacks. */
+class SessionDescription {
+  readonly type: string;
+  readonly sdp: string;
+  constructor(init: { type: string; sdp?: string }) {
+    this.type = init.type;
+    this.sdp = init.sdp ?? '';
+  }
+  toJSON(): { type: string; sdp: string } {
+    return { type: this.type, sdp: this.sdp };
+  }
+}
+
+/**
+ * @geckos.io/client constructs the *global* RTCPeerConnection. To let each transport choose its own, the global
+ * becomes (once) a dispatcher that builds the constructor found in the configuration, or the previous global.
+ */
+function installPeerConnectionDispatcher(): void {
+  const scope = globalThis as unknown as Record<string, unknown>;
+  const previous = scope.RTCPeerConnection as (PeerConnectionConstructor & Record<symbol, unknown>) | undefined;
+  if (previous?.[DISPATCHER_MARK]) return;
+  function RTCPeerConnectionDispatcher(configuration: Record<PropertyKey, unknown> = {}): unknown {
+    const { [PEER_CONNECTION_KEY]: chosen, ...rest } = configuration;
+    const Ctor = (chosen ?? previous) as (new (configuration: unknown) => unknown) | undefined;
+    if (!Ctor) {
+      return usageError('no RTCPeerConnection', 'pass { RTCPeerConnection } (in Node, e.g. werift) to the transport');
+    }
+    return new Ctor(rest);
+  }
+  Object.defineProperty(RTCPeerConnectionDispatcher, DISPATCHER_MARK, { value: true });
+  if (previous) RTCPeerConnectionDispatcher.prototype = previous.prototype;
+  scope.RTCPeerConnection = RTCPeerConnectionDispatcher;
+  if (typeof scope.RTCSessionDescription !== 'function') scope.RTCSessionDescription = SessionDescription;
+}
+
+class GeckosLink extends SocketLink implements GeckosClientLink {
+  private dataChannel: DataChannelLike | null = null;
+  private peerConnection: PeerConnectionLike | null = null;
+
+  constructor(
+    private readonly client: GeckosClientInternals,
+    private readonly signallingUrl: string,
+    maxBufferedBytes: number,
+    onError: ErrorHandler | undefined,
+  ) {
+    super(null, maxBufferedBytes, onError);
+  }
+
+  get id(): string {
+    return this.client.id;
+  }
+
+  get userData(): unknown {
+    return this.client.userData;
+  }
+
+  /** Feeds one message from geckos.io's raw event. */
+  deliver(data: unknown): void {
+    this.receive(data);
+  }
+
+  /** Starts using the open channel; its end, or the peer connection's, closes the link. */
+  attach(peerConnection: PeerConnectionLike, dataChannel: DataChannelLike): void {
+    this.peerConnection = peerConnection;
+    this.dataChannel = dataChannel;
+    dataChannel.addEventListener('close', () => this.remoteClosed('closed by server'));
+    peerConnection.addEventListener('connectionstatechange', () => {
+      const state = peerConnection.connectionState;
+      if (state === 'failed' || state === 'closed' || state === 'disconnected')
+        this.remoteClosed(`connection ${state}`);
+    });
+    if (dataChannel.readyState !== 'open') this.remoteClosed('closed by server');
+  }
+
+  /** Ends a connection attempt that was given up; any half-built peer connection is closed. */
+  abandon(): void {
+    this.close('connect abandoned');
+    this.peerConnection ??= this.client.connectionsManager.localPeerConnection ?? null;
+    this.teardown(true);
+  }
+
+  protected bufferedBytes(): number {
+    return this.dataChannel ? this.dataChannel.bufferedAmount : 0;
+  }
+
+  protected write(packet: Uint8Array): boolean {
+    const channel = this.dataChannel;
+    if (channel === null || channel.readyState !== 'open') return false;
+    try {
+      channel.send(packet);
+      return true;
+    } catch {
+      // Browsers throw when the channel closes under us or its buffer is full: the packet is dropped, as promised.
+      return false;
+    }
+  }
+
+  protected shutdown(): void {
+    this.teardown(true);
+  }
+
+  private remoteClosed(reason: CloseReason): void {
+    if (!this.isOpen) return;
+    this.finish(reason);
+    this.teardown(false);
+  }
+
+  private teardown(tellServer: boolean): void {
+    const peerConnection = this.peerConnection;
+    this.peerConnection = null;
+    this.dataChannel = null;
+    try {
+      void Promise.resolve(peerConnection?.close()).catch(() => {});
+    } catch {
+      // Closing an already-closed peer connection may throw; it is closed either way.
+    }
+    // What geckos.io's own close() does, minus its unhandled rejection when the server is already gone.
+    let id: string | undefined;
+    try {
+      id = this.client.id;
+    } catch {
+      id = undefined; // no id before signalling answered: the server has nothing to close
+    }
+    if (tellServer && id) {
+      fetch(`${this.signallingUrl}/.wrtc/v2/connections/${id}/close`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+      }).catch(() => {});
+    }
+  }
+}
+
+function connectError(error: unknown, where: string): NetError {
+  const status = (error as { status?: unknown } | null)?.status;
+  if (status === 401 || status === 403) {
+    return new NetError('Unauthorized', `geckos.io server at ${where} refused the connection (HTTP ${status})`, {
+      fatal: true,
+    });
+  }
+  const message = (error as { message?: unknown } | null)?.message ?? String(error);
+  return new NetError('Timeout', `could not connect to the geckos.io server at ${where}: ${String(message)}`, {
+    fix: 'check that the server is running and that url/port point at its signalling server',
+  });
+}
+
+function connect(options: GeckosClientTransportOptions): Promise<Link> {
+  const where = `${options.url}:${options.port}`;
+  const timeoutMs = options.connectTimeoutMs ?? GECKOS_CONNECT_TIMEOUT_MS;
+  return new Promise<Link>((resolve, reject) => {
+    const client = geckosClient({
+      url: options.url,
+      port: options.port,
+      label: options.label,
+      authorization: options.authorization,
+      iceServers: options.iceServers ?? [],
+      iceTransportPolicy: options.iceTransportPolicy,
+    }) as unknown as GeckosClientInternals;
+    const manager = client.connectionsManager;
+    const extra: Record<PropertyKey, unknown> = { ...options.rtcConfiguration };
+    if (options.RTCPeerConnection) {
+      installPeerConnectionDispatcher();
+      extra[PEER_CONNECTION_KEY] = options.RTCPeerConnection;
+    }
+    manager.rtcConfiguration = { ...manager.rtcConfiguration, ...extra };
+    const link = new GeckosLink(
+      client,
+      where,
+      options.maxBufferedBytes ?? GECKOS_CLIENT_MAX_BUFFERED_BYTES,
+      options.onError,
+    );
+    client.onRaw((data) => link.deliver(data));
+
+    let settled = false;
+    const timer = setTimeout(() => {
+      if (settled) return;
+      settled = true;
+      link.abandon();
+      reject(new NetError('Timeout', `no geckos.io data channel to ${where} within ${timeoutMs} ms`));
+    }, timeoutMs);
+
+    void client.onConnect((error) => {
+      if (settled) {
+        if (!error) link.abandon(); // connected after the timeout: nobody wants it any more
+        return;
+      }
+      if (error) {
+        settled = true;
+        clearTimeout(timer);
+        link.abandon();
+        reject(connectError(error, where));
+        return;
+      }
+      const peerConnection = manager.localPeerConnection;
+      const dataChannel = manager.dataChannel;
+      if (!peerConnection || !dataChannel) {
+        settled = true;
+        clearTimeout(timer);
+        link.abandon();
+        reject(connectError('no data channel after signalling', where));
+        return;
+      }
+      const ready = (): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        link.attach(peerConnection, dataChannel);
+        resolve(link);
+      };
+      if (dataChannel.readyState === 'open') ready();
+      else dataChannel.addEventListener('open', ready, { once: true });
+    });
+  });
+}
+
+/**
+ * Creates a client transport to a geckos.io server (see `createGeckosServerTransport`). Each `connect()` opens a
+ * fresh WebRTC connection and resolves once its data channel is open.
+ * @example
+ * // browser page served by the same HTTP server as the signalling:
+ * const transport = createGeckosClientTransport({ url: location.origin.replace(/:\d+$/, ''), port: Number(location.port) });
+ * // Node: import { RTCPeerConnection } from 'werift';
+ * const node = createGeckosClientTransport({ url: 'http://127.0.0.1', port: 9208, RTCPeerConnection });
+ * const link = await transport.connect();
+ */
+export function createGeckosClientTransport(options: GeckosClientTransportOptions): ClientTransport {
+  if (typeof options.url !== 'string' || !/^https?:\/\/[^/]+$/.test(options.url) || /:\d+$/.test(options.url)) {
+    usageError(
+      `bad url ${JSON.stringify(options.url)}`,
+      "pass scheme and host without port or path, e.g. 'http://127.0.0.1'",
+    );
+  }
+  if (!(Number.isInteger(options.port) && options.port > 0 && options.port <= 65535)) {
+    usageError(`port must be an integer in 1..65535, got ${options.port}`, 'pass the signalling server port');
+  }
+  if (
+    !options.RTCPeerConnection &&
+    typeof (globalThis as { RTCPeerConnection?: unknown }).RTCPeerConnection !== 'function'
+  ) {
+    usageError('no RTCPeerConnection in this environment', "in Node pass { RTCPeerConnection } from 'werift'");
+  }
+  if (options.connectTimeoutMs !== undefined && !(options.connectTimeoutMs > 0)) {
+    usageError(`connectTimeoutMs must be > 0, got ${options.connectTimeoutMs}`, 'pass a positive number of ms');
+  }
+  return { connect: () => connect(options) };
+}
