@@ -54,48 +54,53 @@ export function compileField(
   component: number,
   index: number,
 ): CompiledField {
-  const base = { name: key, component, index, spec, min: 0, max: 0, precision: 0, maxWire: 0, quatBits: 0, quat: null };
+  // Every field object gets the same keys in the same order, so the hot loops see one hidden class.
+  const f = {
+    name: key,
+    component,
+    index,
+    spec,
+    kind: 0 as number,
+    bits: 0,
+    array: store[key] as NumericArray,
+    quat: null as CompiledField['quat'],
+    min: 0,
+    max: 0,
+    precision: 0,
+    maxWire: 0,
+    quatBits: 0,
+  };
   switch (spec.kind) {
     case 'quantized':
-      return {
-        ...base,
-        kind: FieldKind.quantized,
-        bits: quantizedBits(spec.min, spec.max, spec.precision),
-        array: store[key] as NumericArray,
-        min: spec.min,
-        max: spec.max,
-        precision: spec.precision,
-        maxWire: quantizedSteps(spec.min, spec.max, spec.precision),
-      };
+      f.kind = FieldKind.quantized;
+      f.bits = quantizedBits(spec.min, spec.max, spec.precision);
+      f.min = spec.min;
+      f.max = spec.max;
+      f.precision = spec.precision;
+      f.maxWire = quantizedSteps(spec.min, spec.max, spec.precision);
+      break;
     case 'quat': {
-      const arrays = spec.keys.map((k) => store[k] as NumericArray) as [
-        NumericArray,
-        NumericArray,
-        NumericArray,
-        NumericArray,
-      ];
-      return {
-        ...base,
-        kind: FieldKind.quat,
-        bits: quatBits(spec.bits),
-        array: arrays[0],
-        quat: arrays,
-        quatBits: spec.bits,
-      };
+      const q = spec.keys.map((k) => store[k] as NumericArray) as [NumericArray, NumericArray, NumericArray, NumericArray];
+      f.kind = FieldKind.quat;
+      f.bits = quatBits(spec.bits);
+      f.array = q[0];
+      f.quat = q;
+      f.quatBits = spec.bits;
+      break;
     }
     case 'enum':
-      return {
-        ...base,
-        kind: FieldKind.enum,
-        bits: Math.max(1, Math.ceil(Math.log2(spec.values.length))),
-        array: store[key] as NumericArray,
-        maxWire: spec.values.length - 1,
-      };
+      f.kind = FieldKind.enum;
+      f.bits = Math.max(1, Math.ceil(Math.log2(spec.values.length)));
+      f.maxWire = spec.values.length - 1;
+      break;
     case 'entity':
-      return { ...base, kind: FieldKind.entity, bits: 0, array: store[key] as NumericArray };
+      f.kind = FieldKind.entity;
+      break;
     default:
-      return { ...base, kind: FieldKind[spec.kind], bits: SCALAR_BITS[spec.kind], array: store[key] as NumericArray };
+      f.kind = FieldKind[spec.kind];
+      f.bits = SCALAR_BITS[spec.kind];
   }
+  return f;
 }
 
 /**

@@ -51,6 +51,8 @@ export class InterestIndex {
   readonly scopesOf = new Map<number, number[]>();
   alwaysRelevant = new Uint8Array(0);
   muted = new Uint8Array(0);
+  /** Entities currently muted one by one (so change detection can skip the check when there are none). */
+  mutedCount = 0;
   readonly mutedScopes = new Set<number>();
   private readonly cells = new Map<number, number[]>();
   private unplaced: number[] = [];
@@ -86,12 +88,20 @@ export class InterestIndex {
     this.muted = m;
   }
 
+  /** Mutes or unmutes one entity's updates. */
+  setMuted(eid: number, muted: boolean): void {
+    this.ensure(eid);
+    if ((this.muted[eid] === 1) === muted) return;
+    this.muted[eid] = muted ? 1 : 0;
+    this.mutedCount += muted ? 1 : -1;
+  }
+
   /** Forgets per-entity settings of a removed entity. */
   forget(eid: number): void {
     this.scopesOf.delete(eid);
     if (eid < this.alwaysRelevant.length) {
       this.alwaysRelevant[eid] = 0;
-      this.muted[eid] = 0;
+      this.setMuted(eid, false);
     }
   }
 

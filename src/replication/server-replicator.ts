@@ -9,6 +9,7 @@ import type { Clock } from '../clock.ts';
 import { Emitter, type ReplicationEvents } from '../events.ts';
 import { decodeBody } from '../codec/msgpack-body.ts';
 import { asString, asUint, isRecord } from '../protocol/handshake.ts';
+import { FieldKind } from '../protocol/field-schema.ts';
 import { Tag } from '../protocol/tags.ts';
 import type { Protocol } from '../register.ts';
 import type { ServerPeer, ServerSession } from '../session/server-session.ts';
@@ -26,6 +27,7 @@ import type { ServerExtension } from './extension.ts';
 import { SNAPSHOT_CHUNK_BYTES, writeFullEntity } from './full-state.ts';
 import { type InterestConfig, InterestIndex } from './interest.ts';
 import { Op, PeerReplication } from './peer-replication.ts';
+import { RawScanner } from './raw-scanner.ts';
 import { INITIAL_ENTITY_CAPACITY, ShadowStore } from './shadow-store.ts';
 import { type SnapshotFigures, writeSnapshot } from './snapshot-writer.ts';
 import { BucketHashes, bucketOf, entityHash, HASH_BUCKETS } from './state-hash.ts';
@@ -129,6 +131,9 @@ export class ServerReplicator {
   private readonly hashes = new BucketHashes();
   private snapshotId = 0;
   private nextInterestAtMs = 0;
+  /** Components with entity-reference fields: always diffed in wire form. */
+  private readonly refComponents: boolean[];
+  private readonly scanner: RawScanner;
 
   constructor(options: ServerReplicatorOptions) {
     this.protocol = options.protocol;
@@ -146,6 +151,8 @@ export class ServerReplicator {
     this.shadow = new ShadowStore(this.protocol.components, this.registry);
     this.interest = new InterestIndex(options.interest ?? { rateHz: 10, grid: null, predicate: null });
     this.scratch = createPackScratch(this.protocol.components);
+    this.refComponents = this.protocol.components.map((c) => c.fields.some((f) => f.kind === FieldKind.entity));
+    this.scanner = new RawScanner(this.shadow.sources);
     this.session.setHandler({
       joined: (peer) => this.onJoined(peer),
       left: (peer, reason) => this.onLeft(peer, reason),
@@ -283,7 +290,7 @@ export class ServerReplicator {
   setPublish(target: { eid: number } | { scope: string }, on: boolean): void {
     if ('eid' in target) {
       this.interest.ensure(target.eid);
-      this.interest.muted[target.eid] = on ? 0 : 1;
+      this.interest.setMuted(target.eid, !on);
     } else {
       const id = this.interest.scopeId(target.scope);
       if (on) this.interest.mutedScopes.delete(id);
@@ -451,18 +458,28 @@ export class ServerReplicator {
     this.updateInterest(false);
     const reg = this.registry;
     const comps = this.protocol.components;
+    const shadow = this.shadow;
     const peers = [...this.peers.values()];
     const list = reg.list;
+    const count = reg.count;
     const pausing = peers.some((p) => p.interest.pausedEntities.size > 0 || p.interest.pausedScopes.size > 0);
-    const muting = this.interest.mutedScopes.size > 0 || this.interest.muted.some((m) => m !== 0);
-    for (let i = 0; i < reg.count; i++) {
-      const eid = list[i];
-      const owner = reg.owner[eid];
-      const muted = muting && this.interest.isMuted(eid);
-      for (let c = 0; c < comps.length; c++) {
-        if (reg.has[c][eid] === 0 || comps[c].fields.length === 0) continue;
-        const mask = this.shadow.detect(c, eid);
-        if (mask === 0 || muted) continue;
+    const muting = this.interest.mutedScopes.size > 0 || this.interest.mutedCount > 0;
+    // Component by component: a cheap raw scan first, then wire values only where something moved.
+    for (let c = 0; c < comps.length; c++) {
+      if (comps[c].fields.length === 0) continue;
+      const hasC = reg.has[c];
+      // Entity references change when their target's id changes, not only when the raw value does.
+      const always = this.refComponents[c];
+      const moved = this.scanner.scan(c, reg.capacity);
+      for (let i = 0; i < count; i++) {
+        const eid = list[i];
+        if (hasC[eid] === 0 || (moved[eid] === 0 && !always)) continue;
+        moved[eid] = 0;
+        // Wire values are quantized, so drift below the precision stays in the component until it shows.
+        const mask = shadow.detect(c, eid);
+        if (mask === 0 || (muting && this.interest.isMuted(eid))) continue;
+        // Fan out to every client that has the entity, does not own it, and has not paused it.
+        const owner = reg.owner[eid];
         for (let k = 0; k < peers.length; k++) {
           const p = peers[k];
           if (eid >= p.known.length || p.known[eid] === 0 || p.peer.clientId === owner) continue;
@@ -470,6 +487,8 @@ export class ServerReplicator {
           p.delivery.mark(eid, c, mask);
         }
       }
+      // Flags of entities that are not replicated (or lack the component) are dropped.
+      moved.fill(0);
     }
   }
 

@@ -3,7 +3,7 @@
  * source of the values a delta or snapshot writes. Indexed by local entity id; grows by doubling.
  */
 import type { RegisteredComponent } from '../register.ts';
-import { type EntityMapper, readWireValue, wireDiffers } from './compiled-field.ts';
+import { type EntityMapper, type NumericArray, readWireValue, wireDiffers } from './compiled-field.ts';
 
 /** Initial entity capacity; arrays double past it, so the first growth happens at 1,024 entities. */
 export const INITIAL_ENTITY_CAPACITY = 1024;
@@ -16,6 +16,9 @@ export class ShadowStore {
   wire: Float64Array[][];
   /** tick[c][f][eid]: tick of the value last applied from the network (receiver side ordering). */
   tick: Uint32Array[][];
+  /** sources[c]: every component array the fields of c read (a quaternion reads four). */
+  readonly sources: NumericArray[][];
+
 
   /** Maps entity references to network ids when reading wire values. */
   readonly mapper: EntityMapper;
@@ -25,6 +28,7 @@ export class ShadowStore {
     this.mapper = mapper;
     this.wire = components.map((c) => c.fields.map(() => new Float64Array(0)));
     this.tick = components.map((c) => c.fields.map(() => new Uint32Array(0)));
+    this.sources = components.map((c) => c.fields.flatMap((f) => (f.quat ? [...f.quat] : [f.array])));
     this.grow(capacity);
   }
 
