@@ -1,0 +1,194 @@
+/**
+ * Scale: the server's replication logic (change detection, interest, priority, packing) for N clients, each with
+ * its own interest set over a 10k-entity world, transport excluded. Clients are real sessions that only ack
+ * (they do not decode state), so the timed part is what the server does per tick. Gives `clients_per_core_20hz`:
+ * how many clients fit a 50 ms tick on one core, from the fixed cost and the cost per client.
+ * Also: snapshot bytes per entity with and without deflate.
+ */
+import { addComponent, addEntity, createWorld } from 'bitecs';
+import type { BenchFamily, FamilyResult } from './bench-family.ts';
+import { byScale, type BenchContext } from './harness.ts';
+import { getNetContext } from '../src/context.ts';
+import {
+  createManualClock,
+  createMemoryNetwork,
+  createNetworkPlugin,
+  createProtocol,
+  createRandom,
+  field,
+  Networked,
+  registerComponent,
+  setViewPosition,
+} from '../src/index.ts';
+import { ClientSession } from '../src/session/client-session.ts';
+
+/** World edge in metres: 10k entities over 200 m x 200 m, about one per 4 m^2. */
+const WORLD_M = 200;
+/** Interest radius: ~20 m around each viewpoint sees ~3 % of the world (~300 entities). */
+const RADIUS_M = 20;
+const TICK_BUDGET_MS = 50;
+
+interface ScalePoint {
+  clients: number;
+  tickMs: number;
+  perClientUs: number;
+  inInterest: number;
+}
+
+function setup(entities: number, clients: number, seed: number, compression = true) {
+  const cap = entities + 16;
+  const Pose = {
+    px: new Float32Array(cap),
+    py: new Float32Array(cap),
+    pz: new Float32Array(cap),
+    qx: new Float32Array(cap),
+    qy: new Float32Array(cap),
+    qz: new Float32Array(cap),
+    qw: new Float32Array(cap).fill(1),
+  };
+  const protocol = createProtocol();
+  const m = field.quantized(-256, 256, 0.001);
+  registerComponent(protocol, Pose, { name: 'Pose', fields: { px: m, py: m, pz: m, rot: field.quat() } });
+  const clock = createManualClock();
+  const network = createMemoryNetwork({ clock, seed });
+  const world = createWorld();
+  const net = createNetworkPlugin(world, {
+    role: 'server',
+    protocol,
+    transport: network.server,
+    clock,
+    sendRateHz: 20,
+    compression,
+    interest: {
+      rateHz: 5,
+      grid: { cellSize: 10, radius: RADIUS_M, position: { component: Pose, x: 'px', y: 'py', z: 'pz' } },
+    },
+  });
+  const rnd = createRandom(seed);
+  const ents: number[] = [];
+  for (let i = 0; i < entities; i++) {
+    const e = addEntity(world);
+    addComponent(world, e, Pose);
+    addComponent(world, e, Networked);
+    Pose.px[e] = rnd.range(0, WORLD_M);
+    Pose.pz[e] = rnd.range(0, WORLD_M);
+    ents.push(e);
+  }
+  const sessions: ClientSession[] = [];
+  for (let i = 0; i < clients; i++) {
+    const s = new ClientSession({ link: network.connect(), clock, schemaHash: protocol.schemaHash });
+    s.setHandler({ welcomed: () => {}, message: () => {}, acked: () => {}, lost: () => {} });
+    s.start();
+    sessions.push(s);
+  }
+  const ctx = getNetContext(world);
+  if (ctx.role !== 'server') throw new Error('server expected');
+  return { world, net, Pose, ents, sessions, network, clock, rnd, replicator: ctx.replicator };
+}
+
+type Setup = ReturnType<typeof setup>;
+
+/** One 20 Hz frame; returns the server's time in ms (clients and delivery untimed). */
+function frame(s: Setup): number {
+  s.clock.advance(50);
+  s.network.pump();
+  // 10 % of the entities move a little.
+  for (let i = 0; i < s.ents.length / 10; i++) {
+    const e = s.ents[s.rnd.int(s.ents.length)];
+    s.Pose.px[e] = Math.min(WORLD_M, Math.max(0, s.Pose.px[e] + s.rnd.range(-0.05, 0.05)));
+    s.Pose.qy[e] = s.rnd.range(-0.1, 0.1);
+    s.Pose.qw[e] = Math.sqrt(1 - s.Pose.qy[e] * s.Pose.qy[e]);
+  }
+  const t0 = performance.now();
+  s.net.receive(s.world);
+  s.net.send(s.world);
+  const dt = performance.now() - t0;
+  for (const c of s.sessions) {
+    c.receive();
+    c.connection?.flush();
+  }
+  return dt;
+}
+
+function measure(entities: number, clients: number, frames: number, seed: number): ScalePoint {
+  const s = setup(entities, clients, seed);
+  // Join, viewpoints, and the initial snapshots (untimed).
+  for (let i = 0; i < 4; i++) frame(s);
+  for (const id of s.replicator.peers.keys())
+    setViewPosition(s.world, id, s.rnd.range(0, WORLD_M), 0, s.rnd.range(0, WORLD_M));
+  for (let i = 0; i < 10; i++) frame(s);
+  const times: number[] = [];
+  for (let i = 0; i < frames; i++) times.push(frame(s));
+  // The mean, not the median: interest is recomputed every fourth tick and must count.
+  const tickMs = times.reduce((a, b) => a + b, 0) / times.length;
+  let known = 0;
+  for (const p of s.replicator.peers.values()) known += p.knownSet.count;
+  return {
+    clients,
+    tickMs,
+    perClientUs: clients > 0 ? (tickMs * 1000) / clients : 0,
+    inInterest: clients > 0 ? known / clients : 0,
+  };
+}
+
+function snapshotBytes(entities: number, seed: number, compression: boolean): number {
+  const s = setup(entities, 1, seed, compression);
+  for (let i = 0; i < 3; i++) frame(s);
+  const c = s.replicator.counters;
+  return c.snapshotSentBytes / entities;
+}
+
+export const interestScaleFamily: BenchFamily = {
+  name: 'interest-scale',
+  title: 'Scale: interest + priority + packing per client (10k entities, 20 Hz, transport excluded)',
+  async run(ctx: BenchContext): Promise<FamilyResult> {
+    const entities = byScale(ctx.scale, { full: 10_000, quick: 10_000, tiny: 500 });
+    const counts = byScale(ctx.scale, { full: [0, 16, 64, 256, 1000], quick: [0, 16, 64, 256], tiny: [0, 4] });
+    const frames = byScale(ctx.scale, { full: 40, quick: 20, tiny: 2 });
+    const points: ScalePoint[] = [];
+    for (const n of counts) {
+      const task = ctx.progress.start(`interest-scale ${n} clients`);
+      const p = measure(entities, n, frames, ctx.seed);
+      points.push(p);
+      task.end(
+        `${n} clients: ${p.tickMs.toFixed(2)} ms/tick, ${p.perClientUs.toFixed(1)} µs/client, ${p.inInterest.toFixed(0)} in interest`,
+      );
+    }
+    const fixed = points[0].tickMs;
+    const last = points[points.length - 1];
+    const perClientMs = last.clients > 0 ? (last.tickMs - fixed) / last.clients : 0;
+    const clientsPerCore = perClientMs > 0 ? Math.floor((TICK_BUDGET_MS - fixed) / perClientMs) : null;
+    const raw = snapshotBytes(entities, ctx.seed, false);
+    const deflated = snapshotBytes(entities, ctx.seed, true);
+    const rows = points
+      .map(
+        (p) =>
+          `| ${p.clients} | ${p.tickMs.toFixed(2)} | ${p.clients ? (((p.tickMs - fixed) * 1000) / p.clients).toFixed(1) : '-'} | ${p.inInterest.toFixed(0)} |`,
+      )
+      .join('\n');
+    const markdown = [
+      `World: ${entities} posed entities over ${WORLD_M} m x ${WORLD_M} m, 10 % moving per tick, interest radius ${RADIUS_M} m, 20 Hz.`,
+      '',
+      '| clients | server ms per tick (mean) | µs per client (above the 0-client cost) | entities in interest per client |',
+      '|---:|---:|---:|---:|',
+      rows,
+      '',
+      `Fixed cost (change detection of the world, no client): ${fixed.toFixed(2)} ms. Clients per core at 20 Hz: ${clientsPerCore ?? 'n/a'}.`,
+      '',
+      `Snapshot bytes per entity (pose): ${raw.toFixed(1)} raw, ${deflated.toFixed(1)} deflated.`,
+    ].join('\n');
+    return {
+      metrics: { clients_per_core_20hz: clientsPerCore },
+      series: { points, fixedMs: fixed, snapshotBytesPerEntity: { raw, deflated } },
+      markdown,
+    };
+  },
+};
+
+// Run alone: npx tsx bench/interest-scale.bench.ts
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { silentProgress } = await import('./harness.ts');
+  const r = await interestScaleFamily.run({ scale: 'quick', seed: 1, timerOverheadNs: 0, progress: silentProgress });
+  console.log(r.markdown);
+  console.log(JSON.stringify(r.metrics));
+}
