@@ -28,6 +28,8 @@ export const Tag = {
   ComponentRemove: 1009,
   SnapshotChunk: 1010,
   Correction: 1011,
+  /** Client → server: hash of the client's owned state, with a gapless epoch (EpochGap / HashMismatch). */
+  OwnerHash: 1012,
   // 2000-2999 presence, subscriptions
   Presence: 2000,
   Subscribe: 2001,

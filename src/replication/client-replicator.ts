@@ -26,13 +26,16 @@ import { EntityRegistry } from './entity-registry.ts';
 import { readFullEntity } from './full-state.ts';
 import { INITIAL_ENTITY_CAPACITY, ShadowStore } from './shadow-store.ts';
 import { SnapshotFlag } from './snapshot-writer.ts';
-import { BucketHashes, bucketOf, HASH_BUCKETS, latestTick, visibleEntityHash } from './state-hash.ts';
+import { BucketHashes, bucketOf, HASH_BUCKETS, latestTick, ownedEntityHash, visibleEntityHash } from './state-hash.ts';
 import { beginMessage, BitReader, BitWriter, DESPAWN_OUT_OF_INTEREST, openBody } from './wire-bodies.ts';
 import type { ClientExtension } from './extension.ts';
 import type { WorldAdapter } from './world-adapter.ts';
 
 /** Deltas held for a reliable message not yet arrived; past this the oldest is dropped (and reported). */
 export const MAX_HELD_DELTAS = 4096;
+
+/** Send ticks between two OwnerHash checks of this client's owned state (~1 s at 30 Hz). */
+export const OWNER_HASH_EVERY_TICKS = 30;
 
 /** Largest inflated snapshot chunk accepted: chunks are cut at 16 KiB, one entity may overshoot a little. */
 export const MAX_INFLATED_CHUNK_BYTES = 256 * 1024;
@@ -82,6 +85,7 @@ export class ClientReplicator {
   private snapshotChunks: Uint8Array[] = [];
   private snapshotCount = 0;
   private snapshotBuckets: [number, number] | null = null;
+  private ownerEpoch = 0;
   private pendingHash: { tick: number; lo: number; hi: number; sums: Uint32Array } | null = null;
   private readonly hashes = new BucketHashes();
   private ownedTracked: Uint8Array = new Uint8Array(0);
@@ -131,8 +135,14 @@ export class ClientReplicator {
     this.held = [];
     this.snapshotChunks = [];
     this.pendingHash = null;
+    this.ownerEpoch = 0;
     this.delivery.reset();
     // Re-send everything this client owns: the server may have missed writes while the link was down.
+    this.remarkOwned();
+  }
+
+  /** Marks every field of every owned entity pending, so the server gets all of it again. */
+  private remarkOwned(): void {
     const reg = this.registry;
     const me = this.clientId;
     const comps = this.protocol.components;
@@ -197,6 +207,9 @@ export class ClientReplicator {
         return this.onOwnership(r);
       case Tag.StateHash:
         return this.onStateHash(r);
+      case Tag.ResyncRequest:
+        // The server found our owned state diverged (or our owner stream gapped): send all of it again.
+        return this.remarkOwned();
       default:
         for (const x of this.extensions) if (x.message?.(tag, msg, packetSeq)) return;
       // Unknown tags are skipped: a newer server may send messages this client does not know.
@@ -580,6 +593,39 @@ export class ClientReplicator {
     }
   }
 
+  /**
+   * OwnerHash: when everything this client owns is settled (acked, nothing pending), the hash of what it sent,
+   * with a gapless epoch, so the server can check it applied exactly that.
+   * Body: varuint epoch, varuint tick, u32 component mask, varuint entity count, u32 hash.
+   */
+  private sendOwnerHash(): void {
+    const conn = this.session.connection;
+    const reg = this.registry;
+    const me = this.clientId;
+    if (!conn || me === 0) return;
+    const comps = this.protocol.components;
+    let mask = 0;
+    for (let c = 0; c < comps.length && c < 32; c++) if (!this.ownerWriteExcluded[c]) mask |= 1 << c;
+    let count = 0;
+    let sum = 0;
+    for (let i = 0; i < reg.count; i++) {
+      const eid = reg.list[i];
+      if (reg.owner[eid] !== me) continue;
+      if (!this.delivery.isSettled(eid)) return;
+      count++;
+      sum = (sum + ownedEntityHash(comps, reg, eid, mask, (c, f) => this.shadow.wire[c][f][eid])) >>> 0;
+    }
+    if (count === 0) return;
+    const w = this.writer;
+    beginMessage(w, Tag.OwnerHash);
+    w.writeVarUint(this.ownerEpoch++);
+    w.writeVarUint(this.tick);
+    w.writeU32(mask >>> 0);
+    w.writeVarUint(count);
+    w.writeU32(sum);
+    conn.sendReliable(w.toBytes());
+  }
+
   /** Sends this tick's owner writes (one Delta) and flushes the connection. */
   send(): void {
     const conn = this.session.connection;
@@ -600,6 +646,7 @@ export class ClientReplicator {
         },
       );
       if (delta !== null && !conn.sendUnreliable(delta)) this.delivery.untake();
+      if (this.tick % OWNER_HASH_EVERY_TICKS === 0) this.sendOwnerHash();
       for (const x of this.extensions) x.send?.(conn, this.tick);
     }
     const seq = conn.flush();

@@ -80,7 +80,12 @@ export function compileField(
       f.maxWire = quantizedSteps(spec.min, spec.max, spec.precision);
       break;
     case 'quat': {
-      const q = spec.keys.map((k) => store[k] as NumericArray) as [NumericArray, NumericArray, NumericArray, NumericArray];
+      const q = spec.keys.map((k) => store[k] as NumericArray) as [
+        NumericArray,
+        NumericArray,
+        NumericArray,
+        NumericArray,
+      ];
       f.kind = FieldKind.quat;
       f.bits = quatBits(spec.bits);
       f.array = q[0];

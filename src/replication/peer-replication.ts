@@ -27,6 +27,8 @@ export class PeerReplication {
   lastSendAtMs = -1;
   lastBytesOut = 0;
   nextHashAtMs = 0;
+  /** Epoch the next OwnerHash from this client must carry. */
+  nextOwnerEpoch = 0;
   /** Generation marks for interest recomputation. */
   mark: Uint32Array;
   generation = 0;

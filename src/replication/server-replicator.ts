@@ -30,7 +30,8 @@ import { Op, PeerReplication } from './peer-replication.ts';
 import { RawScanner } from './raw-scanner.ts';
 import { INITIAL_ENTITY_CAPACITY, ShadowStore } from './shadow-store.ts';
 import { type SnapshotFigures, writeSnapshot } from './snapshot-writer.ts';
-import { BucketHashes, bucketOf, entityHash, HASH_BUCKETS } from './state-hash.ts';
+import { BucketHashes, bucketOf, entityHash, HASH_BUCKETS, ownedEntityHash } from './state-hash.ts';
+import { readWireValue } from './compiled-field.ts';
 import {
   beginMessage,
   BitReader,
@@ -84,6 +85,8 @@ export interface ServerReplicationCounters {
   snapshotSentBytes: number;
   resyncs: number;
   hashesSent: number;
+  epochGaps: number;
+  ownerHashMismatches: number;
 }
 
 /** Default priority: 1, plus up to 4 for closeness (within a few cells), doubled for entities a client owns. */
@@ -108,6 +111,8 @@ export class ServerReplicator {
     snapshotSentBytes: 0,
     resyncs: 0,
     hashesSent: 0,
+    epochGaps: 0,
+    ownerHashMismatches: 0,
   };
   tick = 0;
   /** Unreliable bytes per packet left to extensions (e.g. pose streams) after the delta. */
@@ -786,6 +791,7 @@ export class ServerReplicator {
       return;
     }
     p.suspended = false;
+    p.nextOwnerEpoch = 0;
     this.sendSnapshot(p);
     for (const x of this.extensions) x.joined?.(peer);
   }
@@ -797,6 +803,9 @@ export class ServerReplicator {
         return;
       case Tag.ResyncRequest:
         this.onResyncRequest(peer, msg);
+        return;
+      case Tag.OwnerHash:
+        this.onOwnerHash(peer, msg);
         return;
       case Tag.Subscribe:
       case Tag.Unsubscribe:
@@ -833,6 +842,60 @@ export class ServerReplicator {
       return;
     }
     this.setClientScope(peer.clientId, scope, tag === Tag.Subscribe);
+  }
+
+  /**
+   * OwnerHash from a client: epochs must follow each other (else `EpochGap`); the hash must match what the
+   * server applied for that client's entities (else `HashMismatch`). Either way the frame is dropped, counted,
+   * and the client is asked to send its owned state again. Skipped when newer writes were already applied.
+   */
+  private onOwnerHash(peer: ServerPeer, msg: Uint8Array): void {
+    const p = this.peers.get(peer.clientId);
+    const r = this.reader;
+    openBody(r, msg);
+    const epoch = r.readVarUint();
+    const tick = r.readVarUint();
+    const mask = r.readU32();
+    const count = r.readVarUint();
+    const hash = r.readU32();
+    if (!p || !r.ok) {
+      peer.counters.decodeErrors++;
+      this.onError?.(new NetError('DecodeError', `client ${peer.clientId}: malformed OwnerHash`));
+      return;
+    }
+    const expected = p.nextOwnerEpoch;
+    p.nextOwnerEpoch = epoch + 1;
+    if (epoch !== expected) {
+      this.counters.epochGaps++;
+      this.onError?.(new NetError('EpochGap', `client ${peer.clientId}: owner epoch ${epoch}, expected ${expected}`));
+      this.askOwnerResync(peer);
+      return;
+    }
+    const reg = this.registry;
+    const comps = this.protocol.components;
+    const me = peer.clientId;
+    let n = 0;
+    let sum = 0;
+    for (let i = 0; i < reg.count; i++) {
+      const eid = reg.list[i];
+      if (reg.owner[eid] !== me) continue;
+      // Writes newer than the hash already landed: nothing to compare this time.
+      for (let c = 0; c < comps.length; c++) for (const t of this.shadow.tick[c]) if (t[eid] > tick) return;
+      n++;
+      sum = (sum + ownedEntityHash(comps, reg, eid, mask, (c, f) => readWireValue(comps[c].fields[f], eid, reg))) >>> 0;
+    }
+    if (n === count && sum === hash >>> 0) return;
+    this.counters.ownerHashMismatches++;
+    this.onError?.(
+      new NetError('HashMismatch', `client ${peer.clientId}: owned state differs from what the server applied`),
+    );
+    this.askOwnerResync(peer);
+  }
+
+  private askOwnerResync(peer: ServerPeer): void {
+    const w = this.writer;
+    beginMessage(w, Tag.ResyncRequest);
+    peer.connection.sendReliable(w.toBytes());
   }
 
   /** ResyncRequest: u32 bucket mask low, u32 high. Answered with a partial snapshot of those buckets. */

@@ -19,7 +19,6 @@ export class ShadowStore {
   /** sources[c]: every component array the fields of c read (a quaternion reads four). */
   readonly sources: NumericArray[][];
 
-
   /** Maps entity references to network ids when reading wire values. */
   readonly mapper: EntityMapper;
 

@@ -101,3 +101,26 @@ export class BucketHashes {
     this.valid[bucketOf(netId)] = 0;
   }
 }
+
+/**
+ * Hash of one owned entity over the components in `componentMask` (bit c = component c), from `wireOf(c, f)`:
+ * the owner hashes what it last sent, the server what it applied. The owner stream's check (OwnerHash).
+ */
+export function ownedEntityHash(
+  comps: readonly RegisteredComponent[],
+  reg: EntityRegistry,
+  eid: number,
+  componentMask: number,
+  wireOf: (c: number, f: number) => number,
+): number {
+  let h = mix(0x811c9dc5, reg.netIdOf[eid]);
+  for (let c = 0; c < comps.length && c < 32; c++) {
+    if (reg.has[c][eid] === 0 || ((componentMask >>> c) & 1) === 0) continue;
+    h = mix(h, c + 1);
+    for (let f = 0; f < comps[c].fields.length; f++) {
+      scratch[0] = wireOf(c, f);
+      h = mix(mix(h, words[0]), words[1]);
+    }
+  }
+  return h;
+}
