@@ -34,6 +34,13 @@ export {
   setReceive,
   subscribeScope,
   setReceiving,
+  connectionStateOf,
+  connectionErrorOf,
+  presenceOf,
+  serverTimeOf,
+  setPresenceStatus,
+  notePresenceActivity,
+  onSessionEvent,
 } from './world-api.ts';
 export type { ServerExtension, ClientExtension } from './replication/extension.ts';
 export { Networked } from '../components/networked.ts';
@@ -43,7 +50,23 @@ export { createRandom } from './random.ts';
 export type { Random } from './random.ts';
 export type { Link, ServerTransport, ClientTransport } from './transport/transport.ts';
 export { createMemoryNetwork } from './transport/memory-transport.ts';
+export { createGeckosClientTransport, weriftIceConfiguration } from './transport/geckos-client-transport.ts';
+export type { GeckosClientTransportOptions } from './transport/geckos-client-transport.ts';
+export { createWebSocketClientTransport } from './transport/websocket-client-transport.ts';
+export type { WebSocketClientTransportOptions } from './transport/websocket-client-transport.ts';
 export type { MemoryNetwork } from './transport/memory-transport.ts';
 export type { LinkConditions } from './transport/link-conditioner.ts';
 export { Tag } from './protocol/tags.ts';
-export type { ClientState } from './session/client-session.ts';
+export type { ClientState, SessionEvents } from './session/client-session.ts';
+export type { PresenceStatus, PresenceUser } from './protocol/session-messages.ts';
+export type { KeyPair } from './session/identity.ts';
+export { createKeyPair } from './session/identity.ts';
+export type { Authorize, AuthorizeResult } from './session/server-session.ts';
+export {
+  DEFAULT_HEARTBEAT_MS,
+  DEFAULT_RESUME_WINDOW_MS,
+  DEFAULT_RATE_LIMITS,
+  DEFAULT_RECONNECT,
+  DEFAULT_IDLE,
+} from './session/session-options.ts';
+export type { RateLimitOptions, ReconnectOptions, IdleOptions } from './session/session-options.ts';

@@ -19,7 +19,7 @@ export interface Link {
   readonly mtuBytes: number;
   /** True until the link closes, from either side. */
   readonly isOpen: boolean;
-  /** Sends one packet; silently dropped when the link is closed or congested. */
+  /** Sends one packet and takes ownership of it (the caller must not reuse it); dropped when closed or congested. */
   send(packet: Uint8Array): void;
   /** Closes the link; `onclose` fires on both sides (once each). */
   close(reason?: CloseReason): void;
