@@ -1,9 +1,11 @@
 /**
  * The first, cheap pass of change detection: which entities' raw component values moved since the last scan.
- * Each source array is compared column by column with a private copy of itself; 32-bit arrays compare two
+ * Each source array is compared column by column with a private copy of itself; Float32Arrays compare two
  * entities at a time through 64-bit views (about 6 ns per entity for a 7-float pose here, against ~14 ns row
- * by row). Only entities flagged here pay for quantization. A false "moved" (e.g. two floats whose 64-bit view
- * is a NaN) costs a wire comparison, never a wrong result.
+ * by row). Only entities flagged here pay for quantization. A false "moved" (two floats whose 64-bit view is a
+ * NaN) costs a wire comparison, never a wrong result. The one pair the 64-bit compare cannot tell apart, +0 and
+ * -0 in the high lane, is 0.0f and -0.0f, which are the same value on the wire (quantized or f32). Integer
+ * arrays never take the wide path: for them 0x80000000 is not "minus zero" (a change a 64-bit compare misses).
  */
 import type { NumericArray } from './compiled-field.ts';
 
@@ -26,7 +28,7 @@ function makeColumn(source: NumericArray): Column {
     for (let i = 0; i < source.length; i++) copy[i] = source[i];
     let wide: Float64Array | null = null;
     let wideCopy: Float64Array | null = null;
-    if (source.BYTES_PER_ELEMENT === 4 && source.byteOffset % 8 === 0 && source.length >= 2) {
+    if (source instanceof Float32Array && source.byteOffset % 8 === 0 && source.length >= 2) {
       const pairs = source.length >> 1;
       wide = new Float64Array(source.buffer, source.byteOffset, pairs);
       wideCopy = new Float64Array(copy.buffer, copy.byteOffset, pairs);

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { getNetContext } from '../../src/context.ts';
-import { createRandom, Tag } from '../../src/index.ts';
+import { clientIdOf, createRandom, Tag } from '../../src/index.ts';
 import { dump, spawn, Stepper, type Peer } from '../helpers/fixture.ts';
 
 function serverPeerConnection(s: Stepper, clientIndex: number) {
@@ -138,7 +138,8 @@ describe('replication decoders under bad input', () => {
     s.run(30);
     expect(dump(s.server)).toEqual(serverBefore);
     expect(dump(bystander)).toEqual(bystanderBefore);
-    const stats = s.server.net.stats();
-    expect(stats.length).toBe(2);
+    // The bystander is still served (the attacker may have been disconnected as a repeat offender).
+    const bystanderId = getNetContext(bystander.world).role === 'client' ? clientIdOf(bystander.world) : 0;
+    expect(s.server.net.stats().some((x) => x.clientId === bystanderId)).toBe(true);
   });
 });

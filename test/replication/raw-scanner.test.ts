@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { createRandom } from '../../src/index.ts';
+import { RawScanner } from '../../src/replication/raw-scanner.ts';
+
+describe('raw scanner', () => {
+  it('flags every changed integer, including 0 <-> 0x80000000 next to a zero (a 64-bit +0/-0 pair)', () => {
+    const u = new Uint32Array(8);
+    const i = new Int32Array(8);
+    const scanner = new RawScanner([[u], [i]]);
+    scanner.scan(0, 8).fill(0);
+    scanner.scan(1, 8).fill(0);
+    u[1] = 0x80000000;
+    i[3] = -2147483648;
+    expect([...scanner.scan(0, 8)].map((m, e) => (m ? e : -1)).filter((e) => e >= 0)).toEqual([1]);
+    expect(scanner.scan(1, 8)[3]).toBe(1);
+  });
+
+  it('agrees with a plain element compare on random float, int and plain-array changes', () => {
+    const rnd = createRandom(3);
+    const f = new Float32Array(101);
+    const b = new Uint8Array(101);
+    const plain: number[] = Array.from({ length: 101 }, () => 0);
+    const scanner = new RawScanner([[f, b, plain]]);
+    scanner.scan(0, 101).fill(0);
+    for (let round = 0; round < 200; round++) {
+      const before = [Float32Array.from(f), Uint8Array.from(b), [...plain]];
+      for (let k = 0; k < 10; k++) {
+        const e = rnd.int(101);
+        const which = rnd.int(3);
+        if (which === 0) f[e] = rnd.next() < 0.2 ? 0 : rnd.gaussian();
+        else if (which === 1) b[e] = rnd.int(256);
+        else plain[e] = rnd.int(5);
+      }
+      const expected = new Set<number>();
+      for (let e = 0; e < 101; e++) {
+        if (f[e] !== before[0][e] || b[e] !== before[1][e] || plain[e] !== before[2][e]) expected.add(e);
+      }
+      const moved = scanner.scan(0, 101);
+      for (const e of expected) expect(moved[e], `entity ${e} round ${round}`).toBe(1);
+      moved.fill(0);
+    }
+  });
+});
