@@ -1,8 +1,19 @@
 import type { BenchFamily } from './bench-family.ts';
+import { ecsyncMethod } from './ecsync-method.ts';
+import { interestScaleFamily } from './interest-scale.bench.ts';
+import { poseBytesFamily } from './pose-bytes.bench.ts';
+import { roomBandwidthFamily } from './room-bandwidth.bench.ts';
 import { BASELINE_TICK_METHODS, createTickCostFamily } from './tick-cost.bench.ts';
+import { transportFamily } from './transport.bench.ts';
 
 /**
- * Every benchmark family, in run order. Add ecsync as `createTickCostFamily([...BASELINE_TICK_METHODS, ecsyncMethod])`
- * and append the pose-bytes, VR-quality, scale and transport families here.
+ * Every benchmark family, in run order: tick cost (ecsync against the baselines), pose bytes, room bandwidth, and
+ * transport capacity. `clients_per_core_20hz` (scale) and the VR-quality metrics are not measured yet.
  */
-export const BENCH_FAMILIES: readonly BenchFamily[] = [createTickCostFamily(BASELINE_TICK_METHODS)];
+export const BENCH_FAMILIES: readonly BenchFamily[] = [
+  createTickCostFamily([...BASELINE_TICK_METHODS, ecsyncMethod]),
+  poseBytesFamily,
+  roomBandwidthFamily,
+  interestScaleFamily,
+  transportFamily,
+];

@@ -58,6 +58,8 @@ export class ClientReplicator {
   readonly shadow: ShadowStore;
   readonly delivery: DeliveryState;
   readonly events = new Emitter<ReplicationEvents>();
+  /** Authority sequence per network id, as the last OwnershipGrant said (absent: unchanged since it arrived). */
+  readonly authoritySeq = new Map<number, number>();
   /** Extensions, in the order they were added. */
   readonly extensions: ClientExtension[] = [];
   /** Unreliable bytes per packet left to extensions (e.g. pose streams) after the delta. */
@@ -284,10 +286,19 @@ export class ClientReplicator {
     }
     if (!r.ok) return false;
     r.seekBits(start);
+    // A snapshot does not overwrite what this client already owned (it is ahead of the server, e.g. after a
+    // resume: its writes made while cut are on their way); components new to such an entity take the server's.
+    let kept: Map<number, Uint8Array> | null = null;
     for (let i = 0; i < count; i++) {
       const netId = readFullEntity(r, s, comps);
       if (aligned) r.alignToByte();
       seen?.add(netId);
+      const prior = this.registry.toLocal(netId);
+      if (seen !== null && prior !== 0 && this.isOwned(prior))
+        (kept ??= new Map()).set(
+          netId,
+          Uint8Array.from(this.registry.has, (h) => h[prior]),
+        );
       this.ensureEntity(netId, s.present, s.owner, true);
     }
     // 2. values
@@ -295,7 +306,7 @@ export class ClientReplicator {
     for (let i = 0; i < count; i++) {
       const netId = readFullEntity(r, s, comps);
       if (aligned) r.alignToByte();
-      this.applyValues(this.registry.toLocal(netId), tick);
+      this.applyValues(this.registry.toLocal(netId), tick, kept?.get(netId) ?? null);
     }
     return true;
   }
@@ -345,11 +356,11 @@ export class ClientReplicator {
     }
   }
 
-  private applyValues(eid: number, tick: number): void {
+  private applyValues(eid: number, tick: number, keep: Uint8Array | null = null): void {
     const s = this.scratch;
     const comps = this.protocol.components;
     for (let c = 0; c < comps.length; c++) {
-      if (!s.present[c]) continue;
+      if (!s.present[c] || (keep !== null && keep[c] === 1)) continue;
       const fields = comps[c].fields;
       const base = s.offsets[c];
       for (let f = 0; f < fields.length; f++) {
@@ -498,6 +509,7 @@ export class ClientReplicator {
     for (let c = 0; c < this.protocol.components.length; c++) this.shadow.clear(c, eid);
     this.delivery.forget(eid);
     this.registry.remove(eid);
+    if (!outOfInterest) this.authoritySeq.delete(netId);
     this.world.destroyEntity(eid);
     this.events.emit('despawn', eid, netId, outOfInterest);
   }
@@ -540,10 +552,12 @@ export class ClientReplicator {
   private onOwnership(r: BitReader): void {
     const netId = r.readVarUint();
     const owner = r.readVarUint();
-    r.readVarUint();
+    const seq = r.readVarUint();
     if (!r.ok) return this.report('DecodeError', 'malformed OwnershipGrant');
     const eid = this.registry.toLocal(netId);
-    if (eid !== 0) this.setOwner(eid, owner);
+    if (eid === 0) return;
+    if (seq > (this.authoritySeq.get(netId) ?? 0)) this.authoritySeq.set(netId, seq);
+    this.setOwner(eid, owner);
   }
 
   private setOwner(eid: number, owner: number): void {

@@ -25,6 +25,7 @@ export interface PackScratch {
   offsets: Uint16Array;
   quat: Float64Array;
   selected: Float64Array;
+  selectedEids: Int32Array;
   owner: number;
 }
 
@@ -38,6 +39,7 @@ export function createPackScratch(comps: readonly RegisteredComponent[]): PackSc
     offsets,
     quat: new Float64Array(4),
     selected: new Float64Array(256),
+    selectedEids: new Int32Array(256),
     owner: 0,
   };
 }
@@ -95,12 +97,18 @@ export function writeDelta(
       const grown = new Float64Array(count * 2);
       grown.set(s.selected);
       s.selected = grown;
+      const e = new Int32Array(count * 2);
+      e.set(s.selectedEids);
+      s.selectedEids = e;
     }
-    s.selected[count++] = netId;
+    // Sort key: network id, then the slot of its entity (a packet holds far fewer than 2^16 entities).
+    s.selected[count] = netId * 65536 + count;
+    s.selectedEids[count] = eid;
+    count++;
   }
   if (count === 0) return null;
   // 2. order by network id so each id is a small gap
-  const ids = s.selected.subarray(0, count).sort();
+  const keys = s.selected.subarray(0, count).sort();
   // 3. header
   beginMessage(w, Tag.Delta);
   w.writeVarUint(h.tick);
@@ -109,8 +117,9 @@ export function writeDelta(
   // 4. entities
   let prev = 0;
   for (let i = 0; i < count; i++) {
-    const netId = ids[i];
-    const eid = reg.toLocal(netId);
+    const key = keys[i];
+    const netId = Math.floor(key / 65536);
+    const eid = s.selectedEids[key % 65536];
     loadMasks(s, d, n, eid);
     w.writeVarUint(netId - prev);
     prev = netId;

@@ -14,6 +14,25 @@ import type { RegisteredComponent } from '../register.ts';
 import { readWire, writeWireValue } from './compiled-field.ts';
 import { FieldKind } from '../protocol/field-schema.ts';
 
+const fullBitsCache = new WeakMap<RegisteredComponent, number>();
+
+/** Bits of a component's block part with every field (all-fields bit included), or -1 if it has references. */
+function fullBits(comp: RegisteredComponent): number {
+  let bits = fullBitsCache.get(comp);
+  if (bits === undefined) {
+    bits = comp.fields.length > 1 ? 1 : 0;
+    for (const f of comp.fields) {
+      if (f.kind === FieldKind.entity) {
+        bits = -1;
+        break;
+      }
+      bits += f.bits;
+    }
+    fullBitsCache.set(comp, bits);
+  }
+  return bits;
+}
+
 /** Bits a varuint of `v` takes in the bit writer (8-bit groups). */
 export function varUintBits(v: number): number {
   let bits = 8;
@@ -36,6 +55,12 @@ export function entityBlockBits(
     const mask = masks[c];
     if (mask === 0) continue;
     const comp = components[c];
+    const full = fullBits(comp);
+    // Common case: every field, no reference: a constant.
+    if (mask === comp.allFieldsMask && full >= 0) {
+      bits += full;
+      continue;
+    }
     const fields = comp.fields;
     if (fields.length > 1) bits += mask === comp.allFieldsMask ? 1 : 1 + fields.length;
     for (let f = 0; f < fields.length; f++) {

@@ -103,6 +103,8 @@ export class ServerReplicator {
   readonly interest: InterestIndex;
   readonly peers = new Map<number, PeerReplication>();
   readonly events = new Emitter<ReplicationEvents>();
+  /** Authority sequence per network id: bumped on every ownership change, sent with each OwnershipGrant. */
+  readonly authoritySeq = new Map<number, number>();
   /** Extensions, in the order they were added. */
   readonly extensions: ServerExtension[] = [];
   readonly counters: ServerReplicationCounters = {
@@ -139,6 +141,8 @@ export class ServerReplicator {
   /** Components with entity-reference fields: always diffed in wire form. */
   private readonly refComponents: boolean[];
   private readonly scanner: RawScanner;
+  private movedEids = new Int32Array(0);
+  private movedMasks = new Uint32Array(0);
 
   constructor(options: ServerReplicatorOptions) {
     this.protocol = options.protocol;
@@ -191,6 +195,7 @@ export class ServerReplicator {
   entityRemoved(eid: number): void {
     const netId = this.registry.remove(eid);
     if (netId === 0) return;
+    this.authoritySeq.delete(netId);
     for (let c = 0; c < this.protocol.components.length; c++) this.shadow.clear(c, eid);
     this.interest.forget(eid);
     for (const p of this.peers.values()) {
@@ -226,6 +231,7 @@ export class ServerReplicator {
       for (let f = 0; f < ticks.length; f++) ticks[f][eid] = 0;
     }
     const netId = this.registry.netIdOf[eid];
+    this.authoritySeq.set(netId, (this.authoritySeq.get(netId) ?? 0) + 1);
     for (const p of this.peers.values()) {
       // An owner always has its entities, whatever its interest.
       if (p.peer.clientId === clientId && !p.knows(eid)) this.announce(p, eid);
@@ -476,14 +482,28 @@ export class ServerReplicator {
       // Entity references change when their target's id changes, not only when the raw value does.
       const always = this.refComponents[c];
       const moved = this.scanner.scan(c, reg.capacity);
+      // 1. the replicated entities that moved
+      if (this.movedEids.length < count) {
+        this.movedEids = new Int32Array(reg.capacity);
+        this.movedMasks = new Uint32Array(reg.capacity);
+      }
+      const eids = this.movedEids;
+      let n = 0;
       for (let i = 0; i < count; i++) {
         const eid = list[i];
-        if (hasC[eid] === 0 || (moved[eid] === 0 && !always)) continue;
-        moved[eid] = 0;
-        // Wire values are quantized, so drift below the precision stays in the component until it shows.
-        const mask = shadow.detect(c, eid);
-        if (mask === 0 || (muting && this.interest.isMuted(eid))) continue;
-        // Fan out to every client that has the entity, does not own it, and has not paused it.
+        if (hasC[eid] !== 0 && (moved[eid] !== 0 || always)) eids[n++] = eid;
+      }
+      moved.fill(0);
+      if (n === 0) continue;
+      // 2. wire values, field by field (quantized: drift below the precision stays in the component)
+      const masks = this.movedMasks;
+      shadow.detectMany(c, eids, n, masks);
+      // 3. fan out to every client that has the entity, does not own it, and has not paused it
+      for (let i = 0; i < n; i++) {
+        const mask = masks[i];
+        if (mask === 0) continue;
+        const eid = eids[i];
+        if (muting && this.interest.isMuted(eid)) continue;
         const owner = reg.owner[eid];
         for (let k = 0; k < peers.length; k++) {
           const p = peers[k];
@@ -492,8 +512,6 @@ export class ServerReplicator {
           p.delivery.mark(eid, c, mask);
         }
       }
-      // Flags of entities that are not replicated (or lack the component) are dropped.
-      moved.fill(0);
     }
   }
 
@@ -537,11 +555,13 @@ export class ServerReplicator {
         p.nextHashAtMs = now + this.hashIntervalMs;
         this.sendStateHash(p);
       }
-      const before = conn.stats.bytesOut;
+      // Bytes the session sent since the last tick (Pings, Pongs) count too; a resumed peer's new connection restarts.
+      const before = Math.min(p.lastBytesOut, conn.stats.bytesOut);
       const seq = conn.flush();
       if (seq >= 0) p.delivery.commit(seq);
       else p.delivery.untake();
       p.tokens -= conn.stats.bytesOut - before;
+      p.lastBytesOut = conn.stats.bytesOut;
     }
   }
 
@@ -654,7 +674,7 @@ export class ServerReplicator {
         beginMessage(w, Tag.OwnershipGrant);
         w.writeVarUint(ops[from + 1]);
         w.writeVarUint(ops[from + 2]);
-        w.writeVarUint(0);
+        w.writeVarUint(this.authoritySeq.get(ops[from + 1]) ?? 0);
         return from + 3;
     }
   }

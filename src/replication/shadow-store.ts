@@ -3,6 +3,9 @@
  * source of the values a delta or snapshot writes. Indexed by local entity id; grows by doubling.
  */
 import type { RegisteredComponent } from '../register.ts';
+import { quantize } from '../codec/quantize.ts';
+import { packQuat } from '../codec/quaternion.ts';
+import { FieldKind } from '../protocol/field-schema.ts';
 import { type EntityMapper, type NumericArray, readWireValue, wireDiffers } from './compiled-field.ts';
 
 /** Initial entity capacity; arrays double past it, so the first growth happens at 1,024 entities. */
@@ -92,5 +95,54 @@ export class ShadowStore {
       }
     }
     return mask;
+  }
+
+  /**
+   * `detect` for many entities at once, field by field: `masks[i]` gets the changed fields of `eids[i]`. Each
+   * field runs its own loop, so its array access and quantization stay monomorphic and inline.
+   */
+  detectMany(c: number, eids: Int32Array, count: number, masks: Uint32Array): void {
+    masks.fill(0, 0, count);
+    const fields = this.components[c].fields;
+    const wires = this.wire[c];
+    for (let f = 0; f < fields.length; f++) {
+      const fd = fields[f];
+      const shadow = wires[f];
+      const bit = 1 << f;
+      if (fd.kind === FieldKind.quantized) {
+        const a = fd.array;
+        const min = fd.min;
+        const max = fd.max;
+        const p = fd.precision;
+        for (let i = 0; i < count; i++) {
+          const eid = eids[i];
+          const v = quantize(a[eid], min, max, p);
+          if (v !== shadow[eid]) {
+            shadow[eid] = v;
+            masks[i] |= bit;
+          }
+        }
+      } else if (fd.kind === FieldKind.quat) {
+        const [qx, qy, qz, qw] = fd.quat!;
+        const bits = fd.quatBits;
+        for (let i = 0; i < count; i++) {
+          const eid = eids[i];
+          const v = packQuat(qx[eid], qy[eid], qz[eid], qw[eid], bits);
+          if (v !== shadow[eid]) {
+            shadow[eid] = v;
+            masks[i] |= bit;
+          }
+        }
+      } else {
+        for (let i = 0; i < count; i++) {
+          const eid = eids[i];
+          const v = readWireValue(fd, eid, this.mapper);
+          if (wireDiffers(v, shadow[eid])) {
+            shadow[eid] = v;
+            masks[i] |= bit;
+          }
+        }
+      }
+    }
   }
 }
