@@ -5,10 +5,11 @@
  *
  * `packAll()` is the per-tick server work being measured: `replicator.detectChanges()`, then the replicator's own
  * packing (`writeDelta`) into packets through the peer's real `Connection`, one packet after another until the
- * client's delivery state is empty. ecsync's `send()` packs only one packet per tick (1,100 B unreliable budget, and
- * the 256 kbps per-client cap) and leaves the rest to later ticks; the plugin exposes no option to raise either, so
- * for an "encode every change of this tick" comparison the loop below repeats exactly what `send()` does for the
- * delta (`writeDelta` with the connection's space, `sendUnreliable`, `flush`, `delivery.commit`) instead.
+ * client's delivery state is empty. ecsync's `send()` packs one packet per tick (the connection's 1,100 B unreliable
+ * budget, which the MTU bounds, and the per-client bandwidth cap) and leaves the rest to later ticks; so for an
+ * "encode every change of this tick" comparison the loop below repeats exactly what `send()` does for the delta
+ * (`writeDelta` with the connection's space, `sendUnreliable`, `flush`, `delivery.commit`) instead, without the
+ * priority sort and the cap.
  */
 import { addComponent, createWorld } from 'bitecs';
 import type { World } from 'bitecs';
@@ -24,7 +25,7 @@ import {
   field,
   registerComponent,
 } from '../src/index.ts';
-import type { ManualClock, MemoryNetwork, NetworkPlugin, Protocol } from '../src/index.ts';
+import type { Link, ManualClock, MemoryNetwork, NetworkPlugin, Protocol } from '../src/index.ts';
 import { createPackScratch, writeDelta } from '../src/replication/delta-packer.ts';
 import type { PackScratch } from '../src/replication/delta-packer.ts';
 import type { PeerReplication, ServerReplicator } from '../src/replication/server-replicator.ts';
@@ -75,6 +76,8 @@ export interface EcsyncPoseServer {
   readonly serverNet: NetworkPlugin;
   readonly clientNet: NetworkPlugin;
   readonly clientWorld: World;
+  /** The client's end of the link (tap it to count what arrives). */
+  readonly clientLink: Link;
   readonly clientPose: PoseComponent;
   readonly replicator: ServerReplicator;
   readonly peer: PeerReplication;
@@ -108,19 +111,10 @@ function clientContext(world: object): ClientContext {
   return ctx;
 }
 
-/** Rotation angle between two (nearly) unit quaternions, sign-agnostic: 4 asin(|a -+ b| / 2). */
-export function quaternionAngle(
-  ax: number,
-  ay: number,
-  az: number,
-  aw: number,
-  bx: number,
-  by: number,
-  bz: number,
-  bw: number,
-): number {
-  const minus = Math.hypot(ax - bx, ay - by, az - bz, aw - bw);
-  const plus = Math.hypot(ax + bx, ay + by, az + bz, aw + bw);
+/** Rotation angle between the orientations of `a[i]` and `b[j]`, sign-agnostic: 4 asin(|qa -+ qb| / 2). */
+export function quaternionAngle(a: PoseComponent, i: number, b: PoseComponent, j: number): number {
+  const minus = Math.hypot(a.qx[i] - b.qx[j], a.qy[i] - b.qy[j], a.qz[i] - b.qz[j], a.qw[i] - b.qw[j]);
+  const plus = Math.hypot(a.qx[i] + b.qx[j], a.qy[i] + b.qy[j], a.qz[i] + b.qz[j], a.qw[i] + b.qw[j]);
   return 4 * Math.asin(Math.min(1, Math.min(minus, plus) / 2));
 }
 
@@ -148,10 +142,11 @@ export function createEcsyncPoseServer(workload: PoseWorkload, seed: number): Ec
   const clientPose = createPoseArrays(Pose.px.length + 64);
   const clientProtocol = createProtocol();
   registerPose(clientProtocol, clientPose);
+  const clientLink = network.connect();
   const clientNet = createNetworkPlugin(clientWorld, {
     role: 'client',
     protocol: clientProtocol,
-    link: network.connect(),
+    link: clientLink,
     clock,
     sendRateHz: 60,
   });
@@ -166,7 +161,9 @@ export function createEcsyncPoseServer(workload: PoseWorkload, seed: number): Ec
     [...replicator.peers.values()][0].peer.connection.reliablePendingBytes === 0;
   for (let frame = 0; !joined(); frame++) {
     if (frame >= MAX_SETUP_FRAMES) {
-      throw new Error(`ecsync pose server: the client holds ${client.replicator.registry.count}/${eids.length} entities`);
+      throw new Error(
+        `ecsync pose server: the client holds ${client.replicator.registry.count}/${eids.length} entities`,
+      );
     }
     clock.advance(FRAME_MS);
     network.pump();
@@ -229,6 +226,7 @@ export function createEcsyncPoseServer(workload: PoseWorkload, seed: number): Ec
     serverNet,
     clientNet,
     clientWorld,
+    clientLink,
     clientPose,
     replicator,
     peer,
@@ -268,19 +266,7 @@ export function createEcsyncPoseServer(workload: PoseWorkload, seed: number): Ec
       let max = 0;
       for (const eid of eids) {
         const local = clientRegistry.toLocal(serverRegistry.netIdOf[eid]);
-        const angle =
-          local === 0
-            ? Infinity
-            : quaternionAngle(
-                Pose.qx[eid],
-                Pose.qy[eid],
-                Pose.qz[eid],
-                Pose.qw[eid],
-                clientPose.qx[local],
-                clientPose.qy[local],
-                clientPose.qz[local],
-                clientPose.qw[local],
-              );
+        const angle = local === 0 ? Infinity : quaternionAngle(Pose, eid, clientPose, local);
         if (!(angle <= max)) max = angle;
       }
       return max;

@@ -8,17 +8,19 @@ import { NetError, usageError } from '../errors.ts';
 import type { ErrorHandler } from '../errors.ts';
 import { MAX_PACKET_BYTES } from './transport.ts';
 import type { ClientTransport, CloseReason, Link } from './transport.ts';
+import { PEER_CONNECTION_KEY, installPeerConnectionDispatcher } from './peer-connection-dispatcher.ts';
+import type { PeerConnectionConstructor } from './peer-connection-dispatcher.ts';
 import { SocketLink } from './socket-link.ts';
 import type { LinkCounters } from './socket-link.ts';
+
+export { weriftIceConfiguration } from './peer-connection-dispatcher.ts';
+export type { PeerConnectionConstructor } from './peer-connection-dispatcher.ts';
 
 /** How long `connect()` waits for the data channel by default: signalling plus ICE plus DTLS, with room for TURN. */
 export const GECKOS_CONNECT_TIMEOUT_MS = 10_000;
 
-/** Bytes the data channel may hold before `send` drops: two full packets (see GECKOS_MAX_BUFFERED_BYTES). */
-export const GECKOS_CLIENT_MAX_BUFFERED_BYTES = 2 * MAX_PACKET_BYTES;
-
-/** A constructor of RTCPeerConnection-compatible objects (werift's in Node). */
-export type PeerConnectionConstructor = new (configuration: never) => unknown;
+/** Bytes the data channel may hold before `send` drops: four full packets (as the server's GECKOS_MAX_BUFFERED_BYTES). */
+export const GECKOS_CLIENT_MAX_BUFFERED_BYTES = 4 * MAX_PACKET_BYTES;
 
 /** Options of `createGeckosClientTransport`. */
 export interface GeckosClientTransportOptions {
@@ -80,58 +82,6 @@ interface GeckosClientInternals {
   onRaw(callback: (data: unknown) => void): void;
 }
 
-/**
- * ICE settings for werift's RTCPeerConnection that gather one host candidate on `address` only and bind to it
- * (werift otherwise skips loopback and gathers on every interface). Plain data, safe to import anywhere.
- */
-export function weriftIceConfiguration(address: string): Record<string, unknown> {
-  return {
-    iceUseIpv4: false,
-    iceUseIpv6: false,
-    iceAdditionalHostAddresses: [address],
-    iceInterfaceAddresses: { udp4: address },
-  };
-}
-
-/** Key under which a configuration carries its constructor to the dispatcher below. */
-const PEER_CONNECTION_KEY = Symbol.for('ecsync.geckos.RTCPeerConnection');
-const DISPATCHER_MARK = Symbol.for('ecsync.geckos.dispatcher');
-
-/** Stand-in for the browser's RTCSessionDescription, which @geckos.io/client constructs and Node lacks. */
-class SessionDescription {
-  readonly type: string;
-  readonly sdp: string;
-  constructor(init: { type: string; sdp?: string }) {
-    this.type = init.type;
-    this.sdp = init.sdp ?? '';
-  }
-  toJSON(): { type: string; sdp: string } {
-    return { type: this.type, sdp: this.sdp };
-  }
-}
-
-/**
- * @geckos.io/client constructs the *global* RTCPeerConnection. To let each transport choose its own, the global
- * becomes (once) a dispatcher that builds the constructor found in the configuration, or the previous global.
- */
-function installPeerConnectionDispatcher(): void {
-  const scope = globalThis as unknown as Record<string, unknown>;
-  const previous = scope.RTCPeerConnection as (PeerConnectionConstructor & Record<symbol, unknown>) | undefined;
-  if (previous?.[DISPATCHER_MARK]) return;
-  function RTCPeerConnectionDispatcher(configuration: Record<PropertyKey, unknown> = {}): unknown {
-    const { [PEER_CONNECTION_KEY]: chosen, ...rest } = configuration;
-    const Ctor = (chosen ?? previous) as (new (configuration: unknown) => unknown) | undefined;
-    if (!Ctor) {
-      return usageError('no RTCPeerConnection', 'pass { RTCPeerConnection } (in Node, e.g. werift) to the transport');
-    }
-    return new Ctor(rest);
-  }
-  Object.defineProperty(RTCPeerConnectionDispatcher, DISPATCHER_MARK, { value: true });
-  if (previous) RTCPeerConnectionDispatcher.prototype = previous.prototype;
-  scope.RTCPeerConnection = RTCPeerConnectionDispatcher;
-  if (typeof scope.RTCSessionDescription !== 'function') scope.RTCSessionDescription = SessionDescription;
-}
-
 class GeckosLink extends SocketLink implements GeckosClientLink {
   private dataChannel: DataChannelLike | null = null;
   private peerConnection: PeerConnectionLike | null = null;
@@ -173,9 +123,9 @@ class GeckosLink extends SocketLink implements GeckosClientLink {
 
   /** Ends a connection attempt that was given up; any half-built peer connection is closed. */
   abandon(): void {
-    this.close('connect abandoned');
     this.peerConnection ??= this.client.connectionsManager.localPeerConnection ?? null;
-    this.teardown(true);
+    if (this.isOpen) this.close('connect abandoned');
+    else this.teardown(true);
   }
 
   protected bufferedBytes(): number {

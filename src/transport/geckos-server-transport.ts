@@ -17,10 +17,11 @@ import { SocketLink, createLinkCounters } from './socket-link.ts';
 import type { LinkCounters } from './socket-link.ts';
 
 /**
- * Bytes a data channel may hold before `send` drops: two full packets. werift's throughput collapses once its queue
- * grows (FINDINGS: ~17k msgs/s under 2 KB queued, 1.7k at 16 KB) and stale unreliable data is worthless anyway.
+ * Bytes a data channel may hold before `send` drops: four full packets, so one tick may send a burst of five (measured:
+ * the queue drains between 60 Hz ticks). Not more: werift's throughput collapses while its queue stays deep (FINDINGS:
+ * ~17k msgs/s under 2 KB queued, 1.7k at 16 KB), and unreliable data queued behind congestion is stale anyway.
  */
-export const GECKOS_MAX_BUFFERED_BYTES = 2 * MAX_PACKET_BYTES;
+export const GECKOS_MAX_BUFFERED_BYTES = 4 * MAX_PACKET_BYTES;
 
 /** What `authorization` returns: true accepts, false answers 401, a number is the HTTP status, an object is userData. */
 export type GeckosAuthorizationResult = boolean | number | Record<string, unknown>;
@@ -90,8 +91,8 @@ export function isGeckosServerLink(link: Link): link is GeckosServerLink {
 class GeckosLink extends SocketLink implements GeckosServerLink {
   readonly id: string;
   readonly userData: unknown;
-  /** Reason to report when geckos.io says the connection ended; set when the server transport closes it. */
-  remoteReason: CloseReason = 'disconnected';
+  /** Reason to report when geckos.io says the connection ended, instead of its state; set by the transport's close. */
+  closeReason: CloseReason | null = null;
 
   constructor(
     private readonly channel: ServerChannel,
@@ -107,7 +108,7 @@ class GeckosLink extends SocketLink implements GeckosServerLink {
     // Replace geckos.io's message parser: it turns text into events (a client could fake 'disconnect') and throws
     // on some input (the text "null"). Raw binary is all ecsync sends.
     dataChannel.onMessage((message) => this.receive(message));
-    channel.onDisconnect((state) => this.finish(this.remoteReason === 'disconnected' ? state : this.remoteReason));
+    channel.onDisconnect((state) => this.finish(this.closeReason ?? describeEnd(state)));
     links.add(this);
   }
 
@@ -130,6 +131,13 @@ class GeckosLink extends SocketLink implements GeckosServerLink {
     // geckos.io's close() rejects only on its own 2 s timeouts; the link is closed for ecsync either way.
     this.channel.close().catch(() => {});
   }
+}
+
+/** Turns the connection state geckos.io reports at the end into a close reason. */
+function describeEnd(state: unknown): CloseReason {
+  if (state === 'closed') return 'closed by client'; // its close request, or its peer connection closing
+  if (state === 'failed') return 'connection failed'; // e.g. ICE consent expired: the client vanished
+  return String(state);
 }
 
 function defaultIceBindAddress(host: string | undefined): string | undefined {
@@ -210,7 +218,7 @@ export async function createGeckosServerTransport(
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
-      for (const link of links) link.remoteReason = 'server closed';
+      for (const link of links) link.closeReason = 'server closed';
       const closeAll = () =>
         Promise.allSettled([...io.connectionsManager.connections.values()].map((connection) => connection.close()));
       await closeAll();

@@ -169,7 +169,11 @@ describe('websocket transport (TCP on 127.0.0.1)', () => {
     });
     const port = (silent.address() as AddressInfo).port;
     const started = Date.now();
-    const attempt = createWebSocketClientTransport({ url: `ws://${HOST}:${port}/ecsync`, WebSocket, connectTimeoutMs: 300 });
+    const attempt = createWebSocketClientTransport({
+      url: `ws://${HOST}:${port}/ecsync`,
+      WebSocket,
+      connectTimeoutMs: 300,
+    });
     await expect(attempt.connect()).rejects.toMatchObject({ name: 'NetError', code: 'Timeout' });
     expect(Date.now() - started).toBeLessThan(2000);
   });
@@ -187,7 +191,9 @@ describe('websocket transport (TCP on 127.0.0.1)', () => {
     const { client, server: link } = await connect();
     await exchangePackets([[client, link]], 10, 23);
     const otherSocket = new WebSocket(`ws://${HOST}:${server.port}/other`);
-    const greeting = await new Promise<string>((resolve) => otherSocket.once('message', (data) => resolve(String(data))));
+    const greeting = await new Promise<string>((resolve) =>
+      otherSocket.once('message', (data) => resolve(String(data))),
+    );
     expect(greeting).toBe('other says hi');
     otherSocket.close();
     expect(await (await fetch(`http://${HOST}:${server.port}/`)).text()).toBe('page');
