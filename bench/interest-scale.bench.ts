@@ -21,6 +21,7 @@ import {
   setViewPosition,
 } from '../src/index.ts';
 import { ClientSession } from '../src/session/client-session.ts';
+import { createKeyPair } from '../src/session/identity.ts';
 
 /** World edge in metres: 10k entities over 200 m x 200 m, about one per 4 m^2. */
 const WORLD_M = 200;
@@ -75,8 +76,10 @@ function setup(entities: number, clients: number, seed: number, compression = tr
     ents.push(e);
   }
   const sessions: ClientSession[] = [];
+  // One key pair for all: generating thousands of Ed25519 keys would dominate the setup, not the measurement.
+  const keyPair = createKeyPair();
   for (let i = 0; i < clients; i++) {
-    const s = new ClientSession({ link: network.connect(), clock, schemaHash: protocol.schemaHash });
+    const s = new ClientSession({ link: network.connect(), clock, schemaHash: protocol.schemaHash, keyPair });
     s.setHandler({ welcomed: () => {}, message: () => {}, acked: () => {}, lost: () => {} });
     s.start();
     sessions.push(s);

@@ -34,7 +34,9 @@ import { ClientReplicator } from './replication/client-replicator.ts';
 import { type PriorityFn, ServerReplicator } from './replication/server-replicator.ts';
 import type { WorldAdapter } from './replication/world-adapter.ts';
 import { type ClientState, ClientSession } from './session/client-session.ts';
-import { type AuthorizeResult, ServerSession } from './session/server-session.ts';
+import { type Authorize, ServerSession } from './session/server-session.ts';
+import type { KeyPair } from './session/identity.ts';
+import type { IdleOptions, RateLimitOptions, ReconnectOptions } from './session/session-options.ts';
 import type { ClientTransport, Link, ServerTransport } from './transport/transport.ts';
 
 /** Default send rate: 30 Hz halves 60 Hz bandwidth while interpolation hides the gap for remote users. */
@@ -56,8 +58,21 @@ interface CommonOptions {
 export interface ServerPluginOptions extends CommonOptions {
   role: 'server';
   transport: ServerTransport;
-  /** Decides identity and role from the Hello; return false to refuse with `Unauthorized`. */
-  authorize?: (hello: HelloBody) => AuthorizeResult;
+  /**
+   * Decides identity and role from the Hello: return `{ role?, userId? }`, or false to refuse with `Unauthorized`.
+   * May return a Promise (the client waits in the handshake). Default: everyone joins as 'participant'.
+   */
+  authorize?: Authorize;
+  /** True refuses a client with `Banned` (the session's `bannedIds`, user ids or key hex, are refused too). */
+  isBanned?: (hello: HelloBody, userId: string | undefined) => boolean;
+  /** Heartbeat interval in ms (default 1,000): a client silent for 3 intervals is suspended. */
+  heartbeatMs?: number;
+  /** How long a suspended client's session (identity, role, owned entities) is kept, in ms (default 60,000). */
+  resumeWindowMs?: number;
+  /** Per-client limits: messages and bytes per second, decode errors (see DEFAULT_RATE_LIMITS); false disables. */
+  rateLimits?: RateLimitOptions | false;
+  /** The server's Ed25519 key pair (default: a fresh one). */
+  keyPair?: KeyPair;
   /** Interest management; without it every client receives every replicated entity. */
   interest?: InterestOptions;
   /** Priority of an entity for a client (higher goes first when the budget is short). */
@@ -94,7 +109,16 @@ export interface ClientPluginOptions extends CommonOptions {
   transport?: ClientTransport;
   /** Credentials passed to the server's `authorize` hook. */
   auth?: string;
-  onStateChange?: (state: ClientState) => void;
+  /** Called on every connection state change (also an event: `onSessionEvent(world, 'state', ...)`). */
+  onStateChange?: (state: ClientState, previous: ClientState) => void;
+  /** This client's Ed25519 identity (default: a fresh key pair). */
+  keyPair?: KeyPair;
+  /** Heartbeat interval in ms (default 1,000): a server silent for 3 intervals makes the client reconnect. */
+  heartbeatMs?: number;
+  /** Reconnect backoff (needs `transport`; a bare `link` cannot reconnect); false never reconnects. */
+  reconnect?: ReconnectOptions | false;
+  /** Idle detection for presence: idle / away after this much input inactivity (see `notePresenceActivity`). */
+  idle?: IdleOptions;
 }
 
 /** Options of `createNetworkPlugin`. */
@@ -193,6 +217,12 @@ export function createNetworkPlugin(world: World, options: NetworkPluginOptions)
       schemaHash: protocol.schemaHash,
       sendRateHz,
       authorize: options.authorize,
+      isBanned: options.isBanned,
+      heartbeatMs: options.heartbeatMs,
+      resumeWindowMs: options.resumeWindowMs,
+      rateLimits: options.rateLimits,
+      keyPair: options.keyPair,
+      capabilities: options.compression === false ? ['ed25519'] : ['deflate', 'ed25519'],
       onError: options.onError,
     });
     const replicator = new ServerReplicator({
@@ -236,6 +266,10 @@ export function createNetworkPlugin(world: World, options: NetworkPluginOptions)
       clock,
       schemaHash: protocol.schemaHash,
       auth: options.auth,
+      keyPair: options.keyPair,
+      heartbeatMs: options.heartbeatMs,
+      reconnect: options.reconnect,
+      idle: options.idle,
       onError: options.onError,
       onStateChange: options.onStateChange,
     });

@@ -2,6 +2,9 @@
 import { getNetContext } from './context.ts';
 import { usageError } from './errors.ts';
 import type { ClientExtension, ServerExtension } from './replication/extension.ts';
+import type { NetError } from './errors.ts';
+import type { PresenceStatus, PresenceUser } from './protocol/session-messages.ts';
+import type { ClientState, SessionEvents } from './session/presence-list.ts';
 
 /** Network id of a replicated entity (the same on every peer), or 0. */
 export function networkIdOf(world: object, eid: number): number {
@@ -118,4 +121,54 @@ export function subscribeScope(world: object, scope: string, subscribed = true):
 /** Client: pauses (false) or resumes (true) updates of an entity or a scope; resuming resyncs it. */
 export function setReceiving(world: object, target: { eid: number } | { scope: string }, on: boolean): void {
   clientReplicator(world, 'setReceiving').requestReceive(target, on);
+}
+
+function clientSession(world: object, call: string) {
+  const ctx = getNetContext(world);
+  if (ctx.role !== 'client') usageError(`${call} is a client call`, 'call it on a client world');
+  return ctx.session;
+}
+
+/** Client: the connection state (idle, connecting, connected, reconnecting, closed, error). */
+export function connectionStateOf(world: object): ClientState {
+  return clientSession(world, 'connectionStateOf').state;
+}
+
+/** Client: the fatal error that ended the session (state 'error'), or null. */
+export function connectionErrorOf(world: object): NetError | null {
+  return clientSession(world, 'connectionErrorOf').lastError;
+}
+
+/** Everyone in the session with role, status and connectedAt, by client id (server and client alike). */
+export function presenceOf(world: object): readonly PresenceUser[] {
+  const ctx = getNetContext(world);
+  return ctx.role === 'server' ? ctx.session.users() : ctx.session.presence;
+}
+
+/** The server's clock now in ms: on a client, estimated by clock sync; on the server, its own clock. */
+export function serverTimeOf(world: object): number {
+  const ctx = getNetContext(world);
+  return ctx.role === 'server' ? ctx.clock.now() : ctx.session.serverNow();
+}
+
+/** Client: sets this user's presence status for everyone; it sticks until `notePresenceActivity`. */
+export function setPresenceStatus(world: object, status: PresenceStatus): void {
+  clientSession(world, 'setPresenceStatus').setPresenceStatus(status);
+}
+
+/** Client: records user input (call it on input events); with the `idle` option, inactivity turns idle, then away. */
+export function notePresenceActivity(world: object): void {
+  clientSession(world, 'notePresenceActivity').noteActivity();
+}
+
+/**
+ * Subscribes to session events: 'state' (client connection state) and 'presence' (the user list changed).
+ * Returns the function that unsubscribes.
+ */
+export function onSessionEvent<K extends keyof SessionEvents>(
+  world: object,
+  event: K,
+  listener: (...args: SessionEvents[K]) => void,
+): () => void {
+  return getNetContext(world).session.events.on(event, listener);
 }

@@ -9,14 +9,26 @@ export const PROTOCOL_VERSION = 1;
 /** Longest string field accepted in a control message (ids, tokens, names): bounds memory per message. */
 export const MAX_CONTROL_STRING = 1024;
 
+/** Bytes of an Ed25519 public key (tweetnacl `sign`). */
+export const PUBLIC_KEY_BYTES = 32;
+
+/** Bytes of an Ed25519 detached signature. */
+export const SIGNATURE_BYTES = 64;
+
 /** Client → server: first message of a connection. */
 export interface HelloBody {
   protocolVersion: number;
   schemaHash: string;
+  /** What the client can do, e.g. 'deflate' (inflates snapshots), 'ed25519' (signs with clientPublicKey). */
   capabilities: string[];
+  /** The client's Ed25519 public key: its identity for signatures and for resuming. */
   clientPublicKey?: Uint8Array;
+  /** Credentials for the server's `authorize` hook. */
   auth?: string;
+  /** Present when resuming a suspended session: the token of the last Welcome. */
   resumeToken?: string;
+  /** Ed25519 signature of `resumeProofBytes(sessionId, resumeToken)` by the client's key: proves the token is its own. */
+  resumeProof?: Uint8Array;
 }
 
 /** Server → client: the connection is accepted. */
@@ -29,6 +41,12 @@ export interface WelcomeBody {
   serverTime: number;
   resumeToken: string;
   sendRateHz: number;
+  /** True when this Welcome resumes a suspended session (same clientId and role). */
+  resumed: boolean;
+  /** The user id `authorize` gave this client, if any. */
+  userId?: string;
+  /** How long the server keeps this session after the link is lost, in ms (0 when unknown). */
+  resumeWindowMs: number;
 }
 
 /** Either direction: `Error {code, message, fatal}`; a fatal error is followed by closing the link. */
@@ -58,7 +76,8 @@ export function asUint(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : undefined;
 }
 
-function asStringList(v: unknown, maxItems = 32): string[] | undefined {
+/** A list of short strings (at most `maxItems`), or undefined. */
+export function asStringList(v: unknown, maxItems = 32): string[] | undefined {
   if (!Array.isArray(v) || v.length > maxItems) return undefined;
   const out: string[] = [];
   for (const x of v) {
@@ -82,8 +101,8 @@ export function parseHello(v: unknown): HelloBody | null {
   if (protocolVersion === undefined || schemaHash === undefined || capabilities === undefined) return null;
   const hello: HelloBody = { protocolVersion, schemaHash, capabilities };
   if (v.clientPublicKey !== undefined) {
-    const key = asBytes(v.clientPublicKey, 32);
-    if (key === undefined) return null;
+    const key = asBytes(v.clientPublicKey, PUBLIC_KEY_BYTES);
+    if (key === undefined || key.length !== PUBLIC_KEY_BYTES) return null;
     hello.clientPublicKey = key;
   }
   if (v.auth !== undefined) {
@@ -95,6 +114,11 @@ export function parseHello(v: unknown): HelloBody | null {
     const token = asString(v.resumeToken, 128);
     if (token === undefined) return null;
     hello.resumeToken = token;
+  }
+  if (v.resumeProof !== undefined) {
+    const proof = asBytes(v.resumeProof, SIGNATURE_BYTES);
+    if (proof === undefined || proof.length !== SIGNATURE_BYTES) return null;
+    hello.resumeProof = proof;
   }
   return hello;
 }
@@ -109,6 +133,16 @@ export function parseWelcome(v: unknown): WelcomeBody | null {
   const serverTime = asNumber(v.serverTime);
   const resumeToken = asString(v.resumeToken, 128);
   const sendRateHz = asNumber(v.sendRateHz);
+  const resumed = v.resumed === undefined ? false : v.resumed;
+  const resumeWindowMs = v.resumeWindowMs === undefined ? 0 : asNumber(v.resumeWindowMs);
+  const userId = v.userId === undefined ? undefined : asString(v.userId, 256);
+  if (
+    typeof resumed !== 'boolean' ||
+    resumeWindowMs === undefined ||
+    resumeWindowMs < 0 ||
+    (v.userId !== undefined && userId === undefined)
+  )
+    return null;
   if (
     clientId === undefined ||
     clientId === 0 ||
@@ -120,10 +154,21 @@ export function parseWelcome(v: unknown): WelcomeBody | null {
     sendRateHz === undefined
   )
     return null;
-  const welcome: WelcomeBody = { clientId, sessionId, role, capabilities, serverTime, resumeToken, sendRateHz };
+  const welcome: WelcomeBody = {
+    clientId,
+    sessionId,
+    role,
+    capabilities,
+    serverTime,
+    resumeToken,
+    sendRateHz,
+    resumed,
+    resumeWindowMs,
+  };
+  if (userId !== undefined) welcome.userId = userId;
   if (v.serverPublicKey !== undefined) {
-    const key = asBytes(v.serverPublicKey, 32);
-    if (key === undefined) return null;
+    const key = asBytes(v.serverPublicKey, PUBLIC_KEY_BYTES);
+    if (key === undefined || key.length !== PUBLIC_KEY_BYTES) return null;
     welcome.serverPublicKey = key;
   }
   return welcome;

@@ -38,6 +38,8 @@ export const Tag = {
   Signal: 3000,
   // 4000-4999 notifications
   Notify: 4000,
+  NotifySubscribe: 4001,
+  NotifyUnsubscribe: 4002,
   // 5000-5999 actions
   Action: 5000,
   Progress: 5001,
@@ -53,6 +55,8 @@ export const Tag = {
   Ban: 6006,
   HostMigration: 6007,
   OwnershipRelease: 6008,
+  CommandReject: 6009,
+  CommandSnapshot: 6010,
   // 7000-7999 assets, telemetry
   AssetOffer: 7000,
   AssetChunk: 7001,

@@ -1,12 +1,14 @@
 /**
- * The client side of sessions: opens the link, says Hello, waits for Welcome, exposes the connection state,
- * and hands every other message to the layer above through a `ClientHandler`.
+ * The client side of sessions: opens the link, says Hello, waits for Welcome, keeps the link alive, syncs the
+ * clock, follows presence, reconnects with backoff and resumes with its token when the link is lost, and hands
+ * every other message to the layer above through a `ClientHandler`. Timers run inside `receive()`.
  */
-import { decodeBody, encodeBody } from '../codec/msgpack-body.ts';
-import { encodeMessage, readMessageTag } from '../codec/message-frame.ts';
+import { decodeBody } from '../codec/msgpack-body.ts';
+import { encodeControl, readMessageTag } from '../codec/message-frame.ts';
 import type { Clock } from '../clock.ts';
-import { Connection, type ConnectionOptions } from '../connection/connection.ts';
-import { type ErrorCodeName, errorCodeName, type ErrorHandler, NetError } from '../errors.ts';
+import { Connection, type ConnectionHandler, type ConnectionOptions } from '../connection/connection.ts';
+import { type ErrorCodeName, errorCodeName, type ErrorHandler, NetError, usageError } from '../errors.ts';
+import { Emitter } from '../events.ts';
 import {
   type HelloBody,
   parseErrorBody,
@@ -14,14 +16,45 @@ import {
   PROTOCOL_VERSION,
   type WelcomeBody,
 } from '../protocol/handshake.ts';
+import {
+  asPresenceStatus,
+  parseFarewell,
+  parsePresence,
+  parseTimeBody,
+  type PresenceStatus,
+  type PresenceUser,
+} from '../protocol/session-messages.ts';
 import { Tag } from '../protocol/tags.ts';
 import type { ClientTransport, Link } from '../transport/transport.ts';
+import { CLOCK_SAMPLES, ClockSync } from './clock-sync.ts';
+import { Reconnector } from './client-reconnect.ts';
+import { checkKeyPair, createKeyPair, type KeyPair, signResume } from './identity.ts';
+import { type ClientState, IdleDetector, PresenceList, type SessionEvents } from './presence-list.ts';
+import {
+  checkHeartbeatMs,
+  CLOSE_GOODBYE,
+  CLOSE_SHUTDOWN,
+  DEFAULT_HEARTBEAT_MS,
+  HANDSHAKE_TIMEOUT_MS,
+  type IdleOptions,
+  type ReconnectOptions,
+  SILENT_HEARTBEATS,
+} from './session-options.ts';
 
-/** Connection states a client exposes. */
-export type ClientState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closed' | 'error';
+export type { ClientState, SessionEvents } from './presence-list.ts';
+
+/** Capabilities a client offers by default: it inflates deflated snapshots and signs with Ed25519. */
+export const DEFAULT_CLIENT_CAPABILITIES: readonly string[] = ['deflate', 'ed25519'];
+
+/** Pings while clock sync has fewer than CLOCK_SAMPLES samples: 100 ms fills it within a second of joining. */
+export const CLOCK_BURST_INTERVAL_MS = 100;
+
+/** A ping at least this often once synced: follows route changes and clock drift (tens of ppm) at ~6 bytes/s. */
+export const CLOCK_RESYNC_INTERVAL_MS = 5000;
 
 /** What the layer above the client session receives. */
 export interface ClientHandler {
+  /** A Welcome arrived on a new connection (first join or resume): whatever was in flight before is void. */
   welcomed(welcome: WelcomeBody): void;
   /** A non-session message; `packetSeq` is the carrying packet for unreliable messages, -1 for reliable ones. */
   message(tag: number, message: Uint8Array, packetSeq: number): void;
@@ -31,14 +64,25 @@ export interface ClientHandler {
 
 /** Options of the client session. */
 export interface ClientSessionOptions {
-  /** An already open link (in-memory tests), or a transport to connect with. */
+  /** An already open link (in-memory tests; cannot reconnect), or a transport to connect (and reconnect) with. */
   link?: Link;
   transport?: ClientTransport;
   clock: Clock;
   schemaHash: string;
+  /** Credentials for the server's `authorize` hook. */
   auth?: string;
+  /** This client's Ed25519 identity (default: a fresh key pair). */
+  keyPair?: KeyPair;
+  /** Capabilities offered in the Hello (default DEFAULT_CLIENT_CAPABILITIES). */
+  capabilities?: readonly string[];
+  /** Heartbeat interval in ms (default 1,000): ping when idle that long, reconnect after 3 silent intervals. */
+  heartbeatMs?: number;
+  /** Reconnect backoff; false never reconnects (a lost link ends in 'closed'). */
+  reconnect?: ReconnectOptions | false;
+  /** Idle detection from input inactivity (see `noteActivity`); off when absent. */
+  idle?: IdleOptions;
   onError?: ErrorHandler;
-  onStateChange?: (state: ClientState) => void;
+  onStateChange?: (state: ClientState, previous: ClientState) => void;
   connection?: Partial<Omit<ConnectionOptions, 'clock' | 'onError'>>;
 }
 
@@ -46,19 +90,68 @@ export interface ClientSessionOptions {
 export class ClientSession {
   state: ClientState = 'idle';
   connection: Connection | null = null;
+  /** The last Welcome (kept through reconnects: its token resumes the session). */
   welcome: WelcomeBody | null = null;
   /** The fatal error that ended the session, if any. */
   lastError: NetError | null = null;
+  /** Why the session is 'closed', if it is. */
+  closeReason: string | null = null;
+  /** State changes and presence changes. */
+  readonly events = new Emitter<SessionEvents>();
+  readonly keyPair: KeyPair;
+  readonly clockSync = new ClockSync();
+  readonly heartbeatMs: number;
   private handler: ClientHandler | null = null;
   private readonly options: ClientSessionOptions;
+  private readonly reconnector: Reconnector;
+  private readonly presenceList = new PresenceList();
+  private readonly idle: IdleDetector | null;
+  private status: PresenceStatus = 'active';
+  private manualStatus = false;
+  private lastHeardAtMs = 0;
+  private lastPingAtMs = -Infinity;
+  private helloSentAtMs = 0;
+  private attachedAtMs = 0;
+  private needsFlush = false;
+  private lostAtMs = -1;
+  private readonly sink: ConnectionHandler = {
+    reliable: (msg) => this.dispatch(msg, -1),
+    unreliable: (msg, seq) => this.dispatch(msg, seq),
+  };
 
   constructor(options: ClientSessionOptions) {
     this.options = options;
+    this.keyPair = options.keyPair ? checkKeyPair(options.keyPair) : createKeyPair();
+    this.heartbeatMs = checkHeartbeatMs(options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
+    this.reconnector = new Reconnector(options.transport, options.reconnect, options.clock, {
+      attach: (link) => {
+        if (this.ended) link.close('closed');
+        else this.attach(link);
+      },
+      retrying: (why) => this.options.onError?.(new NetError('Timeout', `${why}; retrying`)),
+      givenUp: (why) => this.fail('Timeout', why),
+    });
+    this.idle = options.idle ? new IdleDetector(options.idle, options.clock.now()) : null;
   }
 
   /** The id the server gave this client (0 before Welcome). */
   get clientId(): number {
     return this.welcome?.clientId ?? 0;
+  }
+
+  /** Everyone in the session, by client id (this client included). */
+  get presence(): readonly PresenceUser[] {
+    return this.presenceList.list;
+  }
+
+  /** This client's presence status. */
+  get presenceStatus(): PresenceStatus {
+    return this.status;
+  }
+
+  /** The server's clock now, in ms, as estimated from Ping/Pong round trips. */
+  serverNow(): number {
+    return this.options.clock.now() + this.clockSync.offsetMs;
   }
 
   /** Sets the layer that receives messages. */
@@ -67,71 +160,165 @@ export class ClientSession {
   }
 
   private setState(state: ClientState): void {
-    if (this.state === state) return;
+    const previous = this.state;
+    if (previous === state) return;
     this.state = state;
-    this.options.onStateChange?.(state);
+    this.options.onStateChange?.(state, previous);
+    this.events.emit('state', state, previous);
+  }
+
+  private get ended(): boolean {
+    return this.state === 'closed' || this.state === 'error';
   }
 
   /** Opens the link (if needed) and sends Hello. */
   start(): void {
     if (this.state !== 'idle') return;
     this.setState('connecting');
-    if (this.options.link) {
-      this.attach(this.options.link);
-      return;
-    }
-    if (!this.options.transport) {
-      this.fail('Timeout', 'no link and no transport to connect with');
-      return;
-    }
-    this.options.transport.connect().then(
-      (link) => this.attach(link),
-      (e: unknown) => this.fail('Timeout', `could not connect: ${e instanceof Error ? e.message : String(e)}`),
-    );
+    if (this.options.link) this.attach(this.options.link);
+    else if (this.options.transport) this.reconnector.open();
+    else this.fail('Timeout', 'no link and no transport to connect with');
   }
 
   private attach(link: Link): void {
-    if (this.state === 'closed') {
-      link.close('closed before connect');
-      return;
-    }
     const conn = new Connection(link, {
       ...this.options.connection,
       clock: this.options.clock,
       onError: (e) => this.options.onError?.(e),
     });
-    conn.onPacketAcked = (seq) => this.handler?.acked(seq);
-    conn.onPacketLost = (seq) => this.handler?.lost(seq);
-    conn.onClose = () => {
-      if (this.state !== 'error') this.setState('closed');
-      this.connection = null;
+    conn.onPacketAcked = (seq) => {
+      if (conn === this.connection && this.state === 'connected') this.handler?.acked(seq);
+    };
+    conn.onPacketLost = (seq) => {
+      if (conn === this.connection && this.state === 'connected') this.handler?.lost(seq);
+    };
+    conn.onClose = (reason) => {
+      if (conn === this.connection) this.onLinkClosed(reason);
     };
     this.connection = conn;
+    const now = this.options.clock.now();
     const hello: HelloBody = {
       protocolVersion: PROTOCOL_VERSION,
       schemaHash: this.options.schemaHash,
-      capabilities: ['deflate'],
+      capabilities: [...(this.options.capabilities ?? DEFAULT_CLIENT_CAPABILITIES)],
+      clientPublicKey: this.keyPair.publicKey,
     };
     if (this.options.auth !== undefined) hello.auth = this.options.auth;
-    conn.sendReliable(encodeMessage(Tag.Hello, encodeBody(hello)));
+    const w = this.welcome;
+    if (w) {
+      hello.resumeToken = w.resumeToken;
+      hello.resumeProof = signResume(w.sessionId, w.resumeToken, this.keyPair.secretKey);
+    }
+    conn.sendReliable(encodeControl(Tag.Hello, hello));
+    conn.flush();
+    this.helloSentAtMs = now;
+    this.attachedAtMs = now;
+    this.lastHeardAtMs = now;
+  }
+
+  private onLinkClosed(reason: string): void {
+    if (this.ended) return;
+    if (reason === CLOSE_SHUTDOWN) {
+      this.end('the server shut down');
+      return;
+    }
+    this.linkLost(`link closed (${reason})`);
+  }
+
+  /** The link is gone: reconnect (and resume) when possible, else end in 'closed' and say why. */
+  private linkLost(why: string): void {
+    const conn = this.connection;
+    this.connection = null;
+    if (conn?.isOpen) conn.close('lost');
+    if (this.ended) return;
+    if (!this.reconnector.canReconnect) {
+      const message = this.options.transport
+        ? `${why}; reconnecting is turned off`
+        : `${why}; this client was created with a bare link and cannot reconnect (pass a transport to reconnect)`;
+      this.options.onError?.(new NetError('Timeout', message, { fatal: true }));
+      this.end(message);
+      return;
+    }
+    if (this.state === 'connected') {
+      this.lostAtMs = this.options.clock.now();
+      this.reconnector.succeeded();
+      this.setState('reconnecting');
+    }
+    this.reconnector.failed(why);
   }
 
   private fail(code: ErrorCodeName, message: string): void {
     this.lastError = new NetError(code, message, { fatal: true });
     this.options.onError?.(this.lastError);
+    this.stop();
     this.setState('error');
-    this.connection?.close();
-    this.connection = null;
   }
 
-  /** Processes every packet received since the last call. */
+  private end(reason: string): void {
+    this.closeReason = reason;
+    this.stop();
+    this.setState('closed');
+  }
+
+  private stop(): void {
+    this.reconnector.cancel();
+    const conn = this.connection;
+    this.connection = null;
+    if (conn?.isOpen) conn.close('closed');
+  }
+
+  // ── receiving ───────────────────────────────────────────────────────────────────────────────────────
+
+  /** Processes every packet received since the last call, then runs the session's timers. */
   receive(): void {
     const conn = this.connection;
+    const now = this.options.clock.now();
+    if (conn) {
+      const packets = conn.stats.packetsIn;
+      conn.receive(this.sink);
+      if (conn === this.connection && conn.stats.packetsIn !== packets) this.lastHeardAtMs = now;
+      if (this.needsFlush && conn === this.connection) conn.flush();
+      this.needsFlush = false;
+    }
+    this.timers(now);
+  }
+
+  private timers(now: number): void {
+    switch (this.state) {
+      case 'connecting':
+      case 'reconnecting':
+        if (!this.connection) this.reconnector.poll(now);
+        else if (now - this.attachedAtMs >= HANDSHAKE_TIMEOUT_MS)
+          this.linkLost(`no Welcome within ${HANDSHAKE_TIMEOUT_MS} ms`);
+        if (this.state === 'reconnecting' && this.welcome && this.welcome.resumeWindowMs > 0) {
+          const window = this.welcome.resumeWindowMs;
+          if (now - this.lostAtMs > window)
+            this.fail('Timeout', `could not resume within the server's resume window of ${window} ms`);
+        }
+        return;
+      case 'connected':
+        this.heartbeat(now);
+        return;
+    }
+  }
+
+  private heartbeat(now: number): void {
+    const conn = this.connection;
     if (!conn) return;
-    conn.receive({
-      reliable: (msg) => this.dispatch(msg, -1),
-      unreliable: (msg, seq) => this.dispatch(msg, seq),
-    });
+    const silent = now - this.lastHeardAtMs;
+    if (silent >= SILENT_HEARTBEATS * this.heartbeatMs) {
+      this.linkLost(`nothing from the server for ${Math.round(silent)} ms`);
+      return;
+    }
+    const sincePing = now - this.lastPingAtMs;
+    const wantSample =
+      sincePing >= (this.clockSync.count < CLOCK_SAMPLES ? CLOCK_BURST_INTERVAL_MS : CLOCK_RESYNC_INTERVAL_MS);
+    if (wantSample || (silent >= this.heartbeatMs && sincePing >= this.heartbeatMs)) {
+      this.lastPingAtMs = now;
+      conn.sendUnreliable(encodeControl(Tag.Ping, { clientTime: now }));
+      conn.flush();
+    }
+    if (this.idle && !this.manualStatus) this.applyStatus(this.idle.statusAt(now));
   }
 
   private dispatch(msg: Uint8Array, packetSeq: number): void {
@@ -142,48 +329,109 @@ export class ClientSession {
     }
     switch (tag) {
       case Tag.Welcome: {
-        const decoded = decodeBody(msg.subarray(2));
-        const welcome = decoded.ok ? parseWelcome(decoded.value) : null;
-        if (!welcome) {
-          this.options.onError?.(new NetError('DecodeError', 'malformed Welcome'));
-          return;
-        }
-        this.welcome = welcome;
-        this.setState('connected');
-        this.handler?.welcomed(welcome);
+        const welcome = this.body(msg, parseWelcome, 'Welcome');
+        if (welcome) this.onWelcome(welcome);
         return;
       }
       case Tag.Error: {
-        const decoded = decodeBody(msg.subarray(2));
-        const body = decoded.ok ? parseErrorBody(decoded.value) : null;
-        if (!body) {
-          this.options.onError?.(new NetError('DecodeError', 'malformed Error'));
-          return;
-        }
+        const body = this.body(msg, parseErrorBody, 'Error');
+        if (!body) return;
         const name = errorCodeName(body.code) ?? 'DecodeError';
         if (body.fatal) this.fail(name, body.message);
         else this.options.onError?.(new NetError(name, body.message));
         return;
       }
-      case Tag.Shutdown:
-        this.setState('closed');
-        this.connection?.close();
-        this.connection = null;
+      case Tag.Shutdown: {
+        const reason = this.body(msg, parseFarewell, 'Shutdown');
+        this.end(reason ? `the server shut down: ${reason}` : 'the server shut down');
         return;
+      }
+      case Tag.Ping: {
+        const body = this.body(msg, parseTimeBody, 'Ping');
+        if (!body || body.serverTime === undefined || !this.connection) return;
+        const now = this.options.clock.now();
+        this.connection.sendUnreliable(encodeControl(Tag.Pong, { serverTime: body.serverTime, clientTime: now }));
+        this.needsFlush = true;
+        return;
+      }
+      case Tag.Pong: {
+        const body = this.body(msg, parseTimeBody, 'Pong');
+        const now = this.options.clock.now();
+        // A sent time in the future cannot be one of our pings.
+        if (body && body.clientTime !== undefined && body.serverTime !== undefined && body.clientTime <= now)
+          this.clockSync.add(body.clientTime, body.serverTime, now);
+        return;
+      }
+      case Tag.Presence: {
+        const body = this.body(msg, parsePresence, 'Presence');
+        if (body && this.presenceList.apply(body)) this.events.emit('presence', this.presenceList.list);
+        return;
+      }
       default:
         if (this.state === 'connected') this.handler?.message(tag, msg, packetSeq);
+      // Before Welcome nothing else is meaningful; unknown tags are skipped.
     }
   }
 
-  /** Says Goodbye and closes. */
+  private body<T>(msg: Uint8Array, parse: (v: unknown) => T | null, name: string): T | null {
+    const decoded = decodeBody(msg.subarray(2));
+    const body = decoded.ok ? parse(decoded.value) : null;
+    if (body === null) this.options.onError?.(new NetError('DecodeError', `malformed ${name}`));
+    return body;
+  }
+
+  private onWelcome(welcome: WelcomeBody): void {
+    if (this.state !== 'connecting' && this.state !== 'reconnecting') return; // a duplicate
+    const now = this.options.clock.now();
+    if (this.welcome && this.welcome.sessionId !== welcome.sessionId) this.clockSync.reset();
+    this.clockSync.add(this.helloSentAtMs, welcome.serverTime, now);
+    this.welcome = welcome;
+    this.reconnector.succeeded();
+    this.lostAtMs = -1;
+    this.lastHeardAtMs = now;
+    this.lastPingAtMs = -Infinity;
+    this.setState('connected');
+    this.handler?.welcomed(welcome);
+    if (this.status !== 'active' || welcome.resumed) this.sendStatus();
+  }
+
+  // ── presence ────────────────────────────────────────────────────────────────────────────────────────
+
+  /** Sets this client's presence status (it sticks until `noteActivity` when idle detection is on). */
+  setPresenceStatus(status: PresenceStatus): void {
+    if (asPresenceStatus(status) === undefined)
+      usageError(`presence status '${String(status)}' is unknown`, "pass 'active', 'idle' or 'away'");
+    this.manualStatus = true;
+    this.applyStatus(status);
+  }
+
+  /** Records user input: the status goes back to 'active', and idle detection starts counting again. */
+  noteActivity(): void {
+    this.idle?.noteActivity(this.options.clock.now());
+    this.manualStatus = false;
+    this.applyStatus('active');
+  }
+
+  private applyStatus(status: PresenceStatus): void {
+    if (status === this.status) return;
+    this.status = status;
+    if (this.state === 'connected') this.sendStatus();
+  }
+
+  private sendStatus(): void {
+    this.connection?.sendReliable(encodeControl(Tag.Presence, { status: this.status }));
+  }
+
+  /** Says Goodbye and closes: the server ends this client's session at once (no resume). */
   close(): void {
     const conn = this.connection;
-    if (conn) {
-      conn.sendReliable(encodeMessage(Tag.Goodbye, encodeBody({})));
+    if (conn?.isOpen) {
+      conn.sendReliable(encodeControl(Tag.Goodbye, {}));
       conn.flush();
-      conn.close();
+      this.connection = null;
+      conn.close(CLOSE_GOODBYE);
     }
-    this.connection = null;
-    this.setState('closed');
+    if (!this.ended) this.end('closed by the application');
+    else this.stop();
   }
 }

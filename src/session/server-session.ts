@@ -1,61 +1,44 @@
 /**
- * The server side of sessions: one `ServerPeer` per client link, the Hello/Welcome handshake, errors, and
- * dispatch of every other message to the layer above (replication, authority) through a `PeerHandler`.
+ * The server side of sessions: one `ServerPeer` per client, the Hello/Welcome handshake, heartbeats, suspension
+ * and resume, presence, per-peer limits, and dispatch of every other message to the layer above (replication,
+ * authority) through a `PeerHandler`. Timers run inside `receive()`, so a manual clock drives everything.
  */
-import { decodeBody, encodeBody } from '../codec/msgpack-body.ts';
+import { decodeBody } from '../codec/msgpack-body.ts';
+import { encodeControl, readMessageTag } from '../codec/message-frame.ts';
 import type { Clock } from '../clock.ts';
-import { Connection, type ConnectionOptions } from '../connection/connection.ts';
+import { Connection, type ConnectionHandler, type ConnectionOptions } from '../connection/connection.ts';
 import { ErrorCode, type ErrorCodeName, type ErrorHandler, NetError } from '../errors.ts';
-import { type HelloBody, parseHello, PROTOCOL_VERSION, type WelcomeBody } from '../protocol/handshake.ts';
+import { Emitter } from '../events.ts';
+import { type HelloBody, parseErrorBody, parseHello } from '../protocol/handshake.ts';
+import { parsePresenceStatus, parseTimeBody, type PresenceUser } from '../protocol/session-messages.ts';
 import { Tag } from '../protocol/tags.ts';
 import type { Link, ServerTransport } from '../transport/transport.ts';
-import { encodeMessage, readMessageTag } from '../codec/message-frame.ts';
+import { Admission, type Authorize, checkHello } from './server-handshake.ts';
+import { checkKeyPair, createKeyPair, type KeyPair, randomHex, toHex } from './identity.ts';
+import type { SessionEvents } from './presence-list.ts';
+import { PeerLimiter } from './rate-limiter.ts';
+import { ServerPeer } from './server-peer.ts';
+import type { PeerHandler } from './server-peer.ts';
+import { ServerPresence } from './server-presence.ts';
+import {
+  checkHeartbeatMs,
+  CLOSE_GOODBYE,
+  CLOSE_SHUTDOWN,
+  DEFAULT_HEARTBEAT_MS,
+  DEFAULT_RESUME_WINDOW_MS,
+  FATAL_LINGER_MS,
+  HANDSHAKE_TIMEOUT_MS,
+  type RateLimitOptions,
+  resolveRateLimits,
+  SILENT_HEARTBEATS,
+} from './session-options.ts';
 
-/** Peer lifecycle: handshaking until a valid Hello, then connected, then closed. */
-export type PeerState = 'handshaking' | 'connected' | 'closed';
+export { ServerPeer } from './server-peer.ts';
+export type { PeerCounters, PeerHandler, PeerState } from './server-peer.ts';
+export type { Authorize, AuthorizeResult } from './server-handshake.ts';
 
-/** Counters kept per peer on top of the connection's own. */
-export interface PeerCounters {
-  rejectedWrites: number;
-  decodeErrors: number;
-  unknownTags: number;
-}
-
-/** One client as the server sees it. */
-export class ServerPeer {
-  /** The current connection (replaced when a suspended client resumes). */
-  connection: Connection;
-  clientId = 0;
-  role = 'participant';
-  state: PeerState = 'handshaking';
-  hello: HelloBody | null = null;
-  readonly counters: PeerCounters = { rejectedWrites: 0, decodeErrors: 0, unknownTags: 0 };
-  /** Slot for the replication layer's per-peer state. */
-  replication: unknown = null;
-
-  constructor(connection: Connection) {
-    this.connection = connection;
-  }
-}
-
-/** What the layer above the session receives. */
-export interface PeerHandler {
-  /** A new client completed the handshake. */
-  joined(peer: ServerPeer): void;
-  /** The client's link was lost but its session is kept for the resume window (stop sending to it). */
-  suspended?(peer: ServerPeer): void;
-  /** A suspended client came back: `peer.connection` is its new connection; bring it up to date. */
-  resumed?(peer: ServerPeer): void;
-  /** The client is gone for good (goodbye, kick, or the resume window ran out). */
-  left(peer: ServerPeer, reason: string): void;
-  /** A non-session message; `packetSeq` is the carrying packet for unreliable messages, -1 for reliable ones. */
-  message(peer: ServerPeer, tag: number, message: Uint8Array, packetSeq: number): void;
-  acked(peer: ServerPeer, seq: number): void;
-  lost(peer: ServerPeer, seq: number): void;
-}
-
-/** What `authorize` returns: accept with a role, or refuse. */
-export type AuthorizeResult = { role?: string } | false;
+/** Capabilities a server grants by default: deflated snapshots and Ed25519 signatures. */
+export const DEFAULT_SERVER_CAPABILITIES: readonly string[] = ['deflate', 'ed25519'];
 
 /** Options of the server session. */
 export interface ServerSessionOptions {
@@ -63,24 +46,67 @@ export interface ServerSessionOptions {
   clock: Clock;
   schemaHash: string;
   sendRateHz: number;
-  /** Decides identity and role from the Hello; refusing answers `Unauthorized`. Default: accept as participant. */
-  authorize?: (hello: HelloBody) => AuthorizeResult;
+  /** Decides identity and role from the Hello (sync or async); refusing answers `Unauthorized`. Default: participant. */
+  authorize?: Authorize;
+  /** True refuses the client with `Banned` (checked with `bannedIds` at every Hello, resumes included). */
+  isBanned?: (hello: HelloBody, userId: string | undefined) => boolean;
+  /** Heartbeat interval in ms (default 1,000); a client silent for 3 of them is suspended. */
+  heartbeatMs?: number;
+  /** How long a suspended client's session is kept for a resume, in ms (default 60,000). */
+  resumeWindowMs?: number;
+  /** Per-peer limits (see DEFAULT_RATE_LIMITS); false turns them off. */
+  rateLimits?: RateLimitOptions | false;
+  /** The server's Ed25519 key pair (default: a fresh one). */
+  keyPair?: KeyPair;
+  /** Capabilities the server grants when a client offers them (default DEFAULT_SERVER_CAPABILITIES). */
+  capabilities?: readonly string[];
   onError?: ErrorHandler;
   connection?: Partial<Omit<ConnectionOptions, 'clock' | 'onError'>>;
 }
 
+const IGNORE_ALL: ConnectionHandler = { reliable: () => {}, unreliable: () => {} };
+
 /** Server half of the session layer. */
 export class ServerSession {
+  /** Connected clients by id. */
   readonly peers = new Map<number, ServerPeer>();
+  /** Clients whose link is lost, kept for the resume window, by id. */
+  readonly suspended = new Map<number, ServerPeer>();
+  /** User ids (from `authorize`) and client public keys (hex) refused with `Banned`. */
+  readonly bannedIds = new Set<string>();
+  /** Presence changes. */
+  readonly events = new Emitter<SessionEvents>();
+  readonly sessionId: string;
+  readonly keyPair: KeyPair;
+  readonly heartbeatMs: number;
+  readonly resumeWindowMs: number;
+  /** Set by the authority layer: false refuses a connected client's message (its role may not send `tag`). */
+  messageGate: ((peer: ServerPeer, tag: number, message: Uint8Array) => boolean) | null = null;
   private readonly pendingPeers = new Set<ServerPeer>();
+  private readonly lingering: Array<{ connection: Connection; untilMs: number }> = [];
   private readonly options: ServerSessionOptions;
+  private readonly limits: Required<RateLimitOptions>;
+  private readonly presence: ServerPresence;
+  private readonly admission: Admission;
   private handler: PeerHandler | null = null;
-  private nextClientId = 1;
-  private readonly sessionId: string;
+  private now = 0;
 
   constructor(options: ServerSessionOptions) {
     this.options = options;
-    this.sessionId = `s${Math.floor(options.clock.now())}-${Math.random().toString(36).slice(2, 10)}`;
+    this.heartbeatMs = checkHeartbeatMs(options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
+    this.resumeWindowMs = options.resumeWindowMs ?? DEFAULT_RESUME_WINDOW_MS;
+    this.limits = resolveRateLimits(options.rateLimits);
+    this.keyPair = options.keyPair ? checkKeyPair(options.keyPair) : createKeyPair();
+    this.sessionId = `s${randomHex(8)}`;
+    this.now = options.clock.now();
+    this.presence = new ServerPresence(this.peers, this.suspended, this.events);
+    this.admission = new Admission(this, {
+      clock: options.clock,
+      sendRateHz: options.sendRateHz,
+      authorize: options.authorize,
+      capabilities: options.capabilities ?? DEFAULT_SERVER_CAPABILITIES,
+      onError: options.onError,
+    });
     options.transport.onconnection = (link) => this.accept(link);
   }
 
@@ -89,73 +115,176 @@ export class ServerSession {
     this.handler = handler;
   }
 
+  /** Everyone in the session (connected and suspended), by client id. */
+  users(): PresenceUser[] {
+    return this.presence.list();
+  }
+
+  /** Tells every client that `peer`'s presence entry changed (e.g. its role). */
+  presenceChanged(peer: ServerPeer): void {
+    this.presence.changed(peer);
+  }
+
+  /** A connected or suspended client, or undefined. */
+  peer(clientId: number): ServerPeer | undefined {
+    return this.peers.get(clientId) ?? this.suspended.get(clientId);
+  }
+
   private report(code: ErrorCodeName, message: string): void {
     this.options.onError?.(new NetError(code, message));
   }
 
   private accept(link: Link): void {
-    const peer: ServerPeer = new ServerPeer(
-      new Connection(link, {
-        ...this.options.connection,
-        clock: this.options.clock,
-        onError: (e) => {
-          peer.counters.decodeErrors++;
-          this.options.onError?.(e);
-        },
-      }),
-    );
-    peer.connection.onPacketAcked = (seq) => this.handler?.acked(peer, seq);
-    peer.connection.onPacketLost = (seq) => this.handler?.lost(peer, seq);
-    peer.connection.onClose = (reason) => this.drop(peer, reason);
+    const now = this.options.clock.now();
+    const connection: Connection = new Connection(link, {
+      ...this.options.connection,
+      clock: this.options.clock,
+      // After a resume the binding names the resumed peer, so errors count against it.
+      onError: (e) => this.onConnectionError(peer.binding.peer, connection, e),
+    });
+    const peer: ServerPeer = new ServerPeer(connection, new PeerLimiter(this.limits, now), now, (p) => ({
+      reliable: (msg) => this.dispatch(p, msg, -1),
+      unreliable: (msg, seq) => this.dispatch(p, msg, seq),
+    }));
+    this.wire(connection, peer.binding);
     this.pendingPeers.add(peer);
   }
 
-  private drop(peer: ServerPeer, reason: string): void {
-    if (peer.state === 'closed') return;
-    const wasConnected = peer.state === 'connected';
-    peer.state = 'closed';
-    this.pendingPeers.delete(peer);
-    if (wasConnected) {
-      this.peers.delete(peer.clientId);
-      this.handler?.left(peer, reason);
+  /** Routes a connection's callbacks to whatever peer its binding names, ignoring stale connections. */
+  private wire(connection: Connection, binding: { peer: ServerPeer }): void {
+    connection.onPacketAcked = (seq) => {
+      const p = binding.peer;
+      if (p.connection === connection && p.state === 'connected') this.handler?.acked(p, seq);
+    };
+    connection.onPacketLost = (seq) => {
+      const p = binding.peer;
+      if (p.connection === connection && p.state === 'connected') this.handler?.lost(p, seq);
+    };
+    connection.onClose = (reason) => {
+      const p = binding.peer;
+      if (p.connection === connection) this.onLinkClosed(p, reason);
+    };
+  }
+
+  private onConnectionError(peer: ServerPeer, connection: Connection, e: NetError): void {
+    if (peer.connection !== connection || peer.state === 'closed') return;
+    peer.counters.decodeErrors++;
+    this.options.onError?.(e);
+    if (e.code === 'Oversize') peer.fatal ??= { code: 'Oversize', message: `sent ${e.message}` };
+  }
+
+  private onLinkClosed(peer: ServerPeer, reason: string): void {
+    if (peer.state === 'handshaking' || peer.state === 'authorizing') {
+      peer.state = 'closed';
+      this.pendingPeers.delete(peer);
+    } else if (peer.state === 'connected') {
+      if (reason === CLOSE_GOODBYE) this.leave(peer, 'goodbye');
+      else this.suspend(peer, `link closed (${reason})`);
     }
   }
 
-  /** Processes every packet received since the last call, on every peer. */
+  // ── receiving ───────────────────────────────────────────────────────────────────────────────────────
+
+  /** Processes every packet received since the last call, on every peer, then runs the session's timers. */
   receive(): void {
+    this.now = this.options.clock.now();
     for (const peer of this.pendingPeers) this.receivePeer(peer);
     for (const peer of this.peers.values()) this.receivePeer(peer);
+    this.lingerPass();
+    this.timerPass();
   }
 
   private receivePeer(peer: ServerPeer): void {
-    peer.connection.receive({
-      reliable: (msg) => this.dispatch(peer, msg, -1),
-      unreliable: (msg, seq) => this.dispatch(peer, msg, seq),
-    });
+    const conn = peer.connection;
+    const stats = conn.stats;
+    const packets = stats.packetsIn;
+    const bytes = stats.bytesIn;
+    conn.receive(peer.sink);
+    if (peer.connection !== conn || peer.state === 'closed') return;
+    if (stats.packetsIn !== packets) peer.lastHeardAtMs = this.now;
+    if (stats.bytesIn !== bytes && !peer.limiter.bytes.take(stats.bytesIn - bytes, this.now))
+      peer.fatal ??= { code: 'RateLimited', message: `more than ${this.limits.bytesPerSecond} bytes per second` };
+    if (!peer.limiter.noteDecodeErrors(peer.counters.decodeErrors, this.now))
+      peer.fatal ??= {
+        code: 'DecodeError',
+        message: `more than ${this.limits.maxDecodeErrors} malformed packets or messages within ${this.limits.decodeErrorWindowMs} ms`,
+      };
+    if (peer.fatal) {
+      this.disconnect(peer, peer.fatal.code, peer.fatal.message);
+      return;
+    }
+    if (peer.needsFlush) {
+      peer.needsFlush = false;
+      conn.flush();
+    }
   }
 
   private dispatch(peer: ServerPeer, msg: Uint8Array, packetSeq: number): void {
-    if (peer.state === 'closed') return;
+    if (peer.state === 'closed' || peer.fatal) return;
+    if (!peer.limiter.messages.take(1, this.now)) {
+      peer.fatal = { code: 'RateLimited', message: `more than ${this.limits.messagesPerSecond} messages per second` };
+      return;
+    }
     const tag = readMessageTag(msg);
     if (tag < 0) {
-      peer.counters.decodeErrors++;
-      this.report('DecodeError', `client ${peer.clientId}: message shorter than its tag`);
+      this.decodeError(peer, 'message shorter than its tag');
       return;
     }
-    if (peer.state === 'handshaking') {
-      if (tag === Tag.Hello) this.onHello(peer, msg);
+    if (peer.state !== 'connected') {
       // Anything before a valid Hello is ignored: the client may still be sending a previous session's traffic.
+      if (tag === Tag.Hello && peer.state === 'handshaking') this.onHello(peer, msg);
       return;
     }
+    // The permission table (authority layer): a role may send only the tags allowed to it, core ones included.
+    if (this.messageGate !== null && !this.messageGate(peer, tag, msg)) return;
     switch (tag) {
       case Tag.Hello:
-        return; // duplicate Hello on an established peer: ignore
+        return; // duplicate Hello on an established peer
       case Tag.Goodbye:
-        this.close(peer, 'goodbye');
+        this.leave(peer, 'goodbye');
+        return;
+      case Tag.Ping:
+        return this.onPing(peer, msg);
+      case Tag.Pong:
+        this.body(peer, msg, parseTimeBody, 'Pong'); // hearing it is what counts; a malformed one is still counted
+        return;
+      case Tag.Presence: {
+        const body = this.body(peer, msg, parsePresenceStatus, 'Presence');
+        if (body) this.presence.setStatus(peer, body.status);
+        return;
+      }
+      case Tag.Error: {
+        const body = this.body(peer, msg, parseErrorBody, 'Error');
+        if (body) this.report('DecodeError', `client ${peer.clientId} reports error ${body.code}: ${body.message}`);
+        return;
+      }
+      case Tag.Welcome:
+      case Tag.Shutdown:
+        peer.counters.unknownTags++; // server-to-client messages mean nothing here
         return;
       default:
         this.handler?.message(peer, tag, msg, packetSeq);
     }
+  }
+
+  /** Decodes and validates a control body; counts and reports a bad one and returns null. */
+  private body<T>(peer: ServerPeer, msg: Uint8Array, parse: (v: unknown) => T | null, name: string): T | null {
+    const decoded = decodeBody(msg.subarray(2));
+    const body = decoded.ok ? parse(decoded.value) : null;
+    if (body === null) this.decodeError(peer, `malformed ${name}`);
+    return body;
+  }
+
+  private decodeError(peer: ServerPeer, what: string): void {
+    peer.counters.decodeErrors++;
+    this.report('DecodeError', `client ${peer.clientId || '(handshaking)'}: ${what}`);
+  }
+
+  private onPing(peer: ServerPeer, msg: Uint8Array): void {
+    const body = this.body(peer, msg, parseTimeBody, 'Ping');
+    if (!body || body.clientTime === undefined) return;
+    peer.connection.sendUnreliable(encodeControl(Tag.Pong, { clientTime: body.clientTime, serverTime: this.now }));
+    peer.needsFlush = true;
   }
 
   private onHello(peer: ServerPeer, msg: Uint8Array): void {
@@ -166,73 +295,171 @@ export class ServerSession {
       this.refuse(peer, 'DecodeError', 'malformed Hello');
       return;
     }
-    if (hello.protocolVersion !== PROTOCOL_VERSION) {
-      this.refuse(
-        peer,
-        'VersionMismatch',
-        `client speaks ecsync protocol ${hello.protocolVersion}, server speaks ${PROTOCOL_VERSION}`,
-      );
+    const refusal = checkHello(hello, this.options.schemaHash);
+    if (refusal) {
+      this.refuse(peer, refusal.code, refusal.message);
       return;
     }
-    if (hello.schemaHash !== this.options.schemaHash) {
-      this.refuse(
-        peer,
-        'SchemaMismatch',
-        `client schema ${hello.schemaHash} differs from server schema ${this.options.schemaHash}: both must import the same protocol module`,
-      );
-      return;
-    }
-    const verdict = this.options.authorize ? this.options.authorize(hello) : {};
-    if (verdict === false) {
-      this.refuse(peer, 'Unauthorized', 'the server refused these credentials');
-      return;
-    }
-    peer.hello = hello;
-    peer.role = verdict.role ?? 'participant';
-    peer.clientId = this.nextClientId++;
-    peer.state = 'connected';
-    this.pendingPeers.delete(peer);
-    this.peers.set(peer.clientId, peer);
-    const welcome: WelcomeBody = {
-      clientId: peer.clientId,
-      sessionId: this.sessionId,
-      role: peer.role,
-      capabilities: [],
-      serverTime: this.options.clock.now(),
-      resumeToken: '',
-      sendRateHz: this.options.sendRateHz,
-    };
-    peer.connection.sendReliable(encodeMessage(Tag.Welcome, encodeBody(welcome)));
-    this.handler?.joined(peer);
+    if (hello.resumeToken !== undefined) this.admission.resume(peer, hello);
+    else this.admission.join(peer, hello);
   }
 
-  /** Sends a fatal error, flushes it, and closes the link. */
+  /** True when `hello` (or the user id `authorize` gave it) is banned. */
+  isBanned(hello: HelloBody, userId: string | undefined): boolean {
+    if (userId !== undefined && this.bannedIds.has(userId)) return true;
+    if (hello.clientPublicKey && this.bannedIds.has(toHex(hello.clientPublicKey))) return true;
+    return this.options.isBanned?.(hello, userId) ?? false;
+  }
+
+  /** @internal Moves an admitted peer from pending to connected, after the admission queued its Welcome. */
+  admitted(peer: ServerPeer, resumed: boolean): void {
+    this.pendingPeers.delete(peer);
+    this.suspended.delete(peer.clientId);
+    this.peers.set(peer.clientId, peer);
+    peer.lastHeardAtMs = this.options.clock.now();
+    peer.lastPingAtMs = -Infinity;
+    if (resumed) this.handler?.resumed?.(peer);
+    else this.handler?.joined(peer);
+    this.presence.admitted(peer);
+  }
+
+  /** @internal Takes a suspended or connected peer's session over for a new link (resume). */
+  adopt(target: ServerPeer, shell: ServerPeer): void {
+    if (target.state === 'connected') this.suspend(target, 'replaced by a resumed link');
+    this.pendingPeers.delete(shell);
+    shell.state = 'closed';
+    const conn = shell.connection;
+    target.connection = conn;
+    shell.binding.peer = target;
+    target.binding = shell.binding;
+    target.fatal = null;
+    target.needsFlush = false;
+    target.acceptedAtMs = shell.acceptedAtMs;
+    target.counters.decodeErrors += shell.counters.decodeErrors;
+    target.counters.resumes++;
+  }
+
+  /** @internal The pending peers (for admission). */
+  isPending(peer: ServerPeer): boolean {
+    return this.pendingPeers.has(peer);
+  }
+
+  // ── timers ──────────────────────────────────────────────────────────────────────────────────────────
+
+  private lingerPass(): void {
+    const list = this.lingering;
+    let w = 0;
+    for (let i = 0; i < list.length; i++) {
+      const item = list[i];
+      const conn = item.connection;
+      if (!conn.isOpen) continue;
+      conn.receive(IGNORE_ALL);
+      if (conn.reliablePendingBytes === 0 || this.now >= item.untilMs) {
+        conn.close('refused');
+        continue;
+      }
+      conn.flush();
+      list[w++] = item;
+    }
+    list.length = w;
+  }
+
+  private timerPass(): void {
+    const now = this.now;
+    const hb = this.heartbeatMs;
+    for (const peer of this.pendingPeers) {
+      if (now - peer.acceptedAtMs >= HANDSHAKE_TIMEOUT_MS)
+        this.refuse(peer, 'Timeout', `no valid Hello within ${HANDSHAKE_TIMEOUT_MS} ms`);
+    }
+    for (const peer of this.peers.values()) {
+      const silent = now - peer.lastHeardAtMs;
+      if (silent >= SILENT_HEARTBEATS * hb) this.suspend(peer, `silent for ${Math.round(silent)} ms`);
+      else if (silent >= hb && now - peer.lastPingAtMs >= hb) {
+        peer.lastPingAtMs = now;
+        peer.connection.sendUnreliable(encodeControl(Tag.Ping, { serverTime: now }));
+        peer.connection.flush();
+      }
+    }
+    for (const peer of this.suspended.values()) {
+      if (now - peer.suspendedAtMs >= this.resumeWindowMs) this.leave(peer, 'resume window expired');
+    }
+  }
+
+  // ── leaving ─────────────────────────────────────────────────────────────────────────────────────────
+
+  /** Link lost: keep the session for the resume window; the layer above stops sending to it. */
+  private suspend(peer: ServerPeer, why: string): void {
+    if (peer.state !== 'connected') return;
+    peer.state = 'suspended';
+    peer.suspendedAtMs = this.options.clock.now();
+    this.peers.delete(peer.clientId);
+    this.suspended.set(peer.clientId, peer);
+    if (peer.connection.isOpen) peer.connection.close('suspended');
+    this.report('Timeout', `client ${peer.clientId} suspended: ${why}; kept for ${this.resumeWindowMs} ms`);
+    this.handler?.suspended?.(peer);
+    this.presence.changed(peer);
+  }
+
+  /** Ends a peer's session for good: no resume; `left` for a peer that had joined. */
+  private leave(peer: ServerPeer, reason: string, closeLink = true): void {
+    const was = peer.state;
+    if (was === 'closed') return;
+    peer.state = 'closed';
+    this.pendingPeers.delete(peer);
+    this.peers.delete(peer.clientId);
+    this.suspended.delete(peer.clientId);
+    this.admission.forget(peer);
+    if (closeLink && peer.connection.isOpen) peer.connection.close(reason);
+    if (was === 'connected' || was === 'suspended') {
+      this.handler?.left(peer, reason);
+      this.presence.left(peer);
+    }
+  }
+
+  /** Sends a fatal error, keeps the link open just long enough to deliver it, and ends the peer's session. */
   refuse(peer: ServerPeer, code: ErrorCodeName, message: string): void {
-    this.report(code, `refused client: ${message}`);
-    this.sendError(peer, code, message, true);
-    peer.connection.flush();
-    this.close(peer, message);
+    if (peer.state === 'closed') return;
+    this.report(code, `refused client${peer.clientId ? ` ${peer.clientId}` : ''}: ${message}`);
+    const conn = peer.connection;
+    if (conn.isOpen && peer.state !== 'suspended') {
+      this.sendError(peer, code, message, true);
+      conn.flush();
+      this.lingering.push({ connection: conn, untilMs: this.options.clock.now() + FATAL_LINGER_MS });
+    }
+    this.leave(peer, `${code}: ${message}`, false);
+  }
+
+  /** Disconnects a client with a fatal error (kick; also used for limit offenders). */
+  disconnect(peer: ServerPeer, code: ErrorCodeName, message: string): void {
+    this.refuse(peer, code, message);
   }
 
   /** Sends `Error {code, message, fatal}` on the reliable lane. */
   sendError(peer: ServerPeer, code: ErrorCodeName, message: string, fatal: boolean): void {
-    peer.connection.sendReliable(encodeMessage(Tag.Error, encodeBody({ code: ErrorCode[code], message, fatal })));
+    if (!peer.connection.isOpen) return;
+    peer.connection.sendReliable(encodeControl(Tag.Error, { code: ErrorCode[code], message, fatal }));
   }
 
-  /** Closes one peer's link. */
+  /** Closes one peer's link and ends its session (no resume). */
   close(peer: ServerPeer, reason: string): void {
-    peer.connection.close();
-    this.drop(peer, reason);
+    this.leave(peer, reason);
   }
 
-  /** Closes every peer and the transport. */
+  /** Says Shutdown to every client, ends every session and closes the transport. */
   async shutdown(): Promise<void> {
     for (const peer of [...this.peers.values()]) {
-      peer.connection.sendReliable(encodeMessage(Tag.Shutdown, encodeBody({})));
-      peer.connection.flush();
-      this.close(peer, 'shutdown');
+      const conn = peer.connection;
+      conn.sendReliable(encodeControl(Tag.Shutdown, { reason: 'server shutting down' }));
+      conn.flush();
+      peer.state = 'closed';
+      this.peers.delete(peer.clientId);
+      conn.close(CLOSE_SHUTDOWN);
+      this.handler?.left(peer, CLOSE_SHUTDOWN);
     }
-    for (const peer of [...this.pendingPeers]) this.close(peer, 'shutdown');
+    for (const peer of [...this.suspended.values()]) this.leave(peer, CLOSE_SHUTDOWN);
+    for (const peer of [...this.pendingPeers]) this.leave(peer, CLOSE_SHUTDOWN);
+    for (const item of this.lingering) item.connection.close(CLOSE_SHUTDOWN);
+    this.lingering.length = 0;
     await this.options.transport.close();
   }
 }

@@ -1,0 +1,140 @@
+/**
+ * Shapes and validators of the session's control messages after the handshake: Ping/Pong (keepalive and clock
+ * sync), Presence (who is in the session) and Goodbye/Shutdown. Like `parseHello`, a validator returns null for
+ * anything that is not exactly the expected shape.
+ */
+import { asNumber, asString, asUint, isRecord } from './handshake.ts';
+
+/** Presence status of a user: active, idle (no input for a while) or away. */
+export type PresenceStatus = 'active' | 'idle' | 'away';
+
+/** The presence statuses, in the order of growing inactivity. */
+export const PRESENCE_STATUSES: readonly PresenceStatus[] = ['active', 'idle', 'away'];
+
+/** Longest user id accepted from `authorize` or the wire. */
+export const MAX_USER_ID_LENGTH = 256;
+
+/** One user of the session as every client sees it. */
+export interface PresenceUser {
+  clientId: number;
+  /** The user id `authorize` gave this client, if any. */
+  userId?: string;
+  role: string;
+  status: PresenceStatus;
+  /** When the client first joined, in server time (ms). */
+  connectedAt: number;
+  /** True while its link is lost and the server keeps its session for the resume window. */
+  suspended: boolean;
+}
+
+/**
+ * Ping: `{clientTime}` from a client (clock sync and keepalive) or `{serverTime}` from the server (keepalive).
+ * Pong echoes the Ping's time and adds the responder's: `{clientTime, serverTime}`.
+ */
+export interface TimeBody {
+  clientTime?: number;
+  serverTime?: number;
+}
+
+/**
+ * Server → client Presence: `full` replaces the whole list with `users`; otherwise `users` are added or
+ * updated and `left` (client ids) removed.
+ */
+export interface PresenceBody {
+  full: boolean;
+  users: PresenceUser[];
+  left: number[];
+}
+
+/** Client → server Presence: the client's own status. */
+export interface PresenceStatusBody {
+  status: PresenceStatus;
+}
+
+/** A presence status, or undefined. */
+export function asPresenceStatus(v: unknown): PresenceStatus | undefined {
+  return v === 'active' || v === 'idle' || v === 'away' ? v : undefined;
+}
+
+/** Validates a Ping or Pong body: a map with at least one finite time. */
+export function parseTimeBody(v: unknown): TimeBody | null {
+  if (!isRecord(v)) return null;
+  const out: TimeBody = {};
+  if (v.clientTime !== undefined) {
+    const t = asNumber(v.clientTime);
+    if (t === undefined) return null;
+    out.clientTime = t;
+  }
+  if (v.serverTime !== undefined) {
+    const t = asNumber(v.serverTime);
+    if (t === undefined) return null;
+    out.serverTime = t;
+  }
+  return out.clientTime === undefined && out.serverTime === undefined ? null : out;
+}
+
+/** Validates one presence entry. */
+export function parsePresenceUser(v: unknown): PresenceUser | null {
+  if (!isRecord(v)) return null;
+  const clientId = asUint(v.clientId);
+  const role = asString(v.role, 64);
+  const status = asPresenceStatus(v.status);
+  const connectedAt = asNumber(v.connectedAt);
+  const suspended = v.suspended === undefined ? false : v.suspended;
+  if (
+    clientId === undefined ||
+    clientId === 0 ||
+    role === undefined ||
+    status === undefined ||
+    connectedAt === undefined ||
+    typeof suspended !== 'boolean'
+  )
+    return null;
+  const user: PresenceUser = { clientId, role, status, connectedAt, suspended };
+  if (v.userId !== undefined) {
+    const userId = asString(v.userId, MAX_USER_ID_LENGTH);
+    if (userId === undefined) return null;
+    user.userId = userId;
+  }
+  return user;
+}
+
+/** Validates a server → client Presence body. */
+export function parsePresence(v: unknown): PresenceBody | null {
+  if (!isRecord(v)) return null;
+  const full = v.full === undefined ? false : v.full;
+  if (typeof full !== 'boolean') return null;
+  const users: PresenceUser[] = [];
+  if (v.users !== undefined) {
+    if (!Array.isArray(v.users)) return null;
+    for (const u of v.users) {
+      const user = parsePresenceUser(u);
+      if (user === null) return null;
+      users.push(user);
+    }
+  }
+  const left: number[] = [];
+  if (v.left !== undefined) {
+    if (!Array.isArray(v.left)) return null;
+    for (const id of v.left) {
+      const clientId = asUint(id);
+      if (clientId === undefined) return null;
+      left.push(clientId);
+    }
+  }
+  return { full, users, left };
+}
+
+/** Validates a client → server Presence body (its own status). */
+export function parsePresenceStatus(v: unknown): PresenceStatusBody | null {
+  if (!isRecord(v)) return null;
+  const status = asPresenceStatus(v.status);
+  return status === undefined ? null : { status };
+}
+
+/** Validates a Goodbye or Shutdown body: an empty map or `{reason}`; returns the reason ('' when none). */
+export function parseFarewell(v: unknown): string | null {
+  if (!isRecord(v)) return null;
+  if (v.reason === undefined) return '';
+  return asString(v.reason, 1024) ?? null;
+}
