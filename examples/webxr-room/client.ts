@@ -1,0 +1,127 @@
+/**
+ * The page of the WebXR room (browser entry). Emulates a Quest 3 when there is no headset, builds the scene,
+ * joins the room, and runs one loop: network in, local poses, grabs, views, network out, overlay, render.
+ * `window.__room` is a debug handle for the browser console and the end-to-end tests.
+ */
+import * as THREE from 'three';
+import { query } from 'bitecs';
+import { clientIdOf, Networked } from '../../src/index.ts';
+import { CONDITION_PRESETS, createConditionedTransport } from './conditioned-transport.ts';
+import { attachDesktopControls, installEmulatedQuest, shouldEmulate } from './emulation.ts';
+import { createOverlay } from './overlay.ts';
+import { createPageTransport } from './page-transport.ts';
+import { createRoomClient } from './room-client.ts';
+import { createRoomScene } from './scene.ts';
+
+/** The overlay refreshes this often: readable numbers, and a canvas upload only 4 times a second. */
+const OVERLAY_INTERVAL_MS = 250;
+/** Without animation frames for this long (a hidden tab), a timer ticks the room instead: well inside a heartbeat. */
+const KEEPALIVE_MS = 200;
+
+const emulated = await shouldEmulate(location.search);
+const device = emulated ? installEmulatedQuest() : null; // before three's VR button asks navigator.xr
+const view = createRoomScene(document.body, { antialias: !emulated });
+if (device) attachDesktopControls(device, view.renderer.domElement);
+
+const page = createPageTransport(location);
+const conditioned = createConditionedTransport(page.transport);
+const client = createRoomClient(conditioned, view);
+// Leaving says goodbye, so the others see this user go at once instead of after the resume window.
+window.addEventListener('pagehide', () => void client.net.dispose());
+
+// The page's own text overlay is for the desktop view; in VR the panel in the scene shows the same figures.
+const hud = document.getElementById('hud') as HTMLElement;
+view.renderer.xr.addEventListener('sessionstart', () => (hud.style.display = 'none'));
+view.renderer.xr.addEventListener('sessionend', () => (hud.style.display = ''));
+
+let preset = 0;
+const overlay = createOverlay(
+  view.camera,
+  view.controllers,
+  document.getElementById('stats') as HTMLElement,
+  document.getElementById('link') as HTMLElement,
+  () => {
+    preset = (preset + 1) % CONDITION_PRESETS.length;
+    conditioned.setPreset(CONDITION_PRESETS[preset]);
+  },
+);
+
+let last = { atMs: performance.now(), bytesIn: 0, bytesOut: 0, kbpsIn: 0, kbpsOut: 0 };
+const refreshOverlay = (nowMs: number) => {
+  const s = client.net.stats()[0];
+  const seconds = (nowMs - last.atMs) / 1000;
+  const bytesIn = s?.bytesIn ?? 0;
+  const bytesOut = s?.bytesOut ?? 0;
+  last = {
+    atMs: nowMs,
+    bytesIn,
+    bytesOut,
+    kbpsIn: ((bytesIn - last.bytesIn) * 8) / 1000 / seconds,
+    kbpsOut: ((bytesOut - last.bytesOut) * 8) / 1000 / seconds,
+  };
+  overlay.show({
+    state: client.state,
+    transport: page.used,
+    rttMs: s?.rttMs ?? 0,
+    jitterMs: s?.jitterMs ?? 0,
+    lossPercent: (s?.lossRatio ?? 0) * 100,
+    kbpsIn: last.kbpsIn,
+    kbpsOut: last.kbpsOut,
+    entities: query(client.world, [Networked]).length,
+    corrections: client.grabber.corrections,
+    conditioner: CONDITION_PRESETS[preset]?.label ?? 'off',
+  });
+};
+
+let xrFrames = 0;
+let overlayAtMs = 0;
+let tickedAtMs = 0;
+view.renderer.setAnimationLoop((_time: number, frame?: XRFrame) => {
+  const nowMs = performance.now(); // XR frame times may have another origin than the timers'
+  if (frame) xrFrames++;
+  tickedAtMs = nowMs;
+  client.tick(frame);
+  if (nowMs - overlayAtMs >= OVERLAY_INTERVAL_MS) {
+    overlayAtMs = nowMs;
+    refreshOverlay(nowMs);
+  }
+  view.renderer.render(view.scene, view.camera);
+});
+
+// A hidden tab gets no animation frames: keep the connection alive (heartbeats, state) from a timer meanwhile.
+setInterval(() => {
+  const now = performance.now();
+  if (now - tickedAtMs >= KEEPALIVE_MS) client.tick(undefined);
+}, KEEPALIVE_MS);
+
+/** Moves an emulated controller so that its grip (the hand) lands on `target`, in room coordinates. */
+function reach(hand: 'left' | 'right', target: [number, number, number]): void {
+  const controller = view.controllers.find((c) => c.handedness === hand);
+  const emulatedHand = device?.controllers[hand];
+  if (!controller || !emulatedHand) throw new Error(`no ${hand} controller (enter VR with an emulated headset)`);
+  const grip = new THREE.Vector3().setFromMatrixPosition(controller.grip.matrixWorld);
+  const ray = new THREE.Vector3().setFromMatrixPosition(controller.ray.matrixWorld);
+  const local = new THREE.Vector3(...target).sub(grip.sub(ray)).applyMatrix4(view.rig.matrixWorld.clone().invert());
+  emulatedHand.position.set(local.x, local.y, local.z);
+}
+
+Object.assign(window, {
+  __room: {
+    device,
+    reach,
+    enterVR: () => (document.getElementById('VRButton') as HTMLElement | null)?.click(),
+    setPreset: (i: number) => conditioned.setPreset(CONDITION_PRESETS[(preset = i)]),
+    status: () => ({
+      state: client.state,
+      transport: page.used,
+      emulated,
+      inXR: view.renderer.xr.isPresenting,
+      xrFrames,
+      clientId: clientIdOf(client.world),
+      rttMs: client.net.stats()[0]?.rttMs ?? 0,
+      overlay: overlay.lines,
+    }),
+    views: () => client.views.list(),
+    hand: (hand: 'left' | 'right') => client.handPosition(hand),
+  },
+});

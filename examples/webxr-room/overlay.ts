@@ -1,0 +1,108 @@
+/**
+ * The stats overlay: a panel that hangs in front of the eyes (in VR and on the desktop alike) showing the
+ * connection's RTT, jitter, loss, kbps in and out, entities in interest, corrections and state, with a button that
+ * cycles the link conditioner. In VR, point at the panel and pull the trigger; on the desktop, click the
+ * "link" button in the page's corner or press L.
+ */
+import * as THREE from 'three';
+import type { LocalController } from './scene.ts';
+
+/** Canvas size of the panel texture, in pixels (2:1 like the panel). */
+const CANVAS_W = 512;
+const CANVAS_H = 256;
+/** Panel size in metres, and where it hangs relative to the eyes (lower left, at arm's length). */
+const PANEL_W_M = 0.3;
+const PANEL_H_M = 0.15;
+const PANEL_AT: [number, number, number] = [-0.17, -0.14, -0.6];
+
+/** The overlay's figures, as the page computes them. */
+export interface OverlayFigures {
+  state: string;
+  transport: string;
+  rttMs: number;
+  jitterMs: number;
+  lossPercent: number;
+  kbpsIn: number;
+  kbpsOut: number;
+  entities: number;
+  corrections: number;
+  conditioner: string;
+}
+
+/** The overlay of one page. */
+export interface Overlay {
+  /** Redraws the panel (and the page's text copy). */
+  show(figures: OverlayFigures): void;
+  /** The lines last shown, for the debug handle. */
+  readonly lines: readonly string[];
+}
+
+/** Formats the figures as the panel's lines. */
+export function overlayLines(f: OverlayFigures): string[] {
+  return [
+    `${f.state} via ${f.transport || '...'}`,
+    `RTT ${f.rttMs.toFixed(0)} ms  jitter ${f.jitterMs.toFixed(1)} ms`,
+    `loss ${f.lossPercent.toFixed(1)} %`,
+    `in ${f.kbpsIn.toFixed(1)} kbps  out ${f.kbpsOut.toFixed(1)} kbps`,
+    `entities ${f.entities}  corrections ${f.corrections}`,
+    `[ link: ${f.conditioner} ]`,
+  ];
+}
+
+/** Hangs the panel from `camera`; `onToggle` runs when the user asks for the next conditioner preset. */
+export function createOverlay(
+  camera: THREE.Camera,
+  controllers: readonly LocalController[],
+  textElement: HTMLElement,
+  toggleButton: HTMLElement,
+  onToggle: () => void,
+): Overlay {
+  const canvas = document.createElement('canvas');
+  canvas.width = CANVAS_W;
+  canvas.height = CANVAS_H;
+  const ctx = canvas.getContext('2d') as CanvasRenderingContext2D;
+  const texture = new THREE.CanvasTexture(canvas);
+  texture.colorSpace = THREE.SRGBColorSpace;
+  const panel = new THREE.Mesh(
+    new THREE.PlaneGeometry(PANEL_W_M, PANEL_H_M),
+    new THREE.MeshBasicMaterial({ map: texture, transparent: true, depthTest: false }),
+  );
+  panel.renderOrder = 10; // drawn over the room, never hidden inside an object
+  panel.position.set(...PANEL_AT);
+  camera.add(panel);
+
+  // VR: the trigger while a controller's ray points at the panel.
+  const raycaster = new THREE.Raycaster();
+  for (const c of controllers) {
+    c.ray.addEventListener('select', () => {
+      raycaster.ray.origin.setFromMatrixPosition(c.ray.matrixWorld);
+      raycaster.ray.direction.set(0, 0, -1).transformDirection(c.ray.matrixWorld);
+      if (raycaster.intersectObject(panel).length > 0) onToggle();
+    });
+  }
+  toggleButton.addEventListener('click', onToggle);
+  window.addEventListener('keydown', (e) => e.key.toLowerCase() === 'l' && onToggle());
+
+  const overlay = {
+    lines: [] as string[],
+    show(figures: OverlayFigures) {
+      const lines = overlayLines(figures);
+      overlay.lines = lines;
+      textElement.textContent = lines.join('\n');
+      toggleButton.textContent = `link: ${figures.conditioner} (L)`;
+      ctx.clearRect(0, 0, CANVAS_W, CANVAS_H);
+      ctx.fillStyle = 'rgba(10, 14, 22, 0.78)';
+      ctx.beginPath();
+      ctx.roundRect(0, 0, CANVAS_W, CANVAS_H, 18);
+      ctx.fill();
+      ctx.font = '30px monospace';
+      lines.forEach((line, i) => {
+        ctx.fillStyle = i === 0 ? (figures.state === 'connected' ? '#7ee29a' : '#ffb35c') : '#e8eef8';
+        if (i === lines.length - 1) ctx.fillStyle = figures.conditioner === 'off' ? '#9fb0c8' : '#ffb35c';
+        ctx.fillText(line, 18, 40 + i * 39);
+      });
+      texture.needsUpdate = true;
+    },
+  };
+  return overlay;
+}
