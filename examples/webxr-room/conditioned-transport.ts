@@ -5,7 +5,7 @@
  */
 import { createRandom, systemClock } from '../../src/index.ts';
 import type { ClientTransport, Link, LinkConditions } from '../../src/index.ts';
-import { createLinkConditioner } from '../../src/transport/link-conditioner.ts';
+import { createLinkConditioner } from '../../src/index.ts';
 
 /** How often due packets are delivered: 4 ms is the browsers' shortest repeating timer, well under a frame. */
 const POLL_INTERVAL_MS = 4;

@@ -19,6 +19,9 @@ export type { PeerConnectionConstructor } from './peer-connection-dispatcher.ts'
 /** How long `connect()` waits for the data channel by default: signalling plus ICE plus DTLS, with room for TURN. */
 export const GECKOS_CONNECT_TIMEOUT_MS = 10_000;
 
+/** Grace before a local close tears the peer connection down, so queued packets (a Goodbye) still leave. */
+export const CLOSE_DRAIN_MS = 100;
+
 /** Bytes the data channel may hold before `send` drops: four full packets (as the server's GECKOS_MAX_BUFFERED_BYTES). */
 export const GECKOS_CLIENT_MAX_BUFFERED_BYTES = 4 * MAX_PACKET_BYTES;
 
@@ -145,7 +148,10 @@ class GeckosLink extends SocketLink implements GeckosClientLink {
   }
 
   protected shutdown(): void {
-    this.teardown(true);
+    // Packets just sent (a Goodbye) are still in the data channel's buffer: closing the peer connection now would
+    // discard them. Give SCTP a moment to send them, then close.
+    // (bufferedAmount is not a reliable signal: werift, for one, queues inside SCTP and reports 0.)
+    setTimeout(() => this.teardown(true), CLOSE_DRAIN_MS);
   }
 
   private remoteClosed(reason: CloseReason): void {
