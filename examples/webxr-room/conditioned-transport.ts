@@ -3,9 +3,8 @@
  * through ecsync's seeded link model (added latency, jitter, loss) before it is sent or handed on. Off, packets
  * pass straight through. A timer delivers the packets whose time has come.
  */
-import { createRandom, systemClock } from '../../src/index.ts';
+import { createLinkConditioner, createRandom, systemClock } from '../../src/index.ts';
 import type { ClientTransport, Link, LinkConditions } from '../../src/index.ts';
-import { createLinkConditioner } from '../../src/index.ts';
 
 /** How often due packets are delivered: 4 ms is the browsers' shortest repeating timer, well under a frame. */
 const POLL_INTERVAL_MS = 4;
