@@ -55,8 +55,35 @@ export type { GeckosClientTransportOptions } from './transport/geckos-client-tra
 export { createWebSocketClientTransport } from './transport/websocket-client-transport.ts';
 export type { WebSocketClientTransportOptions } from './transport/websocket-client-transport.ts';
 export type { MemoryNetwork } from './transport/memory-transport.ts';
-export type { LinkConditions } from './transport/link-conditioner.ts';
+export { createLinkConditioner } from './transport/link-conditioner.ts';
+export type { LinkConditions, LinkConditioner } from './transport/link-conditioner.ts';
 export { Tag } from './protocol/tags.ts';
+export {
+  createServerAuthority,
+  createClientAuthority,
+  authorityOf,
+  disposeAuthority,
+} from './authority/authority-api.ts';
+export { ServerAuthority } from './authority/server-authority.ts';
+export { FORBIDDEN_REPLY_INTERVAL_MS } from './authority/permission-gate.ts';
+export type { ServerAuthorityOptions, ServerAuthorityStats } from './authority/server-authority.ts';
+export { ClientAuthority } from './authority/client-authority.ts';
+export type { ClientAuthorityOptions, GrabOptions } from './authority/client-authority.ts';
+export type { AuthorityEvents, ClientAuthorityEvents, ServerAuthorityEvents } from './authority/authority-events.ts';
+export { createPermissionTable, DEFAULT_PERMISSIONS, DEFAULT_UNLISTED, ROLES } from './authority/roles.ts';
+export type { Role, Sender, PermissionTable } from './authority/roles.ts';
+export type { OwnershipPolicy, OwnershipDecision, OwnershipRequestInfo } from './authority/ownership-arbiter.ts';
+export type { CommandType, CommandTypes, ConflictPolicy, CommandMeta, CommandRecord } from './authority/command-log.ts';
+export type { CommandEntryData } from './authority/command-signing.ts';
+export type { CommandRejection } from './authority/command-wire.ts';
+export { ActionError, ActionFailure } from './authority/actions.ts';
+export type { ActionContext, ActionHandler, ActOptions } from './authority/actions.ts';
+export type { SignalPayload, CorrelationId } from './authority/app-wire.ts';
+export type { NotifyTarget } from './authority/notifications.ts';
+export type { AllowSignal } from './authority/signalling.ts';
+export type { PoseAccess } from './authority/hold.ts';
+export { compareStamps } from './authority/lamport.ts';
+export { holdSystem } from '../systems/hold-system.ts';
 export type { ClientState, SessionEvents } from './session/client-session.ts';
 export type { PresenceStatus, PresenceUser } from './protocol/session-messages.ts';
 export type { KeyPair } from './session/identity.ts';
