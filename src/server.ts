@@ -3,6 +3,10 @@
  * client never pulls in @geckos.io/server, werift or ws.
  */
 export { createGeckosServerTransport, isGeckosServerLink } from './transport/geckos-server-transport.ts';
-export type { GeckosServerTransport, GeckosServerTransportOptions, GeckosServerLink } from './transport/geckos-server-transport.ts';
+export type {
+  GeckosServerTransport,
+  GeckosServerTransportOptions,
+  GeckosServerLink,
+} from './transport/geckos-server-transport.ts';
 export { createWebSocketServerTransport } from './transport/websocket-server-transport.ts';
 export type { WebSocketServerTransportOptions } from './transport/websocket-server-transport.ts';
