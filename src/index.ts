@@ -58,6 +58,33 @@ export type { MemoryNetwork } from './transport/memory-transport.ts';
 export { createLinkConditioner } from './transport/link-conditioner.ts';
 export type { LinkConditions, LinkConditioner } from './transport/link-conditioner.ts';
 export { Tag } from './protocol/tags.ts';
+export { createVrPlugin } from './plugin.ts';
+export type { VrPlugin } from './plugin.ts';
+export {
+  addVrPoses,
+  remoteRenderTimeMs,
+  poseClockOffsetMs,
+  vrStatsOf,
+  DEFAULT_HORIZON_MS,
+  DEFAULT_MAX_EXTRAPOLATION_MS,
+  DEFAULT_REDUNDANT_TICKS,
+} from './vr/vr-plugin.ts';
+export type { VrPoses, VrPosesOptions, VrStats } from './vr/vr-plugin.ts';
+export { registerPoseComponents } from './vr/pose-protocol.ts';
+export type { PoseProtocolOptions, RegisteredPoses } from './vr/pose-protocol.ts';
+export { DEFAULT_POSE_QUANTIZATION } from './vr/pose-quantization.ts';
+export type { PoseQuantization } from './vr/pose-quantization.ts';
+export { createMotionTrace, TraceDevice, TRACE_SAMPLE_LENGTH } from './vr/motion-trace.ts';
+export type { MotionTrace, TraceDeviceId } from './vr/motion-trace.ts';
+export { DeviceKind } from './vr/server-pose-validator.ts';
+export type { Box, PoseCheck, PoseRule, PoseValidationOptions } from './vr/server-pose-validator.ts';
+export type { ReconcileOptions } from './vr/reconciliation.ts';
+export type { RenderDelayOptions } from './vr/render-delay.ts';
+export { createPoseComponents } from '../components/pose-components.ts';
+export type { PoseComponents } from '../components/pose-components.ts';
+export { reconciliationSystem } from '../systems/reconciliation-system.ts';
+export { poseInputSystem } from '../systems/pose-input-system.ts';
+export { interpolationSystem } from '../systems/interpolation-system.ts';
 export {
   createServerAuthority,
   createClientAuthority,

@@ -21,6 +21,10 @@ import { Networked } from '../components/networked.ts';
 import { changeDetectionSystem } from '../systems/change-detection-system.ts';
 import { receiveSystem } from '../systems/receive-system.ts';
 import { sendSystem } from '../systems/send-system.ts';
+import { interpolationSystem } from '../systems/interpolation-system.ts';
+import { poseInputSystem } from '../systems/pose-input-system.ts';
+import { reconciliationSystem } from '../systems/reconciliation-system.ts';
+import { addVrPoses, type VrPoses, type VrPosesOptions } from './vr/vr-plugin.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { ConnectionStats } from './connection/connection.ts';
 import { deleteNetContext, type NetContext, setNetContext } from './context.ts';
@@ -317,5 +321,37 @@ export function createNetworkPlugin(world: World, options: NetworkPluginOptions)
       if (current.role === 'server') await current.session.shutdown();
       else current.session.close();
     },
+  };
+}
+
+/** What `createVrPlugin` returns: the VR pose layer and its systems, to run around the network plugin's. */
+export interface VrPlugin extends VrPoses {
+  /** Run right after `net.receive`: applies the server's corrections to owned devices. */
+  readonly reconcile: System;
+  /** Run after writing this frame's XR input into the owned pose arrays, before `net.send`: renders them at once. */
+  readonly record: System;
+  /** Run before drawing: renders every remote device (interpolated) into RenderPose. */
+  readonly render: System;
+  /** The three in order. */
+  readonly systems: readonly System[];
+}
+
+/**
+ * Adds VR poses (head and controllers: owner stream, validation, corrections, interpolation) to a world that has
+ * a network plugin, and returns the systems that run them.
+ * @example
+ * const vr = createVrPlugin(world, { components: poses });
+ * const frame = pipe(net.receive, vr.reconcile, writeXrInput, vr.record, net.send, vr.render);
+ */
+export function createVrPlugin(world: World, options: VrPosesOptions): VrPlugin {
+  const vr = addVrPoses(world, options);
+  return {
+    role: vr.role,
+    stats: vr.stats,
+    dispose: vr.dispose,
+    reconcile: reconciliationSystem,
+    record: poseInputSystem,
+    render: interpolationSystem,
+    systems: [reconciliationSystem, poseInputSystem, interpolationSystem],
   };
 }

@@ -27,6 +27,12 @@ export class PeerReplication {
   lastSendAtMs = -1;
   lastBytesOut = 0;
   nextHashAtMs = 0;
+  /**
+   * Reliable id of the last structural message (spawn, despawn, component add/remove, ownership, snapshot) sent
+   * to this client; deltas depend on it alone, so a lost StateHash or Presence never holds state back.
+   * 0xffff = none yet (always delivered).
+   */
+  lastStructuralId = 0xffff;
   /** Epoch the next OwnerHash from this client must carry. */
   nextOwnerEpoch = 0;
   /** Generation marks for interest recomputation. */

@@ -543,7 +543,7 @@ export class ServerReplicator {
           p.delivery,
           {
             tick: this.tick,
-            dependsOn: conn.lastReliableIdSent,
+            dependsOn: p.lastStructuralId,
             budgetBytes: budget,
           },
         );
@@ -615,7 +615,7 @@ export class ServerReplicator {
       let k = i;
       while (k < j) {
         k = this.writeOpRun(w, ops, op, k, j);
-        conn.sendReliable(w.toBytes());
+        p.lastStructuralId = conn.sendReliable(w.toBytes());
       }
       i = j;
     }
@@ -730,7 +730,7 @@ export class ServerReplicator {
       this.scratch,
       figures,
     );
-    for (const m of messages) p.peer.connection.sendReliable(m);
+    for (const m of messages) p.lastStructuralId = p.peer.connection.sendReliable(m);
     this.counters.snapshots++;
     this.counters.snapshotRawBytes += figures.rawBytes;
     this.counters.snapshotSentBytes += figures.sentBytes;

@@ -1,0 +1,329 @@
+/**
+ * The server's side of the pose stream. For each InputPoses message: decode and validate it whole, drop devices the
+ * sender does not own, and for every tick newer than what it already has, run the validator against the last
+ * accepted pose. The newest accepted pose goes into the replicated pose arrays with its stamp (capture time on the
+ * server clock and the owner's horizon), so change detection sends it to everyone else. When the accepted pose
+ * differs from what the owner sent, or the owner still applies an old correction, a Correction for the newest tick
+ * goes back to the owner at the next send.
+ *
+ * Capture times: the owner stamps ticks with its own clock. The server maps them with the windowed minimum of
+ * (arrival - capture), i.e. the owner's clock offset plus its smallest transit, a constant that keeps sample spacing
+ * exact; it is clamped so a sample is never placed in the future nor more than MAX_SAMPLE_AGE_MS in the past.
+ */
+import { NetError } from '../errors.ts';
+import type { ServerContext } from '../context.ts';
+import { Tag } from '../protocol/tags.ts';
+import type { ServerExtension } from '../replication/extension.ts';
+import { BitReader, BitWriter, openBody } from '../replication/wire-bodies.ts';
+import { type EntityMapper, readWireValue } from '../replication/compiled-field.ts';
+import type { ServerPeer } from '../session/server-session.ts';
+import { CorrectionFrame, encodeCorrection, MAX_CORRECTIONS } from './correction-codec.ts';
+import { POSE_LENGTH } from './pose-history.ts';
+import { packStamp, poseCheck } from './pose-stamp.ts';
+import {
+  MAX_STREAM_TICKS,
+  type PoseStreamCodec,
+  PoseStreamFrame,
+  STREAM_TIME_RANGE,
+  STREAM_TIME_UNITS_PER_MS,
+} from './pose-stream-codec.ts';
+import { createPoseCheck, type DeviceKindId, type PoseValidator } from './server-pose-validator.ts';
+import { deviceKindOf, storeOf, type VrServerContext } from './vr-context.ts';
+import { WindowedMin } from './windowed-min.ts';
+
+/** Window of the clock-mapping minimum: 10 s meets a jitter-free packet even on a bad link, and follows drift. */
+export const CLOCK_WINDOW_MS = 10_000;
+/** A sample is placed at most this far in the past (a lying or stalled clock cannot push it further). */
+export const MAX_SAMPLE_AGE_MS = 2000;
+/** Longest time one tick may account for in the speed check: 100 ms, i.e. a sender at >= 10 Hz. */
+export const MAX_TICK_MS = 100;
+/** Position difference (m) above which an accepted pose counts as corrected: over one 1 mm step of rounding. */
+const CORRECTED_POSITION_M = 0.0015;
+/** Rotation difference (quaternion dot) below which an accepted pose counts as corrected (~0.5 degree). */
+const CORRECTED_ROTATION_DOT = Math.cos((0.25 * Math.PI) / 180);
+
+/** Pose fields hold no entity references: the mapper is never asked. */
+const NO_REFS: EntityMapper = { toNet: () => 0, toLocal: () => 0 };
+
+/** What the server keeps per tracked device. */
+interface ServerDevice {
+  owner: number;
+  lastTick: number;
+  hasAccepted: boolean;
+  accepted: Float64Array;
+  acceptedTimeMs: number;
+  /** Correction to send to the owner at the next send: its tick, or -1. */
+  pendingTick: number;
+}
+
+/** What the server keeps per client. */
+interface PeerClock {
+  readonly offset: WindowedMin;
+  lastUnits: number;
+  lastClientMs: number;
+}
+
+/** Server extension of the VR pose layer. */
+export class ServerPoseReceiver implements ServerExtension {
+  private readonly vr: VrServerContext;
+  private readonly net: ServerContext;
+  private readonly codec: PoseStreamCodec;
+  private readonly validator: PoseValidator;
+  private readonly frame = new PoseStreamFrame();
+  private readonly correction = new CorrectionFrame();
+  private readonly reader = new BitReader();
+  private readonly writer = new BitWriter(512);
+  private readonly check = createPoseCheck();
+  private readonly devices = new Map<number, ServerDevice>();
+  private readonly clocks = new Map<number, PeerClock>();
+  private readonly times = new Float64Array(MAX_STREAM_TICKS);
+  private readonly raw = new Float64Array(POSE_LENGTH);
+  /** Devices given a new sample since the last change detection: entity ids, and their component ids. */
+  private readonly written: number[] = [];
+
+  constructor(vr: VrServerContext, codec: PoseStreamCodec, validator: PoseValidator) {
+    this.vr = vr;
+    this.net = vr.net;
+    this.codec = codec;
+    this.validator = validator;
+  }
+
+  /** Offset (ms) mapping `clientId`'s capture clock onto the server clock; NaN before its first message. */
+  clockOffsetMs(clientId: number): number {
+    const c = this.clocks.get(clientId);
+    if (!c) return NaN;
+    const v = c.offset.value(this.net.clock.now());
+    return Number.isFinite(v) ? v : NaN;
+  }
+
+  joined(peer: ServerPeer): void {
+    this.clocks.delete(peer.clientId);
+  }
+
+  left(peer: ServerPeer): void {
+    this.clocks.delete(peer.clientId);
+    for (const [eid, dev] of this.devices) if (dev.owner === peer.clientId) this.devices.delete(eid);
+  }
+
+  message(peer: ServerPeer, tag: number, msg: Uint8Array): boolean {
+    if (tag !== Tag.InputPoses) return false;
+    this.onInput(peer, msg);
+    return true;
+  }
+
+  private onInput(peer: ServerPeer, msg: Uint8Array): void {
+    const stats = this.vr.stats;
+    stats.inputMessages++;
+    const r = this.reader;
+    const f = this.frame;
+    openBody(r, msg);
+    // 1. decode and validate the whole message before using any of it
+    if (!this.codec.decode(r, f)) {
+      stats.decodeErrors++;
+      peer.counters.decodeErrors++;
+      this.report(new NetError('DecodeError', `client ${peer.clientId}: malformed InputPoses dropped`));
+      return;
+    }
+    // 2. capture times of the ticks on the server clock
+    const now = this.net.clock.now();
+    this.mapTimes(peer.clientId, now);
+    // 3. devices
+    const reg = this.net.replicator.registry;
+    let forbidden = 0;
+    for (let d = 0; d < f.deviceCount; d++) {
+      const eid = reg.toLocal(f.netId[d]);
+      const kind = eid === 0 ? -1 : deviceKindOf(reg.has, this.vr.poses, eid);
+      if (kind === -1) {
+        stats.rejectedDevices++;
+        continue;
+      }
+      if (reg.owner[eid] !== peer.clientId) {
+        forbidden++;
+        continue;
+      }
+      this.applyDevice(peer.clientId, eid, kind, d);
+    }
+    if (forbidden > 0) {
+      stats.rejectedDevices += forbidden;
+      peer.counters.rejectedWrites += forbidden;
+      this.report(
+        new NetError('Forbidden', `client ${peer.clientId} streamed poses of ${forbidden} device(s) it does not own`),
+      );
+    }
+  }
+
+  private report(e: NetError): void {
+    this.onError?.(e);
+  }
+
+  /** Where problems caused by network input go (set by `addVrPoses`). */
+  onError: ((e: NetError) => void) | undefined;
+
+  private mapTimes(clientId: number, now: number): void {
+    const f = this.frame;
+    let c = this.clocks.get(clientId);
+    let clientMs: number;
+    if (!c) {
+      c = { offset: new WindowedMin(CLOCK_WINDOW_MS), lastUnits: f.newestTimeUnits, lastClientMs: 0 };
+      this.clocks.set(clientId, c);
+      clientMs = f.newestTimeUnits / STREAM_TIME_UNITS_PER_MS;
+    } else {
+      let delta = (f.newestTimeUnits - c.lastUnits) % STREAM_TIME_RANGE;
+      if (delta < 0) delta += STREAM_TIME_RANGE;
+      if (delta >= STREAM_TIME_RANGE / 2) delta -= STREAM_TIME_RANGE;
+      clientMs = c.lastClientMs + delta / STREAM_TIME_UNITS_PER_MS;
+    }
+    if (clientMs >= c.lastClientMs || c.offset.value(now) === Infinity) {
+      c.lastUnits = f.newestTimeUnits;
+      c.lastClientMs = clientMs;
+    }
+    c.offset.push(now, now - clientMs);
+    const offset = c.offset.value(now);
+    for (let i = 0; i < f.tickCount; i++) {
+      let t = clientMs - f.ageUnits[i] / STREAM_TIME_UNITS_PER_MS + offset;
+      if (!(t <= now)) t = now;
+      if (t < now - MAX_SAMPLE_AGE_MS) t = now - MAX_SAMPLE_AGE_MS;
+      this.times[i] = t;
+    }
+  }
+
+  private applyDevice(clientId: number, eid: number, kind: DeviceKindId, d: number): void {
+    const f = this.frame;
+    const codec = this.codec;
+    let dev = this.devices.get(eid);
+    if (!dev || dev.owner !== clientId) {
+      dev = {
+        owner: clientId,
+        lastTick: -1,
+        hasAccepted: false,
+        accepted: new Float64Array(POSE_LENGTH),
+        acceptedTimeMs: 0,
+        pendingTick: -1,
+      };
+      this.devices.set(eid, dev);
+    }
+    const check = this.check;
+    const raw = this.raw;
+    let newest = -1;
+    let corrected = false;
+    for (let i = f.skip[d]; i < f.tickCount; i++) {
+      const tick = f.newestTick - f.tickCount + 1 + i;
+      if (tick <= dev.lastTick) continue;
+      // a. the proposed pose, dequantized
+      const q = (d * MAX_STREAM_TICKS + i) * 3;
+      raw[0] = codec.dequantizePosition(f.pos[q]);
+      raw[1] = codec.dequantizePosition(f.pos[q + 1]);
+      raw[2] = codec.dequantizePosition(f.pos[q + 2]);
+      codec.unpackRotation(f.rot[d * MAX_STREAM_TICKS + i], raw, 3);
+      // b. validate against the last accepted pose
+      check.clientId = clientId;
+      check.eid = eid;
+      check.device = kind;
+      check.tick = tick;
+      const limitMs = dev.lastTick >= 0 ? Math.min(tick - dev.lastTick, 1000) * MAX_TICK_MS : 0;
+      const dt = this.times[i] - dev.acceptedTimeMs;
+      check.dtMs = dev.hasAccepted ? (dt < 0 ? 0 : dt > limitMs ? limitMs : dt) : 0;
+      check.hasPrevious = dev.hasAccepted;
+      check.previous.set(dev.accepted);
+      check.pose.set(raw);
+      this.validator.validate(check);
+      // c. accept
+      dev.accepted.set(check.pose);
+      dev.hasAccepted = true;
+      dev.acceptedTimeMs = this.times[i];
+      dev.lastTick = tick;
+      newest = i;
+      corrected = differs(check.pose, raw);
+      this.vr.stats.acceptedTicks++;
+      if (corrected) this.vr.stats.correctedTicks++;
+    }
+    if (newest < 0) return;
+    this.write(eid, kind, d, newest, corrected);
+    if (corrected || f.active[d]) dev.pendingTick = dev.lastTick;
+  }
+
+  /** Writes the newest accepted pose, velocities and stamp into the replicated arrays. */
+  private write(eid: number, kind: DeviceKindId, d: number, i: number, corrected: boolean): void {
+    const dev = this.devices.get(eid)!;
+    const s = storeOf(this.vr.components, kind);
+    const a = dev.accepted;
+    s.px[eid] = a[0];
+    s.py[eid] = a[1];
+    s.pz[eid] = a[2];
+    s.qx[eid] = a[3];
+    s.qy[eid] = a[4];
+    s.qz[eid] = a[5];
+    s.qw[eid] = a[6];
+    if (this.vr.poses.velocities[kind]) {
+      const f = this.frame;
+      // A corrected pose is held against a limit: its velocity would carry viewers through the limit.
+      const has = f.hasVelocity[d] === 1 && !corrected;
+      const c = this.codec;
+      s.vx[eid] = has ? c.dequantizeVelocity(f.vel[d * 6], 0) : 0;
+      s.vy[eid] = has ? c.dequantizeVelocity(f.vel[d * 6 + 1], 1) : 0;
+      s.vz[eid] = has ? c.dequantizeVelocity(f.vel[d * 6 + 2], 2) : 0;
+      s.wx[eid] = has ? c.dequantizeVelocity(f.vel[d * 6 + 3], 3) : 0;
+      s.wy[eid] = has ? c.dequantizeVelocity(f.vel[d * 6 + 4], 4) : 0;
+      s.wz[eid] = has ? c.dequantizeVelocity(f.vel[d * 6 + 5], 5) : 0;
+    }
+    const poses = this.vr.poses;
+    const reg = kind === 0 ? poses.head : kind === 1 ? poses.left : poses.right;
+    s.stamp[eid] = packStamp(this.times[i], this.frame.horizonMs, poseCheck(reg, eid));
+    this.written.push(eid, reg.id);
+  }
+
+  /**
+   * Before change detection: a sample whose pose moved is sent whole. The generic path resends a lost field on its
+   * own, with its latest value; a field that did not move again would otherwise reach viewers only after the loss
+   * is detected, behind newer stamps. Forgetting the shadow of every pose field makes all of them go out together
+   * (the "all fields" bit, no mask), so a moving sample is complete wherever it arrives.
+   */
+  beforeDetect(): void {
+    const shadow = this.net.replicator.shadow;
+    const w = this.written;
+    for (let i = 0; i < w.length; i += 2) {
+      const eid = w[i];
+      const c = w[i + 1];
+      const comp = this.net.replicator.protocol.components[c];
+      const wires = shadow.wire[c];
+      if (eid >= shadow.capacity) continue;
+      let moved = false;
+      for (let f = 0; f < comp.fields.length && !moved; f++) {
+        const fd = comp.fields[f];
+        if (fd.name !== 'stamp' && readWireValue(fd, eid, NO_REFS) !== wires[f][eid]) moved = true;
+      }
+      if (moved) for (let f = 0; f < comp.fields.length; f++) wires[f][eid] = NaN;
+    }
+    w.length = 0;
+  }
+
+  send(peer: ServerPeer): void {
+    const c = this.correction;
+    const reg = this.net.replicator.registry;
+    c.count = 0;
+    for (const [eid, dev] of this.devices) {
+      if (dev.owner !== peer.clientId || dev.pendingTick < 0) continue;
+      const netId = reg.toNet(eid);
+      if (netId === 0 || c.count === MAX_CORRECTIONS) continue;
+      const j = c.count++;
+      c.netId[j] = netId;
+      c.tick[j] = dev.pendingTick;
+      const a = dev.accepted;
+      for (let k = 0; k < 3; k++) c.pos[j * 3 + k] = this.codec.quantizePosition(a[k]);
+      c.rot[j] = this.codec.packRotation(a[3], a[4], a[5], a[6]);
+      dev.pendingTick = -1;
+    }
+    if (c.count === 0) return;
+    encodeCorrection(this.writer, this.codec, c);
+    if (peer.connection.sendUnreliable(this.writer.finish())) this.vr.stats.correctionMessages++;
+  }
+}
+
+/** True when the accepted pose differs from the proposed one by more than rounding. */
+function differs(accepted: Float64Array, proposed: Float64Array): boolean {
+  const dist = Math.hypot(accepted[0] - proposed[0], accepted[1] - proposed[1], accepted[2] - proposed[2]);
+  if (dist > CORRECTED_POSITION_M) return true;
+  const dot =
+    accepted[3] * proposed[3] + accepted[4] * proposed[4] + accepted[5] * proposed[5] + accepted[6] * proposed[6];
+  return Math.abs(dot) < CORRECTED_ROTATION_DOT;
+}
