@@ -1,6 +1,7 @@
 import type { BenchFamily } from './bench-family.ts';
 import { ecsyncMethod } from './ecsync-method.ts';
 import { interestScaleFamily } from './interest-scale.bench.ts';
+import { vrQualityFamily } from './vr-quality.bench.ts';
 import { poseBytesFamily } from './pose-bytes.bench.ts';
 import { roomBandwidthFamily } from './room-bandwidth.bench.ts';
 import { BASELINE_TICK_METHODS, createTickCostFamily } from './tick-cost.bench.ts';
@@ -14,6 +15,7 @@ export const BENCH_FAMILIES: readonly BenchFamily[] = [
   createTickCostFamily([...BASELINE_TICK_METHODS, ecsyncMethod]),
   poseBytesFamily,
   roomBandwidthFamily,
+  vrQualityFamily,
   interestScaleFamily,
   transportFamily,
 ];

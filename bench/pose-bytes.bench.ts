@@ -168,11 +168,11 @@ function measureAvatar(plan: PoseBytesPlan, seed: number): AvatarRecord {
 function markdown(pose: ChangedPoseRecord, avatar: AvatarRecord): string {
   const f = formatFigure;
   return [
-    'Generic Delta path (the only one so far): Pose = 3 x `field.quantized(-32, 32, 0.001)` (16 bits each) + ' +
+    'Generic Delta path (server to viewers): Pose = 3 x `field.quantized(-32, 32, 0.001)` (16 bits each) + ' +
       '`field.quat()` (smallest-three, 10 bits per component: 32 bits), so the field values alone are 10 bytes; each ' +
       'entity adds its network-id gap (a varuint, 8 bits here), one presence bit per component and an "all fields" ' +
-      'bit (or a 4-bit mask). A dedicated VR pose stream (delta-coded against the acked pose) is not wired yet: ' +
-      '`bytes_per_moving_pose_delta` and the remote-hand quality metrics stay null.',
+      'bit (or a 4-bit mask). The owner-to-server VR pose stream, delta-coded tick to tick, is measured in the ' +
+      'VR quality section (`bytes_per_moving_pose_delta`).',
     '',
     `### Changed pose (workload: ${pose.entities} entities, ${DEFAULT_CHANGED_FRACTION * 100} % moving, ${pose.ticks} ticks)`,
     '',

@@ -21,6 +21,8 @@ import { TRACE_SAMPLE_LENGTH, TraceDevice } from '../src/vr/motion-trace.ts';
 import { getVrContext } from '../src/vr/vr-context.ts';
 import { poseClockOffsetMs, remoteRenderTimeMs, type VrPosesOptions } from '../src/vr/vr-plugin.ts';
 import { type Avatar, TraceDriver, VrStepper } from '../test/vr/vr-stepper.ts';
+import type { BenchFamily, FamilyResult } from './bench-family.ts';
+import { byScale, type BenchContext } from './harness.ts';
 
 /** Scenario of one measurement. */
 export interface RemoteHandQualityOptions {
@@ -171,3 +173,48 @@ export function measureVrQualityTable(seconds: number, seed = 1): Array<RemoteHa
     ...measureRemoteHandQuality({ ...c, seconds, seed }),
   }));
 }
+
+/**
+ * The `vr-quality` bench family: the owner/viewer scenario at 0 / 50 / 100 / 200 ms RTT; the headline metrics come
+ * from the SPEC's condition (100 ms RTT, 20 ms jitter, 2 % loss).
+ */
+export const vrQualityFamily: BenchFamily = {
+  name: 'vr-quality',
+  title: 'VR quality: remote hand vs delayed truth, display delay, jumps, pose bytes',
+  async run(ctx: BenchContext): Promise<FamilyResult> {
+    const seconds = byScale(ctx.scale, { full: 30, quick: 12, tiny: 1 });
+    const rows: Array<RemoteHandQuality & { rttMs: number; jitterMs: number; loss: number }> = [];
+    for (const c of VR_QUALITY_CONDITIONS) {
+      const task = ctx.progress.start(`vr-quality ${c.rttMs} ms RTT`);
+      const q = measureRemoteHandQuality({ ...c, seconds, seed: ctx.seed });
+      rows.push({ ...c, ...q });
+      task.end(
+        `${c.rttMs} ms RTT: ${q.rmsMm.toFixed(2)} mm RMS, delay ${q.displayDelayMs.toFixed(0)}/${q.displayDelayBudgetMs.toFixed(0)} ms, jump excess ${q.maxJumpExcessMm.toFixed(2)} mm`,
+      );
+    }
+    const spec = rows.find((r) => r.rttMs === 100)!;
+    const table = rows
+      .map(
+        (r) =>
+          `| ${r.rttMs} / ${r.jitterMs} / ${(r.loss * 100).toFixed(0)} % | ${r.rmsMm.toFixed(2)} | ${r.displayDelayMs.toFixed(1)} / ${r.displayDelayBudgetMs.toFixed(1)} | ${r.maxJumpExcessMm.toFixed(2)} | ${(r.dryFraction * 100).toFixed(0)} % | ${r.bytesPerPose.toFixed(1)} | ${r.bytesPerMovingPoseDelta.toFixed(2)} | ${r.bytesPerAvatar.toFixed(1)} / ${r.bytesPerAvatarDelta.toFixed(1)} |`,
+      )
+      .join('\n');
+    const markdown = [
+      `Standard motion trace, owner and viewer each on a link with the given RTT, 30 Hz sends, 90 Hz frames, ${seconds} s per row. Display-delay budget = one-way latency (owner → server → viewer) + one send interval + 2 x jitter.`,
+      '',
+      '| RTT / jitter / loss | RMS mm | display delay / budget ms | max jump excess mm | extrapolated or held | B per pose | B per moving pose (delta) | B per avatar (whole / delta) |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|',
+      table,
+    ].join('\n');
+    return {
+      metrics: {
+        remote_hand_rms_mm: spec.rmsMm,
+        display_delay_excess_ms: spec.displayDelayExcessMs,
+        max_jump_excess_mm: spec.maxJumpExcessMm,
+        bytes_per_moving_pose_delta: spec.bytesPerMovingPoseDelta,
+      },
+      series: rows,
+      markdown,
+    };
+  },
+};
