@@ -5,7 +5,7 @@
  */
 import * as THREE from 'three';
 import { query } from 'bitecs';
-import { clientIdOf, Networked } from '../../src/index.ts';
+import { clientIdOf, Networked, vrStatsOf } from '../../src/index.ts';
 import { CONDITION_PRESETS, createConditionedTransport } from './conditioned-transport.ts';
 import { attachDesktopControls, installEmulatedQuest, shouldEmulate } from './emulation.ts';
 import { createOverlay } from './overlay.ts';
@@ -46,6 +46,12 @@ const overlay = createOverlay(
   },
 );
 
+/** Server corrections this page's devices received (the VR layer's count). */
+const correctionsOf = (): number => {
+  const stats = vrStatsOf(client.world);
+  return 'corrections' in stats ? stats.corrections : 0;
+};
+
 let last = { atMs: performance.now(), bytesIn: 0, bytesOut: 0, kbpsIn: 0, kbpsOut: 0 };
 const refreshOverlay = (nowMs: number) => {
   const s = client.net.stats()[0];
@@ -68,7 +74,7 @@ const refreshOverlay = (nowMs: number) => {
     kbpsIn: last.kbpsIn,
     kbpsOut: last.kbpsOut,
     entities: query(client.world, [Networked]).length,
-    corrections: client.grabber.corrections,
+    corrections: correctionsOf(),
     conditioner: CONDITION_PRESETS[preset]?.label ?? 'off',
   });
 };

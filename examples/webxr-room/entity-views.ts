@@ -1,26 +1,29 @@
 /**
  * What the page draws for replicated entities: a head or hand for every other user's avatar parts, a mesh for every
- * object. Replicated poses arrive at the send rate (30 Hz), so each view glides towards its entity's latest pose
- * instead of jumping; objects the local hand holds are drawn where the hand has them.
+ * object. Avatar parts are drawn from the VR pose layer's RenderPose (interpolated at the owner's render time, no
+ * smoothing of our own); object poses arrive at the send rate (30 Hz), so each object glides towards its latest pose
+ * instead of jumping, except the ones this page holds (drawn where the hand has them).
  */
 import * as THREE from 'three';
 import { hasComponent, query } from 'bitecs';
 import type { World } from 'bitecs';
 import { isOwnedLocally, Networked, ownerOf } from '../../src/index.ts';
-import { AVATAR_PARTS, SHAPES } from './protocol.ts';
+import { SHAPES } from './protocol.ts';
+import type { AvatarPartName } from './protocol.ts';
 import type { RoomProtocol } from './protocol.ts';
 import { readPose } from './pose-io.ts';
+import type { PoseStore } from './pose-io.ts';
 import { createHandMesh, createHeadMesh, createObjectMesh, userColor } from './scene.ts';
 
 /**
- * Time constant of the glide, in ms: a view covers 63 % of the way to a new pose in this time, 99 % in 5x. 40 ms
+ * Time constant of the objects' glide, in ms: a view covers 63 % of the way to a new pose in this time, 99 % in 5x. 40 ms
  * smooths 30 Hz steps and keeps a remote hand less than one frame behind where plain interpolation would have it.
  */
 export const SMOOTHING_MS = 40;
 
 interface View {
   object: THREE.Object3D;
-  kind: 'head' | 'left' | 'right' | 'object';
+  kind: AvatarPartName | 'object';
   owner: number;
   seen: number;
 }
@@ -40,8 +43,8 @@ export interface ViewInfo {
 
 /** The views of one world. */
 export interface EntityViews {
-  /** Creates, moves and removes views; `dtMs` is the time since the last call. */
-  update(dtMs: number, localMatrix: (eid: number) => THREE.Matrix4 | null): void;
+  /** Creates, moves and removes views; `nowMs` from performance.now(). Run after the VR layer's render system. */
+  update(nowMs: number): void;
   /** The drawn transform of `eid`, or null when it has no view. */
   matrixOf(eid: number): THREE.Matrix4 | null;
   /** Every view, for the debug handle and the tests. */
@@ -55,24 +58,25 @@ export function createEntityViews(
   scene: THREE.Scene,
   isAway: (clientId: number) => boolean,
 ): EntityViews {
-  const { Pose, AvatarPart, Grabbable } = room;
+  const { Pose, Grabbable, poses } = room;
+  const devices: ReadonlyArray<[AvatarPartName, PoseStore]> = [
+    ['head', poses.HeadPose],
+    ['left', poses.LeftControllerPose],
+    ['right', poses.RightControllerPose],
+  ];
   const views = new Map<number, View>();
   const target = new THREE.Vector3();
   const targetRotation = new THREE.Quaternion();
   let frame = 0;
+  let lastMs = -1;
 
-  const create = (eid: number): View | null => {
-    if (hasComponent(world, eid, AvatarPart)) {
-      if (isOwnedLocally(world, eid)) return null; // our own head and hands: drawn from the headset directly
-      const kind = AVATAR_PARTS[AvatarPart.part[eid]] ?? 'head';
+  const create = (eid: number, kind: View['kind']): View => {
+    if (kind !== 'object') {
       const color = userColor(ownerOf(world, eid));
       return { object: kind === 'head' ? createHeadMesh(color) : createHandMesh(color), kind, owner: -1, seen: 0 };
     }
-    if (hasComponent(world, eid, Grabbable)) {
-      const mesh = createObjectMesh(SHAPES[Grabbable.shape[eid]] ?? 'cube', Grabbable.color[eid]);
-      return { object: mesh, kind: 'object', owner: -1, seen: 0 };
-    }
-    return null;
+    const mesh = createObjectMesh(SHAPES[Grabbable.shape[eid]] ?? 'cube', Grabbable.color[eid]);
+    return { object: mesh, kind, owner: -1, seen: 0 };
   };
 
   const recolor = (view: View, owner: number) => {
@@ -85,32 +89,47 @@ export function createEntityViews(
     });
   };
 
+  /** The view of `eid`, made and added on first sight; `fresh` says it was just made. */
+  const viewOf = (eid: number, kind: View['kind']): { view: View; fresh: boolean } => {
+    const existing = views.get(eid);
+    if (existing) return { view: existing, fresh: false };
+    const view = create(eid, kind);
+    views.set(eid, view);
+    scene.add(view.object);
+    return { view, fresh: true };
+  };
+
+  /** Where each entity's replicated pose is (the device's own arrays for avatar parts). */
+  const replicatedStore = new Map<number, PoseStore>();
+
   return {
-    update(dtMs, localMatrix) {
+    update(nowMs) {
       frame++;
+      const dtMs = lastMs < 0 ? 0 : nowMs - lastMs;
+      lastMs = nowMs;
       const alpha = 1 - Math.exp(-Math.max(0, dtMs) / SMOOTHING_MS);
-      for (const eid of query(world, [Networked, Pose])) {
-        let view = views.get(eid);
-        if (view && view.kind !== 'object' && isOwnedLocally(world, eid)) continue; // became ours: removed below
-        const fresh = view === undefined;
-        if (!view) {
-          const made = create(eid);
-          if (!made) continue;
-          view = made;
-          views.set(eid, view);
-          scene.add(view.object);
+      for (const [kind, store] of devices) {
+        for (const eid of query(world, [Networked, store])) {
+          // Our own head and hands are drawn from the headset directly; others' once the VR layer renders them.
+          if (isOwnedLocally(world, eid) || !hasComponent(world, eid, poses.RenderPose)) continue;
+          const { view } = viewOf(eid, kind);
+          view.seen = frame;
+          replicatedStore.set(eid, store);
+          const owner = ownerOf(world, eid);
+          if (owner !== view.owner) recolor(view, owner);
+          view.object.visible = !isAway(owner);
+          readPose(poses.RenderPose, eid, view.object.position, view.object.quaternion);
         }
+      }
+      for (const eid of query(world, [Networked, Pose, Grabbable])) {
+        const { view, fresh } = viewOf(eid, 'object');
         view.seen = frame;
+        replicatedStore.set(eid, Pose);
         const owner = ownerOf(world, eid);
         if (owner !== view.owner) recolor(view, owner);
-        if (view.kind !== 'object') view.object.visible = !isAway(owner);
-        const held = localMatrix(eid);
-        if (held) {
-          held.decompose(view.object.position, view.object.quaternion, view.object.scale);
-          continue;
-        }
         readPose(Pose, eid, target, targetRotation);
         if (fresh || isOwnedLocally(world, eid)) {
+          // Held here: the hold system put it at the hand this frame.
           view.object.position.copy(target);
           view.object.quaternion.copy(targetRotation);
         } else {
@@ -122,6 +141,7 @@ export function createEntityViews(
         if (view.seen === frame) continue;
         scene.remove(view.object);
         views.delete(eid);
+        replicatedStore.delete(eid);
       }
     },
     matrixOf(eid) {
@@ -131,14 +151,17 @@ export function createEntityViews(
       return view.object.matrixWorld;
     },
     list() {
-      return [...views].map(([eid, v]) => ({
-        eid,
-        kind: v.kind,
-        owner: v.owner,
-        rendered: v.object.position.toArray() as [number, number, number],
-        replicated: [Pose.px[eid], Pose.py[eid], Pose.pz[eid]],
-        visible: v.object.visible,
-      }));
+      return [...views].map(([eid, v]) => {
+        const store = replicatedStore.get(eid) ?? Pose;
+        return {
+          eid,
+          kind: v.kind,
+          owner: v.owner,
+          rendered: v.object.position.toArray() as [number, number, number],
+          replicated: [store.px[eid], store.py[eid], store.pz[eid]] as [number, number, number],
+          visible: v.object.visible,
+        };
+      });
     },
   };
 }

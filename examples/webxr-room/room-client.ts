@@ -1,27 +1,29 @@
 /**
- * The page's side of the room: a bitecs world joined to the server by the ecsync client plugin. Each frame it
- * receives, writes the local head and hands into the avatar entities this user owns, moves held objects, updates
- * the views of everything else, and sends. The plugin does the networking.
+ * The page's side of the room: a bitecs world joined to the server by the ecsync client plugin, the VR pose layer
+ * and the authority layer. Each frame: receive, reconcile, write the XR head and controllers into the devices this
+ * user owns, record them, move held objects to their hands, send, render remote devices, then update the views.
  */
 import * as THREE from 'three';
 import { createWorld, query } from 'bitecs';
 import {
-  addClientExtension,
   clientIdOf,
   connectionStateOf,
+  createClientAuthority,
   createNetworkPlugin,
+  createVrPlugin,
+  holdSystem,
   isOwnedLocally,
   Networked,
   presenceOf,
 } from '../../src/index.ts';
-import type { ClientState, ClientTransport, NetworkPlugin } from '../../src/index.ts';
+import type { ClientAuthority, ClientState, ClientTransport, NetworkPlugin, VrPlugin } from '../../src/index.ts';
 import { createEntityViews } from './entity-views.ts';
 import type { EntityViews } from './entity-views.ts';
 import { createGrabber } from './grab.ts';
 import type { Grabber } from './grab.ts';
-import { AVATAR_PARTS, defineRoomProtocol } from './protocol.ts';
+import { defineRoomProtocol, MAX_ENTITIES } from './protocol.ts';
 import type { RoomProtocol } from './protocol.ts';
-import { writePoseFromMatrix } from './pose-io.ts';
+import { createPoseStore, writeDevice, writePoseFromMatrix } from './pose-io.ts';
 import type { RoomScene } from './scene.ts';
 
 /** Without tracked controllers (desktop view), the hands rest here relative to the head, in metres. */
@@ -30,11 +32,17 @@ const REST_HAND_OFFSET: Record<'left' | 'right', [number, number, number]> = {
   right: [0.2, -0.45, -0.3],
 };
 
+/** Gamepad button indices of the xr-standard mapping: trigger 0, squeeze 1. */
+const TRIGGER_BUTTON = 0;
+const SQUEEZE_BUTTON = 1;
+
 /** The running client side of the room. */
 export interface RoomClient {
   readonly world: ReturnType<typeof createWorld>;
   readonly room: RoomProtocol;
   readonly net: NetworkPlugin;
+  readonly vr: VrPlugin;
+  readonly authority: ClientAuthority;
   readonly views: EntityViews;
   readonly grabber: Grabber;
   readonly state: ClientState;
@@ -48,23 +56,37 @@ export interface RoomClient {
 export function createRoomClient(transport: ClientTransport, view: RoomScene): RoomClient {
   const world = createWorld();
   const room = defineRoomProtocol();
+  const { poses } = room;
   const net = createNetworkPlugin(world, { role: 'client', protocol: room.protocol, transport });
+  const vr = createVrPlugin(world, { components: poses });
+  // Held objects follow the hand where this page draws it: the grip as tracked this frame (the local hand mesh hangs
+  // from it), not RenderPose, which blends server corrections in for a while and would shift the grab's offset.
+  const HandGrip = createPoseStore(MAX_ENTITIES);
+  const authority = createClientAuthority(world, {
+    pose: room.objectPose,
+    handPose: { component: HandGrip, position: ['px', 'py', 'pz'], rotation: ['qx', 'qy', 'qz', 'qw'] },
+  });
   // A user whose link dropped keeps their session for a while (they may come back): their avatar is hidden meanwhile.
   const isAway = (clientId: number) => presenceOf(world).some((u) => u.clientId === clientId && u.suspended);
   const views = createEntityViews(world, room, view.scene, isAway);
-  const grabber = createGrabber(world, room, view.controllers, (eid) => views.matrixOf(eid));
-  net.events.on('ownership', (eid, owner) => grabber.ownershipChanged(eid, owner));
-  addClientExtension(world, {
-    send(connection) {
-      for (const message of grabber.outbox.splice(0)) connection.sendReliable(message);
-    },
-  });
+
+  const ownedDevice = (store: object): number => {
+    for (const eid of query(world, [Networked, store])) if (isOwnedLocally(world, eid)) return eid;
+    return 0;
+  };
+  const handOf = (hand: 'left' | 'right') =>
+    ownedDevice(hand === 'left' ? poses.LeftControllerPose : poses.RightControllerPose);
+  const grabber = createGrabber(world, room, view.controllers, authority, handOf, (eid) => views.matrixOf(eid));
 
   const head = new THREE.Matrix4();
   const hands = { left: new THREE.Matrix4(), right: new THREE.Matrix4() };
+  const velocity = { left: new THREE.Vector3(), right: new THREE.Vector3() };
+  const spin = { left: new THREE.Vector3(), right: new THREE.Vector3() };
+  const gamepads: Record<'left' | 'right', Gamepad | null> = { left: null, right: null };
   const tracked = { left: false, right: false };
   const rest = new THREE.Matrix4();
-  let lastMs = performance.now();
+  const rigRotation = new THREE.Quaternion();
+  const zero = new THREE.Vector3();
 
   /** Reads this frame's head and hand poses in room coordinates (the rig places the tracking origin). */
   const sampleLocalPoses = (frame: XRFrame | undefined) => {
@@ -72,16 +94,52 @@ export function createRoomClient(transport: ClientTransport, view: RoomScene): R
     const viewer = frame && space ? frame.getViewerPose(space) : null;
     if (viewer) head.multiplyMatrices(view.rig.matrixWorld, rest.fromArray(viewer.transform.matrix));
     else head.copy(view.camera.matrixWorld);
+    view.rig.getWorldQuaternion(rigRotation);
     tracked.left = tracked.right = false;
     for (const c of view.controllers) {
       if (!frame || !c.grip.visible || (c.handedness !== 'left' && c.handedness !== 'right')) continue;
-      hands[c.handedness].copy(c.grip.matrixWorld);
-      tracked[c.handedness] = true;
+      const hand = c.handedness;
+      hands[hand].copy(c.grip.matrixWorld);
+      // Velocities are in the reference space: turn them with the rig into room coordinates.
+      velocity[hand].copy(c.grip.hasLinearVelocity ? c.grip.linearVelocity : zero).applyQuaternion(rigRotation);
+      spin[hand].copy(c.grip.hasAngularVelocity ? c.grip.angularVelocity : zero).applyQuaternion(rigRotation);
+      tracked[hand] = true;
     }
     for (const hand of ['left', 'right'] as const) {
+      gamepads[hand] = null;
       if (tracked[hand]) continue;
       const [x, y, z] = REST_HAND_OFFSET[hand];
       hands[hand].multiplyMatrices(head, rest.makeTranslation(x, y, z));
+      velocity[hand].set(0, 0, 0);
+      spin[hand].set(0, 0, 0);
+    }
+    for (const source of frame?.session.inputSources ?? []) {
+      if (source.handedness === 'left' || source.handedness === 'right')
+        gamepads[source.handedness] = source.gamepad ?? null;
+    }
+  };
+
+  /** Writes the sampled poses (and buttons) into the devices this user owns. */
+  const writeOwnedDevices = () => {
+    for (const eid of query(world, [Networked, poses.HeadPose])) {
+      if (isOwnedLocally(world, eid)) writeDevice(poses.HeadPose, eid, head, zero, zero);
+    }
+    for (const hand of ['left', 'right'] as const) {
+      const store = hand === 'left' ? poses.LeftControllerPose : poses.RightControllerPose;
+      const pad = gamepads[hand];
+      for (const eid of query(world, [Networked, store])) {
+        if (!isOwnedLocally(world, eid)) continue;
+        writeDevice(store, eid, hands[hand], velocity[hand], spin[hand]);
+        writePoseFromMatrix(HandGrip, eid, hands[hand]);
+        const grip = poses.GripState;
+        grip.grip[eid] = pad?.buttons[SQUEEZE_BUTTON]?.value ?? 0;
+        grip.trigger[eid] = pad?.buttons[TRIGGER_BUTTON]?.value ?? 0;
+        let buttons = 0;
+        pad?.buttons.forEach((b, i) => {
+          if (b.pressed && i < 16) buttons |= 1 << i;
+        });
+        grip.buttons[eid] = buttons;
+      }
     }
   };
 
@@ -89,27 +147,26 @@ export function createRoomClient(transport: ClientTransport, view: RoomScene): R
     world,
     room,
     net,
+    vr,
+    authority,
     views,
     grabber,
     get state() {
       return connectionStateOf(world);
     },
     tick(frame) {
-      const nowMs = performance.now(); // one time base for animation frames, XR frames and timer ticks
       net.receive(world);
+      vr.reconcile(world);
       const me = clientIdOf(world);
       if (me !== 0) view.sitAt(me);
       view.scene.updateMatrixWorld(); // grips moved by the XR frame
       sampleLocalPoses(frame);
-      for (const eid of query(world, [Networked, room.AvatarPart])) {
-        if (!isOwnedLocally(world, eid)) continue;
-        const part = AVATAR_PARTS[room.AvatarPart.part[eid]];
-        writePoseFromMatrix(room.Pose, eid, part === 'head' ? head : hands[part]);
-      }
-      grabber.update(nowMs);
-      views.update(nowMs - lastMs, (eid) => grabber.localMatrix(eid));
-      lastMs = nowMs;
+      writeOwnedDevices();
+      vr.record(world);
+      holdSystem(world);
       net.send(world);
+      vr.render(world);
+      views.update(performance.now());
     },
     handPosition(hand) {
       if (clientIdOf(world) === 0) return null;

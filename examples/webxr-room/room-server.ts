@@ -1,22 +1,29 @@
 /**
  * The room's server world: the authoritative bitecs world behind every page. It creates the grabbable objects,
- * gives each user who joins a head and two hands they own (their writes replicate to everyone), and hands an
- * object to whoever asks for it first. The plugin does the networking; this file is the whole game logic.
+ * gives each user who joins a head and two controllers they own (streamed and validated by the VR pose layer), and
+ * hands an object to whoever asks for it first (the authority layer). The plugins do the networking; this file is
+ * the whole game logic.
  */
 import { addComponent, addEntity, createWorld, removeEntity } from 'bitecs';
 import {
   addServerExtension,
   createNetworkPlugin,
-  entityOfNetworkId,
+  createServerAuthority,
+  createVrPlugin,
   Networked,
-  ownerOf,
   setOwner,
 } from '../../src/index.ts';
-import type { NetworkPlugin, ServerTransport } from '../../src/index.ts';
-import { AVATAR_PARTS, decodeGrabMessage, defineRoomProtocol, OBJECTS, RoomTag, seatOf, SHAPES } from './protocol.ts';
+import type { Box, NetworkPlugin, ServerTransport } from '../../src/index.ts';
+import { defineRoomProtocol, OBJECTS, seatOf, SHAPES } from './protocol.ts';
 
 /** Server ticks per second: receive, apply, send (the plugin sends at its own 30 Hz inside). */
 export const SERVER_TICK_HZ = 60;
+
+/**
+ * Where devices may be, in metres: the seats are 0.9 m from the centre, so 4 m each way and 3 m up leaves every
+ * user arm's reach and a walk around the table; a pose outside is clamped (and the owner corrected).
+ */
+export const PLAY_AREA: Box = { min: [-4, -0.5, -4], max: [4, 3, 4] };
 
 /** A running room. */
 export interface RoomServer {
@@ -27,43 +34,52 @@ export interface RoomServer {
   close(): Promise<void>;
 }
 
+type PoseStore = Record<'px' | 'py' | 'pz' | 'qx' | 'qy' | 'qz' | 'qw', Float32Array>;
+
 /** Starts the room on `transport` (server.ts merges geckos.io and WebSocket into one). */
 export function startRoomServer(transport: ServerTransport): RoomServer {
   const world = createWorld();
-  const { protocol, Pose, AvatarPart, Grabbable } = defineRoomProtocol();
+  const { protocol, Pose, Grabbable, poses, objectPose } = defineRoomProtocol();
   const net = createNetworkPlugin(world, { role: 'server', protocol, transport });
+  const vr = createVrPlugin(world, { components: poses, validation: { playArea: PLAY_AREA } });
 
-  const spawn = (x: number, y: number, z: number, yaw: number): number => {
-    const eid = addEntity(world);
-    addComponent(world, eid, Pose);
-    Pose.px[eid] = x;
-    Pose.py[eid] = y;
-    Pose.pz[eid] = z;
-    Pose.qx[eid] = Pose.qz[eid] = 0;
-    Pose.qy[eid] = Math.sin(yaw / 2);
-    Pose.qw[eid] = Math.cos(yaw / 2);
-    return eid;
+  const place = (store: PoseStore, eid: number, x: number, y: number, z: number, yaw: number) => {
+    store.px[eid] = x;
+    store.py[eid] = y;
+    store.pz[eid] = z;
+    store.qx[eid] = store.qz[eid] = 0;
+    store.qy[eid] = Math.sin(yaw / 2);
+    store.qw[eid] = Math.cos(yaw / 2);
   };
 
   const grabbables = new Set<number>();
   for (const o of OBJECTS) {
-    const eid = spawn(o.at[0], o.at[1], o.at[2], 0);
+    const eid = addEntity(world);
+    addComponent(world, eid, Pose);
+    place(Pose, eid, o.at[0], o.at[1], o.at[2], 0);
     grabbables.add(eid);
     addComponent(world, eid, Grabbable);
     Grabbable.shape[eid] = SHAPES.indexOf(o.shape);
     Grabbable.color[eid] = o.color;
     addComponent(world, eid, Networked);
   }
+  // First come, first served: a free object goes to the first hand that asks; a held one is refused.
+  createServerAuthority(world, {
+    pose: objectPose,
+    ownershipPolicy: (r) => (grabbables.has(r.eid) && r.owner === 0 ? 'grant' : 'refuse'),
+  });
 
   const avatars = new Map<number, number[]>();
   addServerExtension(world, {
     joined(peer) {
-      // Head and hands start at the user's seat; the user's page moves them from the next frame on.
+      // Head and controllers start at the user's seat; the user's page streams them from the next frame on.
       const seat = seatOf(peer.clientId);
-      const parts = AVATAR_PARTS.map((_, i) => {
-        const eid = spawn(seat.x, i === 0 ? 1.6 : 1.1, seat.z, seat.yaw);
-        addComponent(world, eid, AvatarPart);
-        AvatarPart.part[eid] = i;
+      const devices = [poses.HeadPose, poses.LeftControllerPose, poses.RightControllerPose];
+      const parts = devices.map((store, i) => {
+        const eid = addEntity(world);
+        addComponent(world, eid, store);
+        place(store, eid, seat.x, i === 0 ? 1.6 : 1.1, seat.z, seat.yaw);
+        if (i > 0) addComponent(world, eid, poses.GripState);
         addComponent(world, eid, Networked);
         setOwner(world, eid, peer.clientId);
         return eid;
@@ -74,28 +90,6 @@ export function startRoomServer(transport: ServerTransport): RoomServer {
       for (const eid of avatars.get(peer.clientId) ?? []) removeEntity(world, eid);
       avatars.delete(peer.clientId);
       // Objects the user held go back to the server by themselves (the plugin does it when an owner leaves).
-    },
-    message(peer, tag, bytes) {
-      if (tag !== RoomTag.GrabRequest && tag !== RoomTag.GrabRelease) return false;
-      const grab = decodeGrabMessage(tag, bytes);
-      const eid = grab ? entityOfNetworkId(world, grab.netId) : 0;
-      if (!grab || !grabbables.has(eid)) return true; // malformed, or not an object: dropped
-      const owner = ownerOf(world, eid);
-      if (!grab.release && owner === 0) setOwner(world, eid, peer.clientId); // first come, first served
-      if (grab.release && owner === peer.clientId) {
-        const [x, y, z, qx, qy, qz, qw] = grab.pose;
-        const n = Math.hypot(qx, qy, qz, qw);
-        if (!(n > 0.5 && n < 1.5)) return true; // not a rotation: keep the object where the server has it
-        Pose.px[eid] = x;
-        Pose.py[eid] = y;
-        Pose.pz[eid] = z;
-        Pose.qx[eid] = qx / n;
-        Pose.qy[eid] = qy / n;
-        Pose.qz[eid] = qz / n;
-        Pose.qw[eid] = qw / n;
-        setOwner(world, eid, 0);
-      }
-      return true;
     },
   });
   const timer = setInterval(() => {
@@ -108,6 +102,7 @@ export function startRoomServer(transport: ServerTransport): RoomServer {
     userCount: () => avatars.size,
     async close() {
       clearInterval(timer);
+      vr.dispose();
       await net.dispose();
     },
   };

@@ -33,11 +33,11 @@ const CHROMIUM_ARGS = [
 ];
 /** Small viewport: SwiftShader renders stereo at 60 fps at this size (FINDINGS). */
 const VIEWPORT = { width: 640, height: 360 };
-/** B must draw A's hand within this distance of where A put it, in metres (1 mm quantization, 99 % glide). */
+/** B must draw A's hand within this distance of where A put it, in metres (1 mm quantization, interpolation settled). */
 const CLOSE_M = 0.01;
 /** A closed page says goodbye; if that is lost, 3 missed 1 s heartbeats suspend it (the session's defaults). */
 const LEAVE_BOUND_MS = 8000;
-/** Bound on hand-to-screen latency on loopback: 30 Hz sends both ways plus the glide take ~150 ms. */
+/** Bound on hand-to-screen latency on loopback: 30 Hz sends both ways plus the render delay take ~150 ms. */
 const MOTION_BOUND_MS = 2000;
 
 type Vec3 = [number, number, number];

@@ -1,65 +1,48 @@
 /**
- * The WebXR room's Node-side pieces without a browser: the grab messages (the server decodes them from the network,
- * so they are fuzzed), the seats, and the self-signed certificate.
+ * The WebXR room's Node-side pieces without a browser: the room protocol (the VR pose layer attaches to it), the
+ * seats, and the self-signed certificate. Grab messages are the authority layer's, fuzzed in its own tests.
  */
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createRandom } from '../../src/index.ts';
+import { createWorld } from 'bitecs';
 import {
-  decodeGrabMessage,
-  encodeGrabRelease,
-  encodeGrabRequest,
-  RoomTag,
-  SEAT_RADIUS_M,
-  seatOf,
-} from '../../examples/webxr-room/protocol.ts';
+  createManualClock,
+  createMemoryNetwork,
+  createNetworkPlugin,
+  createPoseComponents,
+  createVrPlugin,
+} from '../../src/index.ts';
+import { defineRoomProtocol, SEAT_RADIUS_M, seatOf } from '../../examples/webxr-room/protocol.ts';
 import { createSelfSignedCertificate, loadOrCreateCertificate } from '../../examples/webxr-room/self-signed-cert.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'ecsync-room-unit-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-describe('grab messages', () => {
-  it('round-trip a request and a release with its pose', () => {
-    expect(decodeGrabMessage(RoomTag.GrabRequest, encodeGrabRequest(4242))).toEqual({
-      netId: 4242,
-      release: false,
-      pose: [],
-    });
-    const pose = [0.25, 1.5, -0.75, 0, Math.SQRT1_2, 0, Math.SQRT1_2];
-    const release = decodeGrabMessage(RoomTag.GrabRelease, encodeGrabRelease(7, pose));
-    expect(release?.netId).toBe(7);
-    expect(release?.release).toBe(true);
-    release?.pose.forEach((v, i) => expect(v).toBeCloseTo(pose[i], 6));
+describe('room protocol', () => {
+  it("carries the VR pose layer's components: the VR plugin attaches with them and refuses any others", async () => {
+    const room = defineRoomProtocol();
+    const world = createWorld();
+    const network = createMemoryNetwork({ clock: createManualClock() });
+    const net = createNetworkPlugin(world, { role: 'server', protocol: room.protocol, transport: network.server });
+    try {
+      expect(() => createVrPlugin(world, { components: createPoseComponents(16) })).toThrow(/registered/);
+      const vr = createVrPlugin(world, { components: room.poses });
+      expect(vr.role).toBe('server');
+      vr.dispose();
+    } finally {
+      await net.dispose();
+    }
   });
 
-  it('refuses wrong lengths and poses outside the room, and never throws on random or mutated bytes', () => {
-    expect(decodeGrabMessage(RoomTag.GrabRequest, new Uint8Array(5))).toBeNull();
-    expect(decodeGrabMessage(RoomTag.GrabRelease, encodeGrabRequest(1))).toBeNull();
-    expect(decodeGrabMessage(RoomTag.GrabRelease, encodeGrabRelease(1, [99, 0, 0, 0, 0, 0, 1]))).toBeNull();
-    expect(decodeGrabMessage(RoomTag.GrabRelease, encodeGrabRelease(1, [NaN, 0, 0, 0, 0, 0, 1]))).toBeNull();
-    const random = createRandom(2024);
-    const valid = [encodeGrabRequest(3), encodeGrabRelease(3, [0, 1, 0, 0, 0, 0, 1])];
-    let decoded = 0;
-    for (let i = 0; i < 5000; i++) {
-      let bytes: Uint8Array;
-      if (i % 2 === 0) {
-        bytes = new Uint8Array(random.int(48));
-        for (let j = 0; j < bytes.length; j++) bytes[j] = random.int(256);
-      } else {
-        bytes = valid[random.int(2)].slice();
-        for (let flips = 1 + random.int(4); flips > 0; flips--) bytes[random.int(bytes.length)] = random.int(256);
-      }
-      const tag = random.next() < 0.5 ? RoomTag.GrabRequest : RoomTag.GrabRelease;
-      const message = decodeGrabMessage(tag, bytes);
-      if (message) {
-        decoded++;
-        expect(message.pose.every((v) => Number.isFinite(v) && Math.abs(v) <= 20)).toBe(true);
-      }
+  it('gives objects a pose the authority layer can move (position and rotation arrays)', () => {
+    const { Pose, objectPose } = defineRoomProtocol();
+    expect(objectPose.component).toBe(Pose);
+    for (const key of [...objectPose.position, ...(objectPose.rotation ?? [])]) {
+      expect(Pose[key as keyof typeof Pose]).toBeInstanceOf(Float32Array);
     }
-    expect(decoded).toBeGreaterThan(0); // mutated requests still parse: only the length is checked there
   });
 });
 
