@@ -6,6 +6,7 @@
 import { usageError } from '../errors.ts';
 import { type Protocol, registeredComponentOf } from '../register.ts';
 import type { NumericArray } from '../replication/compiled-field.ts';
+import { quatMultiply } from '../vr/pose-math.ts';
 
 /** Where a pose lives: a component store and the names of its position (and optional rotation xyzw) arrays. */
 export interface PoseAccess {
@@ -56,25 +57,6 @@ function rotate(out: Float64Array, x: number, y: number, z: number, qx: number, 
   out[2] = z + qw * tz + (qx * ty - qy * tx);
 }
 
-/** Hamilton product a * b into `out` (xyzw). */
-function multiply(
-  out: Float64Array,
-  o: number,
-  ax: number,
-  ay: number,
-  az: number,
-  aw: number,
-  bx: number,
-  by: number,
-  bz: number,
-  bw: number,
-) {
-  out[o] = aw * bx + ax * bw + ay * bz - az * by;
-  out[o + 1] = aw * by - ax * bz + ay * bw + az * bx;
-  out[o + 2] = aw * bz + ax * by - ay * bx + az * bw;
-  out[o + 3] = aw * bw - ax * bx - ay * by - az * bz;
-}
-
 /** The objects this peer holds and the hands holding them. */
 export class HeldObjects {
   private readonly holds = new Map<number, Hold>();
@@ -100,7 +82,7 @@ export class HeldObjects {
       const hw = h.q[3][hand];
       rotate(tmp, dx, dy, dz, hx, hy, hz, hw);
       offset.set(tmp.subarray(0, 3));
-      if (o.q) multiply(offset, 3, hx, hy, hz, hw, o.q[0][eid], o.q[1][eid], o.q[2][eid], o.q[3][eid]);
+      if (o.q) quatMultiply(hx, hy, hz, hw, o.q[0][eid], o.q[1][eid], o.q[2][eid], o.q[3][eid], offset, 3);
     } else offset.set([dx, dy, dz]);
     this.holds.set(eid, { hand, offset });
   }
@@ -140,7 +122,7 @@ export class HeldObjects {
         o.p[1][eid] = h.p[1][hand] + tmp[1];
         o.p[2][eid] = h.p[2][hand] + tmp[2];
         if (o.q) {
-          multiply(tmp, 0, qx, qy, qz, qw, offset[3], offset[4], offset[5], offset[6]);
+          quatMultiply(qx, qy, qz, qw, offset[3], offset[4], offset[5], offset[6], tmp, 0);
           for (let i = 0; i < 4; i++) o.q[i][eid] = tmp[i];
         }
       } else {

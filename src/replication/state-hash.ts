@@ -33,17 +33,7 @@ export function entityHash(
   shadow: ShadowStore,
   eid: number,
 ): number {
-  let h = mix(0x811c9dc5, reg.netIdOf[eid]);
-  for (let c = 0; c < comps.length; c++) {
-    if (reg.has[c][eid] === 0) continue;
-    h = mix(h, c + 1);
-    const wires = shadow.wire[c];
-    for (let f = 0; f < wires.length; f++) {
-      scratch[0] = wires[f][eid];
-      h = mix(mix(h, words[0]), words[1]);
-    }
-  }
-  return h;
+  return hashFields(comps, reg, eid, -1, (c, f) => shadow.wire[c][f][eid]);
 }
 
 /**
@@ -58,18 +48,10 @@ export function visibleEntityHash(
   mapper: EntityMapper,
   eid: number,
 ): number {
-  let h = mix(0x811c9dc5, reg.netIdOf[eid]);
-  for (let c = 0; c < comps.length; c++) {
-    if (reg.has[c][eid] === 0) continue;
-    h = mix(h, c + 1);
-    const fields = comps[c].fields;
-    for (let f = 0; f < fields.length; f++) {
-      const fd = fields[f];
-      scratch[0] = fd.kind === FieldKind.entity ? shadow.wire[c][f][eid] : readWireValue(fd, eid, mapper);
-      h = mix(mix(h, words[0]), words[1]);
-    }
-  }
-  return h;
+  return hashFields(comps, reg, eid, -1, (c, f) => {
+    const fd = comps[c].fields[f];
+    return fd.kind === FieldKind.entity ? shadow.wire[c][f][eid] : readWireValue(fd, eid, mapper);
+  });
 }
 
 /** Latest receive tick of any field of `eid` (receiver side). */
@@ -113,9 +95,21 @@ export function ownedEntityHash(
   componentMask: number,
   wireOf: (c: number, f: number) => number,
 ): number {
+  return hashFields(comps, reg, eid, componentMask, wireOf);
+}
+
+/** The one hash: network id, then for each carried component (in `mask`; -1 = all) its id and field values. */
+function hashFields(
+  comps: readonly RegisteredComponent[],
+  reg: EntityRegistry,
+  eid: number,
+  mask: number,
+  wireOf: (c: number, f: number) => number,
+): number {
   let h = mix(0x811c9dc5, reg.netIdOf[eid]);
-  for (let c = 0; c < comps.length && c < 32; c++) {
-    if (reg.has[c][eid] === 0 || ((componentMask >>> c) & 1) === 0) continue;
+  for (let c = 0; c < comps.length; c++) {
+    if (reg.has[c][eid] === 0) continue;
+    if (mask !== -1 && (c >= 32 || ((mask >>> c) & 1) === 0)) continue;
     h = mix(h, c + 1);
     for (let f = 0; f < comps[c].fields.length; f++) {
       scratch[0] = wireOf(c, f);
