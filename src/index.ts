@@ -124,3 +124,4 @@ export {
   DEFAULT_IDLE,
 } from './session/session-options.ts';
 export type { RateLimitOptions, ReconnectOptions, IdleOptions } from './session/session-options.ts';
+export type { ResyncBudgetOptions, ResyncCounters } from './replication/resync-budget.ts';

@@ -28,6 +28,7 @@ import { SNAPSHOT_CHUNK_BYTES, writeFullEntity } from './full-state.ts';
 import { type InterestConfig, InterestIndex } from './interest.ts';
 import { Op, PeerReplication } from './peer-replication.ts';
 import { RawScanner } from './raw-scanner.ts';
+import { ResyncBudget, type ResyncBudgetOptions } from './resync-budget.ts';
 import { INITIAL_ENTITY_CAPACITY, ShadowStore } from './shadow-store.ts';
 import { type SnapshotFigures, writeSnapshot } from './snapshot-writer.ts';
 import { BucketHashes, bucketOf, entityHash, HASH_BUCKETS, ownedEntityHash } from './state-hash.ts';
@@ -76,6 +77,8 @@ export interface ServerReplicatorOptions {
   hashIntervalMs?: number;
   /** May this client subscribe to this scope on its own? Default: yes. */
   allowScope?: (clientId: number, scope: string) => boolean;
+  /** Budget of resync work per client (see ResyncBudgetOptions for the defaults). */
+  resync?: ResyncBudgetOptions;
 }
 
 /** Counters of the server replicator, for stats. */
@@ -107,6 +110,8 @@ export class ServerReplicator {
   readonly authoritySeq = new Map<number, number>();
   /** Extensions, in the order they were added. */
   readonly extensions: ServerExtension[] = [];
+  /** Resync work per client: coalesced requests, token buckets, unsolicited-request counts. */
+  readonly resync: ResyncBudget;
   readonly counters: ServerReplicationCounters = {
     snapshots: 0,
     snapshotRawBytes: 0,
@@ -155,6 +160,7 @@ export class ServerReplicator {
     this.compression = options.compression ?? true;
     this.hashIntervalMs = options.hashIntervalMs ?? DEFAULT_HASH_INTERVAL_MS;
     this.allowScope = options.allowScope ?? null;
+    this.resync = new ResyncBudget(options.resync);
     const n = this.protocol.components.length;
     this.registry = new EntityRegistry(n, INITIAL_ENTITY_CAPACITY);
     this.shadow = new ShadowStore(this.protocol.components, this.registry);
@@ -522,6 +528,7 @@ export class ServerReplicator {
     for (const p of this.peers.values()) {
       if (p.suspended) continue;
       this.sendOps(p);
+      this.serveResync(p, now);
       const conn = p.peer.connection;
       let budget = conn.unreliableSpaceBytes() - this.reservedBytes;
       if (this.bandwidthBytesPerSec > 0) {
@@ -779,6 +786,7 @@ export class ServerReplicator {
     for (let b = 0; b < HASH_BUCKETS; b++) if (h.valid[b]) w.writeU32(h.sums[b]);
     p.peer.connection.sendReliable(w.toBytes());
     this.counters.hashesSent++;
+    this.resync.hashSent(p, this.clock.now());
   }
 
   // ── peers and incoming messages ─────────────────────────────────────────────────────────────────────
@@ -918,7 +926,10 @@ export class ServerReplicator {
     peer.connection.sendReliable(w.toBytes());
   }
 
-  /** ResyncRequest: u32 bucket mask low, u32 high. Answered with a partial snapshot of those buckets. */
+  /**
+   * ResyncRequest: u32 bucket mask low, u32 high. The buckets join the client's pending mask (coalesced); the
+   * send tick answers with a partial snapshot of as many as its resync budget allows.
+   */
   private onResyncRequest(peer: ServerPeer, msg: Uint8Array): void {
     const p = this.peers.get(peer.clientId);
     const r = this.reader;
@@ -930,9 +941,25 @@ export class ServerReplicator {
       this.onError?.(new NetError('DecodeError', `client ${peer.clientId}: malformed ResyncRequest`));
       return;
     }
+    const verdict = this.resync.request(p, lo, hi, this.clock.now());
+    if (verdict === 'ok') return;
+    const message = `client ${peer.clientId}: ResyncRequest without a StateHash to answer`;
+    this.onError?.(new NetError('RateLimited', message));
+    if (verdict === 'offender')
+      peer.fatal ??= {
+        code: 'RateLimited',
+        message: `more than ${this.resync.limits.maxOverBudget} unsolicited ResyncRequests over the resync budget`,
+      };
+  }
+
+  /** Sends `p` the pending resync buckets its budget allows this tick, as one partial snapshot. */
+  private serveResync(p: PeerReplication, now: number): void {
+    const due = this.resync.take(p, now);
+    if (due === null) return;
+    const buckets: [number, number] = [due[0], due[1]];
     this.counters.resyncs++;
-    this.onError?.(new NetError('HashMismatch', `client ${peer.clientId} diverged; resyncing buckets`));
-    this.sendSnapshot(p, [lo, hi]);
+    this.onError?.(new NetError('HashMismatch', `client ${p.peer.clientId} diverged; resyncing buckets`));
+    this.resync.served(p, buckets, this.sendSnapshot(p, buckets), now);
   }
 
   /** Applies a client's writes to the entities it owns; any other entity is `Forbidden` and left untouched. */
