@@ -125,3 +125,5 @@ export {
 } from './session/session-options.ts';
 export type { RateLimitOptions, ReconnectOptions, IdleOptions } from './session/session-options.ts';
 export type { ResyncBudgetOptions, ResyncCounters } from './replication/resync-budget.ts';
+export type { ScopeCounters, ScopeLimits } from './replication/scope-names.ts';
+export type { CommandLimits } from './authority/command-quota.ts';
