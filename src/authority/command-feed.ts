@@ -8,7 +8,12 @@ import type { Connection } from '../connection/connection.ts';
 import { Tag } from '../protocol/tags.ts';
 import type { CommandLog } from './command-log.ts';
 import type { CommandSequencer } from './command-sequencer.ts';
-import { type CommandSnapshotFigures, writeCommandSnapshot } from './command-snapshot.ts';
+import {
+  type CommandChunk,
+  type CommandSnapshotFigures,
+  encodeCommandChunks,
+  frameCommandSnapshot,
+} from './command-snapshot.ts';
 import { commandRow, ENTRIES_PER_MESSAGE } from './command-wire.ts';
 
 /** Per-client position in the command log. */
@@ -23,6 +28,12 @@ export class CommandFeed {
     sentBytes: 0,
   };
   private snapshotId = 0;
+  /** Encoded chunks of the state at a log index, with and without deflate: joins in a row encode it once. */
+  private readonly cache: { index: number; rows: number; chunks: [CommandChunk[] | null, CommandChunk[] | null] } = {
+    index: -1,
+    rows: 0,
+    chunks: [null, null],
+  };
 
   constructor(
     private readonly log: CommandLog,
@@ -32,14 +43,22 @@ export class CommandFeed {
   /** Sends `clientId` the whole command state (deflated if it offered it); it gets entries after it from now on. */
   snapshot(clientId: number, connection: Connection, deflate: boolean): void {
     const log = this.log;
-    const messages = writeCommandSnapshot(
-      {
-        id: ++this.snapshotId,
-        index: log.index,
-        lastSeq: this.sequencer.lastSeq.get(clientId) ?? 0,
-        rows: log.rows(),
-        deflate,
-      },
+    const cache = this.cache;
+    // The server's state changes only by appending entries, so the log index identifies it.
+    if (cache.index !== log.index) {
+      cache.index = log.index;
+      cache.chunks = [null, null];
+    }
+    const k = deflate ? 1 : 0;
+    let chunks = cache.chunks[k];
+    if (chunks === null) {
+      const rows = log.rows();
+      cache.rows = rows.length;
+      chunks = cache.chunks[k] = encodeCommandChunks(rows, deflate);
+    }
+    const messages = frameCommandSnapshot(
+      { id: ++this.snapshotId, index: log.index, lastSeq: this.sequencer.lastSeq.get(clientId) ?? 0, rows: cache.rows },
+      chunks,
       this.figures,
     );
     for (const m of messages) connection.sendReliable(m);

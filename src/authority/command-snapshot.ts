@@ -54,59 +54,85 @@ function concat(parts: readonly Uint8Array[], total: number): Uint8Array {
   return out;
 }
 
-/** Writes the command state at log `index` as framed CommandSnapshot messages (at least one, even when empty). */
-export function writeCommandSnapshot(
-  snapshot: { id: number; index: number; lastSeq: number; rows: readonly CommandRow[]; deflate: boolean },
-  figures?: CommandSnapshotFigures,
-): Uint8Array[] {
-  // 1. rows into chunks of at most COMMAND_CHUNK_BYTES (MessagePack arrays of rows)
-  const chunks: Uint8Array[] = [];
+/** One chunk's rows as they travel: MessagePack bytes, deflated when `rawLength` is set. */
+export interface CommandChunk {
+  bytes: Uint8Array;
+  /** Raw length of a deflated chunk, or -1. */
+  rawLength: number;
+}
+
+/**
+ * Encodes rows (sorted by target) into chunks of at most COMMAND_CHUNK_BYTES (MessagePack arrays of rows; a larger
+ * row gets a chunk of its own), each deflated when `deflate` is set and it saves at least a tenth. At least one
+ * chunk, even for no rows. The chunks do not depend on the client: the server reuses them while the log stands.
+ */
+export function encodeCommandChunks(rows: readonly CommandRow[], deflate: boolean): CommandChunk[] {
+  // 1. rows into chunks
+  const raws: Uint8Array[] = [];
   let parts: Uint8Array[] = [];
   let bytes = 0;
   const close = () => {
     const header = arrayHeader(parts.length);
-    chunks.push(concat([header, ...parts], header.length + bytes));
+    raws.push(concat([header, ...parts], header.length + bytes));
     parts = [];
     bytes = 0;
   };
-  for (const row of snapshot.rows) {
+  for (const row of rows) {
     const encoded = encodeBody(row);
     if (parts.length > 0 && bytes + encoded.length > COMMAND_CHUNK_BYTES - 8) close();
     parts.push(encoded);
     bytes += encoded.length;
   }
-  if (parts.length > 0 || chunks.length === 0) close();
-  // 2. frame each chunk, deflated when it pays
+  if (parts.length > 0 || raws.length === 0) close();
+  // 2. deflate each chunk when it pays
+  return raws.map((raw) => {
+    if (deflate && raw.length >= COMPRESS_MIN_BYTES) {
+      const packed = deflateSync(raw, { level: 6 });
+      if (packed.length * 10 < raw.length * 9) return { bytes: packed, rawLength: raw.length };
+    }
+    return { bytes: raw, rawLength: -1 };
+  });
+}
+
+/** Frames encoded chunks as the CommandSnapshot messages of snapshot `id` for one client. */
+export function frameCommandSnapshot(
+  snapshot: { id: number; index: number; lastSeq: number; rows: number },
+  chunks: readonly CommandChunk[],
+  figures?: CommandSnapshotFigures,
+): Uint8Array[] {
   const out: Uint8Array[] = [];
   for (let n = 0; n < chunks.length; n++) {
-    const raw = chunks[n];
+    const c = chunks[n];
     const body: Record<string, unknown> = {
       s: snapshot.id,
       n,
       of: chunks.length,
       i: snapshot.index,
       last: snapshot.lastSeq,
-      r: raw,
+      r: c.bytes,
     };
-    if (snapshot.deflate && raw.length >= COMPRESS_MIN_BYTES) {
-      const packed = deflateSync(raw, { level: 6 });
-      if (packed.length * 10 < raw.length * 9) {
-        body.r = packed;
-        body.z = raw.length;
-      }
-    }
+    if (c.rawLength >= 0) body.z = c.rawLength;
     const msg = encodeControl(Tag.CommandSnapshot, body);
     if (figures) {
-      figures.rawBytes += raw.length;
+      figures.rawBytes += c.rawLength >= 0 ? c.rawLength : c.bytes.length;
       figures.sentBytes += msg.length;
     }
     out.push(msg);
   }
   if (figures) {
-    figures.rows += snapshot.rows.length;
+    figures.rows += snapshot.rows;
     figures.chunks += out.length;
   }
   return out;
+}
+
+/** Writes the command state at log `index` as framed CommandSnapshot messages (at least one, even when empty). */
+export function writeCommandSnapshot(
+  snapshot: { id: number; index: number; lastSeq: number; rows: readonly CommandRow[]; deflate: boolean },
+  figures?: CommandSnapshotFigures,
+): Uint8Array[] {
+  const chunks = encodeCommandChunks(snapshot.rows, snapshot.deflate);
+  return frameCommandSnapshot({ ...snapshot, rows: snapshot.rows.length }, chunks, figures);
 }
 
 /** Rows of a chunk: a few thousand small rows at most, values within the command payload limits. */

@@ -104,6 +104,7 @@ class PeerResync {
   resentLo = 0;
   resentHi = 0;
   credits = 0;
+  unsolicitedCount = 0;
   readonly buckets: TokenBucket;
   readonly bytes: TokenBucket;
   readonly strikes: TokenBucket;
@@ -119,8 +120,11 @@ class PeerResync {
   }
 }
 
-/** What `request` decided. */
-export type ResyncVerdict = 'ok' | 'unsolicited' | 'offender';
+/**
+ * What `request` decided: 'report' is an unsolicited request worth reporting (a client's 1st, 2nd, 4th, 8th, ...
+ * one: a flood costs a log line per doubling, not one per request), 'offender' one past the strike limit.
+ */
+export type ResyncVerdict = 'ok' | 'unsolicited' | 'report' | 'offender';
 
 function popCount(x: number): number {
   let n = 0;
@@ -187,12 +191,14 @@ export class ResyncBudget {
       return 'ok';
     }
     c.unsolicited++;
+    const n = ++s.unsolicitedCount;
+    const quiet: ResyncVerdict = (n & (n - 1)) === 0 ? 'report' : 'unsolicited';
     s.buckets.take(0, nowMs);
     s.bytes.take(0, nowMs);
     const pending = popCount(s.pendingLo) + popCount(s.pendingHi);
-    if (s.bytes.tokens > 0 && pending <= Math.floor(s.buckets.tokens)) return 'unsolicited';
+    if (s.bytes.tokens > 0 && pending <= Math.floor(s.buckets.tokens)) return quiet;
     c.overBudget++;
-    if (s.strikes.take(1, nowMs)) return 'unsolicited';
+    if (s.strikes.take(1, nowMs)) return quiet;
     c.disconnects++;
     return 'offender';
   }

@@ -969,7 +969,7 @@ export class ServerReplicator {
       return;
     }
     const verdict = this.resync.request(p, lo, hi, this.clock.now());
-    if (verdict === 'ok') return;
+    if (verdict === 'ok' || verdict === 'unsolicited') return;
     const message = `client ${peer.clientId}: ResyncRequest without a StateHash to answer`;
     this.onError?.(new NetError('RateLimited', message));
     if (verdict === 'offender')
