@@ -37,8 +37,14 @@ export const MAX_COMMAND_STATE_BYTES_LIMIT = 16 * 1024 * 1024;
 /** Bytes a record costs besides its target and payload: the row's framing, stamp, author and version. */
 export const COMMAND_ROW_OVERHEAD_BYTES = 32;
 
+/**
+ * Largest record, encoded: four maximal payloads. Merges grow a record, and a client accepts chunks of at most
+ * MAX_COMMAND_CHUNK_RAW_BYTES (128 KiB), which 16 KiB of rows plus one such record always fit.
+ */
+export const MAX_COMMAND_RECORD_BYTES = 64 * 1024;
+
 /** Which bound an entry would cross, or null. */
-export type CommandQuotaRefusal = 'targets' | 'author' | 'bytes' | null;
+export type CommandQuotaRefusal = 'targets' | 'author' | 'bytes' | 'record' | null;
 
 /** Limits with every value filled in; throws a Usage error for a bad one. */
 export function resolveCommandLimits(options: CommandLimits | undefined): Required<CommandLimits> {
@@ -92,8 +98,12 @@ export class CommandQuota {
     return this.created.get(author) ?? 0;
   }
 
-  /** Which bound applying `e` would cross, or null when it fits. */
-  check(e: CommandEntryData): CommandQuotaRefusal {
+  /**
+   * Which bound applying `e` would cross, or null when it fits. A merge into an existing record is assumed to grow
+   * it by its payload (true of sums, unions and appends; a merge function that grows records faster is the
+   * application's to bound).
+   */
+  check(e: CommandEntryData, merge: boolean): CommandQuotaRefusal {
     const l = this.limits;
     const bytes = commandRowBytes(e);
     const current = this.usage.get(e.target);
@@ -102,7 +112,9 @@ export class CommandQuota {
       if (e.author !== 0 && this.createdBy(e.author) >= l.maxTargetsPerAuthor) return 'author';
       return this.bytes + bytes > l.maxStateBytes ? 'bytes' : null;
     }
-    return bytes > current.bytes && this.bytes - current.bytes + bytes > l.maxStateBytes ? 'bytes' : null;
+    const after = merge ? current.bytes + e.payload.length : bytes;
+    if (after > MAX_COMMAND_RECORD_BYTES) return 'record';
+    return after > current.bytes && this.bytes - current.bytes + after > l.maxStateBytes ? 'bytes' : null;
   }
 
   /**

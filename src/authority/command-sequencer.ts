@@ -151,7 +151,7 @@ export class CommandSequencer {
     this.lamport.observe(e.counter);
     const check = this.log.check(e);
     if (!check.ok) return this.reject(e, check.reason === 'conflict' ? 'conflict' : check.reason);
-    if (this.quota.check(e) !== null) return this.reject(e, 'limit');
+    if (this.quota.check(e, this.log.typeOf(e.type)?.policy === 'merge') !== null) return this.reject(e, 'limit');
     const changed = this.log.apply(e, check.payload);
     this.quota.applied(e, changed, this.log.records.get(e.target)?.value);
     this.counters.targets = this.quota.targets;

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeBody } from '../../src/codec/msgpack-body.ts';
 import { getNetContext } from '../../src/context.ts';
 import type { CommandRow } from '../../src/authority/command-log.ts';
-import { MAX_COMMAND_STATE_BYTES_LIMIT } from '../../src/authority/command-quota.ts';
+import { MAX_COMMAND_RECORD_BYTES, MAX_COMMAND_STATE_BYTES_LIMIT } from '../../src/authority/command-quota.ts';
 import { COMMAND_CHUNK_BYTES } from '../../src/authority/command-snapshot.ts';
 import { createRandom, type CommandTypes } from '../../src/index.ts';
 import { createRoom, join, run, type RoomClient } from '../authority/authority-harness.ts';
@@ -17,6 +17,10 @@ import { floodCommandTargets } from './attack-helpers.ts';
 
 const types: CommandTypes = {
   select: { policy: 'last-writer-wins' },
+  append: {
+    policy: 'merge',
+    merge: (current, d) => [...((current as unknown[] | undefined) ?? []), ...(d as unknown[])],
+  },
   transform: {
     policy: 'merge',
     merge: (current, d) => {
@@ -87,6 +91,38 @@ describe('command-state flood', () => {
     const rows = authority.commands.rows();
     for (const c of [editor, mallory, eve, fresh]) expect(c.authority.commands.rows()).toEqual(rows);
     expect(authority.stats().commandSnapshots.snapshots).toBe(4);
+  });
+
+  it('a merge that grows one record is refused at the record bound and the byte bound', async () => {
+    const { s, authority } = createRoom({
+      seed: 213,
+      authority: () => ({ commandTypes: types, commandLimits: { maxStateBytes: 100_000 } }),
+    });
+    const mallory = join(s, 'participant:mallory', () => ({ commandTypes: types }));
+    await run(s, 30);
+    const refused = rejections(mallory);
+    const chunk = ['x'.repeat(4000), 'y'.repeat(4000), 'z'.repeat(4000)];
+    for (let i = 0; i < 12; i++) {
+      mallory.authority.command('append', 'log', chunk);
+      await run(s, 3);
+    }
+    await run(s, 20);
+    // 64 KiB per record: five 12 KB appends fit, the rest are refused.
+    expect([...refused.values()].every((r) => r === 'limit')).toBe(true);
+    expect(refused.size).toBe(7);
+    expect(encodeBody(authority.commands.records.get('log')?.value).length).toBeLessThanOrEqual(
+      MAX_COMMAND_RECORD_BYTES,
+    );
+    // The byte bound: a second record cannot take the state past 100,000 bytes.
+    for (let i = 0; i < 6; i++) {
+      mallory.authority.command('append', 'log2', chunk);
+      await run(s, 3);
+    }
+    await run(s, 20);
+    expect(authority.stats().commands.stateBytes).toBeLessThanOrEqual(100_000);
+    expect(authority.stats().commands.limited).toBe(refused.size);
+    expect(refused.size).toBeGreaterThan(7);
+    expect(mallory.authority.commands.rows()).toEqual(authority.commands.rows());
   });
 
   it('a join state past 65,536 rows and 8 MiB goes out chunked and deflated, and the server never throws', async () => {
