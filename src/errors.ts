@@ -15,6 +15,8 @@ export const ErrorCode = {
   Banned: 10,
   UnknownEntity: 11,
   Timeout: 12,
+  /** A bounded server structure is full (command state, scope names): the request is refused, nothing else. */
+  LimitExceeded: 13,
   /** A programmer mistake caught at once (bad option, duplicate registration); never sent on the wire. */
   Usage: 100,
 } as const;

@@ -124,3 +124,6 @@ export {
   DEFAULT_IDLE,
 } from './session/session-options.ts';
 export type { RateLimitOptions, ReconnectOptions, IdleOptions } from './session/session-options.ts';
+export type { ResyncBudgetOptions, ResyncCounters } from './replication/resync-budget.ts';
+export type { ScopeCounters, ScopeLimits } from './replication/scope-names.ts';
+export type { CommandLimits } from './authority/command-quota.ts';

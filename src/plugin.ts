@@ -41,6 +41,8 @@ import { type ClientState, ClientSession } from './session/client-session.ts';
 import { type Authorize, ServerSession } from './session/server-session.ts';
 import type { KeyPair } from './session/identity.ts';
 import type { IdleOptions, RateLimitOptions, ReconnectOptions } from './session/session-options.ts';
+import type { ResyncBudgetOptions } from './replication/resync-budget.ts';
+import type { ScopeLimits } from './replication/scope-names.ts';
 import type { ClientTransport, Link, ServerTransport } from './transport/transport.ts';
 
 /** Default send rate: 30 Hz halves 60 Hz bandwidth while interpolation hides the gap for remote users. */
@@ -89,6 +91,10 @@ export interface ServerPluginOptions extends CommonOptions {
   hashIntervalMs?: number;
   /** May a client subscribe itself to a scope? Default: yes. */
   allowScope?: (clientId: number, scope: string) => boolean;
+  /** Budget of resync work per client: buckets and bytes rebuilt per second, unsolicited requests tolerated. */
+  resync?: ResyncBudgetOptions;
+  /** Bounds of scope names: in all (default 4,096) and per client (default 64). */
+  scopeLimits?: ScopeLimits;
 }
 
 /** Interest options of a server plugin. */
@@ -241,6 +247,8 @@ export function createNetworkPlugin(world: World, options: NetworkPluginOptions)
       compression: options.compression,
       hashIntervalMs: options.hashIntervalMs,
       allowScope: options.allowScope,
+      resync: options.resync,
+      scopeLimits: options.scopeLimits,
     });
     unsubscribe.push(
       observe(world, onAdd(Networked), (eid: number) => replicator.entityAdded(eid)),

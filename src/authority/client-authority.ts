@@ -26,7 +26,8 @@ import type { ClientAuthorityEvents } from './authority-events.ts';
 import { parseHostMigration, parseOwnershipRevoke, parseRemoval, parseRoleChange, readBody } from './authority-wire.ts';
 import { CommandLog, type CommandTypes } from './command-log.ts';
 import { CommandReplica } from './command-replica.ts';
-import { parseCommandBatch, parseCommandReject, parseCommandSnapshot } from './command-wire.ts';
+import { CommandSnapshotAssembler } from './command-snapshot.ts';
+import { parseCommandBatch, parseCommandReject } from './command-wire.ts';
 import { type GrabOptions, GrabTracker } from './grab-tracker.ts';
 import { HeldObjects, type PoseAccess, poseArrays } from './hold.ts';
 import { LamportClock } from './lamport.ts';
@@ -60,6 +61,7 @@ export class ClientAuthority {
   private readonly grabs: GrabTracker;
   private readonly replica: CommandReplica;
   private readonly actions = new ActionTracker();
+  private readonly commandChunks = new CommandSnapshotAssembler();
   private readonly domains = new Set<string>();
   private readonly extension: ClientExtension;
   private readonly listeners: Array<() => void> = [];
@@ -280,8 +282,11 @@ export class ClientAuthority {
         return true;
       }
       case Tag.CommandSnapshot: {
-        const b = this.body(msg, parseCommandSnapshot, 'CommandSnapshot');
-        if (b) this.replica.applySnapshot(b);
+        // Chunked (and maybe deflated) like a world snapshot: applied once the last chunk arrived.
+        const b = readBody(msg, (v) => v);
+        const done = this.commandChunks.accept(b);
+        if (typeof done === 'object') this.replica.applySnapshot(done);
+        else if (done !== 'partial') this.report('DecodeError', done);
         return true;
       }
       case Tag.RoleChange: {

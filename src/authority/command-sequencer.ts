@@ -5,6 +5,7 @@
  * checks the type's conflict policy and appends it to the log. Rejected entries are counted and never applied.
  */
 import type { CommandLog } from './command-log.ts';
+import { type CommandLimits, CommandQuota } from './command-quota.ts';
 import { type CommandEntryData, signCommand, verifyCommand } from './command-signing.ts';
 import type { CommandRejection } from './command-wire.ts';
 import { compareStamps, isPlausibleCounter, type LamportClock } from './lamport.ts';
@@ -26,6 +27,12 @@ export interface CommandCounters {
   conflicts: number;
   unknownType: number;
   malformed: number;
+  /** Entries refused because the command state is at a bound (targets, per-author targets, bytes). */
+  limited: number;
+  /** Targets in the command state now. */
+  targets: number;
+  /** Bytes of the command state now, as charged against `maxStateBytes`. */
+  stateBytes: number;
 }
 
 /** What the sequencer needs to know about clients. */
@@ -54,7 +61,12 @@ export class CommandSequencer {
     conflicts: 0,
     unknownType: 0,
     malformed: 0,
+    limited: 0,
+    targets: 0,
+    stateBytes: 0,
   };
+  /** The bounds of the command state and what each author used of them. */
+  readonly quota: CommandQuota;
   /** Accepted entries not yet trimmed; `tail[0]` has log index `tailStart`. */
   readonly tail: CommandEntryData[] = [];
   tailStart = 1;
@@ -69,7 +81,10 @@ export class CommandSequencer {
     private readonly sessionId: string,
     private readonly lamport: LamportClock,
     private readonly authors: CommandAuthors,
-  ) {}
+    limits?: CommandLimits,
+  ) {
+    this.quota = new CommandQuota(limits);
+  }
 
   /** Queues an entry received from its author for this tick's batch. */
   receive(entry: CommandEntryData): void {
@@ -136,7 +151,11 @@ export class CommandSequencer {
     this.lamport.observe(e.counter);
     const check = this.log.check(e);
     if (!check.ok) return this.reject(e, check.reason === 'conflict' ? 'conflict' : check.reason);
-    this.log.apply(e, check.payload);
+    if (this.quota.check(e, this.log.typeOf(e.type)?.policy === 'merge') !== null) return this.reject(e, 'limit');
+    const changed = this.log.apply(e, check.payload);
+    this.quota.applied(e, changed, this.log.records.get(e.target)?.value);
+    this.counters.targets = this.quota.targets;
+    this.counters.stateBytes = this.quota.bytes;
     this.tail.push(e);
     this.counters.accepted++;
     return true;
@@ -150,6 +169,7 @@ export class CommandSequencer {
     else if (reason === 'conflict') c.conflicts++;
     else if (reason === 'unknown-type') c.unknownType++;
     else if (reason === 'malformed') c.malformed++;
+    else if (reason === 'limit') c.limited++;
     else c.invalid++;
     if (e.author !== 0) this.authors.rejected(e.author, e.seq, reason);
     return false;

@@ -21,7 +21,7 @@ export const ENTRIES_PER_MESSAGE = 256;
 
 /** Reasons a server gives for rejecting an entry. */
 export type CommandRejection =
-  'forged' | 'replayed' | 'forbidden' | 'invalid' | 'conflict' | 'unknown-type' | 'malformed';
+  'forged' | 'replayed' | 'forbidden' | 'invalid' | 'conflict' | 'unknown-type' | 'malformed' | 'limit';
 
 const REJECTIONS: readonly string[] = [
   'forged',
@@ -31,6 +31,7 @@ const REJECTIONS: readonly string[] = [
   'conflict',
   'unknown-type',
   'malformed',
+  'limit',
 ];
 
 function asBin(v: unknown, exact: number | null, max: number): Uint8Array | undefined {
@@ -138,8 +139,15 @@ export function parseCommandSnapshot(v: unknown): CommandSnapshotBody | null {
   const index = asUint(v.i);
   const lastSeq = asUint(v.last);
   if (index === undefined || lastSeq === undefined) return null;
+  const rows = parseCommandRows(v.r, index);
+  return rows === null ? null : { index, lastSeq, rows };
+}
+
+/** Validates rows of a command snapshot taken at log index `index`; null when any row is out of range. */
+export function parseCommandRows(v: unknown, index: number): CommandRow[] | null {
+  if (!Array.isArray(v)) return null;
   const rows: CommandRow[] = [];
-  for (const row of v.r) {
+  for (const row of v) {
     if (!Array.isArray(row) || row.length !== 5) return null;
     const target = asString(row[0], MAX_COMMAND_TARGET_LENGTH);
     const counter = asUint(row[2]);
@@ -149,5 +157,5 @@ export function parseCommandSnapshot(v: unknown): CommandSnapshotBody | null {
     if (version > index) return null;
     rows.push([target, row[1], counter, author, version]);
   }
-  return { index, lastSeq, rows };
+  return rows;
 }

@@ -17,6 +17,7 @@ import type { ServerAuthorityEvents } from './authority-events.ts';
 import { parseOwnershipRelease, parseOwnershipRequest, readBody } from './authority-wire.ts';
 import { CommandFeed } from './command-feed.ts';
 import { CommandLog, type CommandTypes } from './command-log.ts';
+import type { CommandLimits } from './command-quota.ts';
 import { CommandSequencer } from './command-sequencer.ts';
 import { parseCommandEntry } from './command-wire.ts';
 import { type PoseAccess, ReleasePose } from './hold.ts';
@@ -28,6 +29,11 @@ import { createPermissionTable, type PermissionTable, type Role, type Sender } f
 import { type AppMessageOptions, ServerAppMessages } from './server-app-messages.ts';
 import { SessionControl } from './session-control.ts';
 
+/** True when the client offered deflate and the server grants it (its Welcome capabilities). */
+function deflates(peer: ServerPeer): boolean {
+  return peer.capabilities.includes('deflate');
+}
+
 /** Options of `createServerAuthority`. */
 export interface ServerAuthorityOptions extends AppMessageOptions {
   /** What happens to a request for an entity another client holds (default 'refuse'). */
@@ -38,6 +44,8 @@ export interface ServerAuthorityOptions extends AppMessageOptions {
   unlistedSenders?: readonly Sender[];
   /** Command types of the command log (declare the same on every client). */
   commandTypes?: CommandTypes;
+  /** Bounds of the command state: targets in all, per client, and bytes (see CommandLimits for the defaults). */
+  commandLimits?: CommandLimits;
   /** Pose of grabbable objects: a release message's pose is applied (clamped to the fields' ranges) before handover. */
   pose?: PoseAccess;
   /** The first admin to join becomes the privileged host (default true). */
@@ -52,6 +60,8 @@ export interface ServerAuthorityStats {
   decodeErrors: number;
   ownership: OwnershipArbiter['counters'];
   commands: CommandSequencer['counters'];
+  /** Command snapshots sent on joins and resumes: rows, chunks, raw and sent bytes. */
+  commandSnapshots: CommandFeed['figures'];
   actions: ServerAppMessages['actions']['counters'];
   control: SessionControl['counters'];
   signals: ServerAppMessages['relay']['counters'];
@@ -118,18 +128,26 @@ export class ServerAuthority {
       },
       options.ownershipPolicy ?? 'refuse',
     );
-    this.sequencer = new CommandSequencer(this.commands, session.sessionId, this.lamport, {
-      keyOf: (id) => session.peer(id)?.hello?.clientPublicKey,
-      roleOf: (id) => {
-        const p = session.peer(id);
-        return p ? { role: p.role, isHost: id === this.control.hostId } : undefined;
+    this.sequencer = new CommandSequencer(
+      this.commands,
+      session.sessionId,
+      this.lamport,
+      {
+        keyOf: (id) => session.peer(id)?.hello?.clientPublicKey,
+        roleOf: (id) => {
+          const p = session.peer(id);
+          return p ? { role: p.role, isHost: id === this.control.hostId } : undefined;
+        },
+        rejected: (id, seq, reason) => {
+          this.sendToId(id, Tag.CommandReject, { s: seq, reason });
+          if (reason === 'limit')
+            this.report('LimitExceeded', `client ${id}: command ${seq} refused, the command state is at its bound`);
+          else if (reason !== 'conflict')
+            this.report(reason === 'malformed' ? 'DecodeError' : 'Forbidden', `client ${id}: command ${seq} ${reason}`);
+        },
       },
-      rejected: (id, seq, reason) => {
-        this.sendToId(id, Tag.CommandReject, { s: seq, reason });
-        if (reason !== 'conflict')
-          this.report(reason === 'malformed' ? 'DecodeError' : 'Forbidden', `client ${id}: command ${seq} ${reason}`);
-      },
-    });
+      options.commandLimits,
+    );
     this.feed = new CommandFeed(this.commands, this.sequencer);
     this.app = new ServerAppMessages(session, options, {
       send: (peer, tag, body) => this.send(peer, tag, body),
@@ -142,7 +160,7 @@ export class ServerAuthority {
       left: (peer) => this.left(peer),
       message: (peer, tag, msg) => this.message(peer, tag, msg),
       beforeDetect: () => this.tick(),
-      send: (peer, conn) => this.feed.send(peer.clientId, conn),
+      send: (peer, conn) => this.feed.send(peer.clientId, conn, deflates(peer)),
     };
     replicator.extensions.push(this.extension);
     this.listeners.push(
@@ -239,6 +257,7 @@ export class ServerAuthority {
       decodeErrors: this.decodeErrors,
       ownership: { ...this.arbiter.counters },
       commands: { ...this.sequencer.counters },
+      commandSnapshots: { ...this.feed.figures },
       actions: { ...this.app.actions.counters },
       control: { ...this.control.counters },
       signals: { ...this.app.relay.counters },
@@ -261,7 +280,7 @@ export class ServerAuthority {
     // Called again when a suspended client resumes: its old connection's messages are gone, so it gets the
     // command state and the host afresh; subscriptions, role, queue places and ownership were kept.
     this.control.joined(peer);
-    this.feed.snapshot(peer.clientId, peer.connection);
+    this.feed.snapshot(peer.clientId, peer.connection, deflates(peer));
   }
 
   private left(peer: ServerPeer): void {

@@ -6,6 +6,7 @@
  */
 import type { NumericArray } from './compiled-field.ts';
 import type { EntityRegistry } from './entity-registry.ts';
+import { ScopeNames } from './scope-names.ts';
 
 /** Default interest recompute rate: 10 Hz follows walking speed with a few cm of lag at the border. */
 export const DEFAULT_INTEREST_RATE_HZ = 10;
@@ -46,7 +47,8 @@ export class ClientInterest {
 /** Server-wide interest tables: scopes, always-relevant, publish toggles, and the grid index. */
 export class InterestIndex {
   readonly config: InterestConfig;
-  readonly scopeIds = new Map<string, number>();
+  /** Scope names in use, reference-counted (entities, subscriptions, pauses and mutes hold them). */
+  readonly names = new ScopeNames();
   /** Scopes of each entity that has any. */
   readonly scopesOf = new Map<number, number[]>();
   alwaysRelevant = new Uint8Array(0);
@@ -66,14 +68,38 @@ export class InterestIndex {
     return this.config.grid !== null || this.config.predicate !== null || this.scopesOf.size > 0;
   }
 
-  /** Numeric id of a scope name (created on first use). */
-  scopeId(name: string): number {
-    let id = this.scopeIds.get(name);
-    if (id === undefined) {
-      id = this.scopeIds.size + 1;
-      this.scopeIds.set(name, id);
-    }
+  /** Puts `eid` in the named scopes (replacing its previous ones); [] removes it from every scope. */
+  setEntityScopes(eid: number, scopes: readonly string[]): void {
+    const before = this.scopesOf.get(eid);
+    const ids = [...new Set(scopes)].map((s) => this.names.acquire(s));
+    if (ids.length === 0) this.scopesOf.delete(eid);
+    else this.scopesOf.set(eid, ids);
+    if (before) for (const id of before) this.names.release(id);
+  }
+
+  /** Adds scope `name` to `set` (taking a reference) unless it is there; returns its id. */
+  addScope(set: Set<number>, name: string): number {
+    const known = this.names.idOf(name);
+    if (known !== undefined && set.has(known)) return known;
+    const id = this.names.acquire(name);
+    set.add(id);
     return id;
+  }
+
+  /** Removes scope `name` from `set` (dropping its reference); false when it was not there. */
+  removeScope(set: Set<number>, name: string): boolean {
+    const id = this.names.idOf(name);
+    if (id === undefined || !set.delete(id)) return false;
+    this.names.release(id);
+    return true;
+  }
+
+  /** Drops every scope reference a client held (it left for good). */
+  releaseClient(client: ClientInterest): void {
+    for (const id of client.scopes) this.names.release(id);
+    for (const id of client.pausedScopes) this.names.release(id);
+    client.scopes.clear();
+    client.pausedScopes.clear();
   }
 
   ensure(eid: number): void {
@@ -98,6 +124,8 @@ export class InterestIndex {
 
   /** Forgets per-entity settings of a removed entity. */
   forget(eid: number): void {
+    const scopes = this.scopesOf.get(eid);
+    if (scopes) for (const id of scopes) this.names.release(id);
     this.scopesOf.delete(eid);
     if (eid < this.alwaysRelevant.length) {
       this.alwaysRelevant[eid] = 0;

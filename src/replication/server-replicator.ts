@@ -28,6 +28,8 @@ import { SNAPSHOT_CHUNK_BYTES, writeFullEntity } from './full-state.ts';
 import { type InterestConfig, InterestIndex } from './interest.ts';
 import { Op, PeerReplication } from './peer-replication.ts';
 import { RawScanner } from './raw-scanner.ts';
+import { ResyncBudget, type ResyncBudgetOptions } from './resync-budget.ts';
+import { resolveScopeLimits, type ScopeLimits } from './scope-names.ts';
 import { INITIAL_ENTITY_CAPACITY, ShadowStore } from './shadow-store.ts';
 import { type SnapshotFigures, writeSnapshot } from './snapshot-writer.ts';
 import { BucketHashes, bucketOf, entityHash, HASH_BUCKETS, ownedEntityHash } from './state-hash.ts';
@@ -76,6 +78,10 @@ export interface ServerReplicatorOptions {
   hashIntervalMs?: number;
   /** May this client subscribe to this scope on its own? Default: yes. */
   allowScope?: (clientId: number, scope: string) => boolean;
+  /** Budget of resync work per client (see ResyncBudgetOptions for the defaults). */
+  resync?: ResyncBudgetOptions;
+  /** Bounds of scope names, in all and per client (see ScopeLimits for the defaults). */
+  scopeLimits?: ScopeLimits;
 }
 
 /** Counters of the server replicator, for stats. */
@@ -107,6 +113,8 @@ export class ServerReplicator {
   readonly authoritySeq = new Map<number, number>();
   /** Extensions, in the order they were added. */
   readonly extensions: ServerExtension[] = [];
+  /** Resync work per client: coalesced requests, token buckets, unsolicited-request counts. */
+  readonly resync: ResyncBudget;
   readonly counters: ServerReplicationCounters = {
     snapshots: 0,
     snapshotRawBytes: 0,
@@ -128,6 +136,7 @@ export class ServerReplicator {
   private readonly compression: boolean;
   private readonly hashIntervalMs: number;
   private readonly allowScope: ((clientId: number, scope: string) => boolean) | null;
+  private readonly scopeLimits: Required<ScopeLimits>;
   /** Deferred structural events: triples (op, netId, arg) resolved at the next send. */
   private deferred: number[] = [];
   private readonly writer = new BitWriter(2048);
@@ -155,6 +164,8 @@ export class ServerReplicator {
     this.compression = options.compression ?? true;
     this.hashIntervalMs = options.hashIntervalMs ?? DEFAULT_HASH_INTERVAL_MS;
     this.allowScope = options.allowScope ?? null;
+    this.resync = new ResyncBudget(options.resync);
+    this.scopeLimits = resolveScopeLimits(options.scopeLimits);
     const n = this.protocol.components.length;
     this.registry = new EntityRegistry(n, INITIAL_ENTITY_CAPACITY);
     this.shadow = new ShadowStore(this.protocol.components, this.registry);
@@ -271,12 +282,7 @@ export class ServerReplicator {
 
   /** Puts `eid` in the given scopes (replacing its previous ones); [] removes it from every scope. */
   setEntityScopes(eid: number, scopes: readonly string[]): void {
-    if (scopes.length === 0) this.interest.scopesOf.delete(eid);
-    else
-      this.interest.scopesOf.set(
-        eid,
-        scopes.map((s) => this.interest.scopeId(s)),
-      );
+    this.interest.setEntityScopes(eid, scopes);
     this.invalidateAll();
   }
 
@@ -284,9 +290,8 @@ export class ServerReplicator {
   setClientScope(clientId: number, scope: string, subscribed: boolean): void {
     const p = this.peers.get(clientId);
     if (!p) return;
-    const id = this.interest.scopeId(scope);
-    if (subscribed) p.interest.scopes.add(id);
-    else p.interest.scopes.delete(id);
+    if (subscribed) this.interest.addScope(p.interest.scopes, scope);
+    else this.interest.removeScope(p.interest.scopes, scope);
     p.interest.dirty = true;
   }
 
@@ -303,9 +308,8 @@ export class ServerReplicator {
       this.interest.ensure(target.eid);
       this.interest.setMuted(target.eid, !on);
     } else {
-      const id = this.interest.scopeId(target.scope);
-      if (on) this.interest.mutedScopes.delete(id);
-      else this.interest.mutedScopes.add(id);
+      if (on) this.interest.removeScope(this.interest.mutedScopes, target.scope);
+      else this.interest.addScope(this.interest.mutedScopes, target.scope);
     }
     if (on) for (const p of this.peers.values()) this.resyncMatching(p, target);
   }
@@ -318,16 +322,16 @@ export class ServerReplicator {
       if (on) p.interest.pausedEntities.delete(target.eid);
       else p.interest.pausedEntities.add(target.eid);
     } else {
-      const id = this.interest.scopeId(target.scope);
-      if (on) p.interest.pausedScopes.delete(id);
-      else p.interest.pausedScopes.add(id);
+      if (on) this.interest.removeScope(p.interest.pausedScopes, target.scope);
+      else this.interest.addScope(p.interest.pausedScopes, target.scope);
     }
     if (on) this.resyncMatching(p, target);
   }
 
   /** Marks every field of the matching entities the client knows as pending (they go out with current values). */
   private resyncMatching(p: PeerReplication, target: { eid: number } | { scope: string }): void {
-    const scope = 'scope' in target ? this.interest.scopeId(target.scope) : -1;
+    const scope = 'scope' in target ? (this.interest.names.idOf(target.scope) ?? 0) : -1;
+    if (scope === 0) return; // a scope no entity is in
     for (let i = 0; i < p.knownSet.count; i++) {
       const eid = p.knownSet.list[i];
       const match =
@@ -522,6 +526,7 @@ export class ServerReplicator {
     for (const p of this.peers.values()) {
       if (p.suspended) continue;
       this.sendOps(p);
+      this.serveResync(p, now);
       const conn = p.peer.connection;
       let budget = conn.unreliableSpaceBytes() - this.reservedBytes;
       if (this.bandwidthBytesPerSec > 0) {
@@ -779,6 +784,7 @@ export class ServerReplicator {
     for (let b = 0; b < HASH_BUCKETS; b++) if (h.valid[b]) w.writeU32(h.sums[b]);
     p.peer.connection.sendReliable(w.toBytes());
     this.counters.hashesSent++;
+    this.resync.hashSent(p, this.clock.now());
   }
 
   // ── peers and incoming messages ─────────────────────────────────────────────────────────────────────
@@ -793,6 +799,8 @@ export class ServerReplicator {
   }
 
   private onLeft(peer: ServerPeer, reason: string): void {
+    const left = this.peers.get(peer.clientId);
+    if (left) this.interest.releaseClient(left.interest);
     this.peers.delete(peer.clientId);
     // Entities the client owned go back to the server.
     const reg = this.registry;
@@ -850,18 +858,45 @@ export class ServerReplicator {
       this.onError?.(new NetError('DecodeError', `client ${peer.clientId}: malformed Subscribe`));
       return;
     }
-    if (typeof body.receive === 'boolean') {
+    const receive = typeof body.receive === 'boolean' ? body.receive : null;
+    // Every path naming a scope goes through allowScope and the scope bounds (pausing adds a name, like subscribing).
+    if (scope !== undefined && !this.admitScope(peer, scope, receive === null ? tag === Tag.Subscribe : !receive))
+      return;
+    if (receive !== null) {
       const eid = netId !== undefined ? this.registry.toLocal(netId) : 0;
-      if (scope !== undefined) this.setReceive(peer.clientId, { scope }, body.receive);
-      else if (eid !== 0) this.setReceive(peer.clientId, { eid }, body.receive);
+      if (scope !== undefined) this.setReceive(peer.clientId, { scope }, receive);
+      else if (eid !== 0) this.setReceive(peer.clientId, { eid }, receive);
       return;
     }
     if (scope === undefined) return;
+    this.setClientScope(peer.clientId, scope, tag === Tag.Subscribe);
+  }
+
+  /**
+   * May `peer` name `scope` (allowScope), and, when the request `adds` the scope to its subscriptions or pauses,
+   * does it fit the bounds (names in all, scopes per client)? A refusal is reported and answered with an Error.
+   */
+  private admitScope(peer: ServerPeer, scope: string, adds: boolean): boolean {
     if (this.allowScope && !this.allowScope(peer.clientId, scope)) {
       this.session.sendError(peer, 'Forbidden', `scope '${scope}' is not open to this client`, false);
-      return;
+      return false;
     }
-    this.setClientScope(peer.clientId, scope, tag === Tag.Subscribe);
+    const p = this.peers.get(peer.clientId);
+    if (!adds || !p) return true;
+    const names = this.interest.names;
+    const id = names.idOf(scope);
+    if (id !== undefined && (p.interest.scopes.has(id) || p.interest.pausedScopes.has(id))) return true;
+    const limits = this.scopeLimits;
+    let message = '';
+    if (p.interest.scopes.size + p.interest.pausedScopes.size >= limits.maxScopesPerClient)
+      message = `client ${peer.clientId} holds ${limits.maxScopesPerClient} scopes already`;
+    else if (id === undefined && names.size >= limits.maxScopes)
+      message = `${limits.maxScopes} scope names exist already; '${scope.slice(0, 64)}' refused`;
+    if (message === '') return true;
+    names.counters.refused++;
+    this.onError?.(new NetError('LimitExceeded', message));
+    this.session.sendError(peer, 'LimitExceeded', message, false);
+    return false;
   }
 
   /**
@@ -918,7 +953,10 @@ export class ServerReplicator {
     peer.connection.sendReliable(w.toBytes());
   }
 
-  /** ResyncRequest: u32 bucket mask low, u32 high. Answered with a partial snapshot of those buckets. */
+  /**
+   * ResyncRequest: u32 bucket mask low, u32 high. The buckets join the client's pending mask (coalesced); the
+   * send tick answers with a partial snapshot of as many as its resync budget allows.
+   */
   private onResyncRequest(peer: ServerPeer, msg: Uint8Array): void {
     const p = this.peers.get(peer.clientId);
     const r = this.reader;
@@ -930,9 +968,25 @@ export class ServerReplicator {
       this.onError?.(new NetError('DecodeError', `client ${peer.clientId}: malformed ResyncRequest`));
       return;
     }
+    const verdict = this.resync.request(p, lo, hi, this.clock.now());
+    if (verdict === 'ok' || verdict === 'unsolicited') return;
+    const message = `client ${peer.clientId}: ResyncRequest without a StateHash to answer`;
+    this.onError?.(new NetError('RateLimited', message));
+    if (verdict === 'offender')
+      peer.fatal ??= {
+        code: 'RateLimited',
+        message: `more than ${this.resync.limits.maxOverBudget} unsolicited ResyncRequests over the resync budget`,
+      };
+  }
+
+  /** Sends `p` the pending resync buckets its budget allows this tick, as one partial snapshot. */
+  private serveResync(p: PeerReplication, now: number): void {
+    const due = this.resync.take(p, now);
+    if (due === null) return;
+    const buckets: [number, number] = [due[0], due[1]];
     this.counters.resyncs++;
-    this.onError?.(new NetError('HashMismatch', `client ${peer.clientId} diverged; resyncing buckets`));
-    this.sendSnapshot(p, [lo, hi]);
+    this.onError?.(new NetError('HashMismatch', `client ${p.peer.clientId} diverged; resyncing buckets`));
+    this.resync.served(p, buckets, this.sendSnapshot(p, buckets), now);
   }
 
   /** Applies a client's writes to the entities it owns; any other entity is `Forbidden` and left untouched. */
