@@ -51,7 +51,7 @@ export { createManualClock, systemClock } from './clock.ts';
 export type { Clock, ManualClock } from './clock.ts';
 export { createRandom } from './random.ts';
 export type { Random } from './random.ts';
-export type { Link, ServerTransport, ClientTransport } from './transport/transport.ts';
+export type { Link, ServerTransport, ClientTransport, IceServer, CloseReason } from './transport/transport.ts';
 export { createMemoryNetwork } from './transport/memory-transport.ts';
 export { createWebSocketClientTransport } from './transport/websocket-client-transport.ts';
 export type { WebSocketClientTransportOptions } from './transport/websocket-client-transport.ts';

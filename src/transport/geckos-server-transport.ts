@@ -11,7 +11,7 @@ import type { ServerChannel } from '@geckos.io/server';
 import { usageError } from '../errors.ts';
 import type { ErrorHandler } from '../errors.ts';
 import { MAX_PACKET_BYTES } from './transport.ts';
-import type { CloseReason, Link, ServerTransport } from './transport.ts';
+import type { CloseReason, IceServer, Link, ServerTransport } from './transport.ts';
 import { SocketLink, createLinkCounters } from './socket-link.ts';
 import type { LinkCounters } from './socket-link.ts';
 import { loadPeer } from './load-peer.ts';
@@ -35,7 +35,7 @@ export interface GeckosServerTransportOptions {
   /** Serve signalling on this existing HTTP(S) server (e.g. Vite's) instead of listening on `port`. */
   httpServer?: http.Server | https.Server;
   /** STUN/TURN servers; default none, which suits loopback and LAN (the server needs STUN only behind NAT). */
-  iceServers?: RTCIceServer[];
+  iceServers?: IceServer[];
   /** UDP ports the data channels may use. */
   portRange?: { min: number; max: number };
   /** Local address ICE binds to; default `host` when it is a specific IPv4 address, else every interface. */
