@@ -51,12 +51,14 @@ function finished(child: ChildProcess): Promise<{ code: number | null; output: s
 function firstLine(child: ChildProcess): Promise<string> {
   return new Promise((resolve, reject) => {
     let text = '';
+    let errors = '';
     child.stdout?.on('data', (chunk: Buffer) => {
       text += chunk;
       const end = text.indexOf('\n');
       if (end >= 0) resolve(text.slice(0, end));
     });
-    child.on('close', (code) => reject(new Error(`exited with ${code} before printing a line: ${text}`)));
+    child.stderr?.on('data', (chunk: Buffer) => (errors += chunk));
+    child.on('close', (code) => reject(new Error(`exited with ${code} before printing a line: ${text}${errors}`)));
   });
 }
 
