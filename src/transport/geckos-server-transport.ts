@@ -172,7 +172,7 @@ function listen(server: http.Server, port: number, host: string): Promise<void> 
 
 /**
  * Starts a geckos.io server carrying ecsync packets. Clients connect with `createGeckosClientTransport` (browser or
- * Node). Needs `@geckos.io/server` and its `node-datachannel` (or this repository's werift shim), loaded on each call
+ * Node). Needs `@geckos.io/server` and its `node-datachannel` (or this repository's werift shim), loaded when called
  * (a `Usage` NetError when `@geckos.io/server` is not installed).
  * @example
  * const transport = await createGeckosServerTransport({ port: 9208, host: '0.0.0.0' });

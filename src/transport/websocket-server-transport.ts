@@ -135,7 +135,7 @@ function checkOptions(options: WebSocketServerTransportOptions): void {
 
 /**
  * Starts a WebSocket endpoint carrying ecsync packets; clients use `createWebSocketClientTransport`. Loads the
- * optional peer `ws` on each call (a `Usage` NetError when it is not installed).
+ * optional peer `ws` when called (a `Usage` NetError when it is not installed).
  * @example
  * const transport = await createWebSocketServerTransport({ port: 8080, host: '0.0.0.0' });
  * transport.onconnection = (link) => { link.onpacket = (packet) => link.send(packet.slice()); };
