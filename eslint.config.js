@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'dist', 'bench/results', 'test-artifacts', 'vendor'] },
+  { ignores: ['node_modules', 'dist', 'api-docs', 'bench/results', 'test-artifacts', 'vendor'] },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -1,4 +1,7 @@
-/** ecsync's public API. */
+/**
+ * ecsync's public API (`ecsync`): everything that needs no optional peer dependency. The geckos.io client is in
+ * `ecsync/geckos`, the Node server transports in `ecsync/server`.
+ */
 export { createNetworkPlugin, DEFAULT_SEND_RATE_HZ } from './plugin.ts';
 export type {
   NetworkPlugin,
@@ -48,10 +51,8 @@ export { createManualClock, systemClock } from './clock.ts';
 export type { Clock, ManualClock } from './clock.ts';
 export { createRandom } from './random.ts';
 export type { Random } from './random.ts';
-export type { Link, ServerTransport, ClientTransport } from './transport/transport.ts';
+export type { Link, ServerTransport, ClientTransport, IceServer, CloseReason } from './transport/transport.ts';
 export { createMemoryNetwork } from './transport/memory-transport.ts';
-export { createGeckosClientTransport, weriftIceConfiguration } from './transport/geckos-client-transport.ts';
-export type { GeckosClientTransportOptions } from './transport/geckos-client-transport.ts';
 export { createWebSocketClientTransport } from './transport/websocket-client-transport.ts';
 export type { WebSocketClientTransportOptions } from './transport/websocket-client-transport.ts';
 export type { MemoryNetwork } from './transport/memory-transport.ts';
@@ -127,3 +128,38 @@ export type { RateLimitOptions, ReconnectOptions, IdleOptions } from './session/
 export type { ResyncBudgetOptions, ResyncCounters } from './replication/resync-budget.ts';
 export type { ScopeCounters, ScopeLimits } from './replication/scope-names.ts';
 export type { CommandLimits } from './authority/command-quota.ts';
+
+// Types that the signatures above mention, exported so that applications can name them.
+export type {
+  ScalarFieldSpec,
+  QuantizedFieldSpec,
+  QuatFieldSpec,
+  EnumFieldSpec,
+  EntityFieldSpec,
+} from './protocol/field-schema.ts';
+export type { CompiledField, NumericArray } from './replication/compiled-field.ts';
+export type { PriorityFn } from './replication/server-replicator.ts';
+export type { Emitter, ReplicationEvents } from './events.ts';
+export type { Connection } from './connection/connection.ts';
+export type { ConnectionStats } from './connection/connection-stats.ts';
+export type { ConnectionHandler } from './connection/connection-options.ts';
+export type { ServerPeer, PeerCounters, PeerState } from './session/server-peer.ts';
+export type { HelloBody } from './protocol/handshake.ts';
+export type { LinkCounters } from './transport/socket-link.ts';
+export type { LinkConditionerStats } from './transport/link-conditioner.ts';
+export type { MemoryNetworkOptions, MemoryLinkStats, LinkPairConditions } from './transport/memory-transport.ts';
+export type { WebSocketConstructor, WebSocketClientLink } from './transport/websocket-client-transport.ts';
+export type { VrClientStats, VrServerStats } from './vr/vr-context.ts';
+export type { DeviceKindId } from './vr/server-pose-validator.ts';
+export type { PositionInterpolation } from './vr/interpolation-buffer.ts';
+export type { GripState } from '../components/grip-state.ts';
+export type { TrackedPose } from '../components/tracked-pose.ts';
+export type { Interpolated } from '../components/interpolated.ts';
+export type { Predicted } from '../components/predicted.ts';
+export type { RenderPose } from '../components/render-pose.ts';
+export type { CommandLog, CommandCheck, CommandRefusal, CommandRow } from './authority/command-log.ts';
+export type { LamportClock } from './authority/lamport.ts';
+export type { SessionControl, ControlResult } from './authority/session-control.ts';
+export type { CommandCounters } from './authority/command-sequencer.ts';
+export type { OwnershipCounters } from './authority/ownership-arbiter.ts';
+export type { OwnershipDenial } from './authority/authority-wire.ts';

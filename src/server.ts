@@ -7,6 +7,10 @@ export type {
   GeckosServerTransport,
   GeckosServerTransportOptions,
   GeckosServerLink,
+  GeckosAuthorizationResult,
 } from './transport/geckos-server-transport.ts';
 export { createWebSocketServerTransport } from './transport/websocket-server-transport.ts';
-export type { WebSocketServerTransportOptions } from './transport/websocket-server-transport.ts';
+export type {
+  WebSocketServerTransport,
+  WebSocketServerTransportOptions,
+} from './transport/websocket-server-transport.ts';

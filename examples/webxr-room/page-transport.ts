@@ -3,7 +3,8 @@
  * when WebRTC fails (blocked UDP, a strict proxy); `?transport=ws` or `?transport=geckos` forces one. Both reach
  * the server on the page's own origin, so the certificate accepted for the page covers them.
  */
-import { createGeckosClientTransport, createWebSocketClientTransport } from '../../src/index.ts';
+import { createWebSocketClientTransport } from '../../src/index.ts';
+import { createGeckosClientTransport } from '../../src/geckos.ts';
 import type { ClientTransport } from '../../src/index.ts';
 
 /** WebRTC gets this long before the page falls back: loopback and LAN connect in well under a second. */

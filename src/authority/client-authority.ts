@@ -68,6 +68,7 @@ export class ClientAuthority {
   private myRole: string | null = null;
   private lastClientId = 0;
 
+  /** @internal Built by `createClientAuthority`; the context is the plugin's own. */
   constructor(
     private readonly ctx: ClientContext,
     private readonly options: ClientAuthorityOptions,

@@ -88,6 +88,7 @@ export class ServerAuthority {
   private forbidden = 0;
   private decodeErrors = 0;
 
+  /** @internal Built by `createServerAuthority`; the context is the plugin's own. */
   constructor(
     private readonly ctx: ServerContext,
     private readonly options: ServerAuthorityOptions,

@@ -7,7 +7,7 @@ import geckosClient from '@geckos.io/client';
 import { NetError, usageError } from '../errors.ts';
 import type { ErrorHandler } from '../errors.ts';
 import { MAX_PACKET_BYTES } from './transport.ts';
-import type { ClientTransport, CloseReason, Link } from './transport.ts';
+import type { ClientTransport, CloseReason, IceServer, Link } from './transport.ts';
 import { PEER_CONNECTION_KEY, installPeerConnectionDispatcher } from './peer-connection-dispatcher.ts';
 import type { PeerConnectionConstructor } from './peer-connection-dispatcher.ts';
 import { SocketLink } from './socket-link.ts';
@@ -36,8 +36,9 @@ export interface GeckosClientTransportOptions {
   /** Sent as the HTTP Authorization header; the server's `authorization` hook checks it. */
   authorization?: string;
   /** STUN/TURN servers; default none (loopback and LAN need none). */
-  iceServers?: RTCIceServer[];
-  iceTransportPolicy?: RTCIceTransportPolicy;
+  iceServers?: IceServer[];
+  /** 'relay' uses TURN only (WebRTC's `iceTransportPolicy`). */
+  iceTransportPolicy?: 'all' | 'relay';
   /** RTCPeerConnection to use instead of the global one; required in Node, e.g. werift's. */
   RTCPeerConnection?: PeerConnectionConstructor;
   /** Extra keys merged into every RTCPeerConnection configuration (e.g. `weriftIceConfiguration('127.0.0.1')`). */

@@ -7,14 +7,14 @@ import http from 'node:http';
 import type https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { isIPv4 } from 'node:net';
-import geckosServer from '@geckos.io/server';
 import type { ServerChannel } from '@geckos.io/server';
 import { usageError } from '../errors.ts';
 import type { ErrorHandler } from '../errors.ts';
 import { MAX_PACKET_BYTES } from './transport.ts';
-import type { CloseReason, Link, ServerTransport } from './transport.ts';
+import type { CloseReason, IceServer, Link, ServerTransport } from './transport.ts';
 import { SocketLink, createLinkCounters } from './socket-link.ts';
 import type { LinkCounters } from './socket-link.ts';
+import { loadPeer } from './load-peer.ts';
 
 /**
  * Bytes a data channel may hold before `send` drops: four full packets, so one tick may send a burst of five (measured:
@@ -35,7 +35,7 @@ export interface GeckosServerTransportOptions {
   /** Serve signalling on this existing HTTP(S) server (e.g. Vite's) instead of listening on `port`. */
   httpServer?: http.Server | https.Server;
   /** STUN/TURN servers; default none, which suits loopback and LAN (the server needs STUN only behind NAT). */
-  iceServers?: RTCIceServer[];
+  iceServers?: IceServer[];
   /** UDP ports the data channels may use. */
   portRange?: { min: number; max: number };
   /** Local address ICE binds to; default `host` when it is a specific IPv4 address, else every interface. */
@@ -172,7 +172,8 @@ function listen(server: http.Server, port: number, host: string): Promise<void> 
 
 /**
  * Starts a geckos.io server carrying ecsync packets. Clients connect with `createGeckosClientTransport` (browser or
- * Node). Needs `@geckos.io/server` and its `node-datachannel` (or this repository's werift shim).
+ * Node). Needs `@geckos.io/server` and its `node-datachannel` (or this repository's werift shim), loaded when called
+ * (a `Usage` NetError when `@geckos.io/server` is not installed).
  * @example
  * const transport = await createGeckosServerTransport({ port: 9208, host: '0.0.0.0' });
  * transport.onconnection = (link) => { link.onpacket = (packet) => link.send(packet.slice()); };
@@ -181,6 +182,11 @@ export async function createGeckosServerTransport(
   options: GeckosServerTransportOptions,
 ): Promise<GeckosServerTransport> {
   checkOptions(options);
+  const { default: geckosServer } = await loadPeer(
+    '@geckos.io/server',
+    'createGeckosServerTransport',
+    () => import('@geckos.io/server'),
+  );
   const external = options.httpServer;
   const server: http.Server = (external as http.Server | undefined) ?? http.createServer();
   const listening = external?.address() as AddressInfo | null | undefined;

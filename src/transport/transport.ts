@@ -6,6 +6,13 @@
 /** Largest packet ecsync hands a transport: WebRTC leaves ~1,163 B per SCTP message, so 1,200 keeps margin. */
 export const MAX_PACKET_BYTES = 1200;
 
+/** A STUN or TURN server, as WebRTC's `RTCIceServer`; declared here so that Node code needs no DOM types. */
+export interface IceServer {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
+
 /** Why a link closed, as seen by the side that observes it. */
 export type CloseReason = string;
 

@@ -1,12 +1,14 @@
 /**
- * The client side of the WebSocket transport: the browser's WebSocket, or an injected constructor in Node (`ws`).
- * One binary frame per packet. Imports nothing from Node, so bundlers can ship it to the browser.
+ * The client side of the WebSocket transport: the platform's WebSocket (browsers, Node >= 22), an injected
+ * constructor, or on Node 20 the optional peer `ws`, loaded at `connect()`. One binary frame per packet. Imports
+ * nothing from Node, so bundlers can ship it to the browser.
  */
 import { NetError, usageError } from '../errors.ts';
 import type { ErrorHandler } from '../errors.ts';
 import type { ClientTransport, CloseReason, Link } from './transport.ts';
 import { SocketLink } from './socket-link.ts';
 import type { LinkCounters } from './socket-link.ts';
+import { loadPeer } from './load-peer.ts';
 
 /** How long `connect()` waits for the socket to open by default. */
 export const WEBSOCKET_CONNECT_TIMEOUT_MS = 10_000;
@@ -39,7 +41,10 @@ export type WebSocketConstructor = new (url: string, protocols?: string | string
 export interface WebSocketClientTransportOptions {
   /** Full endpoint URL, e.g. 'ws://127.0.0.1:8080/ecsync' or 'wss://example.com/ecsync'. */
   url: string;
-  /** WebSocket constructor to use instead of the global one (Node: `import { WebSocket } from 'ws'`). */
+  /**
+   * WebSocket constructor to use instead of the global one. Without it and without a global one (Node 20),
+   * `connect()` loads the optional peer `ws`.
+   */
   WebSocket?: WebSocketConstructor;
   /** `connect()` rejects with a `Timeout` NetError when the socket is not open by then (default 10 s). */
   connectTimeoutMs?: number;
@@ -89,6 +94,26 @@ class WebSocketLink extends SocketLink implements WebSocketClientLink {
   }
 }
 
+/** The package name, in a variable so that bundlers do not try to resolve `ws` for the browser. */
+const WS_PACKAGE = 'ws';
+
+/** `ws`'s WebSocket, for Node versions without a global one. */
+async function loadNodeWebSocket(): Promise<WebSocketConstructor> {
+  const ws = await loadPeer(
+    WS_PACKAGE,
+    'createWebSocketClientTransport without a global WebSocket (Node < 22)',
+    () =>
+      import(/* @vite-ignore */ /* webpackIgnore: true */ WS_PACKAGE) as Promise<{ WebSocket: WebSocketConstructor }>,
+  );
+  return ws.WebSocket;
+}
+
+/** True in Node, Deno and Bun (which may lack a global WebSocket but can load `ws`). */
+function isServerRuntime(): boolean {
+  const process = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  return typeof process?.versions?.node === 'string';
+}
+
 function connect(options: WebSocketClientTransportOptions, Ctor: WebSocketConstructor): Promise<Link> {
   const timeoutMs = options.connectTimeoutMs ?? WEBSOCKET_CONNECT_TIMEOUT_MS;
   return new Promise<Link>((resolve, reject) => {
@@ -134,7 +159,7 @@ function connect(options: WebSocketClientTransportOptions, Ctor: WebSocketConstr
  * Creates a client transport to a WebSocket server transport; each `connect()` opens a new socket.
  * @example
  * const transport = createWebSocketClientTransport({ url: 'ws://127.0.0.1:8080/ecsync' });
- * // Node: import { WebSocket } from 'ws'; createWebSocketClientTransport({ url, WebSocket });
+ * // Node 20 loads `ws` by itself (npm install ws); or pass one: createWebSocketClientTransport({ url, WebSocket });
  * const link = await transport.connect();
  */
 export function createWebSocketClientTransport(options: WebSocketClientTransportOptions): ClientTransport {
@@ -145,11 +170,18 @@ export function createWebSocketClientTransport(options: WebSocketClientTransport
     );
   }
   const Ctor = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-  if (typeof Ctor !== 'function') {
-    usageError('no WebSocket in this environment', "in Node pass { WebSocket } from 'ws'");
+  if (typeof Ctor !== 'function' && !isServerRuntime()) {
+    usageError('no WebSocket in this environment', 'pass { WebSocket } (in Node: npm install ws, or use Node >= 22)');
   }
   if (options.connectTimeoutMs !== undefined && !(options.connectTimeoutMs > 0)) {
     usageError(`connectTimeoutMs must be > 0, got ${options.connectTimeoutMs}`, 'pass a positive number of ms');
   }
-  return { connect: () => connect(options, Ctor) };
+  let loaded: Promise<WebSocketConstructor> | null = null;
+  return {
+    connect: async () => {
+      if (typeof Ctor === 'function') return connect(options, Ctor);
+      loaded ??= loadNodeWebSocket();
+      return connect(options, await loaded);
+    },
+  };
 }

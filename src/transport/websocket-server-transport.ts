@@ -6,7 +6,6 @@ import http from 'node:http';
 import type https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer } from 'ws';
 import type { RawData, WebSocket } from 'ws';
 import { usageError } from '../errors.ts';
 import type { ErrorHandler } from '../errors.ts';
@@ -14,6 +13,7 @@ import { MAX_PACKET_BYTES } from './transport.ts';
 import type { CloseReason, ServerTransport } from './transport.ts';
 import { SocketLink, createLinkCounters } from './socket-link.ts';
 import type { LinkCounters } from './socket-link.ts';
+import { loadPeer } from './load-peer.ts';
 
 /**
  * Bytes a socket may hold before `send` drops: ~13 full packets, ~200 ms of a 60 Hz stream. TCP never loses data,
@@ -134,7 +134,8 @@ function checkOptions(options: WebSocketServerTransportOptions): void {
 }
 
 /**
- * Starts a WebSocket endpoint carrying ecsync packets; clients use `createWebSocketClientTransport`.
+ * Starts a WebSocket endpoint carrying ecsync packets; clients use `createWebSocketClientTransport`. Loads the
+ * optional peer `ws` when called (a `Usage` NetError when it is not installed).
  * @example
  * const transport = await createWebSocketServerTransport({ port: 8080, host: '0.0.0.0' });
  * transport.onconnection = (link) => { link.onpacket = (packet) => link.send(packet.slice()); };
@@ -144,6 +145,7 @@ export async function createWebSocketServerTransport(
   options: WebSocketServerTransportOptions,
 ): Promise<WebSocketServerTransport> {
   checkOptions(options);
+  const { WebSocketServer } = await loadPeer('ws', 'createWebSocketServerTransport', () => import('ws'));
   const path = options.path ?? '/ecsync';
   const maxBufferedBytes = options.maxBufferedBytes ?? WEBSOCKET_MAX_BUFFERED_BYTES;
   const external = options.server;

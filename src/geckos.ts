@@ -1,0 +1,15 @@
+/**
+ * The geckos.io client entry (`ecsync/geckos`): WebRTC data channels to a geckos.io server transport. Kept out of
+ * `index.ts` so that an application using only WebSockets never needs the optional peer `@geckos.io/client`.
+ */
+export {
+  createGeckosClientTransport,
+  weriftIceConfiguration,
+  GECKOS_CONNECT_TIMEOUT_MS,
+  GECKOS_CLIENT_MAX_BUFFERED_BYTES,
+} from './transport/geckos-client-transport.ts';
+export type {
+  GeckosClientTransportOptions,
+  GeckosClientLink,
+  PeerConnectionConstructor,
+} from './transport/geckos-client-transport.ts';
