@@ -15,6 +15,12 @@ export const ErrorCode = {
   Banned: 10,
   UnknownEntity: 11,
   Timeout: 12,
+  /** A client claimed an Ed25519 key in its Hello and did not sign the server's nonce with it. */
+  IdentityUnproven: 20,
+  /** The server's key is not the one the application expects, or the server could not prove it holds it. */
+  ServerKeyMismatch: 21,
+  /** A relayed command-log entry whose signature is not its author's (a compromised or buggy server). */
+  ForgedCommand: 22,
   /** A programmer mistake caught at once (bad option, duplicate registration); never sent on the wire. */
   Usage: 100,
 } as const;

@@ -118,6 +118,8 @@ export interface ClientPluginOptions extends CommonOptions {
   onStateChange?: (state: ClientState, previous: ClientState) => void;
   /** This client's Ed25519 identity (default: a fresh key pair). */
   keyPair?: KeyPair;
+  /** The server's public key, when the application knows it: another key (or no proof of it) is a fatal `ServerKeyMismatch`. */
+  expectedServerKey?: Uint8Array;
   /** Heartbeat interval in ms (default 1,000): a server silent for 3 intervals makes the client reconnect. */
   heartbeatMs?: number;
   /** Reconnect backoff (needs `transport`; a bare `link` cannot reconnect); false never reconnects. */
@@ -278,6 +280,7 @@ export function createNetworkPlugin(world: World, options: NetworkPluginOptions)
       schemaHash: protocol.schemaHash,
       auth: options.auth,
       keyPair: options.keyPair,
+      expectedServerKey: options.expectedServerKey,
       heartbeatMs: options.heartbeatMs,
       reconnect: options.reconnect,
       idle: options.idle,

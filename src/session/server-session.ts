@@ -9,12 +9,13 @@ import type { Clock } from '../clock.ts';
 import { Connection, type ConnectionHandler, type ConnectionOptions } from '../connection/connection.ts';
 import { ErrorCode, type ErrorCodeName, type ErrorHandler, NetError } from '../errors.ts';
 import { Emitter } from '../events.ts';
-import { type HelloBody, parseErrorBody, parseHello } from '../protocol/handshake.ts';
+import { type HelloBody, parseChallengeResponse, parseErrorBody, parseHello } from '../protocol/handshake.ts';
 import { parsePresenceStatus, parseTimeBody, type PresenceUser } from '../protocol/session-messages.ts';
 import { Tag } from '../protocol/tags.ts';
 import type { Link, ServerTransport } from '../transport/transport.ts';
 import { Admission, type Authorize, checkHello } from './server-handshake.ts';
 import { checkKeyPair, createKeyPair, type KeyPair, randomHex, toHex } from './identity.ts';
+import { needsChallenge, ServerProofs } from './identity-proof.ts';
 import type { SessionEvents } from './presence-list.ts';
 import { PeerLimiter } from './rate-limiter.ts';
 import { ServerPeer } from './server-peer.ts';
@@ -88,6 +89,8 @@ export class ServerSession {
   private readonly limits: Required<RateLimitOptions>;
   private readonly presence: ServerPresence;
   private readonly admission: Admission;
+  /** Key-possession proofs of the handshake (challenges sent, proven, refused). */
+  readonly proofs: ServerProofs;
   private handler: PeerHandler | null = null;
   private now = 0;
 
@@ -100,6 +103,7 @@ export class ServerSession {
     this.sessionId = `s${randomHex(8)}`;
     this.now = options.clock.now();
     this.presence = new ServerPresence(this.peers, this.suspended, this.events);
+    this.proofs = new ServerProofs(this.sessionId, this.keyPair);
     this.admission = new Admission(this, {
       clock: options.clock,
       sendRateHz: options.sendRateHz,
@@ -232,14 +236,17 @@ export class ServerSession {
     }
     if (peer.state !== 'connected') {
       // Anything before a valid Hello is ignored: the client may still be sending a previous session's traffic.
-      if (tag === Tag.Hello && peer.state === 'handshaking') this.onHello(peer, msg);
+      if (peer.state !== 'handshaking') return;
+      if (tag === Tag.ChallengeResponse) this.onChallengeResponse(peer, msg);
+      else if (tag === Tag.Hello && !this.proofs.isChallenged(peer)) this.onHello(peer, msg);
       return;
     }
     // The permission table (authority layer): a role may send only the tags allowed to it, core ones included.
     if (this.messageGate !== null && !this.messageGate(peer, tag, msg)) return;
     switch (tag) {
       case Tag.Hello:
-        return; // duplicate Hello on an established peer
+      case Tag.ChallengeResponse:
+        return; // duplicate handshake message on an established peer
       case Tag.Goodbye:
         this.leave(peer, 'goodbye');
         return;
@@ -300,6 +307,28 @@ export class ServerSession {
       this.refuse(peer, refusal.code, refusal.message);
       return;
     }
+    if (needsChallenge(hello)) this.proofs.challenge(peer, hello);
+    else this.admit(peer, hello);
+  }
+
+  /** The answer to a Challenge: admit the Hello it proves, or refuse the claimed key. */
+  private onChallengeResponse(peer: ServerPeer, msg: Uint8Array): void {
+    if (!this.proofs.isChallenged(peer)) {
+      peer.counters.unknownTags++; // an answer to no question
+      return;
+    }
+    const decoded = decodeBody(msg.subarray(2));
+    const response = decoded.ok ? parseChallengeResponse(decoded.value) : null;
+    const proven = this.proofs.answer(peer, response ?? {});
+    if (response === null) {
+      peer.counters.decodeErrors++;
+      this.refuse(peer, 'DecodeError', 'malformed ChallengeResponse');
+    } else if (proven === null)
+      this.refuse(peer, 'IdentityUnproven', 'the Hello claimed a key and the Challenge was not signed with it');
+    else this.admit(peer, proven.hello);
+  }
+
+  private admit(peer: ServerPeer, hello: HelloBody): void {
     if (hello.resumeToken !== undefined) this.admission.resume(peer, hello);
     else this.admission.join(peer, hello);
   }

@@ -39,7 +39,9 @@ describe('handshake', () => {
     raw.hello({ protocolVersion: PROTOCOL_VERSION + 1 });
     await rig.run(100);
     expect(raw.fatalError()?.code).toBe(ErrorCode.VersionMismatch);
-    expect(raw.fatalError()?.message).toMatch(/protocol 2.*server speaks 1/);
+    expect(raw.fatalError()?.message).toMatch(
+      new RegExp(`protocol ${PROTOCOL_VERSION + 1}.*server speaks ${PROTOCOL_VERSION}`),
+    );
     expect(rig.log.errors.map((e) => e.code)).toContain('VersionMismatch');
     expect(rig.server.peers.size).toBe(0);
     expect(rig.log.events).toEqual([]);
