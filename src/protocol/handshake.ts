@@ -2,6 +2,7 @@
  * Shapes of the core control messages (MessagePack maps) and their validators. A validator returns null for
  * anything that is not exactly the expected shape, so session code never touches an unchecked value.
  */
+import { parseSchemaSummary, type SchemaSummary } from './schema-diff.ts';
 
 /**
  * Version of the ecsync wire protocol; peers with different versions refuse each other (`VersionMismatch`).
@@ -77,6 +78,8 @@ export interface ErrorBody {
   code: number;
   message: string;
   fatal: boolean;
+  /** With `SchemaMismatch` from the server: a summary of its manifest, so the client can name the difference. */
+  schema?: SchemaSummary;
 }
 
 /** True for a plain object (a decoded MessagePack map). */
@@ -231,11 +234,14 @@ export function parseWelcome(v: unknown): WelcomeBody | null {
   return welcome;
 }
 
-/** Validates an Error body. */
+/** Validates an Error body (a malformed schema summary is dropped, the error itself still counts). */
 export function parseErrorBody(v: unknown): ErrorBody | null {
   if (!isRecord(v)) return null;
   const code = asUint(v.code);
   const message = asString(v.message, 4096);
   if (code === undefined || message === undefined || typeof v.fatal !== 'boolean') return null;
-  return { code, message, fatal: v.fatal };
+  const body: ErrorBody = { code, message, fatal: v.fatal };
+  const schema = v.schema === undefined ? null : parseSchemaSummary(v.schema);
+  if (schema !== null) body.schema = schema;
+  return body;
 }

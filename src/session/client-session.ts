@@ -10,6 +10,7 @@ import { Connection, type ConnectionHandler, type ConnectionOptions } from '../c
 import { type ErrorCodeName, errorCodeName, type ErrorHandler, NetError, usageError } from '../errors.ts';
 import { Emitter } from '../events.ts';
 import {
+  type ErrorBody,
   type HelloBody,
   parseChallenge,
   parseErrorBody,
@@ -26,6 +27,7 @@ import {
   type PresenceStatus,
   type PresenceUser,
 } from '../protocol/session-messages.ts';
+import { describeSchemaDifference, type SchemaManifest } from '../protocol/schema-diff.ts';
 import { Tag } from '../protocol/tags.ts';
 import type { ClientTransport, Link } from '../transport/transport.ts';
 import { CLOCK_SAMPLES, ClockSync } from './clock-sync.ts';
@@ -73,6 +75,8 @@ export interface ClientSessionOptions {
   transport?: ClientTransport;
   clock: Clock;
   schemaHash: string;
+  /** The protocol's manifest: with the server's summary in a SchemaMismatch, the error names what differs. */
+  manifest?: SchemaManifest;
   /** Credentials for the server's `authorize` hook. */
   auth?: string;
   /** This client's Ed25519 identity (default: a fresh key pair). */
@@ -368,8 +372,9 @@ export class ClientSession {
         const body = this.body(msg, parseErrorBody, 'Error');
         if (!body) return;
         const name = errorCodeName(body.code) ?? 'DecodeError';
-        if (body.fatal) this.fail(name, body.message);
-        else this.options.onError?.(new NetError(name, body.message));
+        const message = name === 'SchemaMismatch' ? this.schemaMessage(body.message, body.schema) : body.message;
+        if (body.fatal) this.fail(name, message);
+        else this.options.onError?.(new NetError(name, message));
         return;
       }
       case Tag.Shutdown: {
@@ -405,6 +410,19 @@ export class ClientSession {
         if (this.state === 'connected') this.handler?.message(tag, msg, packetSeq);
       // Before Welcome nothing else is meaningful; unknown tags are skipped.
     }
+  }
+
+  /** The server's SchemaMismatch message, with the first difference its summary shows against our manifest. */
+  private schemaMessage(message: string, schema: ErrorBody['schema']): string {
+    const local = this.options.manifest;
+    if (!schema || !local) return message;
+    let diff: string | null;
+    try {
+      diff = describeSchemaDifference(local, schema);
+    } catch {
+      diff = null; // a hostile summary (e.g. JSON nested too deep) never throws into the game loop
+    }
+    return diff === null ? message : `${message}; first difference: ${diff}`;
   }
 
   private body<T>(msg: Uint8Array, parse: (v: unknown) => T | null, name: string): T | null {

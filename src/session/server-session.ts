@@ -11,6 +11,7 @@ import { ErrorCode, type ErrorCodeName, type ErrorHandler, NetError } from '../e
 import { Emitter } from '../events.ts';
 import { type HelloBody, parseChallengeResponse, parseErrorBody, parseHello } from '../protocol/handshake.ts';
 import { parsePresenceStatus, parseTimeBody, type PresenceUser } from '../protocol/session-messages.ts';
+import { type SchemaManifest, type SchemaSummary, summarizeSchema } from '../protocol/schema-diff.ts';
 import { Tag } from '../protocol/tags.ts';
 import type { Link, ServerTransport } from '../transport/transport.ts';
 import { Admission, type Authorize, checkHello } from './server-handshake.ts';
@@ -46,6 +47,8 @@ export interface ServerSessionOptions {
   transport: ServerTransport;
   clock: Clock;
   schemaHash: string;
+  /** The protocol's manifest: a summary of it goes with a SchemaMismatch so the client can name the difference. */
+  manifest?: SchemaManifest;
   sendRateHz: number;
   /** Decides identity and role from the Hello (sync or async); refusing answers `Unauthorized`. Default: participant. */
   authorize?: Authorize;
@@ -89,6 +92,7 @@ export class ServerSession {
   private readonly limits: Required<RateLimitOptions>;
   private readonly presence: ServerPresence;
   private readonly admission: Admission;
+  private readonly schemaSummary: SchemaSummary | undefined;
   /** Key-possession proofs of the handshake (challenges sent, proven, refused). */
   readonly proofs: ServerProofs;
   private handler: PeerHandler | null = null;
@@ -104,6 +108,7 @@ export class ServerSession {
     this.now = options.clock.now();
     this.presence = new ServerPresence(this.peers, this.suspended, this.events);
     this.proofs = new ServerProofs(this.sessionId, this.keyPair);
+    this.schemaSummary = options.manifest ? summarizeSchema(options.manifest) : undefined;
     this.admission = new Admission(this, {
       clock: options.clock,
       sendRateHz: options.sendRateHz,
@@ -302,9 +307,9 @@ export class ServerSession {
       this.refuse(peer, 'DecodeError', 'malformed Hello');
       return;
     }
-    const refusal = checkHello(hello, this.options.schemaHash);
+    const refusal = checkHello(hello, this.options.schemaHash, this.schemaSummary);
     if (refusal) {
-      this.refuse(peer, refusal.code, refusal.message);
+      this.refuse(peer, refusal.code, refusal.message, refusal.detail);
       return;
     }
     if (needsChallenge(hello)) this.proofs.challenge(peer, hello);
@@ -446,12 +451,12 @@ export class ServerSession {
   }
 
   /** Sends a fatal error, keeps the link open just long enough to deliver it, and ends the peer's session. */
-  refuse(peer: ServerPeer, code: ErrorCodeName, message: string): void {
+  refuse(peer: ServerPeer, code: ErrorCodeName, message: string, detail?: Record<string, unknown>): void {
     if (peer.state === 'closed') return;
     this.report(code, `refused client${peer.clientId ? ` ${peer.clientId}` : ''}: ${message}`);
     const conn = peer.connection;
     if (conn.isOpen && peer.state !== 'suspended') {
-      this.sendError(peer, code, message, true);
+      this.sendError(peer, code, message, true, detail);
       conn.flush();
       this.lingering.push({ connection: conn, untilMs: this.options.clock.now() + FATAL_LINGER_MS });
     }
@@ -464,9 +469,9 @@ export class ServerSession {
   }
 
   /** Sends `Error {code, message, fatal}` on the reliable lane. */
-  sendError(peer: ServerPeer, code: ErrorCodeName, message: string, fatal: boolean): void {
+  sendError(peer: ServerPeer, code: ErrorCodeName, message: string, fatal: boolean, detail?: object): void {
     if (!peer.connection.isOpen) return;
-    peer.connection.sendReliable(encodeControl(Tag.Error, { code: ErrorCode[code], message, fatal }));
+    peer.connection.sendReliable(encodeControl(Tag.Error, { ...detail, code: ErrorCode[code], message, fatal }));
   }
 
   /** Closes one peer's link and ends its session (no resume). */
