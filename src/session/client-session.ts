@@ -461,6 +461,8 @@ export class ClientSession {
     this.provenServerKey = c.serverPublicKey;
     conn.sendReliable(encodeControl(Tag.ChallengeResponse, { signature: signClientProof(t, this.keyPair.secretKey) }));
     conn.flush();
+    // The Welcome answers this message: its round trip, not the Hello's two, is the first clock sample.
+    this.helloSentAtMs = this.options.clock.now();
   }
 
   private onWelcome(welcome: WelcomeBody): void {

@@ -312,8 +312,10 @@ export class ServerSession {
       this.refuse(peer, refusal.code, refusal.message, refusal.detail);
       return;
     }
-    if (needsChallenge(hello)) this.proofs.challenge(peer, hello);
-    else this.admit(peer, hello);
+    if (needsChallenge(hello)) {
+      this.proofs.challenge(peer, hello);
+      peer.lastPingAtMs = this.now; // the Challenge just went out: resend only after a timeout
+    } else this.admit(peer, hello);
   }
 
   /** The answer to a Challenge: admit the Hello it proves, or refuse the claimed key. */
@@ -404,6 +406,7 @@ export class ServerSession {
     for (const peer of this.pendingPeers) {
       if (now - peer.acceptedAtMs >= HANDSHAKE_TIMEOUT_MS)
         this.refuse(peer, 'Timeout', `no valid Hello within ${HANDSHAKE_TIMEOUT_MS} ms`);
+      else this.resendChallenge(peer, now);
     }
     for (const peer of this.peers.values()) {
       const silent = now - peer.lastHeardAtMs;
@@ -417,6 +420,15 @@ export class ServerSession {
     for (const peer of this.suspended.values()) {
       if (now - peer.suspendedAtMs >= this.resumeWindowMs) this.leave(peer, 'resume window expired');
     }
+  }
+
+  /** Nothing flushes a pending peer: resend its unacked Challenge once per retransmission timeout. */
+  private resendChallenge(peer: ServerPeer, now: number): void {
+    const conn = peer.connection;
+    if (!this.proofs.isChallenged(peer) || conn.reliablePendingBytes === 0 || now - peer.lastPingAtMs < conn.rtoMs)
+      return;
+    peer.lastPingAtMs = now; // reset to -Infinity once admitted
+    conn.flush();
   }
 
   // ── leaving ─────────────────────────────────────────────────────────────────────────────────────────

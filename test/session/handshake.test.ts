@@ -172,4 +172,16 @@ describe('handshake', () => {
     expect(mute.connection.isOpen).toBe(false);
     expect(rig.log.errors.some((e) => e.code === 'Timeout')).toBe(true);
   });
+
+  it('a lost Challenge is sent again: the client still joins long before the handshake timeout', async () => {
+    const rig = new SessionRig();
+    const c = rig.addClient({ bare: true, conditions: { down: { latencyMs: 20, loss: 1 } } });
+    await rig.run(60); // the Challenge (and anything else down) is dropped
+    expect(rig.network.linkStats(c.links[0]).down.dropped).toBeGreaterThan(0);
+    expect(rig.server.proofs.counters.challenged).toBe(1);
+    rig.network.setConditions(c.links[0], { down: { latencyMs: 20 } });
+    await rig.run(1000);
+    expect(c.session.state).toBe('connected');
+    expect(rig.server.proofs.counters).toEqual({ challenged: 1, proven: 1, refused: 0 });
+  });
 });
