@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeBody, encodeBody } from '../../src/codec/msgpack-body.ts';
 import { getNetContext } from '../../src/context.ts';
 import { ErrorCode } from '../../src/errors.ts';
-import { parseChallenge } from '../../src/protocol/handshake.ts';
+import { parseChallenge, PROTOCOL_VERSION } from '../../src/protocol/handshake.ts';
 import { Tag } from '../../src/protocol/tags.ts';
 import type { CommandTypes } from '../../src/authority/command-log.ts';
 import { signCommand } from '../../src/authority/command-signing.ts';
@@ -16,7 +16,7 @@ import { createKeyPair, toHex } from '../../src/session/identity.ts';
 import { createNonce, signClientProof, signServerProof } from '../../src/session/identity-proof.ts';
 import { encodeControl } from '../../src/codec/message-frame.ts';
 import { createRoom, join, run } from '../authority/authority-harness.ts';
-import { type RawPeer, SessionRig } from '../session/session-harness.ts';
+import { type RawPeer, SCHEMA, SessionRig } from '../session/session-harness.ts';
 
 /** The signature `raw` would have to send for its last Challenge, made with `secretKey`. */
 function proofFor(raw: RawPeer, clientPublicKey: Uint8Array, clientNonce: Uint8Array, secretKey: Uint8Array) {
@@ -81,6 +81,37 @@ describe('identity claims are proven in the handshake', () => {
     expect(cross.fatalError()?.code).toBe(ErrorCode.IdentityUnproven);
     expect(rig.server.peers.size).toBe(1);
     expect(other.server.peers.size).toBe(0);
+  });
+
+  it('malformed or unsolicited responses, and a second Hello while challenged, change nothing', async () => {
+    const rig = new SessionRig();
+    const key = createKeyPair();
+    const malformed = rig.addRaw();
+    malformed.hello({ clientPublicKey: key.publicKey });
+    const early = rig.addRaw();
+    early.send(Tag.ChallengeResponse, { signature: new Uint8Array(64) }); // before any Hello
+    const twice = rig.addRaw();
+    const nonce = createNonce();
+    twice.hello({ clientPublicKey: key.publicKey, clientNonce: nonce }, key);
+    // Ignored: the first Hello is being proven.
+    twice.send(Tag.Hello, {
+      protocolVersion: PROTOCOL_VERSION,
+      schemaHash: SCHEMA,
+      capabilities: [],
+      clientPublicKey: createKeyPair().publicKey,
+    });
+    await rig.run(50);
+    malformed.send(Tag.ChallengeResponse, { signature: new Uint8Array(12) });
+    await rig.run(100);
+    expect(malformed.fatalError()?.code).toBe(ErrorCode.DecodeError);
+    expect(early.fatalError()).toBeUndefined();
+    expect(early.connection.isOpen).toBe(true); // still pending: it may say Hello now
+    expect(twice.messages(Tag.Challenge)).toHaveLength(1);
+    expect(twice.messages(Tag.Welcome)).toHaveLength(1);
+    expect(rig.server.peer(1)?.hello?.clientPublicKey).toEqual(key.publicKey);
+    early.hello({ clientPublicKey: key.publicKey, clientNonce: createNonce() }, key);
+    await rig.run(100);
+    expect(early.messages(Tag.Welcome)).toHaveLength(1);
   });
 
   it('a banned key cannot come back: its holder is Banned, a claimant without the secret IdentityUnproven', async () => {
