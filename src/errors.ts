@@ -17,6 +17,12 @@ export const ErrorCode = {
   Timeout: 12,
   /** A bounded server structure is full (command state, scope names): the request is refused, nothing else. */
   LimitExceeded: 13,
+  /** A client claimed an Ed25519 key in its Hello and did not sign the server's nonce with it. */
+  IdentityUnproven: 20,
+  /** The server's key is not the one the application expects, or the server could not prove it holds it. */
+  ServerKeyMismatch: 21,
+  /** A relayed command-log entry whose signature is not its author's (a compromised or buggy server). */
+  ForgedCommand: 22,
   /** A programmer mistake caught at once (bad option, duplicate registration); never sent on the wire. */
   Usage: 100,
 } as const;

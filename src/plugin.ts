@@ -31,6 +31,7 @@ import { deleteNetContext, type NetContext, setNetContext } from './context.ts';
 import { type ErrorHandler, usageError } from './errors.ts';
 import type { Emitter, ReplicationEvents } from './events.ts';
 import type { HelloBody } from './protocol/handshake.ts';
+import { checkPluginOptions, ClientNetworkedGuard } from './plugin-checks.ts';
 import { freezeProtocol, type Protocol, registeredComponentOf } from './register.ts';
 import type { NumericArray } from './replication/compiled-field.ts';
 import { DEFAULT_INTEREST_RATE_HZ, type InterestConfig } from './replication/interest.ts';
@@ -123,6 +124,8 @@ export interface ClientPluginOptions extends CommonOptions {
   onStateChange?: (state: ClientState, previous: ClientState) => void;
   /** This client's Ed25519 identity (default: a fresh key pair). */
   keyPair?: KeyPair;
+  /** The server's public key, when the application knows it: another key (or no proof of it) is a fatal `ServerKeyMismatch`. */
+  expectedServerKey?: Uint8Array;
   /** Heartbeat interval in ms (default 1,000): a server silent for 3 intervals makes the client reconnect. */
   heartbeatMs?: number;
   /** Reconnect backoff (needs `transport`; a bare `link` cannot reconnect); false never reconnects. */
@@ -160,12 +163,16 @@ export interface NetworkPlugin {
   dispose(): Promise<void>;
 }
 
-function worldAdapter(world: World, protocol: Protocol, markNetworked: boolean): WorldAdapter {
+function worldAdapter(world: World, protocol: Protocol, guard: ClientNetworkedGuard | null): WorldAdapter {
   const stores = protocol.components.map((c) => c.store);
   return {
     createEntity() {
       const eid = addEntity(world);
-      if (markNetworked) addComponent(world, eid, Networked);
+      if (guard) {
+        guard.creating = true;
+        addComponent(world, eid, Networked);
+        guard.creating = false;
+      }
       return eid;
     },
     destroyEntity: (eid) => removeEntity(world, eid),
@@ -212,11 +219,13 @@ function checkRate(hz: number): number {
 
 /** Attaches ecsync to a bitecs world as the server or a client. */
 export function createNetworkPlugin(world: World, options: NetworkPluginOptions): NetworkPlugin {
+  checkPluginOptions(options);
   const clock = options.clock ?? systemClock;
   const sendRateHz = checkRate(options.sendRateHz ?? DEFAULT_SEND_RATE_HZ);
   const protocol = options.protocol;
   freezeProtocol(protocol);
   const unsubscribe: Array<() => void> = [];
+  const guard = options.role === 'client' ? new ClientNetworkedGuard() : null;
   let ctx: NetContext;
 
   if (options.role === 'server') {
@@ -225,6 +234,7 @@ export function createNetworkPlugin(world: World, options: NetworkPluginOptions)
       transport: options.transport,
       clock,
       schemaHash: protocol.schemaHash,
+      manifest: protocol.manifest,
       sendRateHz,
       authorize: options.authorize,
       isBanned: options.isBanned,
@@ -238,7 +248,7 @@ export function createNetworkPlugin(world: World, options: NetworkPluginOptions)
     const replicator = new ServerReplicator({
       protocol,
       session,
-      world: worldAdapter(world, protocol, false),
+      world: worldAdapter(world, protocol, null),
       clock,
       onError: options.onError,
       interest: interestConfig(protocol, options.interest),
@@ -277,8 +287,10 @@ export function createNetworkPlugin(world: World, options: NetworkPluginOptions)
       transport: options.transport,
       clock,
       schemaHash: protocol.schemaHash,
+      manifest: protocol.manifest,
       auth: options.auth,
       keyPair: options.keyPair,
+      expectedServerKey: options.expectedServerKey,
       heartbeatMs: options.heartbeatMs,
       reconnect: options.reconnect,
       idle: options.idle,
@@ -288,9 +300,10 @@ export function createNetworkPlugin(world: World, options: NetworkPluginOptions)
     const replicator = new ClientReplicator({
       protocol,
       session,
-      world: worldAdapter(world, protocol, true),
+      world: worldAdapter(world, protocol, guard),
       onError: options.onError,
     });
+    unsubscribe.push(observe(world, onAdd(Networked), (eid: number) => guard?.added(eid)));
     ctx = {
       role: 'client',
       clock,
@@ -304,13 +317,24 @@ export function createNetworkPlugin(world: World, options: NetworkPluginOptions)
   }
   setNetContext(world, ctx);
 
-  const send: System = (w) => sendSystem(changeDetectionSystem(w));
+  const send: System = guard
+    ? (w) => {
+        guard.check();
+        return sendSystem(changeDetectionSystem(w));
+      }
+    : (w) => sendSystem(changeDetectionSystem(w));
+  const receive: System = guard
+    ? (w) => {
+        guard.check();
+        return receiveSystem(w);
+      }
+    : receiveSystem;
   const current = ctx;
   return {
     role: current.role,
-    receive: receiveSystem,
+    receive,
     send,
-    systems: [receiveSystem, send],
+    systems: [receive, send],
     events: current.replicator.events,
     stats() {
       if (current.role === 'server') {

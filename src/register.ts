@@ -10,6 +10,7 @@
  *   rot: field.quat(['qx', 'qy', 'qz', 'qw']) } });
  */
 import { usageError } from './errors.ts';
+import { columnMismatch, columnTypeName } from './protocol/field-columns.ts';
 import { type FieldSpec, fieldManifest, MAX_ENUM_VALUES } from './protocol/field-schema.ts';
 import { canonicalJson, hash64 } from './protocol/schema-hash.ts';
 import { compileField, type CompiledField, type NumericArray } from './replication/compiled-field.ts';
@@ -87,6 +88,12 @@ function checkSpec(name: string, key: string, spec: FieldSpec, store: Record<str
       usageError(
         `${where}: the component has no array '${k}'`,
         `give the component an array property '${k}' (e.g. new Float32Array(maxEntities))`,
+      );
+    const wrong = columnMismatch(spec, store[k]);
+    if (wrong !== null)
+      usageError(
+        `${where}: array '${k}' is a ${columnTypeName(store[k])}: ${wrong}`,
+        'make the column a typed array that holds every value of the field kind, or change the field kind',
       );
   };
   switch (spec.kind) {

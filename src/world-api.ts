@@ -26,6 +26,11 @@ export function ownerOf(world: object, eid: number): number {
 export function setOwner(world: object, eid: number, clientId: number): void {
   const ctx = getNetContext(world);
   if (ctx.role !== 'server') usageError('setOwner is a server call', 'ask the server to transfer ownership');
+  if (clientId !== 0 && ctx.session.peer(clientId) === undefined)
+    usageError(
+      `setOwner(${eid}, ${clientId}): no client ${clientId} is in the session`,
+      'pass the id of a connected (or suspended) client from connectedClients(world), or 0 for the server',
+    );
   ctx.replicator.setOwner(eid, clientId);
 }
 

@@ -28,7 +28,7 @@ describe('protocol registry', () => {
     const p1 = createProtocol();
     const p2 = createProtocol();
     registerComponent(p1, { v: new Uint8Array(1) }, { name: 'C', fields: { v: field.u8() } });
-    registerComponent(p2, { v: new Uint8Array(1) }, { name: 'C', fields: { v: field.i8() } });
+    registerComponent(p2, { v: new Int16Array(1) }, { name: 'C', fields: { v: field.i8() } });
     expect(p1.schemaHash).not.toBe(p2.schemaHash);
     expect(make('ab').manifest).toEqual({
       version: 1,

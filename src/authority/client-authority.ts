@@ -47,6 +47,11 @@ export interface ClientAuthorityOptions {
   actionTimeoutMs?: number;
   /** Receives problems with what the server sent. */
   onError?: ErrorHandler;
+  /**
+   * Verify every relayed command entry with its author's public key before applying it (default true). Costs one
+   * Ed25519 verify per entry: ~0.1 ms on Node's crypto, a few ms with tweetnacl in a browser.
+   */
+  verifyCommands?: boolean;
 }
 
 /** The client side of authority, roles, commands and application messages. */
@@ -82,6 +87,7 @@ export class ClientAuthority {
     this.replica = new CommandReplica(this.commands, this.lamport, ctx.session, this.events, {
       send,
       report: (code, message) => this.report(code, message),
+      verify: options.verifyCommands ?? true,
     });
     this.extension = {
       message: (tag, msg) => this.message(tag, msg),
@@ -154,6 +160,11 @@ export class ClientAuthority {
   /** Entries sent and not yet applied or rejected. */
   get pendingCommands(): number {
     return this.replica.pendingCount;
+  }
+
+  /** Relayed entries refused because they were not signed by their author (reported as `ForgedCommand`). */
+  get forgedCommands(): number {
+    return this.replica.forged;
   }
 
   // ── actions, notifications, signalling ───────────────────────────────────────────────────────────────

@@ -10,7 +10,7 @@ import { Tag } from '../protocol/tags.ts';
 import type { ClientSession } from '../session/client-session.ts';
 import type { ClientAuthorityEvents } from './authority-events.ts';
 import type { CommandLog } from './command-log.ts';
-import { type CommandEntryData, signCommand } from './command-signing.ts';
+import { type CommandEntryData, signCommand, verifyCommand } from './command-signing.ts';
 import { commandEntryBody, type CommandBatchBody, type CommandSnapshotBody } from './command-wire.ts';
 import type { LamportClock } from './lamport.ts';
 
@@ -18,6 +18,8 @@ import type { LamportClock } from './lamport.ts';
 export interface ReplicaHost {
   send(tag: number, body: unknown): void;
   report(code: ErrorCodeName, message: string): void;
+  /** Verify each relayed entry's signature with its author's key before applying it (default true). */
+  readonly verify: boolean;
 }
 
 /** Issues entries and applies the server's order. */
@@ -26,6 +28,8 @@ export class CommandReplica {
   private readonly pending = new Map<number, CommandEntryData>();
   /** Client id the pending entries were signed as. */
   private signedAs = 0;
+  /** Relayed entries refused because their signature is not their author's (or the author's key is unknown). */
+  forged = 0;
 
   constructor(
     readonly log: CommandLog,
@@ -78,6 +82,16 @@ export class CommandReplica {
       const e = b.entries[i];
       this.lamport.observe(e.counter);
       if (e.author === me && e.author === this.signedAs) this.pending.delete(e.seq);
+      if (this.host.verify && !this.authentic(e)) {
+        // Refused here, yet the server put it in the log: skip its index so later entries stay aligned.
+        log.index++;
+        this.forged++;
+        this.host.report(
+          'ForgedCommand',
+          `command ${e.type} on '${e.target}' at log index ${log.index} is not signed by client ${e.author}: refused`,
+        );
+        continue;
+      }
       const check = log.check(e);
       if (!check.ok) {
         // The server accepted it, so this peer's command types differ from the server's: keep the log aligned.
@@ -88,6 +102,14 @@ export class CommandReplica {
       const changed = log.apply(e, check.payload);
       this.events.emit('command', e, log.index, changed);
     }
+  }
+
+  /** True when `e` carries its author's signature (the server's key for author 0, else the key from Presence). */
+  private authentic(e: CommandEntryData): boolean {
+    const welcome = this.session.welcome;
+    if (!welcome) return false;
+    const key = e.author === 0 ? welcome.serverPublicKey : this.session.memberKeys.get(e.author);
+    return key !== undefined && verifyCommand(welcome.sessionId, e, key);
   }
 
   /** Replaces the state with the server's; entries the server never saw go again (same identity) or are dropped. */

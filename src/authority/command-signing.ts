@@ -8,7 +8,7 @@
  *   str type | str target | varuint payload length | payload bytes
  */
 import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from '../protocol/handshake.ts';
-import { ed25519Sign, ed25519Verify } from './ed25519.ts';
+import { ed25519Sign, ed25519Verify } from '../session/ed25519.ts';
 
 /** A command-log entry as its author made it. */
 export interface CommandEntryData {

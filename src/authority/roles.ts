@@ -40,6 +40,7 @@ const ADMINS: readonly Sender[] = ['admin'];
  */
 export const DEFAULT_PERMISSIONS: Readonly<Record<number, readonly Sender[]>> = Object.freeze({
   [Tag.Hello]: EVERYONE,
+  [Tag.ChallengeResponse]: EVERYONE,
   [Tag.Ping]: EVERYONE,
   [Tag.Pong]: EVERYONE,
   [Tag.Error]: EVERYONE,

@@ -2,9 +2,13 @@
  * Shapes of the core control messages (MessagePack maps) and their validators. A validator returns null for
  * anything that is not exactly the expected shape, so session code never touches an unchecked value.
  */
+import { parseSchemaSummary, type SchemaSummary } from './schema-diff.ts';
 
-/** Version of the ecsync wire protocol; peers with different versions refuse each other (`VersionMismatch`). */
-export const PROTOCOL_VERSION = 1;
+/**
+ * Version of the ecsync wire protocol; peers with different versions refuse each other (`VersionMismatch`).
+ * 2: the handshake proves key possession (Challenge / ChallengeResponse) and presence carries public keys.
+ */
+export const PROTOCOL_VERSION = 2;
 
 /** Longest string field accepted in a control message (ids, tokens, names): bounds memory per message. */
 export const MAX_CONTROL_STRING = 1024;
@@ -14,6 +18,9 @@ export const PUBLIC_KEY_BYTES = 32;
 
 /** Bytes of an Ed25519 detached signature. */
 export const SIGNATURE_BYTES = 64;
+
+/** Bytes of a handshake nonce: 256 random bits are never repeated nor guessed. */
+export const NONCE_BYTES = 32;
 
 /** Client → server: first message of a connection. */
 export interface HelloBody {
@@ -29,6 +36,23 @@ export interface HelloBody {
   resumeToken?: string;
   /** Ed25519 signature of `resumeProofBytes(sessionId, resumeToken)` by the client's key: proves the token is its own. */
   resumeProof?: Uint8Array;
+  /** Random bytes the server signs in its Challenge, proving it holds the key it claims (NONCE_BYTES). */
+  clientNonce?: Uint8Array;
+}
+
+/** Server → client after a Hello with a key or a nonce: what the client signs, and the server's own proof. */
+export interface ChallengeBody {
+  sessionId: string;
+  serverPublicKey: Uint8Array;
+  /** Fresh random bytes for this connection (NONCE_BYTES). */
+  nonce: Uint8Array;
+  /** Signature by the server's key of `serverProofBytes(...)`; present when the Hello had a `clientNonce`. */
+  serverProof?: Uint8Array;
+}
+
+/** Client → server: the signature of `clientProofBytes(...)`; present when the Hello claimed a key. */
+export interface ChallengeResponseBody {
+  signature?: Uint8Array;
 }
 
 /** Server → client: the connection is accepted. */
@@ -54,6 +78,8 @@ export interface ErrorBody {
   code: number;
   message: string;
   fatal: boolean;
+  /** With `SchemaMismatch` from the server: a summary of its manifest, so the client can name the difference. */
+  schema?: SchemaSummary;
 }
 
 /** True for a plain object (a decoded MessagePack map). */
@@ -120,7 +146,41 @@ export function parseHello(v: unknown): HelloBody | null {
     if (proof === undefined || proof.length !== SIGNATURE_BYTES) return null;
     hello.resumeProof = proof;
   }
+  if (v.clientNonce !== undefined) {
+    const nonce = asBytes(v.clientNonce, NONCE_BYTES);
+    if (nonce === undefined || nonce.length !== NONCE_BYTES) return null;
+    hello.clientNonce = nonce;
+  }
   return hello;
+}
+
+/** Bytes of exactly `n` length, or undefined. */
+function exactBytes(v: unknown, n: number): Uint8Array | undefined {
+  return v instanceof Uint8Array && v.length === n ? v : undefined;
+}
+
+/** Validates a Challenge body. */
+export function parseChallenge(v: unknown): ChallengeBody | null {
+  if (!isRecord(v)) return null;
+  const sessionId = asString(v.sessionId, 128);
+  const serverPublicKey = exactBytes(v.serverPublicKey, PUBLIC_KEY_BYTES);
+  const nonce = exactBytes(v.nonce, NONCE_BYTES);
+  if (sessionId === undefined || serverPublicKey === undefined || nonce === undefined) return null;
+  const body: ChallengeBody = { sessionId, serverPublicKey, nonce };
+  if (v.serverProof !== undefined) {
+    const proof = exactBytes(v.serverProof, SIGNATURE_BYTES);
+    if (proof === undefined) return null;
+    body.serverProof = proof;
+  }
+  return body;
+}
+
+/** Validates a ChallengeResponse body. */
+export function parseChallengeResponse(v: unknown): ChallengeResponseBody | null {
+  if (!isRecord(v)) return null;
+  if (v.signature === undefined) return {};
+  const signature = exactBytes(v.signature, SIGNATURE_BYTES);
+  return signature === undefined ? null : { signature };
 }
 
 /** Validates a Welcome body. */
@@ -174,11 +234,14 @@ export function parseWelcome(v: unknown): WelcomeBody | null {
   return welcome;
 }
 
-/** Validates an Error body. */
+/** Validates an Error body (a malformed schema summary is dropped, the error itself still counts). */
 export function parseErrorBody(v: unknown): ErrorBody | null {
   if (!isRecord(v)) return null;
   const code = asUint(v.code);
   const message = asString(v.message, 4096);
   if (code === undefined || message === undefined || typeof v.fatal !== 'boolean') return null;
-  return { code, message, fatal: v.fatal };
+  const body: ErrorBody = { code, message, fatal: v.fatal };
+  const schema = v.schema === undefined ? null : parseSchemaSummary(v.schema);
+  if (schema !== null) body.schema = schema;
+  return body;
 }

@@ -3,7 +3,7 @@
  * sync), Presence (who is in the session) and Goodbye/Shutdown. Like `parseHello`, a validator returns null for
  * anything that is not exactly the expected shape.
  */
-import { asNumber, asString, asUint, isRecord } from './handshake.ts';
+import { asNumber, asString, asUint, isRecord, PUBLIC_KEY_BYTES } from './handshake.ts';
 
 /** Presence status of a user: active, idle (no input for a while) or away. */
 export type PresenceStatus = 'active' | 'idle' | 'away';
@@ -25,6 +25,8 @@ export interface PresenceUser {
   connectedAt: number;
   /** True while its link is lost and the server keeps its session for the resume window. */
   suspended: boolean;
+  /** The member's Ed25519 public key (proven in its handshake): clients verify its command signatures with it. */
+  publicKey?: Uint8Array;
 }
 
 /**
@@ -95,6 +97,10 @@ export function parsePresenceUser(v: unknown): PresenceUser | null {
     const userId = asString(v.userId, MAX_USER_ID_LENGTH);
     if (userId === undefined) return null;
     user.userId = userId;
+  }
+  if (v.publicKey !== undefined) {
+    if (!(v.publicKey instanceof Uint8Array) || v.publicKey.length !== PUBLIC_KEY_BYTES) return null;
+    user.publicKey = v.publicKey;
   }
   return user;
 }

@@ -15,6 +15,10 @@ export const Tag = {
   Resync: 5,
   Goodbye: 6,
   Shutdown: 7,
+  /** Server → client, after a Hello with a key or nonce: the nonce to sign, and the server's proof of its key. */
+  Challenge: 8,
+  /** Client → server: the signature of the Challenge by the client's key. */
+  ChallengeResponse: 9,
   // 1000-1999 state sync
   Snapshot: 1000,
   Delta: 1001,

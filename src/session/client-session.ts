@@ -10,10 +10,13 @@ import { Connection, type ConnectionHandler, type ConnectionOptions } from '../c
 import { type ErrorCodeName, errorCodeName, type ErrorHandler, NetError, usageError } from '../errors.ts';
 import { Emitter } from '../events.ts';
 import {
+  type ErrorBody,
   type HelloBody,
+  parseChallenge,
   parseErrorBody,
   parseWelcome,
   PROTOCOL_VERSION,
+  PUBLIC_KEY_BYTES,
   type WelcomeBody,
 } from '../protocol/handshake.ts';
 import {
@@ -24,11 +27,14 @@ import {
   type PresenceStatus,
   type PresenceUser,
 } from '../protocol/session-messages.ts';
+import { describeSchemaDifference, type SchemaManifest } from '../protocol/schema-diff.ts';
 import { Tag } from '../protocol/tags.ts';
 import type { ClientTransport, Link } from '../transport/transport.ts';
 import { CLOCK_SAMPLES, ClockSync } from './clock-sync.ts';
 import { Reconnector } from './client-reconnect.ts';
-import { checkKeyPair, createKeyPair, type KeyPair, signResume } from './identity.ts';
+import { bytesEqual, checkKeyPair, createKeyPair, type KeyPair, signResume, toHex } from './identity.ts';
+import { createNonce, type HandshakeTranscript, signClientProof, verifyServerProof } from './identity-proof.ts';
+import { DEFAULT_MAX_MEMBER_KEYS, MemberKeys } from './member-keys.ts';
 import { type ClientState, IdleDetector, PresenceList, type SessionEvents } from './presence-list.ts';
 import {
   checkHeartbeatMs,
@@ -69,10 +75,19 @@ export interface ClientSessionOptions {
   transport?: ClientTransport;
   clock: Clock;
   schemaHash: string;
+  /** The protocol's manifest: with the server's summary in a SchemaMismatch, the error names what differs. */
+  manifest?: SchemaManifest;
   /** Credentials for the server's `authorize` hook. */
   auth?: string;
   /** This client's Ed25519 identity (default: a fresh key pair). */
   keyPair?: KeyPair;
+  /**
+   * The server's Ed25519 public key as the application knows it (e.g. shipped with the page). When set, a server
+   * that shows another key, or cannot prove it holds this one, ends the session with a fatal `ServerKeyMismatch`.
+   */
+  expectedServerKey?: Uint8Array;
+  /** Member public keys kept for command verification (default DEFAULT_MAX_MEMBER_KEYS). */
+  maxMemberKeys?: number;
   /** Capabilities offered in the Hello (default DEFAULT_CLIENT_CAPABILITIES). */
   capabilities?: readonly string[];
   /** Heartbeat interval in ms (default 1,000): ping when idle that long, reconnect after 3 silent intervals. */
@@ -101,6 +116,12 @@ export class ClientSession {
   readonly keyPair: KeyPair;
   readonly clockSync = new ClockSync();
   readonly heartbeatMs: number;
+  /** Members' public keys from Presence (pinned per session), for verifying their command signatures. */
+  readonly memberKeys: MemberKeys;
+  /** The server key proven in this connection's Challenge, or null before it. */
+  provenServerKey: Uint8Array | null = null;
+  private handshakeNonce: Uint8Array | null = null;
+  private challengeAnswered = false;
   private handler: ClientHandler | null = null;
   private readonly options: ClientSessionOptions;
   private readonly reconnector: Reconnector;
@@ -122,6 +143,13 @@ export class ClientSession {
   constructor(options: ClientSessionOptions) {
     this.options = options;
     this.keyPair = options.keyPair ? checkKeyPair(options.keyPair) : createKeyPair();
+    const expected = options.expectedServerKey;
+    if (expected !== undefined && (!(expected instanceof Uint8Array) || expected.length !== PUBLIC_KEY_BYTES))
+      usageError(
+        'expectedServerKey is not an Ed25519 public key',
+        'pass the 32-byte public key of the server key pair',
+      );
+    this.memberKeys = new MemberKeys(options.maxMemberKeys ?? DEFAULT_MAX_MEMBER_KEYS);
     this.heartbeatMs = checkHeartbeatMs(options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
     this.reconnector = new Reconnector(options.transport, options.reconnect, options.clock, {
       attach: (link) => {
@@ -202,7 +230,11 @@ export class ClientSession {
       schemaHash: this.options.schemaHash,
       capabilities: [...(this.options.capabilities ?? DEFAULT_CLIENT_CAPABILITIES)],
       clientPublicKey: this.keyPair.publicKey,
+      clientNonce: createNonce(),
     };
+    this.handshakeNonce = hello.clientNonce ?? null;
+    this.provenServerKey = null;
+    this.challengeAnswered = false;
     if (this.options.auth !== undefined) hello.auth = this.options.auth;
     const w = this.welcome;
     if (w) {
@@ -333,12 +365,16 @@ export class ClientSession {
         if (welcome) this.onWelcome(welcome);
         return;
       }
+      case Tag.Challenge:
+        this.onChallenge(msg);
+        return;
       case Tag.Error: {
         const body = this.body(msg, parseErrorBody, 'Error');
         if (!body) return;
         const name = errorCodeName(body.code) ?? 'DecodeError';
-        if (body.fatal) this.fail(name, body.message);
-        else this.options.onError?.(new NetError(name, body.message));
+        const message = name === 'SchemaMismatch' ? this.schemaMessage(body.message, body.schema) : body.message;
+        if (body.fatal) this.fail(name, message);
+        else this.options.onError?.(new NetError(name, message));
         return;
       }
       case Tag.Shutdown: {
@@ -364,13 +400,29 @@ export class ClientSession {
       }
       case Tag.Presence: {
         const body = this.body(msg, parsePresence, 'Presence');
-        if (body && this.presenceList.apply(body)) this.events.emit('presence', this.presenceList.list);
+        if (!body) return;
+        for (const id of this.memberKeys.learn(body))
+          this.options.onError?.(new NetError('ForgedCommand', `the server tried to change the key of client ${id}`));
+        if (this.presenceList.apply(body)) this.events.emit('presence', this.presenceList.list);
         return;
       }
       default:
         if (this.state === 'connected') this.handler?.message(tag, msg, packetSeq);
       // Before Welcome nothing else is meaningful; unknown tags are skipped.
     }
+  }
+
+  /** The server's SchemaMismatch message, with the first difference its summary shows against our manifest. */
+  private schemaMessage(message: string, schema: ErrorBody['schema']): string {
+    const local = this.options.manifest;
+    if (!schema || !local) return message;
+    let diff: string | null;
+    try {
+      diff = describeSchemaDifference(local, schema);
+    } catch {
+      diff = null; // a hostile summary (e.g. JSON nested too deep) never throws into the game loop
+    }
+    return diff === null ? message : `${message}; first difference: ${diff}`;
   }
 
   private body<T>(msg: Uint8Array, parse: (v: unknown) => T | null, name: string): T | null {
@@ -380,9 +432,52 @@ export class ClientSession {
     return body;
   }
 
+  /** The server's Challenge: check its key and proof, then sign the transcript with this client's key. */
+  private onChallenge(msg: Uint8Array): void {
+    const conn = this.connection;
+    if ((this.state !== 'connecting' && this.state !== 'reconnecting') || this.challengeAnswered || !conn) return;
+    const c = this.body(msg, parseChallenge, 'Challenge');
+    if (!c) return;
+    this.challengeAnswered = true;
+    const expected = this.options.expectedServerKey;
+    if (expected && !bytesEqual(expected, c.serverPublicKey)) {
+      this.fail(
+        'ServerKeyMismatch',
+        `the server's key ${toHex(c.serverPublicKey)} is not the expected ${toHex(expected)}: another server answered`,
+      );
+      return;
+    }
+    const t: HandshakeTranscript = {
+      sessionId: c.sessionId,
+      serverPublicKey: c.serverPublicKey,
+      clientPublicKey: this.keyPair.publicKey,
+      serverNonce: c.nonce,
+    };
+    if (this.handshakeNonce) t.clientNonce = this.handshakeNonce;
+    if (!c.serverProof || !verifyServerProof(t, c.serverProof)) {
+      this.fail('ServerKeyMismatch', `the server did not prove it holds the key ${toHex(c.serverPublicKey)}`);
+      return;
+    }
+    this.provenServerKey = c.serverPublicKey;
+    conn.sendReliable(encodeControl(Tag.ChallengeResponse, { signature: signClientProof(t, this.keyPair.secretKey) }));
+    conn.flush();
+    // The Welcome answers this message: its round trip, not the Hello's two, is the first clock sample.
+    this.helloSentAtMs = this.options.clock.now();
+  }
+
   private onWelcome(welcome: WelcomeBody): void {
     if (this.state !== 'connecting' && this.state !== 'reconnecting') return; // a duplicate
+    const proven = this.provenServerKey;
+    if (proven === null && this.options.expectedServerKey) {
+      this.fail('ServerKeyMismatch', 'the server welcomed this client without proving its key');
+      return;
+    }
+    if (proven !== null && !(welcome.serverPublicKey && bytesEqual(proven, welcome.serverPublicKey))) {
+      this.fail('ServerKeyMismatch', 'the Welcome names another server key than the Challenge');
+      return;
+    }
     const now = this.options.clock.now();
+    if (this.welcome?.sessionId !== welcome.sessionId) this.memberKeys.clear();
     if (this.welcome && this.welcome.sessionId !== welcome.sessionId) this.clockSync.reset();
     this.clockSync.add(this.helloSentAtMs, welcome.serverTime, now);
     this.welcome = welcome;

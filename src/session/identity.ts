@@ -5,6 +5,7 @@
 import nacl from 'tweetnacl';
 import { usageError } from '../errors.ts';
 import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from '../protocol/handshake.ts';
+import { ed25519Sign, ed25519Verify } from './ed25519.ts';
 
 /** An Ed25519 key pair as tweetnacl makes it (32-byte public key, 64-byte secret key). */
 export interface KeyPair {
@@ -64,17 +65,13 @@ export function resumeProofBytes(sessionId: string, token: string): Uint8Array {
 
 /** Signs a resume token with the client's secret key. */
 export function signResume(sessionId: string, token: string, secretKey: Uint8Array): Uint8Array {
-  return nacl.sign.detached(resumeProofBytes(sessionId, token), secretKey);
+  return ed25519Sign(resumeProofBytes(sessionId, token), secretKey);
 }
 
 /** True when `proof` is the signature of `token` by `publicKey`; never throws. */
 export function verifyResume(sessionId: string, token: string, proof: Uint8Array, publicKey: Uint8Array): boolean {
   if (proof.length !== SIGNATURE_BYTES || publicKey.length !== PUBLIC_KEY_BYTES) return false;
-  try {
-    return nacl.sign.detached.verify(resumeProofBytes(sessionId, token), proof, publicKey);
-  } catch {
-    return false;
-  }
+  return ed25519Verify(resumeProofBytes(sessionId, token), proof, publicKey);
 }
 
 /** True when two byte arrays hold the same bytes. */

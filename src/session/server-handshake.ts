@@ -8,6 +8,7 @@ import { encodeControl } from '../codec/message-frame.ts';
 import type { Clock } from '../clock.ts';
 import { type ErrorCodeName, type ErrorHandler, NetError } from '../errors.ts';
 import { type HelloBody, PROTOCOL_VERSION, type WelcomeBody } from '../protocol/handshake.ts';
+import type { SchemaSummary } from '../protocol/schema-diff.ts';
 import { MAX_USER_ID_LENGTH } from '../protocol/session-messages.ts';
 import { Tag } from '../protocol/tags.ts';
 import { bytesEqual, createResumeToken, type KeyPair, verifyResume } from './identity.ts';
@@ -27,10 +28,12 @@ export type Authorize = (hello: HelloBody) => AuthorizeResult | Promise<Authoriz
 export interface Refusal {
   code: ErrorCodeName;
   message: string;
+  /** Extra fields of the Error body (the server's schema summary for `SchemaMismatch`). */
+  detail?: Record<string, unknown>;
 }
 
-/** Checks protocol version and schema hash; null when both match. */
-export function checkHello(hello: HelloBody, schemaHash: string): Refusal | null {
+/** Checks protocol version and schema hash; null when both match. `schema` goes with a SchemaMismatch. */
+export function checkHello(hello: HelloBody, schemaHash: string, schema?: SchemaSummary): Refusal | null {
   if (hello.protocolVersion !== PROTOCOL_VERSION)
     return {
       code: 'VersionMismatch',
@@ -40,6 +43,7 @@ export function checkHello(hello: HelloBody, schemaHash: string): Refusal | null
     return {
       code: 'SchemaMismatch',
       message: `client schema ${hello.schemaHash} differs from server schema ${schemaHash}: both must import the same protocol module`,
+      ...(schema ? { detail: { schema } } : {}),
     };
   return null;
 }

@@ -91,6 +91,7 @@ export class ServerPeer {
       suspended: this.state === 'suspended',
     };
     if (this.userId !== undefined) u.userId = this.userId;
+    if (this.hello?.clientPublicKey) u.publicKey = this.hello.clientPublicKey;
     return u;
   }
 }

@@ -9,12 +9,14 @@ import type { Clock } from '../clock.ts';
 import { Connection, type ConnectionHandler, type ConnectionOptions } from '../connection/connection.ts';
 import { ErrorCode, type ErrorCodeName, type ErrorHandler, NetError } from '../errors.ts';
 import { Emitter } from '../events.ts';
-import { type HelloBody, parseErrorBody, parseHello } from '../protocol/handshake.ts';
+import { type HelloBody, parseChallengeResponse, parseErrorBody, parseHello } from '../protocol/handshake.ts';
 import { parsePresenceStatus, parseTimeBody, type PresenceUser } from '../protocol/session-messages.ts';
+import { type SchemaManifest, type SchemaSummary, summarizeSchema } from '../protocol/schema-diff.ts';
 import { Tag } from '../protocol/tags.ts';
 import type { Link, ServerTransport } from '../transport/transport.ts';
 import { Admission, type Authorize, checkHello } from './server-handshake.ts';
 import { checkKeyPair, createKeyPair, type KeyPair, randomHex, toHex } from './identity.ts';
+import { needsChallenge, ServerProofs } from './identity-proof.ts';
 import type { SessionEvents } from './presence-list.ts';
 import { PeerLimiter } from './rate-limiter.ts';
 import { ServerPeer } from './server-peer.ts';
@@ -45,6 +47,8 @@ export interface ServerSessionOptions {
   transport: ServerTransport;
   clock: Clock;
   schemaHash: string;
+  /** The protocol's manifest: a summary of it goes with a SchemaMismatch so the client can name the difference. */
+  manifest?: SchemaManifest;
   sendRateHz: number;
   /** Decides identity and role from the Hello (sync or async); refusing answers `Unauthorized`. Default: participant. */
   authorize?: Authorize;
@@ -88,6 +92,9 @@ export class ServerSession {
   private readonly limits: Required<RateLimitOptions>;
   private readonly presence: ServerPresence;
   private readonly admission: Admission;
+  private readonly schemaSummary: SchemaSummary | undefined;
+  /** Key-possession proofs of the handshake (challenges sent, proven, refused). */
+  readonly proofs: ServerProofs;
   private handler: PeerHandler | null = null;
   private now = 0;
 
@@ -100,6 +107,8 @@ export class ServerSession {
     this.sessionId = `s${randomHex(8)}`;
     this.now = options.clock.now();
     this.presence = new ServerPresence(this.peers, this.suspended, this.events);
+    this.proofs = new ServerProofs(this.sessionId, this.keyPair);
+    this.schemaSummary = options.manifest ? summarizeSchema(options.manifest) : undefined;
     this.admission = new Admission(this, {
       clock: options.clock,
       sendRateHz: options.sendRateHz,
@@ -232,14 +241,17 @@ export class ServerSession {
     }
     if (peer.state !== 'connected') {
       // Anything before a valid Hello is ignored: the client may still be sending a previous session's traffic.
-      if (tag === Tag.Hello && peer.state === 'handshaking') this.onHello(peer, msg);
+      if (peer.state !== 'handshaking') return;
+      if (tag === Tag.ChallengeResponse) this.onChallengeResponse(peer, msg);
+      else if (tag === Tag.Hello && !this.proofs.isChallenged(peer)) this.onHello(peer, msg);
       return;
     }
     // The permission table (authority layer): a role may send only the tags allowed to it, core ones included.
     if (this.messageGate !== null && !this.messageGate(peer, tag, msg)) return;
     switch (tag) {
       case Tag.Hello:
-        return; // duplicate Hello on an established peer
+      case Tag.ChallengeResponse:
+        return; // duplicate handshake message on an established peer
       case Tag.Goodbye:
         this.leave(peer, 'goodbye');
         return;
@@ -295,11 +307,35 @@ export class ServerSession {
       this.refuse(peer, 'DecodeError', 'malformed Hello');
       return;
     }
-    const refusal = checkHello(hello, this.options.schemaHash);
+    const refusal = checkHello(hello, this.options.schemaHash, this.schemaSummary);
     if (refusal) {
-      this.refuse(peer, refusal.code, refusal.message);
+      this.refuse(peer, refusal.code, refusal.message, refusal.detail);
       return;
     }
+    if (needsChallenge(hello)) {
+      this.proofs.challenge(peer, hello);
+      peer.lastPingAtMs = this.now; // the Challenge just went out: resend only after a timeout
+    } else this.admit(peer, hello);
+  }
+
+  /** The answer to a Challenge: admit the Hello it proves, or refuse the claimed key. */
+  private onChallengeResponse(peer: ServerPeer, msg: Uint8Array): void {
+    if (!this.proofs.isChallenged(peer)) {
+      peer.counters.unknownTags++; // an answer to no question
+      return;
+    }
+    const decoded = decodeBody(msg.subarray(2));
+    const response = decoded.ok ? parseChallengeResponse(decoded.value) : null;
+    const proven = this.proofs.answer(peer, response ?? {});
+    if (response === null) {
+      peer.counters.decodeErrors++;
+      this.refuse(peer, 'DecodeError', 'malformed ChallengeResponse');
+    } else if (proven === null)
+      this.refuse(peer, 'IdentityUnproven', 'the Hello claimed a key and the Challenge was not signed with it');
+    else this.admit(peer, proven.hello);
+  }
+
+  private admit(peer: ServerPeer, hello: HelloBody): void {
     if (hello.resumeToken !== undefined) this.admission.resume(peer, hello);
     else this.admission.join(peer, hello);
   }
@@ -370,6 +406,7 @@ export class ServerSession {
     for (const peer of this.pendingPeers) {
       if (now - peer.acceptedAtMs >= HANDSHAKE_TIMEOUT_MS)
         this.refuse(peer, 'Timeout', `no valid Hello within ${HANDSHAKE_TIMEOUT_MS} ms`);
+      else this.resendChallenge(peer, now);
     }
     for (const peer of this.peers.values()) {
       const silent = now - peer.lastHeardAtMs;
@@ -383,6 +420,15 @@ export class ServerSession {
     for (const peer of this.suspended.values()) {
       if (now - peer.suspendedAtMs >= this.resumeWindowMs) this.leave(peer, 'resume window expired');
     }
+  }
+
+  /** Nothing flushes a pending peer: resend its unacked Challenge once per retransmission timeout. */
+  private resendChallenge(peer: ServerPeer, now: number): void {
+    const conn = peer.connection;
+    if (!this.proofs.isChallenged(peer) || conn.reliablePendingBytes === 0 || now - peer.lastPingAtMs < conn.rtoMs)
+      return;
+    peer.lastPingAtMs = now; // reset to -Infinity once admitted
+    conn.flush();
   }
 
   // ── leaving ─────────────────────────────────────────────────────────────────────────────────────────
@@ -417,12 +463,12 @@ export class ServerSession {
   }
 
   /** Sends a fatal error, keeps the link open just long enough to deliver it, and ends the peer's session. */
-  refuse(peer: ServerPeer, code: ErrorCodeName, message: string): void {
+  refuse(peer: ServerPeer, code: ErrorCodeName, message: string, detail?: Record<string, unknown>): void {
     if (peer.state === 'closed') return;
     this.report(code, `refused client${peer.clientId ? ` ${peer.clientId}` : ''}: ${message}`);
     const conn = peer.connection;
     if (conn.isOpen && peer.state !== 'suspended') {
-      this.sendError(peer, code, message, true);
+      this.sendError(peer, code, message, true, detail);
       conn.flush();
       this.lingering.push({ connection: conn, untilMs: this.options.clock.now() + FATAL_LINGER_MS });
     }
@@ -435,9 +481,9 @@ export class ServerSession {
   }
 
   /** Sends `Error {code, message, fatal}` on the reliable lane. */
-  sendError(peer: ServerPeer, code: ErrorCodeName, message: string, fatal: boolean): void {
+  sendError(peer: ServerPeer, code: ErrorCodeName, message: string, fatal: boolean, detail?: object): void {
     if (!peer.connection.isOpen) return;
-    peer.connection.sendReliable(encodeControl(Tag.Error, { code: ErrorCode[code], message, fatal }));
+    peer.connection.sendReliable(encodeControl(Tag.Error, { ...detail, code: ErrorCode[code], message, fatal }));
   }
 
   /** Closes one peer's link and ends its session (no resume). */

@@ -128,7 +128,12 @@ class MemoryLink implements Link {
  * const link = net.connect({ up: { latencyMs: 20 }, down: { latencyMs: 20, loss: 0.1 } });
  */
 export function createMemoryNetwork(options: MemoryNetworkOptions): MemoryNetwork {
-  const { clock } = options;
+  const clock = options?.clock;
+  if (typeof clock?.now !== 'function')
+    usageError(
+      'createMemoryNetwork needs a clock: it delivers packets by clock time',
+      'pass { clock: createManualClock() } in tests, or { clock: systemClock }',
+    );
   const seed = options.seed ?? 0;
   const mtuBytes = options.mtuBytes ?? MAX_PACKET_BYTES;
   if (!(mtuBytes > 0)) usageError(`mtuBytes must be positive, got ${mtuBytes}`, 'pass a positive mtuBytes');

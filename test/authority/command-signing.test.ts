@@ -6,7 +6,7 @@ import {
   verifyCommand,
   type CommandEntryData,
 } from '../../src/authority/command-signing.ts';
-import { ed25519Backend, ed25519Sign, ed25519Verify, setEd25519Backend } from '../../src/authority/ed25519.ts';
+import { ed25519Backend, ed25519Sign, ed25519Verify, setEd25519Backend } from '../../src/session/ed25519.ts';
 import { encodeBody } from '../../src/codec/msgpack-body.ts';
 import { createRandom } from '../../src/random.ts';
 

@@ -39,7 +39,9 @@ describe('handshake', () => {
     raw.hello({ protocolVersion: PROTOCOL_VERSION + 1 });
     await rig.run(100);
     expect(raw.fatalError()?.code).toBe(ErrorCode.VersionMismatch);
-    expect(raw.fatalError()?.message).toMatch(/protocol 2.*server speaks 1/);
+    expect(raw.fatalError()?.message).toMatch(
+      new RegExp(`protocol ${PROTOCOL_VERSION + 1}.*server speaks ${PROTOCOL_VERSION}`),
+    );
     expect(rig.log.errors.map((e) => e.code)).toContain('VersionMismatch');
     expect(rig.server.peers.size).toBe(0);
     expect(rig.log.events).toEqual([]);
@@ -169,5 +171,17 @@ describe('handshake', () => {
     await rig.run(1500);
     expect(mute.connection.isOpen).toBe(false);
     expect(rig.log.errors.some((e) => e.code === 'Timeout')).toBe(true);
+  });
+
+  it('a lost Challenge is sent again: the client still joins long before the handshake timeout', async () => {
+    const rig = new SessionRig();
+    const c = rig.addClient({ bare: true, conditions: { down: { latencyMs: 20, loss: 1 } } });
+    await rig.run(60); // the Challenge (and anything else down) is dropped
+    expect(rig.network.linkStats(c.links[0]).down.dropped).toBeGreaterThan(0);
+    expect(rig.server.proofs.counters.challenged).toBe(1);
+    rig.network.setConditions(c.links[0], { down: { latencyMs: 20 } });
+    await rig.run(1000);
+    expect(c.session.state).toBe('connected');
+    expect(rig.server.proofs.counters).toEqual({ challenged: 1, proven: 1, refused: 0 });
   });
 });

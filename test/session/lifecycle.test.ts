@@ -30,12 +30,16 @@ describe('resume tokens', () => {
 
     // The old token, properly signed by the real key: already used.
     const replay = rig.addRaw();
-    replay.hello({
-      resumeToken: first.resumeToken,
-      clientPublicKey: keyPair.publicKey,
-      resumeProof: signResume(first.sessionId, first.resumeToken, keyPair.secretKey),
-    });
-    // The current token, stolen, without the key: another key, no proof, and a proof by another key.
+    replay.hello(
+      {
+        resumeToken: first.resumeToken,
+        clientPublicKey: keyPair.publicKey,
+        resumeProof: signResume(first.sessionId, first.resumeToken, keyPair.secretKey),
+      },
+      keyPair,
+    );
+    // The current token, stolen, without the key: another key (proven, but not the session's: Unauthorized), and
+    // the session's key without its secret, with no resume proof or one by another key (IdentityUnproven).
     const thief = createKeyPair();
     const stolen = [
       { resumeToken: second.resumeToken, clientPublicKey: thief.publicKey },
@@ -47,16 +51,18 @@ describe('resume tokens', () => {
       },
     ].map((fields) => {
       const raw = rig.addRaw();
-      raw.hello(fields);
+      raw.hello(fields, thief);
       return raw;
     });
     await rig.run(200);
     expect(replay.fatalError()?.code).toBe(ErrorCode.Unauthorized);
     expect(replay.fatalError()?.message).toMatch(/already used/);
-    for (const raw of stolen) {
-      expect(raw.fatalError()?.code).toBe(ErrorCode.Unauthorized);
-      expect(raw.messages(Tag.Welcome)).toEqual([]);
-    }
+    expect(stolen.map((raw) => raw.fatalError()?.code)).toEqual([
+      ErrorCode.Unauthorized,
+      ErrorCode.IdentityUnproven,
+      ErrorCode.IdentityUnproven,
+    ]);
+    for (const raw of stolen) expect(raw.messages(Tag.Welcome)).toEqual([]);
     // The real client never noticed, and can still resume with its token.
     expect(c.session.state).toBe('connected');
     expect(rig.server.peers.size).toBe(1);

@@ -7,10 +7,12 @@ import { encodeControl, readMessageTag } from '../../src/codec/message-frame.ts'
 import { createManualClock, type Clock, type ManualClock } from '../../src/clock.ts';
 import { Connection, type ConnectionOptions } from '../../src/connection/connection.ts';
 import type { NetError } from '../../src/errors.ts';
-import { PROTOCOL_VERSION } from '../../src/protocol/handshake.ts';
+import { parseChallenge, PROTOCOL_VERSION } from '../../src/protocol/handshake.ts';
 import { Tag } from '../../src/protocol/tags.ts';
 import { ClientSession, type ClientSessionOptions } from '../../src/session/client-session.ts';
 import { ServerSession, type ServerPeer, type ServerSessionOptions } from '../../src/session/server-session.ts';
+import type { KeyPair } from '../../src/session/identity.ts';
+import { type HandshakeTranscript, signClientProof } from '../../src/session/identity-proof.ts';
 import {
   createMemoryNetwork,
   type LinkPairConditions,
@@ -196,9 +198,26 @@ export class RawPeer {
     if (flush) this.connection.flush();
   }
 
-  /** A valid Hello (fields may be overridden). */
-  hello(overrides: Record<string, unknown> = {}): void {
-    this.send(Tag.Hello, { protocolVersion: PROTOCOL_VERSION, schemaHash: SCHEMA, capabilities: [], ...overrides });
+  /**
+   * A valid Hello (fields may be overridden). With `signer`, the server's Challenge is answered with a signature
+   * by `signer`'s secret key over the transcript of this Hello (its own key, or another to play a thief).
+   */
+  hello(overrides: Record<string, unknown> = {}, signer?: KeyPair): void {
+    const hello = { protocolVersion: PROTOCOL_VERSION, schemaHash: SCHEMA, capabilities: [], ...overrides };
+    this.signer = signer ? { hello, keyPair: signer } : null;
+    this.send(Tag.Hello, hello);
+  }
+
+  private signer: { hello: Record<string, unknown>; keyPair: KeyPair } | null = null;
+
+  private answerChallenge(msg: RawMessage): void {
+    const c = parseChallenge(msg.body);
+    if (!c || !this.signer) return;
+    const { hello, keyPair } = this.signer;
+    const t: HandshakeTranscript = { sessionId: c.sessionId, serverPublicKey: c.serverPublicKey, serverNonce: c.nonce };
+    if (hello.clientPublicKey instanceof Uint8Array) t.clientPublicKey = hello.clientPublicKey;
+    if (hello.clientNonce instanceof Uint8Array) t.clientNonce = hello.clientNonce;
+    this.send(Tag.ChallengeResponse, { signature: signClientProof(t, keyPair.secretKey) });
   }
 
   receive(): void {
@@ -207,6 +226,7 @@ export class RawPeer {
       const d = decodeBody(m.subarray(2));
       const msg = { tag: readMessageTag(m), body: d.ok ? d.value : undefined, bytes: m.slice() };
       this.received.push(msg);
+      if (msg.tag === Tag.Challenge) this.answerChallenge(msg);
       this.onMessage?.(msg);
     };
     this.connection.receive({ reliable: push, unreliable: push });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createManualClock } from '../../src/clock.ts';
+import { NetError } from '../../src/errors.ts';
 import { createMemoryNetwork } from '../../src/transport/memory-transport.ts';
 import type { LinkPairConditions } from '../../src/transport/memory-transport.ts';
 import { MAX_PACKET_BYTES } from '../../src/transport/transport.ts';
@@ -167,5 +168,15 @@ describe('memory network', () => {
     net.pump();
     expect(reason).toBe('server closed');
     expect(lateReason).toBe('server closed');
+  });
+});
+
+describe('createMemoryNetwork options', () => {
+  it('without a clock is a Usage error that says to pass one, not a TypeError on now', () => {
+    const make = (o: unknown) => () => createMemoryNetwork(o as Parameters<typeof createMemoryNetwork>[0]);
+    for (const bad of [{}, undefined, { clock: {} }]) {
+      expect(make(bad)).toThrow(NetError);
+      expect(make(bad)).toThrow(/needs a clock.*fix: pass \{ clock: createManualClock\(\) \}/);
+    }
   });
 });

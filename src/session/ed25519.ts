@@ -1,5 +1,5 @@
 /**
- * Ed25519 signing and verification for the command log. tweetnacl is the implementation (keys come from it, and
+ * Ed25519 signing and verification for the handshake identity proofs and the command log. tweetnacl is the implementation (keys come from it, and
  * browsers use it); under Node the same operations run on Node's built-in crypto when it is there, because
  * tweetnacl's pure-JS verify costs ~3-8 ms while the native one costs ~0.1 ms, which decides how many edits per
  * second one server core can check. Ed25519 is deterministic (RFC 8032): both produce the same signature bytes,
