@@ -15,6 +15,8 @@ export const ErrorCode = {
   Banned: 10,
   UnknownEntity: 11,
   Timeout: 12,
+  /** A write the server's write gate refused: a rule said no, or a float was NaN or infinite. */
+  InvalidWrite: 13,
   /** A programmer mistake caught at once (bad option, duplicate registration); never sent on the wire. */
   Usage: 100,
 } as const;

@@ -124,3 +124,5 @@ export {
   DEFAULT_IDLE,
 } from './session/session-options.ts';
 export type { RateLimitOptions, ReconnectOptions, IdleOptions } from './session/session-options.ts';
+export { addWriteRule, writeGateStatsOf, writeAs, WriteVerdict } from './write-api.ts';
+export type { WriteCheck, WriteGateCounters, WritePath, WriteRule, WriteOutcome } from './write-api.ts';

@@ -135,6 +135,8 @@ export type System = <W extends object>(world: W) => W;
 export interface PeerStats extends ConnectionStats {
   clientId: number;
   rejectedWrites: number;
+  /** Non-fatal Error replies to this client dropped by its error-reply budget (server only). */
+  suppressedErrors: number;
 }
 
 /** What `createNetworkPlugin` returns. */
@@ -310,10 +312,13 @@ export function createNetworkPlugin(world: World, options: NetworkPluginOptions)
           ...p.connection.stats,
           clientId: p.clientId,
           rejectedWrites: p.counters.rejectedWrites,
+          suppressedErrors: p.counters.suppressedErrors,
         }));
       }
       const conn = current.session.connection;
-      return conn ? [{ ...conn.stats, clientId: current.session.clientId, rejectedWrites: 0 }] : [];
+      return conn
+        ? [{ ...conn.stats, clientId: current.session.clientId, rejectedWrites: 0, suppressedErrors: 0 }]
+        : [];
     },
     async dispose() {
       for (const u of unsubscribe) u();
