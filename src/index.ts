@@ -44,6 +44,7 @@ export {
 } from './world-api.ts';
 export type { ServerExtension, ClientExtension } from './replication/extension.ts';
 export { Networked } from '../components/networked.ts';
+export { Grabbable } from '../components/grabbable.ts';
 export { createManualClock, systemClock } from './clock.ts';
 export type { Clock, ManualClock } from './clock.ts';
 export { createRandom } from './random.ts';

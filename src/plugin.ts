@@ -9,6 +9,7 @@
 import {
   addComponent,
   addEntity,
+  entityExists,
   hasComponent,
   observe,
   onAdd,
@@ -259,6 +260,7 @@ export function createNetworkPlugin(world: World, options: NetworkPluginOptions)
       clock,
       session,
       replicator,
+      hasTag: (eid, component) => entityExists(world, eid) && hasComponent(world, eid, component),
       sendIntervalMs: 1000 / sendRateHz,
       nextSendAtMs: clock.now(),
       sendDue: false,

@@ -13,13 +13,10 @@ import { getNetContext, type ServerContext } from './context.ts';
 import { usageError } from './errors.ts';
 import { type RegisteredComponent, registeredComponentOf } from './register.ts';
 import type { ServerReplicator } from './replication/server-replicator.ts';
-import {
-  type WriteCheck,
-  type WriteGateCounters,
-  type WritePath,
-  type WriteRule,
-  WriteVerdict,
-} from './replication/write-gate.ts';
+import { type WriteOutcome, writeThroughGate } from './replication/gated-write.ts';
+import type { WriteGateCounters, WritePath, WriteRule } from './replication/write-gate.ts';
+
+export type { WriteOutcome } from './replication/gated-write.ts';
 
 export type { WriteCheck, WriteGateCounters, WritePath, WriteRule } from './replication/write-gate.ts';
 export { WriteVerdict } from './replication/write-gate.ts';
@@ -50,17 +47,10 @@ export function writeGateStatsOf(world: object): WriteGateCounters {
   return { ...serverOf(world, 'writeGateStatsOf').replicator.writeGate.counters };
 }
 
-/** What `writeAs` did. */
-export interface WriteOutcome {
-  verdict: 'accepted' | 'clamped' | 'refused';
-  /** The refusing rule's reason ('' unless refused). */
-  reason: string;
-}
-
 /**
  * Server only: writes `values` (store array name → value) to `component` of `eid` on behalf of client `writer`,
  * through the write gate; a refused write changes nothing. For server code acting for a client, e.g. an action
- * handler moving an object the client asked to move.
+ * handler moving an object the client asked to move (`ActionContext.write` does this for the action's client).
  */
 export function writeAs(
   world: object,
@@ -71,22 +61,5 @@ export function writeAs(
   path: WritePath = 'action',
 ): WriteOutcome {
   const ctx = serverOf(world, 'writeAs');
-  const rep = ctx.replicator;
-  const reg = registered(rep, component);
-  if (!rep.registry.isReplicated(eid) || rep.registry.has[reg.id][eid] === 0)
-    return { verdict: 'refused', reason: 'no such replicated component on this entity' };
-  const gate = rep.writeGate;
-  const now = ctx.clock.now();
-  const check: WriteCheck = gate.stage(path, writer, eid, reg.id, now);
-  for (const key of Object.keys(values)) {
-    const slot = check.slot[key];
-    if (slot === undefined) usageError(`component '${reg.name}' has no replicated array '${key}'`, 'name its arrays');
-    check.proposed[slot] = values[key];
-    const f = reg.fields.findIndex((fd) => fd.name === key || (fd.spec.kind === 'quat' && fd.spec.keys.includes(key)));
-    check.mask |= 1 << f;
-  }
-  const verdict = gate.run(check);
-  if (verdict === WriteVerdict.refused) return { verdict: 'refused', reason: gate.reason };
-  gate.commit(check, now);
-  return { verdict: verdict === WriteVerdict.clamped ? 'clamped' : 'accepted', reason: '' };
+  return writeThroughGate(ctx.replicator, ctx.clock.now(), writer, eid, component, values, path);
 }

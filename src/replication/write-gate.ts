@@ -241,7 +241,7 @@ export class WriteGate {
       const end = s + (fields[f].quat !== null ? 4 : 1);
       for (let k = s; k < end; k++) {
         const v = check.proposed[k];
-        if (v - v !== 0 && ((1 << f) & g.floats) !== 0) {
+        if (v - v !== 0) {
           this.counters.nonFinite++;
           return this.refuse(NON_FINITE);
         }
