@@ -1,0 +1,78 @@
+/**
+ * Attack family "non-finite floats": a client puts NaN or ±Infinity in f32/f64 fields it owns. The server refuses
+ * each such component write at decode (nothing lands, nothing replicates to viewers), counts it, reports
+ * `InvalidWrite`, and corrects the writer back to the server's value; finite writes keep flowing.
+ */
+import { describe, expect, it } from 'vitest';
+import { clientIdOf, entityOfNetworkId, networkIdOf, setOwner, writeGateStatsOf } from '../../src/index.ts';
+import type { NetError } from '../../src/errors.ts';
+import { getNetContext } from '../../src/context.ts';
+import { spawn, Stepper } from '../helpers/fixture.ts';
+
+function room(seed: number) {
+  const s = new Stepper({ seed });
+  const attacker = s.addClient();
+  const viewer = s.addClient();
+  s.run(20);
+  const eid = spawn(s.server, [s.server.Floats, s.server.Pose]);
+  s.server.Floats.f32[eid] = 1.5;
+  s.server.Floats.f64[eid] = 2.5;
+  setOwner(s.server.world, eid, clientIdOf(attacker.world));
+  s.run(20);
+  const netId = networkIdOf(s.server.world, eid);
+  return {
+    s,
+    attacker,
+    viewer,
+    eid,
+    a: entityOfNetworkId(attacker.world, netId),
+    v: entityOfNetworkId(viewer.world, netId),
+  };
+}
+
+describe('non-finite floats from a client', () => {
+  for (const [name, bad] of [
+    ['NaN', NaN],
+    ['+Infinity', Infinity],
+    ['-Infinity', -Infinity],
+  ] as const) {
+    it(`refuses ${name} in an owned f32 and f64 field, counts it and corrects the owner`, () => {
+      const { s, attacker, viewer, eid, a, v } = room(11);
+      const f = attacker.Floats;
+      f.f32[a] = bad;
+      expect(() => s.run(10)).not.toThrow();
+      f.f64[a] = bad;
+      s.run(10);
+      for (const [store, e] of [
+        [s.server.Floats, eid],
+        [viewer.Floats, v],
+        [attacker.Floats, a],
+      ] as const) {
+        expect(store.f32[e]).toBe(1.5);
+        expect(store.f64[e]).toBe(2.5);
+      }
+      const stats = writeGateStatsOf(s.server.world);
+      expect(stats.nonFinite).toBeGreaterThanOrEqual(2);
+      expect(stats.refused).toBe(stats.nonFinite);
+      expect(s.server.errors.map((e) => (e as NetError).code)).toContain('InvalidWrite');
+      // Finite values still go through, and the attacker stays connected (refusals are not decode errors).
+      f.f32[a] = 3;
+      f.f64[a] = -4;
+      s.run(10);
+      expect(s.server.Floats.f32[eid]).toBe(3);
+      expect(viewer.Floats.f64[v]).toBe(-4);
+      const ctx = getNetContext(s.server.world);
+      expect(ctx.role === 'server' && ctx.session.peer(clientIdOf(attacker.world))?.state).toBe('connected');
+    });
+  }
+
+  it('a refused float does not take the rest of the entity down: other components of the Delta land', () => {
+    const { s, attacker, viewer, eid, a, v } = room(12);
+    attacker.Floats.f32[a] = NaN;
+    attacker.Pose.px[a] = 7;
+    s.run(10);
+    expect(s.server.Floats.f32[eid]).toBe(1.5);
+    expect(s.server.Pose.px[eid]).toBeCloseTo(7, 3);
+    expect(viewer.Pose.px[v]).toBeCloseTo(7, 3);
+  });
+});
