@@ -29,8 +29,6 @@ export class OwnerWriteFilter implements WriteFilter {
   /** Component writes refused and clamped in the current Delta. */
   refused = 0;
   clamped = 0;
-  /** Corrections dropped because a client's queue was full. */
-  droppedCorrections = 0;
   private readonly pending = new Map<number, number[]>();
 
   constructor(
@@ -78,7 +76,7 @@ export class OwnerWriteFilter implements WriteFilter {
     if (!q) this.pending.set(this.writer, (q = []));
     for (let i = 0; i < q.length; i += 2) if (q[i] === eid && q[i + 1] === c) return;
     if (q.length >= MAX_PENDING_CORRECTIONS * 2) {
-      this.droppedCorrections++;
+      this.gate.counters.droppedCorrections++;
       return;
     }
     q.push(eid, c);

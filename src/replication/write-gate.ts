@@ -59,6 +59,8 @@ export interface WriteGateCounters {
   refused: number;
   /** Refused because a float field was NaN or infinite. */
   nonFinite: number;
+  /** Owner corrections not queued because the client's queue was full (its OwnerHash check resyncs it). */
+  droppedCorrections: number;
 }
 
 /** Reason given for a non-finite value. */
@@ -81,7 +83,13 @@ interface ComponentGate {
 
 /** The server's write gate (one per replicator). */
 export class WriteGate {
-  readonly counters: WriteGateCounters = { checked: 0, clamped: 0, refused: 0, nonFinite: 0 };
+  readonly counters: WriteGateCounters = {
+    checked: 0,
+    clamped: 0,
+    refused: 0,
+    nonFinite: 0,
+    droppedCorrections: 0,
+  };
   /** Why the last refused check was refused. */
   reason = '';
   private readonly gates: ComponentGate[];

@@ -8,6 +8,10 @@ import { clientIdOf, entityOfNetworkId, networkIdOf, setOwner, writeGateStatsOf 
 import type { NetError } from '../../src/errors.ts';
 import { getNetContext } from '../../src/context.ts';
 import { spawn, Stepper } from '../helpers/fixture.ts';
+import { BitWriter } from '../../src/codec/bit-writer.ts';
+import { Tag } from '../../src/protocol/tags.ts';
+import { beginMessage } from '../../src/replication/wire-bodies.ts';
+import { MAX_PENDING_CORRECTIONS } from '../../src/replication/owner-write-filter.ts';
 
 function room(seed: number) {
   const s = new Stepper({ seed });
@@ -74,5 +78,47 @@ describe('non-finite floats from a client', () => {
     expect(s.server.Floats.f32[eid]).toBe(1.5);
     expect(s.server.Pose.px[eid]).toBeCloseTo(7, 3);
     expect(viewer.Pose.px[v]).toBeCloseTo(7, 3);
+  });
+
+  it('bounds the corrections owed to one client: one Delta refusing more components than the queue holds', () => {
+    const s = new Stepper({ seed: 13 });
+    const attacker = s.addClient();
+    const viewer = s.addClient();
+    s.run(20);
+    const count = MAX_PENDING_CORRECTIONS + 44;
+    const eids: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const eid = spawn(s.server, [s.server.Floats]);
+      s.server.Floats.f32[eid] = 1;
+      setOwner(s.server.world, eid, clientIdOf(attacker.world));
+      eids.push(eid);
+    }
+    s.run(20);
+    // One forged Delta (reliable lane, so it arrives whole) setting f32 = NaN on every one of them.
+    const ids = eids.map((e) => networkIdOf(s.server.world, e)).sort((x, y) => x - y);
+    const w = new BitWriter();
+    beginMessage(w, Tag.Delta);
+    w.writeVarUint(1_000_000);
+    w.writeBits(0xffff, 16);
+    w.writeVarUint(count);
+    let prev = 0;
+    for (const id of ids) {
+      w.writeVarUint(id - prev);
+      prev = id;
+      for (const comp of attacker.protocol.components) w.writeBits(comp.name === 'Floats' ? 1 : 0, 1);
+      w.writeBits(0, 1); // not all fields
+      w.writeBits(0b001, 3); // f32 only
+      w.writeF32(NaN);
+    }
+    const ctx = getNetContext(attacker.world);
+    if (ctx.role !== 'client' || !ctx.session.connection) throw new Error('connected client expected');
+    ctx.session.connection.sendReliable(w.toBytes());
+    expect(() => s.run(20)).not.toThrow();
+    const stats = writeGateStatsOf(s.server.world);
+    expect(stats.nonFinite).toBe(count);
+    expect(stats.droppedCorrections).toBe(count - MAX_PENDING_CORRECTIONS);
+    for (const eid of eids) expect(s.server.Floats.f32[eid]).toBe(1);
+    const seen = eids.map((e) => viewer.Floats.f32[entityOfNetworkId(viewer.world, networkIdOf(s.server.world, e))]);
+    expect(seen.every((v) => v === 1)).toBe(true);
   });
 });
