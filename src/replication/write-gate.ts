@@ -185,7 +185,10 @@ export class WriteGate {
       if (fd.quat !== null) for (let k = 0; k < 4; k++) check.current[s + k] = fd.quat[k][eid];
       else check.current[s] = fd.array[eid];
     }
-    check.proposed.set(check.current);
+    // Plain loops: TypedArray.set costs more than the copy for a handful of slots.
+    const cur = check.current;
+    const pro = check.proposed;
+    for (let k = 0; k < cur.length; k++) pro[k] = cur[k];
     return check;
   }
 
@@ -235,7 +238,8 @@ export class WriteGate {
     const g = this.gates[check.component.id];
     this.counters.checked++;
     const before = g.before;
-    before.set(check.proposed);
+    const proposed = check.proposed;
+    for (let k = 0; k < proposed.length; k++) before[k] = proposed[k];
     for (let i = 0; i < g.rules.length; i++) {
       const reason = g.rules[i](check);
       if (typeof reason === 'string') return this.refuse(reason);
