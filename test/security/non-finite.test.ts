@@ -4,7 +4,15 @@
  * `InvalidWrite`, and corrects the writer back to the server's value; finite writes keep flowing.
  */
 import { describe, expect, it } from 'vitest';
-import { clientIdOf, entityOfNetworkId, networkIdOf, setOwner, writeGateStatsOf } from '../../src/index.ts';
+import {
+  clientIdOf,
+  entityOfNetworkId,
+  Grabbable,
+  networkIdOf,
+  ownerOf,
+  setOwner,
+  writeGateStatsOf,
+} from '../../src/index.ts';
 import type { NetError } from '../../src/errors.ts';
 import { getNetContext } from '../../src/context.ts';
 import { spawn, Stepper } from '../helpers/fixture.ts';
@@ -12,6 +20,9 @@ import { BitWriter } from '../../src/codec/bit-writer.ts';
 import { Tag } from '../../src/protocol/tags.ts';
 import { beginMessage } from '../../src/replication/wire-bodies.ts';
 import { MAX_PENDING_CORRECTIONS } from '../../src/replication/owner-write-filter.ts';
+import { encodeControl } from '../../src/codec/message-frame.ts';
+import { createRoom, join, poseOf, run, sendRaw } from '../authority/authority-harness.ts';
+import { VrStepper } from '../vr/vr-stepper.ts';
 
 function room(seed: number) {
   const s = new Stepper({ seed });
@@ -120,5 +131,49 @@ describe('non-finite floats from a client', () => {
     for (const eid of eids) expect(s.server.Floats.f32[eid]).toBe(1);
     const seen = eids.map((e) => viewer.Floats.f32[entityOfNetworkId(viewer.world, networkIdOf(s.server.world, e))]);
     expect(seen.every((v) => v === 1)).toBe(true);
+  });
+
+  it('pose stream: NaN and infinite device poses never reach the server or viewers (the stream carries integers)', () => {
+    const s = new VrStepper({ seed: 14 });
+    const owner = s.addClient();
+    const viewer = s.addClient();
+    s.run(60);
+    const avatar = s.spawnAvatar(owner);
+    s.run(30);
+    const head = s.local(owner, avatar.head);
+    const bad = [NaN, Infinity, -Infinity];
+    s.run(90, (peer) => {
+      if (peer !== owner) return;
+      const p = owner.components.HeadPose;
+      p.px[head] = bad[Math.floor(s.clock.now() / 100) % 3];
+      p.qw[head] = NaN;
+    });
+    const onViewer = s.local(viewer, avatar.head);
+    for (const [store, e] of [
+      [s.server.components.HeadPose, avatar.head],
+      [viewer.components.HeadPose, onViewer],
+    ] as const) {
+      for (const k of ['px', 'py', 'pz', 'qx', 'qy', 'qz', 'qw'] as const)
+        expect(Number.isFinite(store[k][e]), k).toBe(true);
+    }
+  });
+
+  it('release: a pose with NaN or Infinity is a malformed release: nothing applied, the holder keeps the object', async () => {
+    const { s } = createRoom({ seed: 15, authority: (fx) => ({ pose: poseOf(fx) }) });
+    const a = join(s, 'participant:ann', (fx) => ({ pose: poseOf(fx) }));
+    await run(s, 10);
+    const box = spawn(s.server, [s.server.Pose, Grabbable]);
+    s.server.Pose.px[box] = 1;
+    await run(s, 10);
+    const netId = networkIdOf(s.server.world, box);
+    const granted = a.authority.requestOwnership(entityOfNetworkId(a.world, netId));
+    await run(s, 10);
+    expect(await granted).toBe(true);
+    sendRaw(a, encodeControl(Tag.OwnershipRelease, { netId, pose: [NaN, 0, 0, 0, 0, 0, 1] }));
+    sendRaw(a, encodeControl(Tag.OwnershipRelease, { netId, pose: [Infinity, 0, 0, 0, 0, 0, 1] }));
+    await run(s, 10);
+    expect(s.server.Pose.px[box]).toBeCloseTo(1, 3);
+    expect(ownerOf(s.server.world, box)).toBe(clientIdOf(a.world));
+    expect(s.server.errors.map((e) => (e as NetError).code)).toContain('DecodeError');
   });
 });
