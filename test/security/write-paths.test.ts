@@ -60,6 +60,23 @@ describe('write paths: the VR pose rules apply to a generic owner Delta', () => 
     expect(writeGateStatsOf(s.server.world).refused).toBeGreaterThan(0);
   });
 
+  it('refuses a pose stamp written by Delta (the stamp belongs to the stream)', () => {
+    const s = new VrStepper({ seed: 6 });
+    const attacker = s.addClient();
+    s.run(60);
+    const avatar = s.spawnAvatar(attacker);
+    s.run(30);
+    dropVr(s, attacker);
+    s.run(10); // the last streamed poses land
+    const head = s.local(attacker, avatar.head);
+    const before = s.server.components.HeadPose.stamp[avatar.head];
+    attacker.components.HeadPose.stamp[head] = before + 12345;
+    s.run(30);
+    expect(s.server.components.HeadPose.stamp[avatar.head]).toBe(before);
+    expect(attacker.components.HeadPose.stamp[head]).toBe(before);
+    expect(s.server.errors.some((e) => (e as NetError).message.includes('stamp'))).toBe(true);
+  });
+
   it('still accepts a pose written by Delta within the limits', () => {
     const s = new VrStepper({ seed: 4, server: { validation: { playArea: { min: [-2, 0, -2], max: [2, 2.5, 2] } } } });
     const owner = s.addClient();
