@@ -4,7 +4,7 @@
  * speed limit against the server's current pose, play area, the application's pose rules — and is refused if they
  * would move it. The stream itself runs the validator on every tick and clamps (a tracking glitch is smoothed,
  * not refused); a pose written around the stream has no such excuse. The sample stamp (capture time and horizon)
- * belongs to the stream: a write of it by another path is refused.
+ * belongs to the stream: a write changing it by another path is refused.
  */
 import type { WriteCheck, WriteRule } from '../replication/write-gate.ts';
 import { POSE_LENGTH } from './pose-history.ts';
@@ -14,20 +14,15 @@ import { createPoseCheck, type DeviceKindId, type PoseValidator } from './server
 /** The store arrays of a pose, in PoseCheck order. */
 const POSE_KEYS = ['px', 'py', 'pz', 'qx', 'qy', 'qz', 'qw'] as const;
 
-function stampMaskOf(w: WriteCheck): number {
-  const i = w.component.fields.findIndex((f) => f.name === 'stamp');
-  return i < 0 ? 0 : 1 << i;
-}
-
 /** Creates the gate rule of one device kind's pose component. */
 export function createPoseWriteRule(validator: PoseValidator, device: DeviceKindId): WriteRule {
   const check = createPoseCheck();
   const proposed = new Float64Array(POSE_LENGTH);
-  let stampMask = -1;
   return (w: WriteCheck) => {
     if (w.path === 'poses') return undefined;
-    if (stampMask < 0) stampMask = stampMaskOf(w);
-    if ((w.mask & stampMask) !== 0) return 'a pose stamp is written by the pose stream only';
+    const stamp = w.slot.stamp;
+    if (stamp !== undefined && w.proposed[stamp] !== w.current[stamp])
+      return 'a pose stamp is written by the pose stream only';
     check.clientId = w.writer;
     check.eid = w.eid;
     check.device = device;
