@@ -16,6 +16,8 @@ export interface ServerContext {
   readonly clock: Clock;
   readonly session: ServerSession;
   readonly replicator: ServerReplicator;
+  /** True when entity `eid` has component (or tag) `component`, registered or not. */
+  readonly hasTag: (eid: number, component: object) => boolean;
   readonly sendIntervalMs: number;
   nextSendAtMs: number;
   sendDue: boolean;

@@ -23,6 +23,8 @@ export const ErrorCode = {
   ServerKeyMismatch: 21,
   /** A relayed command-log entry whose signature is not its author's (a compromised or buggy server). */
   ForgedCommand: 22,
+  /** A write the server's write gate refused: a rule said no, or a float was NaN or infinite. */
+  InvalidWrite: 14,
   /** A programmer mistake caught at once (bad option, duplicate registration); never sent on the wire. */
   Usage: 100,
 } as const;

@@ -47,6 +47,7 @@ export {
 } from './world-api.ts';
 export type { ServerExtension, ClientExtension } from './replication/extension.ts';
 export { Networked } from '../components/networked.ts';
+export { Grabbable } from '../components/grabbable.ts';
 export { createManualClock, systemClock } from './clock.ts';
 export type { Clock, ManualClock } from './clock.ts';
 export { createRandom } from './random.ts';
@@ -163,3 +164,5 @@ export type { SessionControl, ControlResult } from './authority/session-control.
 export type { CommandCounters } from './authority/command-sequencer.ts';
 export type { OwnershipCounters } from './authority/ownership-arbiter.ts';
 export type { OwnershipDenial } from './authority/authority-wire.ts';
+export { addWriteRule, writeGateStatsOf, writeAs, WriteVerdict } from './write-api.ts';
+export type { WriteCheck, WriteGateCounters, WritePath, WriteRule, WriteOutcome } from './write-api.ts';

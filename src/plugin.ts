@@ -9,6 +9,7 @@
 import {
   addComponent,
   addEntity,
+  entityExists,
   hasComponent,
   observe,
   onAdd,
@@ -144,6 +145,8 @@ export type System = <W extends object>(world: W) => W;
 export interface PeerStats extends ConnectionStats {
   clientId: number;
   rejectedWrites: number;
+  /** Non-fatal Error replies to this client dropped by its error-reply budget (server only). */
+  suppressedErrors: number;
 }
 
 /** What `createNetworkPlugin` returns. */
@@ -275,6 +278,7 @@ export function createNetworkPlugin(world: World, options: NetworkPluginOptions)
       clock,
       session,
       replicator,
+      hasTag: (eid, component) => entityExists(world, eid) && hasComponent(world, eid, component),
       sendIntervalMs: 1000 / sendRateHz,
       nextSendAtMs: clock.now(),
       sendDue: false,
@@ -342,10 +346,13 @@ export function createNetworkPlugin(world: World, options: NetworkPluginOptions)
           ...p.connection.stats,
           clientId: p.clientId,
           rejectedWrites: p.counters.rejectedWrites,
+          suppressedErrors: p.counters.suppressedErrors,
         }));
       }
       const conn = current.session.connection;
-      return conn ? [{ ...conn.stats, clientId: current.session.clientId, rejectedWrites: 0 }] : [];
+      return conn
+        ? [{ ...conn.stats, clientId: current.session.clientId, rejectedWrites: 0, suppressedErrors: 0 }]
+        : [];
     },
     async dispose() {
       for (const u of unsubscribe) u();

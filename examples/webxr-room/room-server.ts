@@ -4,7 +4,7 @@
  * hands an object to whoever asks for it first (the authority layer). The plugins do the networking; this file is
  * the whole game logic.
  */
-import { addComponent, addEntity, createWorld, removeEntity } from 'bitecs';
+import { addComponent, addEntity, createWorld, hasComponent, removeEntity } from 'bitecs';
 import {
   addServerExtension,
   createNetworkPlugin,
@@ -52,21 +52,20 @@ export function startRoomServer(transport: ServerTransport): RoomServer {
     store.qw[eid] = Math.cos(yaw / 2);
   };
 
-  const grabbables = new Set<number>();
   for (const o of OBJECTS) {
     const eid = addEntity(world);
     addComponent(world, eid, Pose);
     place(Pose, eid, o.at[0], o.at[1], o.at[2], 0);
-    grabbables.add(eid);
     addComponent(world, eid, Grabbable);
     Grabbable.shape[eid] = SHAPES.indexOf(o.shape);
     Grabbable.color[eid] = o.color;
     addComponent(world, eid, Networked);
   }
-  // First come, first served: a free object goes to the first hand that asks; a held one is refused.
+  // Only the room's objects can be grabbed (never an avatar's head or hands). First come, first served: a free
+  // object goes to the first hand that asks; a held one is refused (the default 'refuse' policy).
   createServerAuthority(world, {
     pose: objectPose,
-    ownershipPolicy: (r) => (grabbables.has(r.eid) && r.owner === 0 ? 'grant' : 'refuse'),
+    grabbable: (eid) => hasComponent(world, eid, Grabbable),
   });
 
   const avatars = new Map<number, number[]>();

@@ -5,6 +5,7 @@
  */
 import { clampPercent, MAX_ERROR_CODE_LENGTH, MAX_STATUS_LENGTH } from './app-wire.ts';
 import type { ActionErrBody, ActionOkBody, ProgressBody } from './app-wire.ts';
+import type { WriteOutcome } from '../replication/gated-write.ts';
 
 /** Actions one client may have in flight on the server: a UI rarely has more than a few; bounds a flood. */
 export const MAX_ACTIONS_IN_FLIGHT = 64;
@@ -32,6 +33,11 @@ export interface ActionContext {
   readonly action: unknown;
   /** Reports progress to the client (percent clamped to 0..100). */
   progress(percent?: number, message?: string): void;
+  /**
+   * Writes `values` (store array name → value) to `component` of `eid` as this client, through the write gate:
+   * the rules of its own writes apply, and a refused write changes nothing.
+   */
+  write(eid: number, component: object, values: Readonly<Record<string, number>>): WriteOutcome;
 }
 
 /** Runs one action; returns (or resolves to) its result, or throws an `ActionError`. */
@@ -44,6 +50,8 @@ export interface ActionSink {
   err(clientId: number, body: ActionErrBody): void;
   /** A handler failed with something other than an ActionError (reported, not shown to the client). */
   failed(clientId: number, opId: number, error: unknown): void;
+  /** Writes through the write gate for `clientId` (see `ActionContext.write`); without it every write is refused. */
+  write?(clientId: number, eid: number, component: object, values: Readonly<Record<string, number>>): WriteOutcome;
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
@@ -83,6 +91,8 @@ export class ActionRunner {
         if (typeof message === 'string') body.message = message.slice(0, MAX_STATUS_LENGTH);
         this.sink.progress(clientId, body);
       },
+      write: (eid, component, values) =>
+        this.sink.write?.(clientId, eid, component, values) ?? { verdict: 'refused', reason: 'no write gate' },
     };
     const finish = (ok: boolean, value: unknown) => {
       if (done) return;

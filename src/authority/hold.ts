@@ -4,7 +4,8 @@
  * owns the object, so these writes are its own and replicate to everyone with no extra latency for the holder.
  */
 import { usageError } from '../errors.ts';
-import { type Protocol, registeredComponentOf } from '../register.ts';
+import { type Protocol, type RegisteredComponent, registeredComponentOf } from '../register.ts';
+import { WriteVerdict, type WriteGate, type WriteVerdictId } from '../replication/write-gate.ts';
 import type { NumericArray } from '../replication/compiled-field.ts';
 import { quatMultiply } from '../vr/pose-math.ts';
 
@@ -147,26 +148,49 @@ export class HeldObjects {
   }
 }
 
-/** Server side: puts a released object where its holder let go, position clamped to its fields' ranges. */
+/**
+ * Server side: puts a released object where its holder let go, position clamped to its fields' ranges, through the
+ * write gate (path 'release': the component's rules may clamp or refuse it; refused, the object stays put).
+ */
 export class ReleasePose {
-  private readonly arrays: PoseArrays;
   private readonly ranges: Array<[number, number]>;
+  private readonly component: RegisteredComponent;
+  private readonly access: PoseAccess;
+  private readonly mask: number;
 
   constructor(protocol: Protocol, access: PoseAccess) {
-    this.arrays = poseArrays(access);
+    poseArrays(access);
     const reg = registeredComponentOf(protocol, access.component);
     if (!reg) usageError('the pose component is not registered', 'register it in the shared protocol first');
+    this.component = reg;
+    this.access = access;
     this.ranges = access.position.map((key): [number, number] => {
       const f = reg.fields.find((x) => x.name === key);
       return f && f.spec.kind === 'quantized' ? [f.min, f.max] : [-Infinity, Infinity];
     });
+    const keys: readonly string[] = [...access.position, ...(access.rotation ?? [])];
+    let mask = 0;
+    reg.fields.forEach((f, i) => {
+      if (keys.includes(f.name) || (f.spec.kind === 'quat' && f.spec.keys.some((k) => keys.includes(k))))
+        mask |= 1 << i;
+    });
+    this.mask = mask;
   }
 
-  /** Writes `pose` ([x, y, z, qx, qy, qz, qw], finite) to `eid`; a zero rotation is ignored, others normalized. */
-  apply(eid: number, pose: readonly number[]): void {
-    const { p, q } = this.arrays;
-    for (let i = 0; i < 3; i++) p[i][eid] = Math.min(this.ranges[i][1], Math.max(this.ranges[i][0], pose[i]));
+  /**
+   * Writes `pose` ([x, y, z, qx, qy, qz, qw], finite) to `eid` for client `writer` through `gate`; a zero rotation
+   * is ignored, others normalized. Returns the gate's verdict.
+   */
+  apply(gate: WriteGate, writer: number, eid: number, pose: readonly number[], nowMs: number): WriteVerdictId {
+    const w = gate.stage('release', writer, eid, this.component.id, nowMs);
+    w.mask = this.mask;
+    const { position, rotation } = this.access;
+    for (let i = 0; i < 3; i++)
+      w.proposed[w.slot[position[i]]] = Math.min(this.ranges[i][1], Math.max(this.ranges[i][0], pose[i]));
     const n = Math.hypot(pose[3], pose[4], pose[5], pose[6]);
-    if (q && n > 1e-6) for (let i = 0; i < 4; i++) q[i][eid] = pose[3 + i] / n;
+    if (rotation && n > 1e-6) for (let i = 0; i < 4; i++) w.proposed[w.slot[rotation[i]]] = pose[3 + i] / n;
+    const verdict = gate.run(w);
+    if (verdict !== WriteVerdict.refused) gate.commit(w, nowMs);
+    return verdict;
   }
 }

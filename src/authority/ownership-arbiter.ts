@@ -1,9 +1,10 @@
 /**
  * The server's ownership arbiter. Requests (grab an object) received during a tick are decided together at the
  * end of it, in Lamport order with the client id as the tie-break, so two clients grabbing the same object in
- * the same tick always see the same winner. A request for a free entity (owned by the server) is granted; one for
- * an entity someone else holds is refused, queued or granted by the configured policy. A release hands the entity
- * to the next client in its queue, or back to the server.
+ * the same tick always see the same winner. A request for an entity that is not grabbable (see `ArbiterHost`) is
+ * refused before any policy sees it. A request for a free grabbable entity (owned by the server) is granted; one
+ * for an entity someone else holds is refused, queued or granted by the configured policy. A release hands the
+ * entity to the next client in its queue, or back to the server.
  */
 import { sortByStamp } from './lamport.ts';
 
@@ -45,6 +46,8 @@ export interface ArbiterHost {
   entityOf(netId: number): number;
   ownerOf(eid: number): number;
   roleOf(clientId: number): string | undefined;
+  /** May `clientId` own `eid` at all? (default: the entity has the `Grabbable` tag). */
+  isGrabbable(eid: number, clientId: number): boolean;
   setOwner(eid: number, clientId: number): void;
   /** Tells a client its request was not granted (now). */
   denied(clientId: number, netId: number, reason: 'refused' | 'queued' | 'unknown'): void;
@@ -55,13 +58,22 @@ export interface OwnershipCounters {
   requests: number;
   granted: number;
   refused: number;
+  /** Requests refused because the entity is not grabbable (also counted in `refused`). */
+  notGrabbable: number;
   queued: number;
   released: number;
 }
 
 /** Decides ownership requests. */
 export class OwnershipArbiter {
-  readonly counters: OwnershipCounters = { requests: 0, granted: 0, refused: 0, queued: 0, released: 0 };
+  readonly counters: OwnershipCounters = {
+    requests: 0,
+    granted: 0,
+    refused: 0,
+    notGrabbable: 0,
+    queued: 0,
+    released: 0,
+  };
   /** Clients waiting for an entity, by entity, in the order they will get it. */
   readonly queues = new Map<number, number[]>();
   private pending: PendingRequest[] = [];
@@ -99,6 +111,12 @@ export class OwnershipArbiter {
     }
     const owner = h.ownerOf(eid);
     if (owner === r.clientId) return; // already holds it: nothing to do
+    if (!h.isGrabbable(eid, r.clientId)) {
+      this.counters.notGrabbable++;
+      this.counters.refused++;
+      h.denied(r.clientId, r.netId, 'refused');
+      return;
+    }
     let decision: OwnershipDecision;
     if (typeof this.policy === 'function') {
       decision = this.policy({ clientId: r.clientId, role, eid, netId: r.netId, owner });

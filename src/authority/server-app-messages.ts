@@ -7,6 +7,7 @@ import { type ErrorCodeName, usageError } from '../errors.ts';
 import { Tag } from '../protocol/tags.ts';
 import type { ServerPeer, ServerSession } from '../session/server-session.ts';
 import { type ActionHandler, ActionRunner } from './actions.ts';
+import type { WriteOutcome } from '../replication/gated-write.ts';
 import {
   asDomain,
   type CorrelationId,
@@ -35,6 +36,8 @@ export interface AppMessageHost {
   /** A body that did not decode. */
   malformed(peer: ServerPeer, what: string): void;
   report(code: ErrorCodeName, message: string): void;
+  /** A write for client `clientId` through the write gate (an action handler's `write`). */
+  write(clientId: number, eid: number, component: object, values: Readonly<Record<string, number>>): WriteOutcome;
 }
 
 /** Actions, notifications and signalling on the server. */
@@ -60,6 +63,7 @@ export class ServerAppMessages {
       err: toId(Tag.ActionErr),
       failed: (id, opId, e) =>
         host.report('Forbidden', `action ${opId} of client ${id} threw: ${e instanceof Error ? e.message : String(e)}`),
+      write: (id, eid, component, values) => host.write(id, eid, component, values),
     });
     this.relay = new SignalRelay((id) => session.peers.has(id), options.allowSignal ?? null);
   }

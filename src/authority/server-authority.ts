@@ -3,6 +3,7 @@
  * client sends, arbitrates ownership, sequences the command log, carries out session control, and hands actions,
  * notifications and signalling to `ServerAppMessages`. Created by `createServerAuthority(world, options)`.
  */
+import { Grabbable } from '../../components/grabbable.ts';
 import { encodeControl } from '../codec/message-frame.ts';
 import { encodeBody } from '../codec/msgpack-body.ts';
 import type { ServerContext } from '../context.ts';
@@ -10,6 +11,8 @@ import { type ErrorCodeName, type ErrorHandler, NetError, usageError } from '../
 import { Emitter } from '../events.ts';
 import { Tag } from '../protocol/tags.ts';
 import type { ServerExtension } from '../replication/extension.ts';
+import { WriteVerdict } from '../replication/write-gate.ts';
+import { writeThroughGate } from '../replication/gated-write.ts';
 import { toHex } from '../session/identity.ts';
 import type { ServerPeer } from '../session/server-session.ts';
 import type { CorrelationId } from './app-wire.ts';
@@ -38,6 +41,11 @@ function deflates(peer: ServerPeer): boolean {
 export interface ServerAuthorityOptions extends AppMessageOptions {
   /** What happens to a request for an entity another client holds (default 'refuse'). */
   ownershipPolicy?: OwnershipPolicy;
+  /**
+   * May client `clientId` own entity `eid` at all? Asked before the policy; a no is refused. Default: the entity
+   * has the `Grabbable` tag, so avatars and other server-owned entities cannot be taken.
+   */
+  grabbable?: (eid: number, clientId: number) => boolean;
   /** Tag → allowed senders, replacing the defaults for those tags (see DEFAULT_PERMISSIONS). */
   permissions?: Readonly<Record<number, readonly Sender[]>>;
   /** Senders of tags the table does not list (default participants and admins). */
@@ -124,6 +132,7 @@ export class ServerAuthority {
         entityOf: (netId) => replicator.registry.toLocal(netId),
         ownerOf: (eid) => replicator.ownerOf(eid),
         roleOf: (id) => session.peer(id)?.role,
+        isGrabbable: options.grabbable ?? ((eid) => ctx.hasTag(eid, Grabbable)),
         setOwner: (eid, id) => replicator.setOwner(eid, id),
         denied: (id, netId, reason) => this.sendToId(id, Tag.OwnershipRevoke, { netId, reason }),
       },
@@ -154,6 +163,15 @@ export class ServerAuthority {
       send: (peer, tag, body) => this.send(peer, tag, body),
       malformed: (peer, what) => this.decodeError(peer, `malformed ${what}`),
       report: (code, message) => this.report(code, message),
+      write: (id, eid, component, values) => {
+        const out = writeThroughGate(replicator, ctx.clock.now(), id, eid, component, values, 'action');
+        if (out.verdict === 'refused') {
+          const peer = session.peer(id);
+          if (peer) peer.counters.rejectedWrites++;
+          this.report('InvalidWrite', `client ${id}: action write to entity ${eid} refused (${out.reason})`);
+        }
+        return out;
+      },
     });
     this.releasePose = options.pose ? new ReleasePose(replicator.protocol, options.pose) : null;
     this.extension = {
@@ -349,8 +367,17 @@ export class ServerAuthority {
         const body = this.body(peer, msg, parseOwnershipRelease, 'OwnershipRelease');
         const eid = body ? this.ctx.replicator.registry.toLocal(body.netId) : 0;
         if (!body || eid === 0) return true;
-        if (body.pose && this.releasePose && this.ctx.replicator.ownerOf(eid) === peer.clientId)
-          this.releasePose.apply(eid, body.pose);
+        if (body.pose && this.releasePose && this.ctx.replicator.ownerOf(eid) === peer.clientId) {
+          const gate = this.ctx.replicator.writeGate;
+          const now = this.ctx.clock.now();
+          if (this.releasePose.apply(gate, peer.clientId, eid, body.pose, now) === WriteVerdict.refused) {
+            peer.counters.rejectedWrites++;
+            this.report(
+              'InvalidWrite',
+              `client ${peer.clientId}: release pose of entity ${eid} refused (${gate.reason})`,
+            );
+          }
+        }
         this.arbiter.release(peer.clientId, eid);
         return true;
       }

@@ -34,6 +34,8 @@ export const Tag = {
   Correction: 1011,
   /** Client → server: hash of the client's owned state, with a gapless epoch (EpochGap / HashMismatch). */
   OwnerHash: 1012,
+  /** Server → owner: the server's values of components whose write it refused or clamped (body as Spawn). */
+  OwnerCorrection: 1013,
   // 2000-2999 presence, subscriptions
   Presence: 2000,
   Subscribe: 2001,

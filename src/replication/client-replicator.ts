@@ -212,6 +212,8 @@ export class ClientReplicator {
       case Tag.ResyncRequest:
         // The server found our owned state diverged (or our owner stream gapped): send all of it again.
         return this.remarkOwned();
+      case Tag.OwnerCorrection:
+        return this.onOwnerCorrection(r);
       default:
         for (const x of this.extensions) if (x.message?.(tag, msg, packetSeq)) return;
       // Unknown tags are skipped: a newer server may send messages this client does not know.
@@ -535,6 +537,28 @@ export class ClientReplicator {
     if (eid === 0) return this.report('UnknownEntity', `ComponentAdd for unknown entity ${netId}`);
     this.ensureEntity(netId, s.present, this.registry.owner[eid], false);
     this.applyValues(eid, tick);
+  }
+
+  /** The server refused or clamped writes to entities we own: take its values for those components. */
+  private onOwnerCorrection(r: BitReader): void {
+    const tick = r.readVarUint();
+    const count = r.readVarUint();
+    const s = this.scratch;
+    const comps = this.protocol.components;
+    const start = r.bitPosition;
+    // 1. validate every record before applying any
+    for (let i = 0; i < count; i++)
+      if (readFullEntity(r, s, comps) < 0 || !r.ok) return this.report('DecodeError', 'malformed OwnerCorrection');
+    if (!r.ok) return this.report('DecodeError', 'malformed OwnerCorrection');
+    // 2. apply to the entities this client still owns
+    r.seekBits(start);
+    const has = this.registry.has;
+    for (let i = 0; i < count; i++) {
+      const eid = this.registry.toLocal(readFullEntity(r, s, comps));
+      if (eid === 0 || !this.isOwned(eid)) continue;
+      for (let c = 0; c < comps.length; c++) if (has[c][eid] === 0) s.present[c] = 0;
+      this.applyValues(eid, tick);
+    }
   }
 
   private onComponentRemove(r: BitReader): void {

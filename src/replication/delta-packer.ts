@@ -152,6 +152,14 @@ export interface ApplyOptions {
   canWrite(eid: number): boolean;
   /** Also store the applied wire value in the shadow (receivers that do not diff this entity themselves). */
   updateShadow: boolean;
+  /** Server: the write gate's hook, asked before a component's fields are applied (see `WriteFilter`). */
+  filter?: WriteFilter;
+}
+
+/** Decides whether one component write of a Delta lands; may rewrite its wire values in place (a clamp). */
+export interface WriteFilter {
+  /** `values[base + f]` holds field f's wire value; `mask` the fields that would be applied. False refuses. */
+  admit(eid: number, c: number, mask: number, values: Float64Array, base: number): boolean;
 }
 
 /** Outcome of applying a Delta. */
@@ -216,8 +224,12 @@ export function applyEntityUpdates(
       const ticks = shadow.tick[c];
       const wires = shadow.wire[c];
       const base = s.offsets[c];
+      let fresh = 0;
+      for (let f = 0; f < fields.length; f++)
+        if ((mask & (1 << f)) !== 0 && info.tick >= ticks[f][eid]) fresh |= 1 << f;
+      if (fresh === 0 || (opts.filter !== undefined && !opts.filter.admit(eid, c, fresh, s.values, base))) continue;
       for (let f = 0; f < fields.length; f++) {
-        if ((mask & (1 << f)) === 0 || info.tick < ticks[f][eid]) continue;
+        if ((fresh & (1 << f)) === 0) continue;
         ticks[f][eid] = info.tick;
         const wire = applyWireValue(fields[f], eid, s.values[base + f], mapper, s.quat);
         if (opts.updateShadow) wires[f][eid] = wire;

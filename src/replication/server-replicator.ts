@@ -43,6 +43,8 @@ import {
   openBody,
 } from './wire-bodies.ts';
 import type { WorldAdapter } from './world-adapter.ts';
+import { OwnerWriteFilter } from './owner-write-filter.ts';
+import { WriteGate } from './write-gate.ts';
 
 export { PeerReplication } from './peer-replication.ts';
 
@@ -115,6 +117,9 @@ export class ServerReplicator {
   readonly extensions: ServerExtension[] = [];
   /** Resync work per client: coalesced requests, token buckets, unsolicited-request counts. */
   readonly resync: ResyncBudget;
+  /** The gate every client write to a component goes through (rules: `addWriteRule`). */
+  readonly writeGate: WriteGate;
+  private readonly ownerFilter: OwnerWriteFilter;
   readonly counters: ServerReplicationCounters = {
     snapshots: 0,
     snapshotRawBytes: 0,
@@ -173,6 +178,8 @@ export class ServerReplicator {
     this.scratch = createPackScratch(this.protocol.components);
     this.refComponents = this.protocol.components.map((c) => c.fields.some((f) => f.kind === FieldKind.entity));
     this.scanner = new RawScanner(this.shadow.sources);
+    this.writeGate = new WriteGate(this.protocol.components);
+    this.ownerFilter = new OwnerWriteFilter(this.writeGate, this.registry, this.clock);
     this.session.setHandler({
       joined: (peer) => this.onJoined(peer),
       left: (peer, reason) => this.onLeft(peer, reason),
@@ -528,6 +535,15 @@ export class ServerReplicator {
       this.sendOps(p);
       this.serveResync(p, now);
       const conn = p.peer.connection;
+      this.ownerFilter.flush(
+        p.peer.clientId,
+        conn,
+        this.tick,
+        this.writer,
+        this.scratch,
+        this.protocol.components,
+        this.shadow,
+      );
       let budget = conn.unreliableSpaceBytes() - this.reservedBytes;
       if (this.bandwidthBytesPerSec > 0) {
         const dt = p.lastSendAtMs < 0 ? 0 : (now - p.lastSendAtMs) / 1000;
@@ -802,6 +818,7 @@ export class ServerReplicator {
     const left = this.peers.get(peer.clientId);
     if (left) this.interest.releaseClient(left.interest);
     this.peers.delete(peer.clientId);
+    this.ownerFilter.forget(peer.clientId);
     // Entities the client owned go back to the server.
     const reg = this.registry;
     for (let i = 0; i < reg.count; i++) {
@@ -995,6 +1012,8 @@ export class ServerReplicator {
     const info = this.deltaInfo;
     const result = this.applyResult;
     openBody(r, msg);
+    const filter = this.ownerFilter;
+    filter.begin(peer.clientId);
     if (readDeltaHeader(r, info)) {
       const clientId = peer.clientId;
       const owner = this.registry.owner;
@@ -1006,7 +1025,7 @@ export class ServerReplicator {
         this.shadow,
         this.registry,
         this.registry,
-        { canWrite: (eid) => owner[eid] === clientId, updateShadow: false },
+        { canWrite: (eid) => owner[eid] === clientId, updateShadow: false, filter },
         result,
       );
     } else result.ok = false;
@@ -1024,6 +1043,12 @@ export class ServerReplicator {
     }
     if (result.unknown > 0)
       this.onError?.(new NetError('UnknownEntity', `client ${peer.clientId} wrote ${result.unknown} unknown entities`));
+    if (filter.refused > 0) {
+      peer.counters.rejectedWrites += filter.refused;
+      const message = `client ${peer.clientId}: ${filter.refused} component write(s) refused (${this.writeGate.reason})`;
+      this.onError?.(new NetError('InvalidWrite', message));
+      this.session.sendError(peer, 'InvalidWrite', message, false);
+    }
   }
 
   /** The owner of `eid` (0 = server). */

@@ -26,6 +26,14 @@ export class TokenBucket {
     this.tokens -= n;
     return this.tokens >= 0;
   }
+
+  /** Takes `n` tokens at `nowMs` only if there are that many (no debt); false when there are not. */
+  tryTake(n: number, nowMs: number): boolean {
+    if (this.ratePerSec === Infinity) return true;
+    if (!this.take(0, nowMs) || this.tokens < n) return false;
+    this.tokens -= n;
+    return true;
+  }
 }
 
 /** The limits of one peer. */
@@ -33,6 +41,8 @@ export class PeerLimiter {
   readonly messages: TokenBucket;
   readonly bytes: TokenBucket;
   readonly decodeErrors: TokenBucket;
+  /** Non-fatal Error replies the server may still send this peer. */
+  readonly errorReplies: TokenBucket;
   /** Decode errors already counted (the peer's counter grows in several layers; the difference is taken). */
   seenDecodeErrors = 0;
 
@@ -45,6 +55,7 @@ export class PeerLimiter {
       limits.maxDecodeErrors,
       nowMs,
     );
+    this.errorReplies = new TokenBucket(limits.errorRepliesPerSecond, limits.errorRepliesPerSecond * burst, nowMs);
   }
 
   /** Counts decode errors up to `total`; false when more than the allowed number fell within the window. */

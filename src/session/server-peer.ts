@@ -19,6 +19,8 @@ export interface PeerCounters {
   unknownTags: number;
   /** Times this client resumed its session on a new link. */
   resumes: number;
+  /** Non-fatal Error replies not sent because the client's error-reply budget was spent. */
+  suppressedErrors: number;
 }
 
 /** Which peer a connection's callbacks act for; a resume points the new connection's binding at the resumed peer. */
@@ -44,7 +46,13 @@ export class ServerPeer {
   connectedAtMs = 0;
   /** Server time of the suspension, or -1. */
   suspendedAtMs = -1;
-  readonly counters: PeerCounters = { rejectedWrites: 0, decodeErrors: 0, unknownTags: 0, resumes: 0 };
+  readonly counters: PeerCounters = {
+    rejectedWrites: 0,
+    decodeErrors: 0,
+    unknownTags: 0,
+    resumes: 0,
+    suppressedErrors: 0,
+  };
   /** Slot for the replication layer's per-peer state. */
   replication: unknown = null;
 

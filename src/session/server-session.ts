@@ -480,9 +480,13 @@ export class ServerSession {
     this.refuse(peer, code, message);
   }
 
-  /** Sends `Error {code, message, fatal}` on the reliable lane. */
+  /** Sends `Error {code, message, fatal}` on the reliable lane; non-fatal ones within the peer's error-reply budget. */
   sendError(peer: ServerPeer, code: ErrorCodeName, message: string, fatal: boolean, detail?: object): void {
     if (!peer.connection.isOpen) return;
+    if (!fatal && !peer.limiter.errorReplies.tryTake(1, this.options.clock.now())) {
+      peer.counters.suppressedErrors++;
+      return;
+    }
     peer.connection.sendReliable(encodeControl(Tag.Error, { ...detail, code: ErrorCode[code], message, fatal }));
   }
 

@@ -49,13 +49,17 @@ export interface RateLimitOptions {
   maxDecodeErrors?: number;
   /** Window of `maxDecodeErrors` in ms (default 10,000). */
   decodeErrorWindowMs?: number;
+  /** Non-fatal Error replies per second to one client, sustained (default 5); bursts of `burstSeconds` of it. */
+  errorRepliesPerSecond?: number;
 }
 
 /**
  * Default limits. A default client sends at most 8 packets of 1,200 B per tick (576 KB/s at 60 Hz), so 1 MiB/s is
  * never reached by ecsync itself; 1,000 messages/s is ~16 per tick at 60 Hz, far above a delta plus pose and
  * command streams; a 2 s burst absorbs a reconnect's catch-up. Real clients never produce decode errors (the
- * transports check integrity), so 10 in 10 s means a broken or hostile peer.
+ * transports check integrity), so 10 in 10 s means a broken or hostile peer. Error replies tell a client what went
+ * wrong; 5 a second (10 in a burst) say it plainly, while a client sending a forbidden write every message could
+ * otherwise make the server answer each one (the rest are counted in `suppressedErrors`, and still reported).
  */
 export const DEFAULT_RATE_LIMITS: Readonly<Required<RateLimitOptions>> = Object.freeze({
   messagesPerSecond: 1000,
@@ -63,6 +67,7 @@ export const DEFAULT_RATE_LIMITS: Readonly<Required<RateLimitOptions>> = Object.
   burstSeconds: 2,
   maxDecodeErrors: 10,
   decodeErrorWindowMs: 10_000,
+  errorRepliesPerSecond: 5,
 });
 
 /** Limits with every value filled in; `false` turns every limit off (tests, trusted links). */
@@ -74,6 +79,7 @@ export function resolveRateLimits(options: RateLimitOptions | false | undefined)
       burstSeconds: 1,
       maxDecodeErrors: Infinity,
       decodeErrorWindowMs: 1,
+      errorRepliesPerSecond: Infinity,
     };
   }
   const r = { ...DEFAULT_RATE_LIMITS, ...options };

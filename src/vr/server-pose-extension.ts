@@ -16,6 +16,7 @@ import { Tag } from '../protocol/tags.ts';
 import type { ServerExtension } from '../replication/extension.ts';
 import { BitReader, BitWriter, openBody } from '../replication/wire-bodies.ts';
 import { type EntityMapper, readWireValue } from '../replication/compiled-field.ts';
+import { WriteVerdict, type WriteVerdictId } from '../replication/write-gate.ts';
 import type { ServerPeer } from '../session/server-session.ts';
 import { CorrectionFrame, encodeCorrection, MAX_CORRECTIONS } from './correction-codec.ts';
 import { POSE_LENGTH } from './pose-history.ts';
@@ -41,6 +42,10 @@ export const MAX_TICK_MS = 100;
 const CORRECTED_POSITION_M = 0.0015;
 /** Rotation difference (quaternion dot) below which an accepted pose counts as corrected (~0.5 degree). */
 const CORRECTED_ROTATION_DOT = Math.cos((0.25 * Math.PI) / 180);
+
+/** The store arrays of a pose, in accepted-pose order, and the fields they belong to. */
+const POSE_KEYS = ['px', 'py', 'pz', 'qx', 'qy', 'qz', 'qw'] as const;
+const POSE_FIELD_NAMES = new Set(['px', 'py', 'pz', 'rot']);
 
 /** Pose fields hold no entity references: the mapper is never asked. */
 const NO_REFS: EntityMapper = { toNet: () => 0, toLocal: () => 0 };
@@ -233,13 +238,48 @@ export class ServerPoseReceiver implements ServerExtension {
       dev.acceptedTimeMs = this.times[i];
       dev.lastTick = tick;
       newest = i;
-      corrected = differs(check.pose, raw);
+      corrected = isCorrectedPose(check.pose, raw);
       this.vr.stats.acceptedTicks++;
       if (corrected) this.vr.stats.correctedTicks++;
     }
     if (newest < 0) return;
+    // d. the newest accepted pose goes through the write gate like any other write (application rules)
+    const verdict = this.gate(clientId, eid, kind, dev);
+    if (verdict === WriteVerdict.refused) {
+      dev.pendingTick = dev.lastTick;
+      return;
+    }
+    if (verdict === WriteVerdict.clamped) corrected = true;
     this.write(eid, kind, d, newest, corrected);
     if (corrected || f.active[d]) dev.pendingTick = dev.lastTick;
+  }
+
+  /**
+   * Runs the newest accepted pose through the write gate (path 'poses'); a clamp becomes the accepted pose, a refusal
+   * puts the accepted pose back at the server's current one. Either way the owner is corrected.
+   */
+  private gate(clientId: number, eid: number, kind: DeviceKindId, dev: ServerDevice): WriteVerdictId {
+    const rep = this.net.replicator;
+    const gate = rep.writeGate;
+    const poses = this.vr.poses;
+    const c = (kind === 0 ? poses.head : kind === 1 ? poses.left : poses.right).id;
+    if (!gate.hasRules(c)) return WriteVerdict.accepted;
+    const now = this.net.clock.now();
+    const w = gate.stage('poses', clientId, eid, c, now);
+    const fields = rep.protocol.components[c].fields;
+    for (let f = 0; f < fields.length; f++) if (POSE_FIELD_NAMES.has(fields[f].name)) w.mask |= 1 << f;
+    const a = dev.accepted;
+    for (let k = 0; k < POSE_LENGTH; k++) w.proposed[w.slot[POSE_KEYS[k]]] = a[k];
+    const verdict = gate.run(w);
+    if (verdict === WriteVerdict.refused) {
+      this.vr.stats.rejectedDevices++;
+      this.report(new NetError('InvalidWrite', `client ${clientId}: pose of entity ${eid} refused (${gate.reason})`));
+      for (let k = 0; k < POSE_LENGTH; k++) a[k] = w.current[w.slot[POSE_KEYS[k]]];
+      return verdict;
+    }
+    for (let k = 0; k < POSE_LENGTH; k++) a[k] = w.proposed[w.slot[POSE_KEYS[k]]];
+    gate.accepted(w, now);
+    return verdict;
   }
 
   /** Writes the newest accepted pose, velocities and stamp into the replicated arrays. */
@@ -320,7 +360,7 @@ export class ServerPoseReceiver implements ServerExtension {
 }
 
 /** True when the accepted pose differs from the proposed one by more than rounding. */
-function differs(accepted: Float64Array, proposed: Float64Array): boolean {
+export function isCorrectedPose(accepted: Float64Array, proposed: Float64Array): boolean {
   const dist = Math.hypot(accepted[0] - proposed[0], accepted[1] - proposed[1], accepted[2] - proposed[2]);
   if (dist > CORRECTED_POSITION_M) return true;
   const dot =

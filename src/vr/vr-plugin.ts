@@ -25,7 +25,8 @@ import { MAX_STREAM_TICKS, PoseStreamCodec } from './pose-stream-codec.ts';
 import { DEFAULT_RECONCILE_OPTIONS, type ReconcileOptions } from './reconciliation.ts';
 import { DEFAULT_RENDER_DELAY_OPTIONS, type RenderDelayOptions } from './render-delay.ts';
 import { ServerPoseReceiver } from './server-pose-extension.ts';
-import { type PoseValidationOptions, PoseValidator } from './server-pose-validator.ts';
+import { type DeviceKindId, type PoseValidationOptions, PoseValidator } from './server-pose-validator.ts';
+import { createPoseWriteRule } from './pose-write-rule.ts';
 import { POSE_HISTORY_TICKS } from './pose-history.ts';
 import {
   deleteVrContext,
@@ -182,10 +183,15 @@ export function addVrPoses(world: object, options: VrPosesOptions): VrPoses {
     },
     clockOffsetMs: (clientId) => (receiver ? receiver.clockOffsetMs(clientId) : NaN),
   };
-  receiver = new ServerPoseReceiver(ctx, codec, new PoseValidator(options.validation));
+  const validator = new PoseValidator(options.validation);
+  receiver = new ServerPoseReceiver(ctx, codec, validator);
   receiver.onError = options.onError;
   setVrContext(world, ctx);
   const rep = net.replicator;
+  // The same pose checks on every other path that writes a pose (owner Deltas, server writes for a client).
+  const removeRules = [poses.head, poses.left, poses.right].map((reg, kind) =>
+    rep.writeGate.addRule(reg.id, createPoseWriteRule(validator, kind as DeviceKindId)),
+  );
   rep.reservedBytes += SERVER_RESERVED_BYTES;
   rep.extensions.push(receiver);
   const ext = receiver;
@@ -195,6 +201,7 @@ export function addVrPoses(world: object, options: VrPosesOptions): VrPoses {
     dispose() {
       const i = rep.extensions.indexOf(ext);
       if (i >= 0) rep.extensions.splice(i, 1);
+      for (const remove of removeRules) remove();
       rep.reservedBytes -= SERVER_RESERVED_BYTES;
       deleteVrContext(world);
     },

@@ -8,7 +8,16 @@ import { encodeControl } from '../../src/codec/message-frame.ts';
 import { encodeBody } from '../../src/codec/msgpack-body.ts';
 import { getNetContext } from '../../src/context.ts';
 import { signCommand } from '../../src/authority/command-signing.ts';
-import { clientIdOf, createKeyPair, createRandom, networkIdOf, ownerOf, Tag, type Random } from '../../src/index.ts';
+import {
+  clientIdOf,
+  createKeyPair,
+  createRandom,
+  networkIdOf,
+  ownerOf,
+  Tag,
+  type Random,
+  Grabbable,
+} from '../../src/index.ts';
 import { spawn } from '../helpers/fixture.ts';
 import { createRoom, join, run, sendRaw } from './authority-harness.ts';
 
@@ -40,7 +49,7 @@ describe('authority fuzz', () => {
     const a = join(s, 'participant:ann', () => ({ commandTypes }));
     const fuzz = join(s, 'participant:fuzz', () => ({ commandTypes }));
     await run(s, 10);
-    const box = spawn(s.server, [s.server.Pose]);
+    const box = spawn(s.server, [s.server.Pose, Grabbable]);
     s.server.Pose.px[box] = 2;
     await run(s, 5);
     authority.grant(box, clientIdOf(a.world));

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { OwnershipArbiter, type ArbiterHost, type OwnershipPolicy } from '../../src/authority/ownership-arbiter.ts';
 import { createRandom } from '../../src/random.ts';
 
-/** Entities 1..9 with network id = eid; clients 1..9 are members with the role 'participant'. */
+/** Entities 1..9 with network id = eid, grabbable except 9; clients 1..9 are members with the role 'participant'. */
 function world(policy: OwnershipPolicy) {
   const owner = new Map<number, number>();
   const log: string[] = [];
@@ -12,6 +12,7 @@ function world(policy: OwnershipPolicy) {
     entityOf: (netId) => (netId >= 1 && netId <= 9 ? netId : 0),
     ownerOf: (eid) => owner.get(eid) ?? 0,
     roleOf: (id) => (members.has(id) ? 'participant' : undefined),
+    isGrabbable: (eid) => eid !== 9,
     setOwner: (eid, id) => {
       owner.set(eid, id);
       log.push(`own ${eid}=${id}`);
@@ -98,5 +99,17 @@ describe('ownership arbiter', () => {
     expect(f.log).toEqual(['deny 5 1 refused', 'own 6=1', 'deny 6 2 queued']);
     f.arbiter.forget(2);
     expect(f.arbiter.queues.has(6)).toBe(false);
+  });
+
+  it('refuses an entity that is not grabbable before any policy sees it, even a free one', () => {
+    for (const policy of ['refuse', 'queue', 'steal', () => 'grant'] as OwnershipPolicy[]) {
+      const f = world(policy);
+      f.arbiter.request(1, 9, 1);
+      f.arbiter.request(2, 8, 2);
+      f.arbiter.decide();
+      expect(f.log).toEqual(['deny 9 1 refused', 'own 8=2']);
+      expect(f.arbiter.counters.notGrabbable).toBe(1);
+      expect(f.arbiter.queues.size).toBe(0);
+    }
   });
 });

@@ -9,6 +9,7 @@ import {
   isOwnedLocally,
   networkIdOf,
   ownerOf,
+  Grabbable,
 } from '../../src/index.ts';
 import type { NetError } from '../../src/errors.ts';
 import { spawn, type Stepper } from '../helpers/fixture.ts';
@@ -30,7 +31,7 @@ describe('ownership', () => {
   it('two clients grab the same object in the same tick: every peer agrees on the Lamport winner', async () => {
     const { s, authority, a, b } = twoGrabbers(21);
     await run(s, 10);
-    const box = spawn(s.server, [s.server.Pose]);
+    const box = spawn(s.server, [s.server.Pose, Grabbable]);
     s.server.Pose.px[box] = 1;
     await run(s, 10);
     const netId = networkIdOf(s.server.world, box);
@@ -88,7 +89,7 @@ describe('ownership', () => {
   it('emits gained, lost and changed on both sides', async () => {
     const { s, authority, a, b } = twoGrabbers(22);
     await run(s, 10);
-    const box = spawn(s.server, [s.server.Pose]);
+    const box = spawn(s.server, [s.server.Pose, Grabbable]);
     await run(s, 10);
     const onA = entityOfNetworkId(a.world, networkIdOf(s.server.world, box));
     const log: string[] = [];
@@ -119,7 +120,7 @@ describe('ownership', () => {
   it('queues a request behind the holder and hands over on release', async () => {
     const { s, authority, a, b } = twoGrabbers(23, 'queue');
     await run(s, 10);
-    const box = spawn(s.server, [s.server.Pose]);
+    const box = spawn(s.server, [s.server.Pose, Grabbable]);
     await run(s, 10);
     const netId = networkIdOf(s.server.world, box);
     expect(
@@ -142,7 +143,7 @@ describe('ownership', () => {
     await run(s, 10);
     const ida = clientIdOf(a.world);
     const hand = spawn(s.server, [s.server.Pose]);
-    const box = spawn(s.server, [s.server.Pose]);
+    const box = spawn(s.server, [s.server.Pose, Grabbable]);
     s.server.Pose.px[box] = 0.3; // 30 cm to the right of the hand
     await run(s, 5);
     authority.grant(hand, ida);
@@ -189,7 +190,7 @@ describe('ownership', () => {
   it('an owner’s disconnect and resume keep its ownership; a timeout returns it to the server', async () => {
     const { s, authority, a, b } = twoGrabbers(25);
     await run(s, 10);
-    const box = spawn(s.server, [s.server.Pose]);
+    const box = spawn(s.server, [s.server.Pose, Grabbable]);
     await run(s, 10);
     const netId = networkIdOf(s.server.world, box);
     const ida = clientIdOf(a.world);

@@ -10,6 +10,7 @@ import {
   ownerOf,
   Tag,
   type CommandTypes,
+  Grabbable,
 } from '../../src/index.ts';
 import { spawn, type Stepper } from '../helpers/fixture.ts';
 import { createRoom, join, peerCounters, type RoomClient, run } from './authority-harness.ts';
@@ -31,8 +32,8 @@ describe('roles and permissions', () => {
     const v = join(s, 'viewer:vic', () => ({ commandTypes }));
     const p = join(s, 'participant:pam', () => ({ commandTypes }));
     await run(s, 10);
-    const box = spawn(s.server, [s.server.Pose]);
-    const ball = spawn(s.server, [s.server.Pose]);
+    const box = spawn(s.server, [s.server.Pose, Grabbable]);
+    const ball = spawn(s.server, [s.server.Pose, Grabbable]);
     await run(s, 10);
     const idv = clientIdOf(v.world);
     const boxV = entityOfNetworkId(v.world, networkIdOf(s.server.world, box));
@@ -104,8 +105,8 @@ describe('roles and permissions', () => {
     const other = join(s, 'participant:olga');
     await run(s, 10);
     const idp = clientIdOf(p.world);
-    const box = spawn(s.server, [s.server.Pose]);
-    const vault = spawn(s.server, [s.server.Pose]);
+    const box = spawn(s.server, [s.server.Pose, Grabbable]);
+    const vault = spawn(s.server, [s.server.Pose, Grabbable]);
     secret.add(vault);
     await run(s, 10);
     const vaultNet = networkIdOf(s.server.world, vault);

@@ -12,6 +12,7 @@ import {
   ownerOf,
   setOwner,
   Tag,
+  Grabbable,
 } from '../../src/index.ts';
 import { beginMessage } from '../../src/replication/wire-bodies.ts';
 import { spawn, Stepper } from '../helpers/fixture.ts';
@@ -61,7 +62,7 @@ describe('owned writes', () => {
     const a = s.addClient();
     const b = s.addClient();
     s.run(10);
-    const box = spawn(s.server, [s.server.Pose]);
+    const box = spawn(s.server, [s.server.Pose, Grabbable]);
     s.server.Pose.px[box] = 1;
     s.run(10);
     const netId = networkIdOf(s.server.world, box);
