@@ -15,6 +15,12 @@ export const ErrorCode = {
   Banned: 10,
   UnknownEntity: 11,
   Timeout: 12,
+  /** The peer does not ack our reliable data: its send queue passed its cap and it is disconnected. */
+  SendQueueFull: 20,
+  /** The server is at a capacity limit (pending handshakes, suspended sessions): the oldest entry was dropped. */
+  Overloaded: 21,
+  /** Handling a peer's message threw; the exception was contained and the message dropped. */
+  InternalError: 22,
   /** A programmer mistake caught at once (bad option, duplicate registration); never sent on the wire. */
   Usage: 100,
 } as const;

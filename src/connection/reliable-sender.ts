@@ -88,6 +88,11 @@ export class ReliableSender {
     return { message, index, data, entryBytes, acked: false, sendCount: 0, resendAtMs: 0, lastSentSeq: -1 };
   }
 
+  /** Messages queued or in flight and not yet released. */
+  get pendingMessages(): number {
+    return this.queue.length - this.head;
+  }
+
   /** True when nothing is waiting to be acked. */
   get isIdle(): boolean {
     return this.head === this.queue.length;

@@ -19,6 +19,8 @@ export interface PeerCounters {
   unknownTags: number;
   /** Times this client resumed its session on a new link. */
   resumes: number;
+  /** Exceptions thrown while the server handled this client's messages (contained, see `maxHandlerErrors`). */
+  handlerErrors: number;
 }
 
 /** Which peer a connection's callbacks act for; a resume points the new connection's binding at the resumed peer. */
@@ -44,7 +46,15 @@ export class ServerPeer {
   connectedAtMs = 0;
   /** Server time of the suspension, or -1. */
   suspendedAtMs = -1;
-  readonly counters: PeerCounters = { rejectedWrites: 0, decodeErrors: 0, unknownTags: 0, resumes: 0 };
+  readonly counters: PeerCounters = {
+    rejectedWrites: 0,
+    decodeErrors: 0,
+    unknownTags: 0,
+    resumes: 0,
+    handlerErrors: 0,
+  };
+  /** Remote address of the current link, where the transport tells it (WebSocket, in-memory test links). */
+  remoteAddress: string | undefined = undefined;
   /** Slot for the replication layer's per-peer state. */
   replication: unknown = null;
 
