@@ -122,5 +122,8 @@ export {
   DEFAULT_RATE_LIMITS,
   DEFAULT_RECONNECT,
   DEFAULT_IDLE,
+  DEFAULT_CAPACITY,
+  MAX_HELLO_BYTES,
 } from './session/session-options.ts';
-export type { RateLimitOptions, ReconnectOptions, IdleOptions } from './session/session-options.ts';
+export type { RateLimitOptions, ReconnectOptions, IdleOptions, CapacityOptions } from './session/session-options.ts';
+export type { ServerSessionStats } from './session/server-capacity.ts';

@@ -163,6 +163,8 @@ export class ServerSession {
     const now = this.options.clock.now();
     this.makeRoomForPending(link.remoteAddress);
     const connection: Connection = new Connection(link, {
+      maxReliableQueueBytes: this.capacity.maxSendQueueBytes,
+      maxReliableQueueMessages: this.capacity.maxSendQueueMessages,
       ...this.options.connection,
       clock: this.options.clock,
       // After a resume the binding names the resumed peer, so errors count against it.
@@ -210,7 +212,7 @@ export class ServerSession {
    * `InternalError`, and never reaches the game loop; a peer that triggers it `maxHandlerErrors` times is
    * disconnected.
    */
-  private contain(peer: ServerPeer, e: unknown, what: string): void {
+  contain(peer: ServerPeer, e: unknown, what: string): void {
     this.stats.handlerErrors++;
     const n = ++peer.counters.handlerErrors;
     this.report('InternalError', `${what} of client ${peer.clientId || '(handshaking)'} threw: ${describeThrown(e)}`);

@@ -1,4 +1,8 @@
 /** Tunables of the session layer (heartbeats, resume, limits, reconnects, idle detection) with their defaults. */
+import {
+  DEFAULT_MAX_RELIABLE_QUEUE_BYTES,
+  DEFAULT_MAX_RELIABLE_QUEUE_MESSAGES,
+} from '../connection/connection-options.ts';
 import { usageError } from '../errors.ts';
 
 /**
@@ -39,6 +43,10 @@ export interface CapacityOptions {
   maxSuspendedSessions?: number;
   /** Exceptions thrown while handling one client's messages before it is disconnected (default 3). */
   maxHandlerErrors?: number;
+  /** Reliable bytes queued for one client and not acked before it is disconnected with `SendQueueFull` (16 MiB). */
+  maxSendQueueBytes?: number;
+  /** Reliable messages queued for one client and not acked before it is disconnected (default 16,384). */
+  maxSendQueueMessages?: number;
 }
 
 /**
@@ -47,13 +55,15 @@ export interface CapacityOptions {
  * source lets a school or office behind one NAT join at once but stops one host from taking every slot. 256
  * suspended sessions cover a large room whose Wi-Fi drops at once; each holds its identity, entities and
  * delivery state for the resume window. 3 handler errors: a bug hit once is reported and survived; a client
- * that triggers it repeatedly is steering the server into it.
+ * that triggers it repeatedly is steering the server into it. Send queue caps: see DEFAULT_MAX_RELIABLE_QUEUE_BYTES.
  */
 export const DEFAULT_CAPACITY: Readonly<Required<CapacityOptions>> = Object.freeze({
   maxPendingHandshakes: 256,
   maxPendingPerSource: 16,
   maxSuspendedSessions: 256,
   maxHandlerErrors: 3,
+  maxSendQueueBytes: DEFAULT_MAX_RELIABLE_QUEUE_BYTES,
+  maxSendQueueMessages: DEFAULT_MAX_RELIABLE_QUEUE_MESSAGES,
 });
 
 /** Capacity options with every value filled in and checked. */
