@@ -153,11 +153,8 @@ export class Connection {
     }
     this.maxQueueBytes = options.maxReliableQueueBytes ?? DEFAULT_MAX_RELIABLE_QUEUE_BYTES;
     this.maxQueueMessages = options.maxReliableQueueMessages ?? DEFAULT_MAX_RELIABLE_QUEUE_MESSAGES;
-    if (!(this.maxQueueBytes >= maxMessage) || !(this.maxQueueMessages >= 1)) {
-      usageError(
-        'maxReliableQueueBytes must be >= maxReliableMessageBytes and maxReliableQueueMessages >= 1',
-        'raise the queue caps',
-      );
+    if (!(this.maxQueueBytes >= 1) || !(this.maxQueueMessages >= 1)) {
+      usageError('maxReliableQueueBytes and maxReliableQueueMessages must be >= 1', 'e.g. 16 MiB and 16384');
     }
     this.sender = new ReliableSender(maxMessage, window);
     this.maxMessageBytes = maxMessage;

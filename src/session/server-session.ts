@@ -544,15 +544,11 @@ export class ServerSession {
     if (peer.state === 'closed') return;
     this.report(code, `refused client${peer.clientId ? ` ${peer.clientId}` : ''}: ${message}`);
     const conn = peer.connection;
-    if (conn.sendQueueFull && conn.isOpen) {
-      // Its queue refuses even the Error: say it once unreliably, and hold nothing more for it.
-      conn.sendUnreliable(encodeControl(Tag.Error, { code: ErrorCode[code], message, fatal: true }));
-      conn.flush();
-      this.leave(peer, `${code}: ${message}`);
-      return;
-    }
     if (conn.isOpen && peer.state !== 'suspended') {
-      this.sendError(peer, code, message, true);
+      // A full queue (the peer does not ack) refuses even the Error, and could not start sending it: unreliable.
+      if (conn.sendQueueFull)
+        conn.sendUnreliable(encodeControl(Tag.Error, { code: ErrorCode[code], message, fatal: true }));
+      else this.sendError(peer, code, message, true);
       conn.flush();
       this.lingering.push({ connection: conn, untilMs: this.options.clock.now() + FATAL_LINGER_MS });
     }
