@@ -334,8 +334,16 @@ export class Connection {
   /** Closes the link; `onClose` fires when the transport reports it. */
   close(reason = 'closed'): void {
     this.open = false;
-    this.inbox.length = 0;
+    this.release();
     this.link.close(reason);
+  }
+
+  // A closed connection may stay referenced (a suspended session keeps its last one): let go of every buffer.
+  private release(): void {
+    this.inbox.length = 0;
+    this.sender.release();
+    this.receiver.release();
+    this.sent.payload.fill(null);
   }
 
   // A packet still pending when its slot in the sent window is reused: lost; reported at the next receive().
@@ -371,7 +379,7 @@ export class Connection {
 
   private handleClose(reason: string): void {
     this.open = false;
-    this.inbox.length = 0;
+    this.release();
     this.onClose?.(reason);
   }
 

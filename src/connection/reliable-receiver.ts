@@ -82,6 +82,12 @@ export class ReliableReceiver {
     this.maxFragments = Math.ceil(maxMessageBytes / RELIABLE_FRAGMENT_BYTES);
   }
 
+  /** Drops every message held (the connection closed). */
+  release(): void {
+    this.slots.fill(null);
+    this.bufferedBytes = 0;
+  }
+
   /** Bytes a message of `bytes` would need to be held whole by this receiver, bookkeeping included. */
   static heldBytes(bytes: number): number {
     const fragments = Math.ceil(bytes / RELIABLE_FRAGMENT_BYTES);

@@ -124,6 +124,14 @@ export class ReliableSender {
     }
   }
 
+  /** Drops every queued message (the connection closed): a closed connection kept by a session holds nothing. */
+  release(): void {
+    this.queue.length = 0;
+    this.head = 0;
+    this.startedBytes = 0;
+    this.pendingBytes = 0;
+  }
+
   /** Notes that `fragment` left in packet `seq`; it is due again after `rtoMs` unless acked. */
   onSent(fragment: OutgoingFragment, seq: number, nowMs: number, rtoMs: number): void {
     fragment.sendCount++;
