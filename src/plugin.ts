@@ -157,7 +157,8 @@ export interface NetworkPlugin {
    * Server: capacity counters (evictions, contained exceptions, send-queue disconnects) plus the pending
    * handshakes and the bytes held for undelivered reliable messages now; null on a client.
    */
-  sessionStats(): (ServerSessionStats & { pendingHandshakes: number; receiveBufferedBytes: number }) | null;
+  sessionStats():
+    (ServerSessionStats & { pendingHandshakes: number; lingering: number; receiveBufferedBytes: number }) | null;
   /** Exceptions the receive and send systems caught (reported as `InternalError`); should stay 0. */
   containedErrors(): number;
   /** Closes connections and detaches from the world. */
@@ -333,7 +334,12 @@ export function createNetworkPlugin(world: World, options: NetworkPluginOptions)
     sessionStats() {
       if (current.role !== 'server') return null;
       const s = current.session;
-      return { ...s.stats, pendingHandshakes: s.pendingCount, receiveBufferedBytes: s.receiveBufferedBytes() };
+      return {
+        ...s.stats,
+        pendingHandshakes: s.pendingCount,
+        lingering: s.lingeringCount,
+        receiveBufferedBytes: s.receiveBufferedBytes(),
+      };
     },
     containedErrors: () => current.containedErrors,
     async dispose() {

@@ -12,11 +12,20 @@ export interface ServerSessionStats {
   sendQueueDisconnects: number;
   /** Messages and packets refused with `Oversize` from links that had not completed the handshake. */
   preHandshakeOversize: number;
+  /** Refused links closed before their fatal Error was acked, because `maxPendingHandshakes` others lingered. */
+  lingerDropped: number;
 }
 
 /** A fresh set of counters. */
 export function createServerSessionStats(): ServerSessionStats {
-  return { pendingEvicted: 0, suspendedEvicted: 0, handlerErrors: 0, sendQueueDisconnects: 0, preHandshakeOversize: 0 };
+  return {
+    pendingEvicted: 0,
+    suspendedEvicted: 0,
+    handlerErrors: 0,
+    sendQueueDisconnects: 0,
+    preHandshakeOversize: 0,
+    lingerDropped: 0,
+  };
 }
 
 /** Text of a caught exception for a report. */

@@ -150,6 +150,11 @@ export class ServerSession {
     return this.pendingPeers.size;
   }
 
+  /** Refused links kept open briefly so their fatal Error is delivered (at most `maxPendingHandshakes`). */
+  get lingeringCount(): number {
+    return this.lingering.length;
+  }
+
   /** Bytes every connection (pending, connected, lingering) holds for reliable messages not yet delivered. */
   receiveBufferedBytes(): number {
     let n = 0;
@@ -550,6 +555,11 @@ export class ServerSession {
         conn.sendUnreliable(encodeControl(Tag.Error, { code: ErrorCode[code], message, fatal: true }));
       else this.sendError(peer, code, message, true);
       conn.flush();
+      // Refused links linger too: bounded like pending handshakes, so a flood of refusals holds no more.
+      if (this.lingering.length >= this.capacity.maxPendingHandshakes) {
+        this.stats.lingerDropped++;
+        this.lingering.shift()!.connection.close('refused');
+      }
       this.lingering.push({ connection: conn, untilMs: this.options.clock.now() + FATAL_LINGER_MS });
     }
     this.leave(peer, `${code}: ${message}`, false);

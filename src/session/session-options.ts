@@ -35,7 +35,10 @@ export const MAX_HELLO_BYTES = 16 * 1024;
 
 /** Server capacity limits against floods of links and sessions; at each bound the oldest entry is dropped. */
 export interface CapacityOptions {
-  /** Links still in the handshake (no valid Hello yet), in total (default 256). */
+  /**
+   * Links still in the handshake (no valid Hello yet), in total (default 256); also the cap on refused links kept
+   * open for a moment to deliver their fatal Error.
+   */
   maxPendingHandshakes?: number;
   /** Links in the handshake from one remote address, where the transport tells it (default 16). */
   maxPendingPerSource?: number;

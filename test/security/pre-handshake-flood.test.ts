@@ -69,6 +69,26 @@ describe('attack: pre-handshake fragment flood', () => {
     expectConverged(s, game);
   });
 
+  it('bounds refused links too: 1,000 oversize claims within 5 frames leave at most 256 lingering', () => {
+    const { s, game } = honestRoom();
+    for (let batch = 0; batch < 5; batch++) {
+      for (let i = 0; i < 200; i++) {
+        const link = s.network.connect();
+        link.onpacket = () => {};
+        link.send(fragmentClaim(0, 0, 0, CLAIMED_FRAGMENTS));
+      }
+      expect(() => s.step(game)).not.toThrow();
+      expect(s.server.net.sessionStats()!.lingering).toBeLessThanOrEqual(256);
+    }
+    const stats = s.server.net.sessionStats()!;
+    expect(stats.preHandshakeOversize).toBe(1000);
+    expect(stats.lingering).toBe(256);
+    expect(stats.lingerDropped).toBe(1000 - 256);
+    expect(stats.receiveBufferedBytes).toBe(0);
+    expectConverged(s, game);
+    expect(s.server.net.sessionStats()!.lingering).toBe(0);
+  });
+
   it('holds only what arrived for claims within the Hello limit: 200 links stay under 200 x 2 fragments', () => {
     const { s, a, game } = honestRoom();
     const helloFragments = MAX_HELLO_BYTES / 1024;
