@@ -56,7 +56,9 @@ const MASK = RELIABLE_ID_WINDOW - 1;
 export class ReliableReceiver {
   /** Id of the next message to deliver. */
   private nextId = 0;
-  private readonly slots: (Assembly | null)[] = new Array<Assembly | null>(RELIABLE_ID_WINDOW).fill(null);
+  // Allocated at the first message that must be held (4,096 slots): a link that only ever sends small messages in
+  // order, such as a Hello, never pays for it.
+  private slots: (Assembly | null)[] | null = null;
   /** Bytes held (payload plus bookkeeping) for messages received but not yet delivered. */
   bufferedBytes = 0;
   private maxMessageBytes: number;
@@ -84,7 +86,7 @@ export class ReliableReceiver {
 
   /** Drops every message held (the connection closed). */
   release(): void {
-    this.slots.fill(null);
+    this.slots = null;
     this.bufferedBytes = 0;
   }
 
@@ -129,7 +131,7 @@ export class ReliableReceiver {
     if (ahead < 0) return EntryCheck.Duplicate;
     if (ahead >= RELIABLE_ID_WINDOW) return EntryCheck.Bad;
     const count = whole ? 0 : e.count;
-    const existing = this.slots[e.id & MASK];
+    const existing = this.slots === null ? null : this.slots[e.id & MASK];
     if (existing !== null) {
       if (existing.count !== count) return EntryCheck.Bad;
       if (whole || existing.complete || existing.parts!.has(e.index)) return EntryCheck.Duplicate;
@@ -172,14 +174,14 @@ export class ReliableReceiver {
     const slot = e.id & MASK;
     const payload = packet.subarray(e.start, e.start + e.length);
     if (e.kind === EntryKind.Reliable) {
-      if (this.slots[slot] !== null) return;
+      if (this.slots !== null && this.slots[slot] !== null) return;
       if (ahead === 0) {
         this.nextId = seqAdd(this.nextId, 1);
         deliver(payload);
       } else {
         const charged = e.length + ASSEMBLY_BOOKKEEPING_BYTES;
         this.bufferedBytes += charged;
-        this.slots[slot] = {
+        this.heldSlots()[slot] = {
           id: e.id,
           count: 0,
           parts: null,
@@ -190,7 +192,8 @@ export class ReliableReceiver {
         };
       }
     } else {
-      let a = this.slots[slot];
+      const slots = this.heldSlots();
+      let a = slots[slot];
       if (a !== null && a.complete) return;
       if (a === null) {
         this.bufferedBytes += ASSEMBLY_BOOKKEEPING_BYTES;
@@ -203,7 +206,7 @@ export class ReliableReceiver {
           charged: ASSEMBLY_BOOKKEEPING_BYTES,
           complete: false,
         };
-        this.slots[slot] = a;
+        slots[slot] = a;
       }
       const parts = a.parts!;
       if (parts.has(e.index)) return;
@@ -224,13 +227,19 @@ export class ReliableReceiver {
     this.drain(deliver);
   }
 
+  private heldSlots(): (Assembly | null)[] {
+    return (this.slots ??= new Array<Assembly | null>(RELIABLE_ID_WINDOW).fill(null));
+  }
+
   // Delivers every complete message at the head of the order.
   private drain(deliver: (message: Uint8Array) => void): void {
+    const slots = this.slots;
+    if (slots === null) return;
     for (;;) {
       const slot = this.nextId & MASK;
-      const a = this.slots[slot];
+      const a = slots[slot];
       if (a === null || !a.complete) return;
-      this.slots[slot] = null;
+      slots[slot] = null;
       this.bufferedBytes -= a.charged;
       this.nextId = seqAdd(this.nextId, 1);
       deliver(a.buffer!.subarray(0, a.length));
