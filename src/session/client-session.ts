@@ -281,6 +281,8 @@ export class ClientSession {
       if (conn === this.connection && conn.stats.packetsIn !== packets) this.lastHeardAtMs = now;
       if (this.needsFlush && conn === this.connection) conn.flush();
       this.needsFlush = false;
+      // The server stopped acking: this stream already refused a message, so start over on a new link.
+      if (conn === this.connection && conn.sendQueueFull) this.linkLost('the server does not ack (send queue full)');
     }
     this.timers(now);
   }

@@ -4,7 +4,14 @@
  * `maxSendQueueBytes` / `maxSendQueueMessages` the client is disconnected with `SendQueueFull`.
  */
 import { describe, expect, it } from 'vitest';
+import { encodeControl } from '../../src/codec/message-frame.ts';
+import { createManualClock } from '../../src/clock.ts';
+import { Connection } from '../../src/connection/connection.ts';
 import { getNetContext } from '../../src/context.ts';
+import { Tag } from '../../src/protocol/tags.ts';
+import { ClientSession } from '../../src/session/client-session.ts';
+import { createMemoryNetwork } from '../../src/transport/memory-transport.ts';
+import type { Link } from '../../src/transport/transport.ts';
 import { ErrorCode } from '../../src/errors.ts';
 import { codes, expectConverged, honestRoom } from './honest-room.ts';
 import { RawClient, silentPacket } from './attack-helpers.ts';
@@ -47,5 +54,53 @@ describe('attack: never-acking client', () => {
     expect(s.server.net.stats().map((p) => p.clientId)).toEqual(room.honest.map((c) => c.net.stats()[0].clientId));
     for (const p of s.server.net.stats()) expect(p.sendQueueRefused).toBe(0);
     expectConverged(room);
+  });
+});
+
+describe('a server that never acks (the client side of the same bound)', () => {
+  it('the client drops the link at its send-queue cap instead of silently refusing messages', () => {
+    const clock = createManualClock(1000);
+    const net = createMemoryNetwork({ clock });
+    let serverEnd: Link | null = null;
+    net.server.onconnection = (l) => (serverEnd = l);
+    const errors: string[] = [];
+    const client = new ClientSession({
+      link: net.connect(),
+      clock,
+      schemaHash: 'feedc0de12345678',
+      reconnect: false,
+      connection: { maxReliableQueueBytes: 4096 },
+      onError: (e) => errors.push(e.code),
+    });
+    client.setHandler({ welcomed: () => {}, message: () => {}, acked: () => {}, lost: () => {} });
+    client.start();
+    // A fake server: welcomes the client, then only sends packets that ack nothing.
+    const fake = new Connection(serverEnd!, { clock });
+    fake.sendReliable(
+      encodeControl(Tag.Welcome, {
+        clientId: 7,
+        sessionId: 's1',
+        role: 'participant',
+        capabilities: [],
+        serverTime: 0,
+        resumeToken: 't',
+        sendRateHz: 60,
+        resumed: false,
+        resumeWindowMs: 0,
+      }),
+    );
+    fake.flush();
+    let seq = 500;
+    for (let f = 0; f < 60 && client.state !== 'closed'; f++) {
+      clock.advance(1000 / 60);
+      net.pump();
+      client.receive();
+      client.connection?.sendReliable(new Uint8Array(200)); // the application keeps sending
+      client.connection?.flush();
+      serverEnd!.send(silentPacket(seq++));
+    }
+    expect(errors).toContain('SendQueueFull');
+    expect(client.state).toBe('closed');
+    expect(client.closeReason).toContain('send queue full');
   });
 });
