@@ -332,7 +332,7 @@ export class ClientSession {
     } catch (e) {
       this.containedErrors++;
       const why = e instanceof Error ? e.message : String(e);
-      this.options.onError?.(new NetError('InternalError', `handling a server message (tag ${msg[0]}) threw: ${why}`));
+      this.options.onError?.(new NetError('InternalError', `handling a server message (tag ${readMessageTag(msg)}) threw: ${why}`));
     }
   }
 

@@ -322,7 +322,7 @@ export class ServerSession {
     try {
       this.dispatchMessage(peer, msg, packetSeq);
     } catch (e) {
-      this.contain(peer, e, `a message (tag ${msg.length > 0 ? msg[0] : '?'})`);
+      this.contain(peer, e, `a message (tag ${readMessageTag(msg)})`);
     }
   }
 
