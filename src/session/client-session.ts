@@ -332,7 +332,9 @@ export class ClientSession {
     } catch (e) {
       this.containedErrors++;
       const why = e instanceof Error ? e.message : String(e);
-      this.options.onError?.(new NetError('InternalError', `handling a server message (tag ${readMessageTag(msg)}) threw: ${why}`));
+      this.options.onError?.(
+        new NetError('InternalError', `handling a server message (tag ${readMessageTag(msg)}) threw: ${why}`),
+      );
     }
   }
 
