@@ -54,7 +54,8 @@ export interface CapacityOptions {
 
 /**
  * Default capacity. 256 pending handshakes: an honest handshake takes one round trip (plus an async `authorize`),
- * so even 100 joins per second keep far fewer pending, while 256 x ~40 KiB bounds a flood to ~10 MB. 16 per
+ * so even 100 joins per second keep far fewer pending, while a pending link holds at most ~75 KB (~36 KB of
+ * connection windows plus two Hello-sized messages), so a flood pins at most ~19 MB. 16 per
  * source lets a school or office behind one NAT join at once but stops one host from taking every slot. 256
  * suspended sessions cover a large room whose Wi-Fi drops at once; each holds its identity, entities and
  * delivery state for the resume window. 3 handler errors: a bug hit once is reported and survived; a client
