@@ -1,3 +1,4 @@
+import { attackFamily } from './attack.bench.ts';
 import type { BenchFamily } from './bench-family.ts';
 import { ecsyncMethod } from './ecsync-method.ts';
 import { interestScaleFamily } from './interest-scale.bench.ts';
@@ -9,7 +10,7 @@ import { transportFamily } from './transport.bench.ts';
 
 /**
  * Every benchmark family, in run order: tick cost (ecsync against the baselines), pose bytes, room bandwidth, and
- * transport capacity. `clients_per_core_20hz` (scale) and the VR-quality metrics are not measured yet.
+ * transport capacity, then the attacks. `clients_per_core_20hz` (scale) and the VR-quality metrics are not measured yet.
  */
 export const BENCH_FAMILIES: readonly BenchFamily[] = [
   createTickCostFamily([...BASELINE_TICK_METHODS, ecsyncMethod]),
@@ -18,4 +19,5 @@ export const BENCH_FAMILIES: readonly BenchFamily[] = [
   vrQualityFamily,
   interestScaleFamily,
   transportFamily,
+  attackFamily,
 ];

@@ -8,7 +8,7 @@ import type { ClientReplicator } from './replication/client-replicator.ts';
 import type { ServerReplicator } from './replication/server-replicator.ts';
 import type { ClientSession } from './session/client-session.ts';
 import type { ServerSession } from './session/server-session.ts';
-import { usageError } from './errors.ts';
+import { type ErrorHandler, NetError, usageError } from './errors.ts';
 
 /** Network state of one world acting as the server. */
 export interface ServerContext {
@@ -21,6 +21,9 @@ export interface ServerContext {
   readonly sendIntervalMs: number;
   nextSendAtMs: number;
   sendDue: boolean;
+  readonly onError: ErrorHandler | undefined;
+  /** Exceptions the receive and send systems caught (the last boundary before the game loop). */
+  containedErrors: number;
 }
 
 /** Network state of one world acting as a client. */
@@ -32,12 +35,25 @@ export interface ClientContext {
   readonly sendIntervalMs: number;
   nextSendAtMs: number;
   sendDue: boolean;
+  readonly onError: ErrorHandler | undefined;
+  /** Exceptions the receive and send systems caught (the last boundary before the game loop). */
+  containedErrors: number;
 }
 
 /** Network state of a world. */
 export type NetContext = ServerContext | ClientContext;
 
 const contexts = new WeakMap<object, NetContext>();
+
+/**
+ * The last containment boundary, used by the receive and send systems: an exception from any layer is counted and
+ * reported as `InternalError`, never rethrown into the game loop.
+ */
+export function reportContained(ctx: NetContext, system: string, e: unknown): void {
+  ctx.containedErrors++;
+  const why = e instanceof Error ? e.message : String(e);
+  ctx.onError?.(new NetError('InternalError', `${system} caught an exception: ${why}`));
+}
 
 /** Attaches `ctx` to `world`; a world has at most one network plugin. */
 export function setNetContext(world: object, ctx: NetContext): void {

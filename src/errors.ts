@@ -17,14 +17,20 @@ export const ErrorCode = {
   Timeout: 12,
   /** A bounded server structure is full (command state, scope names): the request is refused, nothing else. */
   LimitExceeded: 13,
-  /** A client claimed an Ed25519 key in its Hello and did not sign the server's nonce with it. */
-  IdentityUnproven: 20,
-  /** The server's key is not the one the application expects, or the server could not prove it holds it. */
-  ServerKeyMismatch: 21,
-  /** A relayed command-log entry whose signature is not its author's (a compromised or buggy server). */
-  ForgedCommand: 22,
   /** A write the server's write gate refused: a rule said no, or a float was NaN or infinite. */
   InvalidWrite: 14,
+  /** The peer does not ack our reliable data: its send queue passed its cap and it is disconnected. */
+  SendQueueFull: 15,
+  /** The server is at a capacity limit (pending handshakes, suspended sessions): the oldest entry was dropped. */
+  Overloaded: 16,
+  /** Handling a peer's message threw; the exception was contained and the message dropped. */
+  InternalError: 17,
+  /** A client claimed an Ed25519 key in its Hello and did not sign the server's nonce with it. */
+  IdentityUnproven: 18,
+  /** The server's key is not the one the application expects, or the server could not prove it holds it. */
+  ServerKeyMismatch: 19,
+  /** A relayed command-log entry whose signature is not its author's (a compromised or buggy server). */
+  ForgedCommand: 20,
   /** A programmer mistake caught at once (bad option, duplicate registration); never sent on the wire. */
   Usage: 100,
 } as const;

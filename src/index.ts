@@ -124,8 +124,9 @@ export {
   DEFAULT_RATE_LIMITS,
   DEFAULT_RECONNECT,
   DEFAULT_IDLE,
+  DEFAULT_CAPACITY,
+  MAX_HELLO_BYTES,
 } from './session/session-options.ts';
-export type { RateLimitOptions, ReconnectOptions, IdleOptions } from './session/session-options.ts';
 export type { ResyncBudgetOptions, ResyncCounters } from './replication/resync-budget.ts';
 export type { ScopeCounters, ScopeLimits } from './replication/scope-names.ts';
 export type { CommandLimits } from './authority/command-quota.ts';
@@ -166,3 +167,5 @@ export type { OwnershipCounters } from './authority/ownership-arbiter.ts';
 export type { OwnershipDenial } from './authority/authority-wire.ts';
 export { addWriteRule, writeGateStatsOf, writeAs, WriteVerdict } from './write-api.ts';
 export type { WriteCheck, WriteGateCounters, WritePath, WriteRule, WriteOutcome } from './write-api.ts';
+export type { RateLimitOptions, ReconnectOptions, IdleOptions, CapacityOptions } from './session/session-options.ts';
+export type { ServerSessionStats } from './session/server-capacity.ts';

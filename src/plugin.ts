@@ -42,9 +42,10 @@ import type { WorldAdapter } from './replication/world-adapter.ts';
 import { type ClientState, ClientSession } from './session/client-session.ts';
 import { type Authorize, ServerSession } from './session/server-session.ts';
 import type { KeyPair } from './session/identity.ts';
-import type { IdleOptions, RateLimitOptions, ReconnectOptions } from './session/session-options.ts';
 import type { ResyncBudgetOptions } from './replication/resync-budget.ts';
 import type { ScopeLimits } from './replication/scope-names.ts';
+import type { CapacityOptions, IdleOptions, RateLimitOptions, ReconnectOptions } from './session/session-options.ts';
+import type { ServerSessionStats } from './session/server-capacity.ts';
 import type { ClientTransport, Link, ServerTransport } from './transport/transport.ts';
 
 /** Default send rate: 30 Hz halves 60 Hz bandwidth while interpolation hides the gap for remote users. */
@@ -81,6 +82,8 @@ export interface ServerPluginOptions extends CommonOptions {
   rateLimits?: RateLimitOptions | false;
   /** The server's Ed25519 key pair (default: a fresh one). */
   keyPair?: KeyPair;
+  /** Caps on pending handshakes, suspended sessions, send queues and contained exceptions (DEFAULT_CAPACITY). */
+  capacity?: CapacityOptions;
   /** Interest management; without it every client receives every replicated entity. */
   interest?: InterestOptions;
   /** Priority of an entity for a client (higher goes first when the budget is short). */
@@ -162,6 +165,14 @@ export interface NetworkPlugin {
   readonly events: Emitter<ReplicationEvents>;
   /** Per-connection stats (server: one per client; client: the server connection). */
   stats(): PeerStats[];
+  /**
+   * Server: capacity counters (evictions, contained exceptions, send-queue disconnects) plus the pending
+   * handshakes and the bytes held for undelivered reliable messages now; null on a client.
+   */
+  sessionStats():
+    (ServerSessionStats & { pendingHandshakes: number; lingering: number; receiveBufferedBytes: number }) | null;
+  /** Exceptions the receive and send systems caught (reported as `InternalError`); should stay 0. */
+  containedErrors(): number;
   /** Closes connections and detaches from the world. */
   dispose(): Promise<void>;
 }
@@ -244,6 +255,7 @@ export function createNetworkPlugin(world: World, options: NetworkPluginOptions)
       heartbeatMs: options.heartbeatMs,
       resumeWindowMs: options.resumeWindowMs,
       rateLimits: options.rateLimits,
+      capacity: options.capacity,
       keyPair: options.keyPair,
       capabilities: options.compression === false ? ['ed25519'] : ['deflate', 'ed25519'],
       onError: options.onError,
@@ -282,6 +294,8 @@ export function createNetworkPlugin(world: World, options: NetworkPluginOptions)
       sendIntervalMs: 1000 / sendRateHz,
       nextSendAtMs: clock.now(),
       sendDue: false,
+      onError: options.onError,
+      containedErrors: 0,
     };
   } else {
     if (!options.link && !options.transport)
@@ -316,6 +330,8 @@ export function createNetworkPlugin(world: World, options: NetworkPluginOptions)
       sendIntervalMs: 1000 / sendRateHz,
       nextSendAtMs: clock.now(),
       sendDue: false,
+      onError: options.onError,
+      containedErrors: 0,
     };
     session.start();
   }
@@ -354,6 +370,17 @@ export function createNetworkPlugin(world: World, options: NetworkPluginOptions)
         ? [{ ...conn.stats, clientId: current.session.clientId, rejectedWrites: 0, suppressedErrors: 0 }]
         : [];
     },
+    sessionStats() {
+      if (current.role !== 'server') return null;
+      const s = current.session;
+      return {
+        ...s.stats,
+        pendingHandshakes: s.pendingCount,
+        lingering: s.lingeringCount,
+        receiveBufferedBytes: s.receiveBufferedBytes(),
+      };
+    },
+    containedErrors: () => current.containedErrors,
     async dispose() {
       for (const u of unsubscribe) u();
       deleteNetContext(world);

@@ -1,4 +1,4 @@
-import { getNetContext } from '../src/context.ts';
+import { getNetContext, reportContained } from '../src/context.ts';
 
 /**
  * Decides whether this frame sends (at the plugin's send rate) and, if so, diffs every replicated field
@@ -11,6 +11,10 @@ export function changeDetectionSystem<W extends object>(world: W): W {
   if (!ctx.sendDue) return world;
   // Keep a steady cadence, but never try to catch up more than one interval after a stall.
   ctx.nextSendAtMs = Math.max(ctx.nextSendAtMs + ctx.sendIntervalMs, now);
-  ctx.replicator.detectChanges();
+  try {
+    ctx.replicator.detectChanges();
+  } catch (e) {
+    reportContained(ctx, 'change detection', e);
+  }
   return world;
 }

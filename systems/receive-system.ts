@@ -1,9 +1,16 @@
-import { getNetContext } from '../src/context.ts';
+import { getNetContext, reportContained } from '../src/context.ts';
 
-/** Processes every packet received since the last frame: session messages, spawns, deltas, owner writes. */
+/**
+ * Processes every packet received since the last frame: session messages, spawns, deltas, owner writes. Nothing
+ * thrown while handling network input reaches the caller: it is reported through `onError` as `InternalError`.
+ */
 export function receiveSystem<W extends object>(world: W): W {
   const ctx = getNetContext(world);
-  if (ctx.role === 'server') ctx.session.receive();
-  else ctx.replicator.receive();
+  try {
+    if (ctx.role === 'server') ctx.session.receive();
+    else ctx.replicator.receive();
+  } catch (e) {
+    reportContained(ctx, 'receive', e);
+  }
   return world;
 }

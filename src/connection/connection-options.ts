@@ -15,6 +15,17 @@ export const DEFAULT_MAX_RELIABLE_MESSAGE_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_MAX_PACKETS_PER_FLUSH = 8;
 /** Default flow-control window: 256 KiB of reliable data in flight covers ~0.5 s at the flush ceiling above. */
 export const DEFAULT_MAX_RELIABLE_IN_FLIGHT_BYTES = 256 * 1024;
+/**
+ * Default cap on reliable bytes queued for one peer and not yet acked: twice the largest message, so a join
+ * snapshot of the maximum size plus as much again of ordinary traffic fits, while a peer that never acks cannot
+ * make the server hold more than this for it.
+ */
+export const DEFAULT_MAX_RELIABLE_QUEUE_BYTES = 2 * DEFAULT_MAX_RELIABLE_MESSAGE_BYTES;
+/**
+ * Default cap on reliable messages queued for one peer and not yet acked (each costs ~200 B of bookkeeping even
+ * when tiny): 4x the id window the peer can have in flight, far above what an acking peer ever has waiting.
+ */
+export const DEFAULT_MAX_RELIABLE_QUEUE_MESSAGES = 16_384;
 /** Packets waiting for `receive()` beyond this are dropped: a peer cannot grow our memory while we are busy. */
 export const MAX_INBOX_PACKETS = 1024;
 /** A pending packet older than this many RTOs is declared lost even if no later packet was acked. */
@@ -31,6 +42,13 @@ export interface ConnectionOptions {
   maxPacketsPerFlush?: number;
   /** Reliable bytes in flight before new messages wait; the receiver buffers up to 2x this + one message. */
   maxReliableInFlightBytes?: number;
+  /**
+   * Reliable bytes queued and not yet acked (default 16 MiB): past it `sendReliable` refuses the message and
+   * reports `SendQueueFull` once; the session disconnects such a peer.
+   */
+  maxReliableQueueBytes?: number;
+  /** Reliable messages queued and not yet acked (default 16,384); past it, as for maxReliableQueueBytes. */
+  maxReliableQueueMessages?: number;
   onError?: ErrorHandler;
 }
 

@@ -25,6 +25,8 @@ export interface ConnectionStats {
   receiveWindowDrops: number;
   /** Incoming packets dropped because `receive()` was not called for MAX_INBOX_PACKETS packets. */
   inboxDropped: number;
+  /** Reliable messages refused because the send queue was at its cap (the peer does not ack). */
+  sendQueueRefused: number;
 }
 
 /** Owns a `ConnectionStats` and refreshes its estimates. */
@@ -43,6 +45,7 @@ export class ConnectionCounters {
     duplicatesDropped: 0,
     receiveWindowDrops: 0,
     inboxDropped: 0,
+    sendQueueRefused: 0,
   };
 
   /** Copies the current estimates into the stats. */

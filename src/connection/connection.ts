@@ -57,6 +57,8 @@ import {
   DEFAULT_MAX_PACKETS_PER_FLUSH,
   DEFAULT_MAX_RELIABLE_IN_FLIGHT_BYTES,
   DEFAULT_MAX_RELIABLE_MESSAGE_BYTES,
+  DEFAULT_MAX_RELIABLE_QUEUE_BYTES,
+  DEFAULT_MAX_RELIABLE_QUEUE_MESSAGES,
   DEFAULT_PROTOCOL_ID,
   DEFAULT_UNRELIABLE_BUDGET_BYTES,
   LOST_TIMEOUT_RTOS,
@@ -105,6 +107,11 @@ export class Connection {
   private readonly loss = new LossEstimator();
   private readonly sender: ReliableSender;
   private readonly receiver: ReliableReceiver;
+  private readonly maxMessageBytes: number;
+  private readonly maxBufferedBytes: number;
+  private readonly maxQueueBytes: number;
+  private readonly maxQueueMessages: number;
+  private queueFull = false;
   private readonly unreliableBuf: Uint8Array;
   private unreliableUsed = 0;
   private readonly assembler: PacketAssembler;
@@ -144,8 +151,15 @@ export class Connection {
     if (!Number.isInteger(this.maxPackets) || this.maxPackets < 1) {
       usageError(`maxPacketsPerFlush must be >= 1, got ${this.maxPackets}`, 'pass a positive integer');
     }
+    this.maxQueueBytes = options.maxReliableQueueBytes ?? DEFAULT_MAX_RELIABLE_QUEUE_BYTES;
+    this.maxQueueMessages = options.maxReliableQueueMessages ?? DEFAULT_MAX_RELIABLE_QUEUE_MESSAGES;
+    if (!(this.maxQueueBytes >= 1) || !(this.maxQueueMessages >= 1)) {
+      usageError('maxReliableQueueBytes and maxReliableQueueMessages must be >= 1', 'e.g. 16 MiB and 16384');
+    }
     this.sender = new ReliableSender(maxMessage, window);
-    this.receiver = new ReliableReceiver(maxMessage, 2 * window + maxMessage);
+    this.maxMessageBytes = maxMessage;
+    this.maxBufferedBytes = 2 * window + ReliableReceiver.heldBytes(maxMessage);
+    this.receiver = new ReliableReceiver(maxMessage, this.maxBufferedBytes);
     this.unreliableBuf = new Uint8Array(this.budget);
     this.assembler = new PacketAssembler(mtu, this.maxPackets);
     this.counters = new ConnectionCounters();
@@ -192,14 +206,57 @@ export class Connection {
     return this.receiver.bufferedBytes;
   }
 
+  /**
+   * Lowers (or, with null, restores) the largest reliable message accepted from the peer and the receive buffer:
+   * the server allows only a Hello-sized message until the handshake completes. The buffer limit becomes room
+   * for two such messages.
+   */
+  limitIncoming(maxMessageBytes: number | null): void {
+    if (maxMessageBytes === null) {
+      this.receiver.setLimits(this.maxMessageBytes, this.maxBufferedBytes);
+      return;
+    }
+    const max = Math.min(maxMessageBytes, this.maxMessageBytes);
+    this.receiver.setLimits(max, Math.min(this.maxBufferedBytes, 2 * ReliableReceiver.heldBytes(max)));
+  }
+
   /** Current resend timeout in ms. */
   get rtoMs(): number {
     return this.rtt.rtoMs;
   }
 
-  /** Copies and queues a reliable message; returns its u16 id. Throws `Oversize` above maxReliableMessageBytes. */
+  /** True once a reliable message was refused because the send queue was at its cap (the peer does not ack). */
+  get sendQueueFull(): boolean {
+    return this.queueFull;
+  }
+
+  /**
+   * Copies and queues a reliable message; returns its u16 id. Throws `Oversize` above maxReliableMessageBytes.
+   * When the queue is at its cap (maxReliableQueueBytes / maxReliableQueueMessages) the message is refused and
+   * counted, `SendQueueFull` is reported once, and the last id is returned: the stream to this peer is broken,
+   * and the session disconnects it.
+   */
   sendReliable(message: Uint8Array): number {
-    return this.sender.enqueue(message);
+    const sender = this.sender;
+    if (
+      message.length <= this.maxMessageBytes &&
+      (sender.pendingBytes + message.length > this.maxQueueBytes || sender.pendingMessages >= this.maxQueueMessages)
+    ) {
+      this.stats.sendQueueRefused++;
+      if (!this.queueFull) {
+        this.queueFull = true;
+        this.onError(
+          new NetError(
+            'SendQueueFull',
+            `peer has not acked ${sender.pendingBytes} reliable bytes in ${sender.pendingMessages} messages ` +
+              `(caps ${this.maxQueueBytes} B, ${this.maxQueueMessages} messages)`,
+            { fatal: true },
+          ),
+        );
+      }
+      return sender.lastId;
+    }
+    return sender.enqueue(message);
   }
 
   /** Puts a message into the next flushed packet only; false (dropped) when it does not fit the budget. */
@@ -277,8 +334,16 @@ export class Connection {
   /** Closes the link; `onClose` fires when the transport reports it. */
   close(reason = 'closed'): void {
     this.open = false;
-    this.inbox.length = 0;
+    this.release();
     this.link.close(reason);
+  }
+
+  // A closed connection may stay referenced (a suspended session keeps its last one): let go of every buffer.
+  private release(): void {
+    this.inbox.length = 0;
+    this.sender.release();
+    this.receiver.release();
+    this.sent.payload.fill(null);
   }
 
   // A packet still pending when its slot in the sent window is reused: lost; reported at the next receive().
@@ -314,7 +379,7 @@ export class Connection {
 
   private handleClose(reason: string): void {
     this.open = false;
-    this.inbox.length = 0;
+    this.release();
     this.onClose?.(reason);
   }
 

@@ -4,6 +4,11 @@
  *
  * A packet is checked whole (`beginPacket` + `check` per entry + `fits`) before any entry is applied, so a bad
  * packet changes nothing.
+ *
+ * Memory follows what arrived, never what a peer claims: each fragment is kept as its own copy until the message
+ * is complete, so a first fragment claiming 8,192 fragments costs one fragment, not 8 MiB. Every byte held
+ * (fragments, bookkeeping, out-of-order whole messages, the next-in-order message included) counts against the
+ * buffer limit, which the session lowers before the handshake completes (`setLimits`).
  */
 import { seqAdd, seqDiff } from './packet-header.ts';
 import { EntryKind, RELIABLE_FRAGMENT_BYTES } from './packet-entries.ts';
@@ -22,15 +27,26 @@ export const EntryCheck = {
   Oversize: 3,
 } as const;
 
+/**
+ * Bytes charged per stored fragment on top of its payload: V8 spends about this much on the copy's ArrayBuffer,
+ * its view and the map entry, so the limit bounds real memory, not just payload.
+ */
+export const FRAGMENT_BOOKKEEPING_BYTES = 128;
+/** Bytes charged per message being reassembled (its record and map). */
+export const ASSEMBLY_BOOKKEEPING_BYTES = 256;
+
 interface Assembly {
   id: number;
   /** Fragment count, 0 for a whole message. */
   count: number;
-  received: Uint8Array | null;
-  receivedCount: number;
-  buffer: Uint8Array;
+  /** Fragments received so far by index (null for a whole message). */
+  parts: Map<number, Uint8Array> | null;
+  /** The whole message once complete. */
+  buffer: Uint8Array | null;
   /** Final length, known once the last fragment arrived. */
   length: number;
+  /** Bytes charged to `bufferedBytes` for this message. */
+  charged: number;
   complete: boolean;
 }
 
@@ -40,19 +56,44 @@ const MASK = RELIABLE_ID_WINDOW - 1;
 export class ReliableReceiver {
   /** Id of the next message to deliver. */
   private nextId = 0;
-  private readonly slots: (Assembly | null)[] = new Array<Assembly | null>(RELIABLE_ID_WINDOW).fill(null);
-  /** Bytes allocated for messages received but not yet delivered. */
+  // Allocated at the first message that must be held (4,096 slots): a link that only ever sends small messages in
+  // order, such as a Hello, never pays for it.
+  private slots: (Assembly | null)[] | null = null;
+  /** Bytes held (payload plus bookkeeping) for messages received but not yet delivered. */
   bufferedBytes = 0;
-  private readonly maxFragments: number;
+  private maxMessageBytes: number;
+  private maxBufferedBytes: number;
+  private maxFragments: number;
   // Per-packet check state: new ids claimed by earlier entries of the packet being checked (id, count pairs).
   private readonly claims: number[] = [];
   private claimedBytes = 0;
 
-  constructor(
-    private readonly maxMessageBytes: number,
-    private readonly maxBufferedBytes: number,
-  ) {
+  constructor(maxMessageBytes: number, maxBufferedBytes: number) {
+    this.maxMessageBytes = maxMessageBytes;
+    this.maxBufferedBytes = maxBufferedBytes;
     this.maxFragments = Math.ceil(maxMessageBytes / RELIABLE_FRAGMENT_BYTES);
+  }
+
+  /**
+   * Changes the largest message and the buffer limit for entries checked from now on (what is held stays). The
+   * server keeps both small until the handshake completes.
+   */
+  setLimits(maxMessageBytes: number, maxBufferedBytes: number): void {
+    this.maxMessageBytes = maxMessageBytes;
+    this.maxBufferedBytes = maxBufferedBytes;
+    this.maxFragments = Math.ceil(maxMessageBytes / RELIABLE_FRAGMENT_BYTES);
+  }
+
+  /** Drops every message held (the connection closed). */
+  release(): void {
+    this.slots = null;
+    this.bufferedBytes = 0;
+  }
+
+  /** Bytes a message of `bytes` would need to be held whole by this receiver, bookkeeping included. */
+  static heldBytes(bytes: number): number {
+    const fragments = Math.ceil(bytes / RELIABLE_FRAGMENT_BYTES);
+    return bytes + ASSEMBLY_BOOKKEEPING_BYTES + fragments * FRAGMENT_BOOKKEEPING_BYTES;
   }
 
   /** Id of the last message delivered; 0xffff before the first (ids start at 0). */
@@ -90,19 +131,34 @@ export class ReliableReceiver {
     if (ahead < 0) return EntryCheck.Duplicate;
     if (ahead >= RELIABLE_ID_WINDOW) return EntryCheck.Bad;
     const count = whole ? 0 : e.count;
-    const existing = this.slots[e.id & MASK];
+    const existing = this.slots === null ? null : this.slots[e.id & MASK];
     if (existing !== null) {
       if (existing.count !== count) return EntryCheck.Bad;
-      if (whole || existing.received![e.index] === 1) return EntryCheck.Duplicate;
+      if (whole || existing.complete || existing.parts!.has(e.index)) return EntryCheck.Duplicate;
+      this.claimedBytes += e.length + FRAGMENT_BOOKKEEPING_BYTES;
       return EntryCheck.Ok;
     }
     const claims = this.claims;
+    let claimed = false;
     for (let i = 0; i < claims.length; i += 2) {
-      if (claims[i] === e.id) return claims[i + 1] === count ? EntryCheck.Ok : EntryCheck.Bad;
+      if (claims[i] !== e.id) continue;
+      if (claims[i + 1] !== count) return EntryCheck.Bad;
+      claimed = true;
+      break;
     }
-    claims.push(e.id, count);
-    // The message delivered next never counts against the buffer limit, so progress is always possible.
-    if (ahead > 0) this.claimedBytes += whole ? e.length : count * RELIABLE_FRAGMENT_BYTES;
+    if (!claimed) {
+      claims.push(e.id, count);
+      // A whole message delivered at once is never held; anything else is, the next-in-order message included.
+      if (whole) {
+        if (ahead > 0) this.claimedBytes += e.length + ASSEMBLY_BOOKKEEPING_BYTES;
+        return EntryCheck.Ok;
+      }
+      this.claimedBytes += ASSEMBLY_BOOKKEEPING_BYTES;
+    } else if (whole) {
+      return EntryCheck.Ok; // a second copy within the packet: applied once
+    }
+    // Fragments of one id repeated within a packet are charged twice: a harmless overestimate.
+    this.claimedBytes += e.length + FRAGMENT_BOOKKEEPING_BYTES;
     return EntryCheck.Ok;
   }
 
@@ -118,59 +174,75 @@ export class ReliableReceiver {
     const slot = e.id & MASK;
     const payload = packet.subarray(e.start, e.start + e.length);
     if (e.kind === EntryKind.Reliable) {
-      if (this.slots[slot] !== null) return;
+      if (this.slots !== null && this.slots[slot] !== null) return;
       if (ahead === 0) {
         this.nextId = seqAdd(this.nextId, 1);
         deliver(payload);
       } else {
-        this.bufferedBytes += e.length;
-        this.slots[slot] = {
+        const charged = e.length + ASSEMBLY_BOOKKEEPING_BYTES;
+        this.bufferedBytes += charged;
+        this.heldSlots()[slot] = {
           id: e.id,
           count: 0,
-          received: null,
-          receivedCount: 1,
+          parts: null,
           buffer: payload.slice(),
           length: e.length,
+          charged,
           complete: true,
         };
       }
     } else {
-      let a = this.slots[slot];
+      const slots = this.heldSlots();
+      let a = slots[slot];
+      if (a !== null && a.complete) return;
       if (a === null) {
-        const bytes = e.count * RELIABLE_FRAGMENT_BYTES;
-        this.bufferedBytes += bytes;
+        this.bufferedBytes += ASSEMBLY_BOOKKEEPING_BYTES;
         a = {
           id: e.id,
           count: e.count,
-          received: new Uint8Array(e.count),
-          receivedCount: 0,
-          buffer: new Uint8Array(bytes),
+          parts: new Map(),
+          buffer: null,
           length: 0,
+          charged: ASSEMBLY_BOOKKEEPING_BYTES,
           complete: false,
         };
-        this.slots[slot] = a;
+        slots[slot] = a;
       }
-      const received = a.received!;
-      if (received[e.index] === 1) return;
-      received[e.index] = 1;
-      a.receivedCount++;
-      a.buffer.set(payload, e.index * RELIABLE_FRAGMENT_BYTES);
+      const parts = a.parts!;
+      if (parts.has(e.index)) return;
+      parts.set(e.index, payload.slice());
+      const charge = e.length + FRAGMENT_BOOKKEEPING_BYTES;
+      a.charged += charge;
+      this.bufferedBytes += charge;
       if (e.index === e.count - 1) a.length = e.index * RELIABLE_FRAGMENT_BYTES + e.length;
-      if (a.receivedCount === a.count) a.complete = true;
+      if (parts.size === a.count) {
+        // Complete: one copy of the whole message replaces the fragments.
+        const buffer = new Uint8Array(a.length);
+        for (let i = 0; i < a.count; i++) buffer.set(parts.get(i)!, i * RELIABLE_FRAGMENT_BYTES);
+        a.buffer = buffer;
+        a.parts = null;
+        a.complete = true;
+      }
     }
     this.drain(deliver);
   }
 
+  private heldSlots(): (Assembly | null)[] {
+    return (this.slots ??= new Array<Assembly | null>(RELIABLE_ID_WINDOW).fill(null));
+  }
+
   // Delivers every complete message at the head of the order.
   private drain(deliver: (message: Uint8Array) => void): void {
+    const slots = this.slots;
+    if (slots === null) return;
     for (;;) {
       const slot = this.nextId & MASK;
-      const a = this.slots[slot];
+      const a = slots[slot];
       if (a === null || !a.complete) return;
-      this.slots[slot] = null;
-      this.bufferedBytes -= a.buffer.length;
+      slots[slot] = null;
+      this.bufferedBytes -= a.charged;
       this.nextId = seqAdd(this.nextId, 1);
-      deliver(a.buffer.subarray(0, a.length));
+      deliver(a.buffer!.subarray(0, a.length));
     }
   }
 }

@@ -88,6 +88,11 @@ export class ReliableSender {
     return { message, index, data, entryBytes, acked: false, sendCount: 0, resendAtMs: 0, lastSentSeq: -1 };
   }
 
+  /** Messages queued or in flight and not yet released. */
+  get pendingMessages(): number {
+    return this.queue.length - this.head;
+  }
+
   /** True when nothing is waiting to be acked. */
   get isIdle(): boolean {
     return this.head === this.queue.length;
@@ -117,6 +122,14 @@ export class ReliableSender {
         }
       }
     }
+  }
+
+  /** Drops every queued message (the connection closed): a closed connection kept by a session holds nothing. */
+  release(): void {
+    this.queue.length = 0;
+    this.head = 0;
+    this.startedBytes = 0;
+    this.pendingBytes = 0;
   }
 
   /** Notes that `fragment` left in packet `seq`; it is due again after `rtoMs` unless acked. */

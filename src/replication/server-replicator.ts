@@ -23,6 +23,7 @@ import {
   writeDelta,
 } from './delta-packer.ts';
 import { EntityRegistry, SERVER_OWNER } from './entity-registry.ts';
+import type { Connection } from '../connection/connection.ts';
 import type { ServerExtension } from './extension.ts';
 import { SNAPSHOT_CHUNK_BYTES, writeFullEntity } from './full-state.ts';
 import { type InterestConfig, InterestIndex } from './interest.ts';
@@ -571,7 +572,7 @@ export class ServerReplicator {
         if (delta !== null && !conn.sendUnreliable(delta)) p.delivery.untake();
         this.resetSentAccumulators(p);
       }
-      for (const x of this.extensions) x.send?.(p.peer, conn, this.tick);
+      for (const x of this.extensions) if (x.send) this.extensionSend(x, p.peer, conn);
       if (this.hashIntervalMs > 0 && now >= p.nextHashAtMs) {
         p.nextHashAtMs = now + this.hashIntervalMs;
         this.sendStateHash(p);
@@ -804,6 +805,15 @@ export class ServerReplicator {
   }
 
   // ── peers and incoming messages ─────────────────────────────────────────────────────────────────────
+
+  // One extension's sends to one peer, contained: a throw costs that peer this extension's messages this tick only.
+  private extensionSend(x: ServerExtension, peer: ServerPeer, conn: Connection): void {
+    try {
+      x.send!(peer, conn, this.tick);
+    } catch (e) {
+      this.session.contain(peer, e, 'an extension send');
+    }
+  }
 
   private onJoined(peer: ServerPeer): void {
     const cap = Math.max(this.registry.capacity, INITIAL_ENTITY_CAPACITY);

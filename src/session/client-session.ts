@@ -162,6 +162,8 @@ export class ClientSession {
     this.idle = options.idle ? new IdleDetector(options.idle, options.clock.now()) : null;
   }
 
+  /** Exceptions thrown while handling server messages, caught and reported as `InternalError`. */
+  containedErrors = 0;
   /** The id the server gave this client (0 before Welcome). */
   get clientId(): number {
     return this.welcome?.clientId ?? 0;
@@ -311,6 +313,8 @@ export class ClientSession {
       if (conn === this.connection && conn.stats.packetsIn !== packets) this.lastHeardAtMs = now;
       if (this.needsFlush && conn === this.connection) conn.flush();
       this.needsFlush = false;
+      // The server stopped acking: this stream already refused a message, so start over on a new link.
+      if (conn === this.connection && conn.sendQueueFull) this.linkLost('the server does not ack (send queue full)');
     }
     this.timers(now);
   }
@@ -353,7 +357,20 @@ export class ClientSession {
     if (this.idle && !this.manualStatus) this.applyStatus(this.idle.statusAt(now));
   }
 
+  /** One message from the server, inside the containment boundary: a throw while handling it is reported, not raised. */
   private dispatch(msg: Uint8Array, packetSeq: number): void {
+    try {
+      this.dispatchMessage(msg, packetSeq);
+    } catch (e) {
+      this.containedErrors++;
+      const why = e instanceof Error ? e.message : String(e);
+      this.options.onError?.(
+        new NetError('InternalError', `handling a server message (tag ${readMessageTag(msg)}) threw: ${why}`),
+      );
+    }
+  }
+
+  private dispatchMessage(msg: Uint8Array, packetSeq: number): void {
     const tag = readMessageTag(msg);
     if (tag < 0) {
       this.options.onError?.(new NetError('DecodeError', 'message shorter than its tag'));

@@ -21,6 +21,8 @@ export interface PeerCounters {
   resumes: number;
   /** Non-fatal Error replies not sent because the client's error-reply budget was spent. */
   suppressedErrors: number;
+  /** Exceptions thrown while the server handled this client's messages (contained, see `maxHandlerErrors`). */
+  handlerErrors: number;
 }
 
 /** Which peer a connection's callbacks act for; a resume points the new connection's binding at the resumed peer. */
@@ -52,7 +54,10 @@ export class ServerPeer {
     unknownTags: 0,
     resumes: 0,
     suppressedErrors: 0,
+    handlerErrors: 0,
   };
+  /** Remote address of the current link, where the transport tells it (WebSocket, in-memory test links). */
+  remoteAddress: string | undefined = undefined;
   /** Slot for the replication layer's per-peer state. */
   replication: unknown = null;
 

@@ -22,7 +22,9 @@ import { PeerLimiter } from './rate-limiter.ts';
 import { ServerPeer } from './server-peer.ts';
 import type { PeerHandler } from './server-peer.ts';
 import { ServerPresence } from './server-presence.ts';
+import { createServerSessionStats, describeThrown, type ServerSessionStats } from './server-capacity.ts';
 import {
+  type CapacityOptions,
   checkHeartbeatMs,
   CLOSE_GOODBYE,
   CLOSE_SHUTDOWN,
@@ -30,7 +32,9 @@ import {
   DEFAULT_RESUME_WINDOW_MS,
   FATAL_LINGER_MS,
   HANDSHAKE_TIMEOUT_MS,
+  MAX_HELLO_BYTES,
   type RateLimitOptions,
+  resolveCapacity,
   resolveRateLimits,
   SILENT_HEARTBEATS,
 } from './session-options.ts';
@@ -38,6 +42,7 @@ import {
 export { ServerPeer } from './server-peer.ts';
 export type { PeerCounters, PeerHandler, PeerState } from './server-peer.ts';
 export type { Authorize, AuthorizeResult } from './server-handshake.ts';
+export type { ServerSessionStats } from './server-capacity.ts';
 
 /** Capabilities a server grants by default: deflated snapshots and Ed25519 signatures. */
 export const DEFAULT_SERVER_CAPABILITIES: readonly string[] = ['deflate', 'ed25519'];
@@ -60,6 +65,8 @@ export interface ServerSessionOptions {
   resumeWindowMs?: number;
   /** Per-peer limits (see DEFAULT_RATE_LIMITS); false turns them off. */
   rateLimits?: RateLimitOptions | false;
+  /** Caps on pending handshakes, suspended sessions and contained exceptions (see DEFAULT_CAPACITY). */
+  capacity?: CapacityOptions;
   /** The server's Ed25519 key pair (default: a fresh one). */
   keyPair?: KeyPair;
   /** Capabilities the server grants when a client offers them (default DEFAULT_SERVER_CAPABILITIES). */
@@ -86,10 +93,13 @@ export class ServerSession {
   readonly resumeWindowMs: number;
   /** Set by the authority layer: false refuses a connected client's message (its role may not send `tag`). */
   messageGate: ((peer: ServerPeer, tag: number, message: Uint8Array) => boolean) | null = null;
+  /** Counters of the capacity limits and contained exceptions. */
+  readonly stats: ServerSessionStats = createServerSessionStats();
   private readonly pendingPeers = new Set<ServerPeer>();
   private readonly lingering: Array<{ connection: Connection; untilMs: number }> = [];
   private readonly options: ServerSessionOptions;
   private readonly limits: Required<RateLimitOptions>;
+  private readonly capacity: Required<CapacityOptions>;
   private readonly presence: ServerPresence;
   private readonly admission: Admission;
   private readonly schemaSummary: SchemaSummary | undefined;
@@ -103,6 +113,7 @@ export class ServerSession {
     this.heartbeatMs = checkHeartbeatMs(options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
     this.resumeWindowMs = options.resumeWindowMs ?? DEFAULT_RESUME_WINDOW_MS;
     this.limits = resolveRateLimits(options.rateLimits);
+    this.capacity = resolveCapacity(options.capacity);
     this.keyPair = options.keyPair ? checkKeyPair(options.keyPair) : createKeyPair();
     this.sessionId = `s${randomHex(8)}`;
     this.now = options.clock.now();
@@ -143,9 +154,31 @@ export class ServerSession {
     this.options.onError?.(new NetError(code, message));
   }
 
+  /** Links that have not completed the handshake (a valid Hello still to come, or `authorize` running). */
+  get pendingCount(): number {
+    return this.pendingPeers.size;
+  }
+
+  /** Refused links kept open briefly so their fatal Error is delivered (at most `maxPendingHandshakes`). */
+  get lingeringCount(): number {
+    return this.lingering.length;
+  }
+
+  /** Bytes every connection (pending, connected, lingering) holds for reliable messages not yet delivered. */
+  receiveBufferedBytes(): number {
+    let n = 0;
+    for (const p of this.pendingPeers) n += p.connection.reliableBufferedBytes;
+    for (const p of this.peers.values()) n += p.connection.reliableBufferedBytes;
+    for (const l of this.lingering) n += l.connection.reliableBufferedBytes;
+    return n;
+  }
+
   private accept(link: Link): void {
     const now = this.options.clock.now();
+    this.makeRoomForPending(link.remoteAddress);
     const connection: Connection = new Connection(link, {
+      maxReliableQueueBytes: this.capacity.maxSendQueueBytes,
+      maxReliableQueueMessages: this.capacity.maxSendQueueMessages,
       ...this.options.connection,
       clock: this.options.clock,
       // After a resume the binding names the resumed peer, so errors count against it.
@@ -155,19 +188,71 @@ export class ServerSession {
       reliable: (msg) => this.dispatch(p, msg, -1),
       unreliable: (msg, seq) => this.dispatch(p, msg, seq),
     }));
+    peer.remoteAddress = link.remoteAddress;
+    // Until the Welcome, the Hello is all a client may send: nothing larger is ever buffered for it.
+    connection.limitIncoming(MAX_HELLO_BYTES);
     this.wire(connection, peer.binding);
     this.pendingPeers.add(peer);
+  }
+
+  /** Drops the oldest pending handshake of `source` at the per-source cap, then the oldest overall at the total. */
+  private makeRoomForPending(source: string | undefined): void {
+    const cap = this.capacity;
+    if (source !== undefined) {
+      let oldest: ServerPeer | null = null;
+      let n = 0;
+      for (const p of this.pendingPeers) {
+        if (p.remoteAddress !== source) continue;
+        oldest ??= p;
+        n++;
+      }
+      if (oldest !== null && n >= cap.maxPendingPerSource)
+        this.evictPending(oldest, `more than ${cap.maxPendingPerSource} handshakes from ${source}`);
+    }
+    if (this.pendingPeers.size >= cap.maxPendingHandshakes) {
+      const oldest = this.pendingPeers.values().next().value!;
+      this.evictPending(oldest, `more than ${cap.maxPendingHandshakes} handshakes pending`);
+    }
+  }
+
+  private evictPending(peer: ServerPeer, why: string): void {
+    this.stats.pendingEvicted++;
+    this.report('Overloaded', `dropped the oldest pending handshake: ${why}`);
+    this.leave(peer, `Overloaded: ${why}`);
+  }
+
+  /**
+   * The containment boundary: an exception thrown while handling one peer's input is counted, reported as
+   * `InternalError`, and never reaches the game loop; a peer that triggers it `maxHandlerErrors` times is
+   * disconnected.
+   */
+  contain(peer: ServerPeer, e: unknown, what: string): void {
+    this.stats.handlerErrors++;
+    const n = ++peer.counters.handlerErrors;
+    this.report('InternalError', `${what} of client ${peer.clientId || '(handshaking)'} threw: ${describeThrown(e)}`);
+    if (n >= this.capacity.maxHandlerErrors && peer.state !== 'closed' && peer.state !== 'suspended')
+      peer.fatal ??= { code: 'InternalError', message: `${n} of its messages made the server fail` };
   }
 
   /** Routes a connection's callbacks to whatever peer its binding names, ignoring stale connections. */
   private wire(connection: Connection, binding: { peer: ServerPeer }): void {
     connection.onPacketAcked = (seq) => {
       const p = binding.peer;
-      if (p.connection === connection && p.state === 'connected') this.handler?.acked(p, seq);
+      if (p.connection !== connection || p.state !== 'connected') return;
+      try {
+        this.handler?.acked(p, seq);
+      } catch (e) {
+        this.contain(p, e, 'an ack');
+      }
     };
     connection.onPacketLost = (seq) => {
       const p = binding.peer;
-      if (p.connection === connection && p.state === 'connected') this.handler?.lost(p, seq);
+      if (p.connection !== connection || p.state !== 'connected') return;
+      try {
+        this.handler?.lost(p, seq);
+      } catch (e) {
+        this.contain(p, e, 'a loss');
+      }
     };
     connection.onClose = (reason) => {
       const p = binding.peer;
@@ -177,9 +262,17 @@ export class ServerSession {
 
   private onConnectionError(peer: ServerPeer, connection: Connection, e: NetError): void {
     if (peer.connection !== connection || peer.state === 'closed') return;
+    if (e.code === 'SendQueueFull') {
+      this.options.onError?.(new NetError('SendQueueFull', `client ${peer.clientId}: ${e.message}`, { fatal: true }));
+      peer.fatal ??= { code: 'SendQueueFull', message: 'reliable data not acked: send queue full' };
+      return;
+    }
     peer.counters.decodeErrors++;
     this.options.onError?.(e);
-    if (e.code === 'Oversize') peer.fatal ??= { code: 'Oversize', message: `sent ${e.message}` };
+    if (e.code === 'Oversize') {
+      if (peer.state === 'handshaking' || peer.state === 'authorizing') this.stats.preHandshakeOversize++;
+      peer.fatal ??= { code: 'Oversize', message: `sent ${e.message}` };
+    }
   }
 
   private onLinkClosed(peer: ServerPeer, reason: string): void {
@@ -208,7 +301,11 @@ export class ServerSession {
     const stats = conn.stats;
     const packets = stats.packetsIn;
     const bytes = stats.bytesIn;
-    conn.receive(peer.sink);
+    try {
+      conn.receive(peer.sink);
+    } catch (e) {
+      this.contain(peer, e, 'a packet');
+    }
     if (peer.connection !== conn || peer.state === 'closed') return;
     if (stats.packetsIn !== packets) peer.lastHeardAtMs = this.now;
     if (stats.bytesIn !== bytes && !peer.limiter.bytes.take(stats.bytesIn - bytes, this.now))
@@ -219,6 +316,7 @@ export class ServerSession {
         message: `more than ${this.limits.maxDecodeErrors} malformed packets or messages within ${this.limits.decodeErrorWindowMs} ms`,
       };
     if (peer.fatal) {
+      if (peer.fatal.code === 'SendQueueFull') this.stats.sendQueueDisconnects++;
       this.disconnect(peer, peer.fatal.code, peer.fatal.message);
       return;
     }
@@ -228,7 +326,16 @@ export class ServerSession {
     }
   }
 
+  /** One message from one peer, inside the containment boundary (one try per message, none per entity). */
   private dispatch(peer: ServerPeer, msg: Uint8Array, packetSeq: number): void {
+    try {
+      this.dispatchMessage(peer, msg, packetSeq);
+    } catch (e) {
+      this.contain(peer, e, `a message (tag ${readMessageTag(msg)})`);
+    }
+  }
+
+  private dispatchMessage(peer: ServerPeer, msg: Uint8Array, packetSeq: number): void {
     if (peer.state === 'closed' || peer.fatal) return;
     if (!peer.limiter.messages.take(1, this.now)) {
       peer.fatal = { code: 'RateLimited', message: `more than ${this.limits.messagesPerSecond} messages per second` };
@@ -352,10 +459,16 @@ export class ServerSession {
     this.pendingPeers.delete(peer);
     this.suspended.delete(peer.clientId);
     this.peers.set(peer.clientId, peer);
+    peer.connection.limitIncoming(null);
     peer.lastHeardAtMs = this.options.clock.now();
     peer.lastPingAtMs = -Infinity;
-    if (resumed) this.handler?.resumed?.(peer);
-    else this.handler?.joined(peer);
+    try {
+      if (resumed) this.handler?.resumed?.(peer);
+      else this.handler?.joined(peer);
+    } catch (e) {
+      // Also reached from an async `authorize`: a throw here would otherwise be an unhandled rejection.
+      this.contain(peer, e, resumed ? 'the resume' : 'the join');
+    }
     this.presence.admitted(peer);
   }
 
@@ -442,8 +555,19 @@ export class ServerSession {
     this.suspended.set(peer.clientId, peer);
     if (peer.connection.isOpen) peer.connection.close('suspended');
     this.report('Timeout', `client ${peer.clientId} suspended: ${why}; kept for ${this.resumeWindowMs} ms`);
-    this.handler?.suspended?.(peer);
+    try {
+      this.handler?.suspended?.(peer);
+    } catch (e) {
+      this.contain(peer, e, 'the suspension');
+    }
     this.presence.changed(peer);
+    const cap = this.capacity.maxSuspendedSessions;
+    while (this.suspended.size > cap) {
+      const oldest = this.suspended.values().next().value!;
+      this.stats.suspendedEvicted++;
+      this.report('Overloaded', `ended the session of client ${oldest.clientId}: more than ${cap} suspended`);
+      this.leave(oldest, `Overloaded: more than ${cap} suspended sessions`);
+    }
   }
 
   /** Ends a peer's session for good: no resume; `left` for a peer that had joined. */
@@ -457,7 +581,11 @@ export class ServerSession {
     this.admission.forget(peer);
     if (closeLink && peer.connection.isOpen) peer.connection.close(reason);
     if (was === 'connected' || was === 'suspended') {
-      this.handler?.left(peer, reason);
+      try {
+        this.handler?.left(peer, reason);
+      } catch (e) {
+        this.contain(peer, e, 'the leave');
+      }
       this.presence.left(peer);
     }
   }
@@ -468,8 +596,16 @@ export class ServerSession {
     this.report(code, `refused client${peer.clientId ? ` ${peer.clientId}` : ''}: ${message}`);
     const conn = peer.connection;
     if (conn.isOpen && peer.state !== 'suspended') {
-      this.sendError(peer, code, message, true, detail);
+      // A full queue (the peer does not ack) refuses even the Error, and could not start sending it: unreliable.
+      if (conn.sendQueueFull)
+        conn.sendUnreliable(encodeControl(Tag.Error, { ...detail, code: ErrorCode[code], message, fatal: true }));
+      else this.sendError(peer, code, message, true, detail);
       conn.flush();
+      // Refused links linger too: bounded like pending handshakes, so a flood of refusals holds no more.
+      if (this.lingering.length >= this.capacity.maxPendingHandshakes) {
+        this.stats.lingerDropped++;
+        this.lingering.shift()!.connection.close('refused');
+      }
       this.lingering.push({ connection: conn, untilMs: this.options.clock.now() + FATAL_LINGER_MS });
     }
     this.leave(peer, `${code}: ${message}`, false);

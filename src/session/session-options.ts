@@ -1,4 +1,8 @@
 /** Tunables of the session layer (heartbeats, resume, limits, reconnects, idle detection) with their defaults. */
+import {
+  DEFAULT_MAX_RELIABLE_QUEUE_BYTES,
+  DEFAULT_MAX_RELIABLE_QUEUE_MESSAGES,
+} from '../connection/connection-options.ts';
 import { usageError } from '../errors.ts';
 
 /**
@@ -20,6 +24,61 @@ export const DEFAULT_RESUME_WINDOW_MS = 60_000;
  * so this only covers resends of the Hello under loss and an async `authorize`; 10 s bounds half-open links.
  */
 export const HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/**
+ * Largest reliable message a client may send before its Welcome: the Hello is all it may say, and the largest
+ * valid Hello (auth of 4,096 characters, up to 12 KiB of UTF-8, plus schema hash, key, token, proof and
+ * capabilities) fits in 16 KiB. Anything larger is refused with `Oversize` before a byte of it is buffered, so a
+ * link that never completes the handshake holds at most two such messages (~36 KiB with bookkeeping).
+ */
+export const MAX_HELLO_BYTES = 16 * 1024;
+
+/** Server capacity limits against floods of links and sessions; at each bound the oldest entry is dropped. */
+export interface CapacityOptions {
+  /**
+   * Links still in the handshake (no valid Hello yet), in total (default 256); also the cap on refused links kept
+   * open for a moment to deliver their fatal Error.
+   */
+  maxPendingHandshakes?: number;
+  /** Links in the handshake from one remote address, where the transport tells it (default 16). */
+  maxPendingPerSource?: number;
+  /** Suspended sessions kept for a resume (default 256). */
+  maxSuspendedSessions?: number;
+  /** Exceptions thrown while handling one client's messages before it is disconnected (default 3). */
+  maxHandlerErrors?: number;
+  /** Reliable bytes queued for one client and not acked before it is disconnected with `SendQueueFull` (16 MiB). */
+  maxSendQueueBytes?: number;
+  /** Reliable messages queued for one client and not acked before it is disconnected (default 16,384). */
+  maxSendQueueMessages?: number;
+}
+
+/**
+ * Default capacity. 256 pending handshakes: an honest handshake takes one round trip (plus an async `authorize`),
+ * so even 100 joins per second keep far fewer pending, while a pending link holds at most ~75 KB (~36 KB of
+ * connection windows plus two Hello-sized messages), so a flood pins at most ~19 MB. 16 per
+ * source lets a school or office behind one NAT join at once but stops one host from taking every slot. 256
+ * suspended sessions cover a large room whose Wi-Fi drops at once; each holds its identity, entities and
+ * delivery state for the resume window. 3 handler errors: a bug hit once is reported and survived; a client
+ * that triggers it repeatedly is steering the server into it. Send queue caps: see DEFAULT_MAX_RELIABLE_QUEUE_BYTES.
+ */
+export const DEFAULT_CAPACITY: Readonly<Required<CapacityOptions>> = Object.freeze({
+  maxPendingHandshakes: 256,
+  maxPendingPerSource: 16,
+  maxSuspendedSessions: 256,
+  maxHandlerErrors: 3,
+  maxSendQueueBytes: DEFAULT_MAX_RELIABLE_QUEUE_BYTES,
+  maxSendQueueMessages: DEFAULT_MAX_RELIABLE_QUEUE_MESSAGES,
+});
+
+/** Capacity options with every value filled in and checked. */
+export function resolveCapacity(options: CapacityOptions | undefined): Required<CapacityOptions> {
+  const r = { ...DEFAULT_CAPACITY, ...options };
+  for (const [key, value] of Object.entries(r)) {
+    if (!(value >= 1) || (!Number.isInteger(value) && value !== Infinity))
+      usageError(`capacity.${key} must be a positive integer, got ${value}`, 'pass e.g. 256, or Infinity');
+  }
+  return r;
+}
 
 /** Time allowed for `ClientTransport.connect()` (a WebRTC connect takes 1-3 s; beyond 10 s try again). */
 export const CONNECT_TIMEOUT_MS = 10_000;

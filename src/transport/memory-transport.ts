@@ -41,8 +41,11 @@ export interface MemoryLinkStats {
 export interface MemoryNetwork {
   /** The server side; `onconnection` fires synchronously inside `connect()`. */
   readonly server: ServerTransport;
-  /** Opens a link at once and returns its client end (the server end goes to `server.onconnection`). */
-  connect(conditions?: LinkPairConditions): Link;
+  /**
+   * Opens a link at once and returns its client end (the server end goes to `server.onconnection`);
+   * `remoteAddress` is what the server end reports as the client's address (default none, like geckos.io).
+   */
+  connect(conditions?: LinkPairConditions, options?: { remoteAddress?: string }): Link;
   /** A client transport whose `connect()` resolves to `network.connect(conditions)`. */
   clientTransport(conditions?: LinkPairConditions): ClientTransport;
   /** Delivers every packet and close event due at `clock.now()`, link by link in creation order. */
@@ -83,6 +86,7 @@ class MemoryLink implements Link {
   onpacket: ((packet: Uint8Array) => void) | null = null;
   onclose: ((reason: CloseReason) => void) | null = null;
   pair!: Pair;
+  remoteAddress: string | undefined = undefined;
 
   constructor(
     readonly mtuBytes: number,
@@ -157,10 +161,11 @@ export function createMemoryNetwork(options: MemoryNetworkOptions): MemoryNetwor
     return link.pair;
   }
 
-  function connect(conditions: LinkPairConditions = {}): Link {
+  function connect(conditions: LinkPairConditions = {}, options: { remoteAddress?: string } = {}): Link {
     const index = linkCount++;
     const client = new MemoryLink(mtuBytes, 'up', counters);
     const serverEnd = new MemoryLink(mtuBytes, 'down', counters);
+    serverEnd.remoteAddress = options.remoteAddress;
     const pair: Pair = {
       up: createLinkConditioner(conditions.up ?? {}, createRandom(deriveSeed(seed, 2 * index)), clock),
       down: createLinkConditioner(conditions.down ?? {}, createRandom(deriveSeed(seed, 2 * index + 1)), clock),

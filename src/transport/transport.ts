@@ -26,6 +26,11 @@ export interface Link {
   readonly mtuBytes: number;
   /** True until the link closes, from either side. */
   readonly isOpen: boolean;
+  /**
+   * The peer's address where the transport knows it (WebSocket: the socket's remote IP; geckos.io does not expose
+   * one); the server caps pending handshakes per address.
+   */
+  readonly remoteAddress?: string;
   /** Sends one packet and takes ownership of it (the caller must not reuse it); dropped when closed or congested. */
   send(packet: Uint8Array): void;
   /** Closes the link; `onclose` fires on both sides (once each). */

@@ -58,7 +58,11 @@ export interface WebSocketServerTransport extends ServerTransport {
 }
 
 class WebSocketLink extends SocketLink {
+  /** The client's IP as the socket sees it (behind a proxy: the proxy's). */
+  readonly remoteAddress: string | undefined;
+
   constructor(
+    remoteAddress: string | undefined,
     private readonly socket: WebSocket,
     private readonly links: Set<WebSocketLink>,
     total: LinkCounters,
@@ -66,6 +70,7 @@ class WebSocketLink extends SocketLink {
     onError: ErrorHandler | undefined,
   ) {
     super(total, maxBufferedBytes, onError);
+    this.remoteAddress = remoteAddress;
     links.add(this);
     socket.on('message', (data: RawData, isBinary: boolean) => {
       if (isBinary) this.receive(data);
@@ -169,7 +174,8 @@ export async function createWebSocketServerTransport(
       return;
     }
     wss.handleUpgrade(request, socket, head, (ws) => {
-      const link = new WebSocketLink(ws, links, counters, maxBufferedBytes, options.onError);
+      const address = request.socket.remoteAddress;
+      const link = new WebSocketLink(address, ws, links, counters, maxBufferedBytes, options.onError);
       transport.onconnection?.(link);
     });
   };

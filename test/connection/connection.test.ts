@@ -1,3 +1,4 @@
+import { ASSEMBLY_BOOKKEEPING_BYTES, FRAGMENT_BOOKKEEPING_BYTES } from '../../src/connection/reliable-receiver.ts';
 import { describe, expect, it } from 'vitest';
 import { NetError } from '../../src/errors.ts';
 import { createRandom } from '../../src/random.ts';
@@ -216,12 +217,15 @@ describe('Connection: reliable ids, limits and lifecycle', () => {
     expect(server.conn.stats.oversizeRejected).toBe(4);
     expect(server.conn.stats.decodeErrors).toBe(4);
     expect(server.conn.reliableBufferedBytes).toBe(0);
-    // Positive control: the last fragment of a message of exactly the limit is accepted and buffered.
+    // Positive control: the last fragment of a message of exactly the limit is accepted and buffered; only what
+    // arrived is held (one fragment and its bookkeeping), not the 64 fragments it claims.
     const last = frag.subarray(0, RELIABLE_FRAGMENT_BYTES - 100);
     server.link.onpacket!(craft(seq++, (b, p) => writeReliableEntry(b, p, 0, count - 1, count, last)));
     server.conn.receive(server.handler);
     expect(server.errors.length).toBe(4);
-    expect(server.conn.reliableBufferedBytes).toBe(count * RELIABLE_FRAGMENT_BYTES);
+    expect(server.conn.reliableBufferedBytes).toBe(
+      last.length + ASSEMBLY_BOOKKEEPING_BYTES + FRAGMENT_BOOKKEEPING_BYTES,
+    );
   });
 
   it('rejects a whole reliable message above the size limit', () => {
