@@ -113,13 +113,13 @@ describe('replication regressions', () => {
     a.Ints.u16[local] = 5;
     removeComponent(s.server.world, e, s.server.Ints);
     s.step();
-    s.network.setConditions(a.link!, {});
+    s.network.setConditions(a.link!, { up: {}, down: {} });
     // The server re-adds it with 9; the announcement to the owner is lost and comes later by retransmission.
     addComponent(s.server.world, e, s.server.Ints);
     s.server.Ints.u16[e] = 9;
     s.network.setConditions(a.link!, { down: { loss: 1 } });
     s.step();
-    s.network.setConditions(a.link!, {});
+    s.network.setConditions(a.link!, { up: {}, down: {} });
     const seen: number[] = [];
     for (let i = 0; i < 200; i++) {
       s.step();
