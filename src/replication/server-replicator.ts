@@ -233,8 +233,13 @@ export class ServerReplicator {
     const netId = this.registry.netIdOf[eid];
     this.authoritySeq.set(netId, (this.authoritySeq.get(netId) ?? 0) + 1);
     for (const p of this.peers.values()) {
-      // An owner always has its entities, whatever its interest.
-      if (p.peer.clientId === clientId && !p.knows(eid)) this.announce(p, eid);
+      // An owner always has its entities, whatever its interest; it starts from the server's values of this
+      // tick (a full state ahead of the grant: deltas to an owned entity are refused, so they cannot carry it).
+      if (p.peer.clientId === clientId) {
+        if (!p.knows(eid)) this.announce(p, eid);
+        else p.ops.push(Op.Spawn, netId, 0);
+        p.delivery.forget(eid);
+      }
       if (!p.knows(eid)) continue;
       p.ops.push(Op.Owner, netId, clientId);
       // The previous owner was not sent its own entity's changes: bring it up to date now.

@@ -85,12 +85,12 @@ describe('replication regressions', () => {
     for (const loss of [0, 0.3]) {
       const s = new Stepper({ seed: 10 });
       const a = s.addClient({ latencyMs: 20, loss, duplicate: loss / 3 });
-      s.run(20);
+      s.run(60);
       const e = spawn(s.server, [s.server.Ints]);
       s.server.Ints.u16[e] = 1;
-      s.run(40);
+      s.run(120);
       const local = entityOfNetworkId(a.world, networkIdOf(s.server.world, e));
-      expect(a.Ints.u16[local]).toBe(1);
+      expect(a.Ints.u16[local], `loss ${loss}`).toBe(1);
       s.server.Ints.u16[e] = 2;
       setOwner(s.server.world, e, clientIdOf(a.world));
       s.run(300);
