@@ -282,6 +282,7 @@ export function createNetworkPlugin(world: World, options: NetworkPluginOptions)
       session,
       world: worldAdapter(world, protocol, true),
       onError: options.onError,
+      clock,
     });
     ctx = {
       role: 'client',

@@ -6,6 +6,7 @@
 import { inflateSync } from 'fflate';
 import { encodeMessage } from '../codec/message-frame.ts';
 import { encodeBody } from '../codec/msgpack-body.ts';
+import type { Clock } from '../clock.ts';
 import { type ErrorHandler, NetError } from '../errors.ts';
 import { Emitter, type ReplicationEvents } from '../events.ts';
 import { Tag } from '../protocol/tags.ts';
@@ -26,6 +27,7 @@ import { EntityRegistry } from './entity-registry.ts';
 import { readFullEntity } from './full-state.ts';
 import { INITIAL_ENTITY_CAPACITY, ShadowStore } from './shadow-store.ts';
 import { SnapshotFlag } from './snapshot-writer.ts';
+import { TickWindow } from './tick-window.ts';
 import { BucketHashes, bucketOf, HASH_BUCKETS, latestTick, ownedEntityHash, visibleEntityHash } from './state-hash.ts';
 import { beginMessage, BitReader, BitWriter, DESPAWN_OUT_OF_INTEREST, openBody } from './wire-bodies.ts';
 import type { ClientExtension } from './extension.ts';
@@ -49,6 +51,8 @@ export interface ClientReplicatorOptions {
   session: ClientSession;
   world: WorldAdapter;
   onError?: ErrorHandler;
+  /** Local clock, for the tick window's elapsed-time allowance (without it only the fixed lead applies). */
+  clock?: Clock;
 }
 
 /** Client half of the replication layer. */
@@ -73,10 +77,15 @@ export class ClientReplicator {
     snapshots: 0,
     hashChecks: 0,
     hashMismatches: 0,
+    /** Messages refused for a tick beyond the tick window (see tick-window.ts). */
+    futureTicks: 0,
   };
   private readonly session: ClientSession;
   private readonly world: WorldAdapter;
   private readonly onError: ErrorHandler | undefined;
+  private readonly clock: Clock | null;
+  /** Bounds the server ticks this client accepts (a far-future tick would block fields for good). */
+  private readonly serverTicks = new TickWindow();
   private readonly reader = new BitReader();
   private readonly writer = new BitWriter(2048);
   private readonly scratch: PackScratch;
@@ -100,6 +109,7 @@ export class ClientReplicator {
     this.session = options.session;
     this.world = options.world;
     this.onError = options.onError;
+    this.clock = options.clock ?? null;
     const n = this.protocol.components.length;
     this.registry = new EntityRegistry(n, INITIAL_ENTITY_CAPACITY);
     this.mapper = {
@@ -138,6 +148,7 @@ export class ClientReplicator {
     this.snapshotChunks = [];
     this.pendingHash = null;
     this.ownerEpoch = 0;
+    this.serverTicks.reset();
     this.delivery.reset();
     // Re-send everything this client owns: the server may have missed writes while the link was down.
     this.remarkOwned();
@@ -176,6 +187,14 @@ export class ClientReplicator {
     const me = this.clientId;
     for (let i = 0; i < reg.count; i++) if (reg.owner[reg.list[i]] === me) t[reg.list[i]] = 1;
     return t;
+  }
+
+  /** False (counted, reported) when the server claims a tick too far ahead of what it sent so far. */
+  private plausibleTick(tick: number): boolean {
+    if (this.serverTicks.accept(tick, this.clock?.now() ?? 0)) return true;
+    this.counters.futureTicks++;
+    this.report('DecodeError', `tick ${tick} too far ahead of the server's ticks so far; message dropped`);
+    return false;
   }
 
   private report(code: 'DecodeError' | 'UnknownEntity', message: string): void {
@@ -223,6 +242,7 @@ export class ClientReplicator {
   private onDelta(msg: Uint8Array): void {
     const r = this.reader;
     if (!readDeltaHeader(r, this.info)) return this.report('DecodeError', 'malformed Delta header');
+    if (!this.plausibleTick(this.info.tick)) return;
     const conn = this.session.connection;
     if (conn && !conn.isReliableDelivered(this.info.dependsOn)) {
       if (this.held.length >= MAX_HELD_DELTAS) {
@@ -374,6 +394,7 @@ export class ClientReplicator {
   private onSpawn(r: BitReader): void {
     const tick = r.readVarUint();
     const count = r.readVarUint();
+    if (r.ok && !this.plausibleTick(tick)) return;
     if (!r.ok || !this.applyFullEntities(r, count, tick, null)) this.report('DecodeError', 'malformed Spawn');
   }
 
@@ -424,9 +445,10 @@ export class ClientReplicator {
       r.reset(chunk, 0);
       const tick = r.readVarUint();
       const count = r.readVarUint();
-      if (!r.ok || !this.applyFullEntities(r, count, tick, seen, true)) {
-        this.report('DecodeError', 'malformed Snapshot body');
-        break;
+      if (!r.ok || !this.plausibleTick(tick) || !this.applyFullEntities(r, count, tick, seen, true)) {
+        // Not the whole truth after all: removing what it does not list would drop live entities.
+        this.snapshotChunks = [];
+        return this.report('DecodeError', 'malformed Snapshot body');
       }
     }
     this.snapshotChunks = [];
@@ -531,6 +553,7 @@ export class ClientReplicator {
     const s = this.scratch;
     const netId = readFullEntity(r, s, this.protocol.components);
     if (netId < 0 || !r.ok) return this.report('DecodeError', 'malformed ComponentAdd');
+    if (!this.plausibleTick(tick)) return;
     const eid = this.registry.toLocal(netId);
     if (eid === 0) return this.report('UnknownEntity', `ComponentAdd for unknown entity ${netId}`);
     this.ensureEntity(netId, s.present, this.registry.owner[eid], false);

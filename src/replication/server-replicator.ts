@@ -87,6 +87,8 @@ export interface ServerReplicationCounters {
   hashesSent: number;
   epochGaps: number;
   ownerHashMismatches: number;
+  /** Owner Deltas refused for a tick beyond the tick window (see tick-window.ts). */
+  futureTicks: number;
 }
 
 /** Default priority: 1, plus up to 4 for closeness (within a few cells), doubled for entities a client owns. */
@@ -115,6 +117,7 @@ export class ServerReplicator {
     hashesSent: 0,
     epochGaps: 0,
     ownerHashMismatches: 0,
+    futureTicks: 0,
   };
   tick = 0;
   /** Unreliable bytes per packet left to extensions (e.g. pose streams) after the delta. */
@@ -947,6 +950,13 @@ export class ServerReplicator {
     const result = this.applyResult;
     openBody(r, msg);
     if (readDeltaHeader(r, info)) {
+      const p = this.peers.get(peer.clientId);
+      if (p && !p.ownerTicks.accept(info.tick, this.clock.now())) {
+        this.counters.futureTicks++;
+        peer.counters.decodeErrors++;
+        this.onError?.(new NetError('DecodeError', `client ${peer.clientId}: Delta tick ${info.tick} too far ahead`));
+        return;
+      }
       const clientId = peer.clientId;
       const owner = this.registry.owner;
       applyEntityUpdates(
