@@ -123,6 +123,8 @@ export interface ClientPluginOptions extends CommonOptions {
   reconnect?: ReconnectOptions | false;
   /** Idle detection for presence: idle / away after this much input inactivity (see `notePresenceActivity`). */
   idle?: IdleOptions;
+  /** Cap on entity references waiting for an entity the client does not have (default 65,536). */
+  maxUnresolvedRefs?: number;
 }
 
 /** Options of `createNetworkPlugin`. */
@@ -283,6 +285,7 @@ export function createNetworkPlugin(world: World, options: NetworkPluginOptions)
       world: worldAdapter(world, protocol, true),
       onError: options.onError,
       clock,
+      maxUnresolvedRefs: options.maxUnresolvedRefs,
     });
     ctx = {
       role: 'client',

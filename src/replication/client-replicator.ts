@@ -12,7 +12,7 @@ import { Emitter, type ReplicationEvents } from '../events.ts';
 import { Tag } from '../protocol/tags.ts';
 import type { Protocol } from '../register.ts';
 import type { ClientSession } from '../session/client-session.ts';
-import { applyWireValue as applyWire, type EntityMapper } from './compiled-field.ts';
+import { applyWireValue as applyWire, type CompiledField, type EntityMapper } from './compiled-field.ts';
 import { DeliveryState } from './delivery-state.ts';
 import {
   applyEntityUpdates,
@@ -25,6 +25,7 @@ import {
 } from './delta-packer.ts';
 import { EntityRegistry } from './entity-registry.ts';
 import { readFullEntity } from './full-state.ts';
+import { PendingReferences } from './pending-references.ts';
 import { INITIAL_ENTITY_CAPACITY, ShadowStore } from './shadow-store.ts';
 import { SnapshotFlag } from './snapshot-writer.ts';
 import { TickWindow } from './tick-window.ts';
@@ -53,6 +54,8 @@ export interface ClientReplicatorOptions {
   onError?: ErrorHandler;
   /** Local clock, for the tick window's elapsed-time allowance (without it only the fixed lead applies). */
   clock?: Clock;
+  /** Cap on references waiting for an entity not here (default DEFAULT_MAX_UNRESOLVED_REFS). */
+  maxUnresolvedRefs?: number;
 }
 
 /** Client half of the replication layer. */
@@ -79,6 +82,10 @@ export class ClientReplicator {
     hashMismatches: 0,
     /** Messages refused for a tick beyond the tick window (see tick-window.ts). */
     futureTicks: 0,
+    /** References waiting for an entity not here (updated each receive). */
+    unresolvedRefs: 0,
+    /** References refused because that table was full (the field stays null until its bucket is resynced). */
+    droppedRefs: 0,
   };
   private readonly session: ClientSession;
   private readonly world: WorldAdapter;
@@ -101,8 +108,10 @@ export class ClientReplicator {
   private readonly hashes = new BucketHashes();
   private ownedTracked: Uint8Array = new Uint8Array(0);
   private readonly mapper: EntityMapper;
-  /** References to entities not spawned here yet: netId -> triples (eid, component, field). */
-  private readonly unresolvedRefs = new Map<number, number[]>();
+  /** References to entities not here (not spawned yet, out of interest), resolved when they arrive. */
+  private readonly pendingRefs: PendingReferences;
+  /** Entities destroyed by the message being handled: references to them are unlinked before ids recycle. */
+  private readonly destroyedEids: number[] = [];
 
   constructor(options: ClientReplicatorOptions) {
     this.protocol = options.protocol;
@@ -115,12 +124,9 @@ export class ClientReplicator {
     this.mapper = {
       toNet: (eid) => this.registry.toNet(eid),
       toLocal: (netId) => this.registry.toLocal(netId),
-      unresolved: (eid, f, netId) => {
-        const list = this.unresolvedRefs.get(netId);
-        if (list) list.push(eid, f.component, f.index);
-        else this.unresolvedRefs.set(netId, [eid, f.component, f.index]);
-      },
+      unresolved: (eid, f, netId) => this.pend(eid, f, netId),
     };
+    this.pendingRefs = new PendingReferences(this.protocol.components, options.maxUnresolvedRefs);
     this.shadow = new ShadowStore(this.protocol.components, this.mapper);
     this.delivery = new DeliveryState(n, INITIAL_ENTITY_CAPACITY);
     this.ownerWriteExcluded = new Uint8Array(n);
@@ -206,6 +212,18 @@ export class ClientReplicator {
   receive(): void {
     this.session.receive();
     this.releaseHeld();
+    this.counters.unresolvedRefs = this.pendingRefs.size;
+    this.counters.droppedRefs = this.pendingRefs.dropped;
+  }
+
+  /** Field `f` of `eid` names `netId`, not here: it holds 0 until that entity arrives (bounded, counted). */
+  private pend(eid: number, f: CompiledField, netId: number): void {
+    if (this.pendingRefs.add(eid, f, netId)) return;
+    // Reported on the first refusal and then every 1,024th, so a flood does not flood onError.
+    if ((this.pendingRefs.dropped - 1) % 1024 === 0)
+      this.onError?.(
+        new NetError('Oversize', `more than ${this.pendingRefs.max} references wait for entities not here; refused`),
+      );
   }
 
   private onMessage(tag: number, msg: Uint8Array, packetSeq: number): void {
@@ -360,20 +378,39 @@ export class ClientReplicator {
     return eid;
   }
 
-  /** Points references that named `netId` before it arrived at its new local entity. */
+  /** Points references that named `netId` before it arrived (or came back) at its new local entity. */
   private resolveReferences(netId: number, target: number): void {
-    const list = this.unresolvedRefs.get(netId);
-    if (!list) return;
-    this.unresolvedRefs.delete(netId);
     const reg = this.registry;
-    for (let i = 0; i < list.length; i += 3) {
-      const eid = list[i];
-      const c = list[i + 1];
-      const f = this.protocol.components[c].fields[list[i + 2]];
+    this.pendingRefs.take(netId, (eid, f) => {
       // Only if the field still names that entity (a newer value may have replaced it meanwhile).
-      if (reg.isReplicated(eid) && reg.has[c][eid] && this.shadow.wire[c][f.index][eid] === netId)
+      if (reg.isReplicated(eid) && reg.has[f.component][eid] && this.shadow.wire[f.component][f.index][eid] === netId)
         f.array[eid] = target;
+    });
+  }
+
+  /**
+   * References to the entities just destroyed here would name whatever entity recycles their local ids next:
+   * they are set to 0 and wait for their target to come back (the received network id stays in the shadow).
+   */
+  private unlinkDestroyed(): void {
+    const gone = this.destroyedEids;
+    if (gone.length === 0) return;
+    if (this.pendingRefs.active) {
+      const set = new Set(gone);
+      const reg = this.registry;
+      const fields = this.pendingRefs.referenceFields;
+      for (let i = 0; i < reg.count; i++) {
+        const eid = reg.list[i];
+        for (const f of fields) {
+          const local = f.array[eid];
+          if (local === 0 || !reg.has[f.component][eid] || !set.has(local)) continue;
+          f.array[eid] = 0;
+          const netId = this.shadow.wire[f.component][f.index][eid];
+          if (netId > 0) this.pend(eid, f, netId);
+        }
+      }
     }
+    gone.length = 0;
   }
 
   private applyValues(eid: number, tick: number, keep: Uint8Array | null = null): void {
@@ -465,6 +502,7 @@ export class ClientReplicator {
       }
       this.destroy(eid, false);
     }
+    this.unlinkDestroyed();
     this.counters.snapshots++;
   }
 
@@ -530,6 +568,8 @@ export class ClientReplicator {
     const netId = this.registry.netIdOf[eid];
     for (let c = 0; c < this.protocol.components.length; c++) this.shadow.clear(c, eid);
     this.delivery.forget(eid);
+    this.pendingRefs.forgetHolder(eid);
+    this.destroyedEids.push(eid);
     this.registry.remove(eid);
     if (!outOfInterest) this.authoritySeq.delete(netId);
     this.world.destroyEntity(eid);
@@ -542,10 +582,14 @@ export class ClientReplicator {
     for (let i = 0; i < count; i++) {
       const netId = r.readVarUint();
       const reason = r.readBits(1);
-      if (!r.ok) return this.report('DecodeError', 'malformed Despawn');
+      if (!r.ok) {
+        this.unlinkDestroyed();
+        return this.report('DecodeError', 'malformed Despawn');
+      }
       const eid = this.registry.toLocal(netId);
       if (eid !== 0) this.destroy(eid, reason === DESPAWN_OUT_OF_INTEREST);
     }
+    this.unlinkDestroyed();
   }
 
   private onComponentAdd(r: BitReader): void {
