@@ -74,14 +74,14 @@ function serverChaos(s: Stepper, clients: Peer[], hidden: Map<number, Set<number
     setOwner(p.world, eid, to);
   }
   // Interest: hide an entity from a client, or show it again.
-  if (live.length > 0 && rnd.next() < 0.1) {
+  for (let k = 0; k < 2 && live.length > 0; k++) {
     const set = hidden.get(clientIdOf(clients[rnd.int(clients.length)].world));
     const eid = live[rnd.int(live.length)];
     if (set?.has(eid)) set.delete(eid);
     else set?.add(eid);
   }
   for (const eid of live) {
-    if (rnd.next() < 0.2) {
+    if (rnd.next() < 0.05) {
       const which = rnd.int(5);
       if (which === 0) p.Pose.px[eid] += rnd.range(-0.01, 0.01);
       else if (which === 1) p.Ints.u16[eid] = rnd.int(65536);
