@@ -8,8 +8,8 @@
 /** Ticks a peer may run ahead of its highest accepted tick besides elapsed time: 10 s at 60 Hz of jitter and held messages. */
 export const DEFAULT_MAX_TICK_LEAD_TICKS = 600;
 
-/** Fastest send rate a peer is assumed to tick at, in Hz: 2x a 120 Hz headset's frame rate, so no honest peer is refused. */
-export const MAX_PEER_TICK_RATE_HZ = 240;
+/** Fastest a peer's tick may advance, in Hz: the plugin's highest allowed send rate, so no honest peer is refused. */
+export const MAX_PEER_TICK_RATE_HZ = 1000;
 
 /** The highest tick accepted from one peer and when, and the bound derived from it. */
 export class TickWindow {
