@@ -71,8 +71,9 @@ function serverChaos(s: Stepper, clients: Peer[], hidden: Map<number, Set<number
   // Ownership moves between clients (and back to the server), sometimes right after a server write.
   if (live.length > 0 && rnd.next() < 0.08) {
     const eid = live[rnd.int(live.length)];
-    if (rnd.next() < 0.5) randomize(p, eid, rnd);
     const to = rnd.next() < 0.25 ? 0 : clientIdOf(clients[rnd.int(clients.length)].world);
+    // The server's values of the handover tick are what the new owner starts from (bug 10).
+    if (to !== ownerOf(p.world, eid) && rnd.next() < 0.5) randomize(p, eid, rnd);
     setOwner(p.world, eid, to);
   }
   // Interest: hide an entity from a client, or show it again.
