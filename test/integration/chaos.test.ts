@@ -61,7 +61,7 @@ function serverChaos(s: Stepper, clients: Peer[], hidden: Map<number, Set<number
       ),
       rnd,
     );
-  if (live.length > 10 && rnd.next() < 0.04) removeEntity(p.world, live[rnd.int(live.length)]);
+  if (live.length > 10 && rnd.next() < 0.04) removeEntity(p.world, live.splice(rnd.int(live.length), 1)[0]);
   if (live.length > 0 && rnd.next() < 0.1) {
     const eid = live[rnd.int(live.length)];
     const store = p.stores[rnd.int(p.stores.length)];
