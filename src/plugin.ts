@@ -136,6 +136,8 @@ export interface ClientPluginOptions extends CommonOptions {
   reconnect?: ReconnectOptions | false;
   /** Idle detection for presence: idle / away after this much input inactivity (see `notePresenceActivity`). */
   idle?: IdleOptions;
+  /** Cap on entity references waiting for an entity the client does not have (default 65,536). */
+  maxUnresolvedRefs?: number;
 }
 
 /** Options of `createNetworkPlugin`. */
@@ -320,6 +322,8 @@ export function createNetworkPlugin(world: World, options: NetworkPluginOptions)
       session,
       world: worldAdapter(world, protocol, guard),
       onError: options.onError,
+      clock,
+      maxUnresolvedRefs: options.maxUnresolvedRefs,
     });
     unsubscribe.push(observe(world, onAdd(Networked), (eid: number) => guard?.added(eid)));
     ctx = {

@@ -6,12 +6,13 @@
 import { inflateSync } from 'fflate';
 import { encodeMessage } from '../codec/message-frame.ts';
 import { encodeBody } from '../codec/msgpack-body.ts';
+import type { Clock } from '../clock.ts';
 import { type ErrorHandler, NetError } from '../errors.ts';
 import { Emitter, type ReplicationEvents } from '../events.ts';
 import { Tag } from '../protocol/tags.ts';
 import type { Protocol } from '../register.ts';
 import type { ClientSession } from '../session/client-session.ts';
-import { applyWireValue as applyWire, type EntityMapper } from './compiled-field.ts';
+import { applyWireValue as applyWire, type CompiledField, type EntityMapper } from './compiled-field.ts';
 import { DeliveryState } from './delivery-state.ts';
 import {
   applyEntityUpdates,
@@ -24,8 +25,10 @@ import {
 } from './delta-packer.ts';
 import { EntityRegistry } from './entity-registry.ts';
 import { readFullEntity } from './full-state.ts';
+import { PendingReferences } from './pending-references.ts';
 import { INITIAL_ENTITY_CAPACITY, ShadowStore } from './shadow-store.ts';
 import { SnapshotFlag } from './snapshot-writer.ts';
+import { TickWindow } from './tick-window.ts';
 import { BucketHashes, bucketOf, HASH_BUCKETS, latestTick, ownedEntityHash, visibleEntityHash } from './state-hash.ts';
 import { beginMessage, BitReader, BitWriter, DESPAWN_OUT_OF_INTEREST, openBody } from './wire-bodies.ts';
 import type { ClientExtension } from './extension.ts';
@@ -49,6 +52,10 @@ export interface ClientReplicatorOptions {
   session: ClientSession;
   world: WorldAdapter;
   onError?: ErrorHandler;
+  /** Local clock, for the tick window's elapsed-time allowance (without it only the fixed lead applies). */
+  clock?: Clock;
+  /** Cap on references waiting for an entity not here (default DEFAULT_MAX_UNRESOLVED_REFS). */
+  maxUnresolvedRefs?: number;
 }
 
 /** Client half of the replication layer. */
@@ -73,10 +80,19 @@ export class ClientReplicator {
     snapshots: 0,
     hashChecks: 0,
     hashMismatches: 0,
+    /** Messages refused for a tick beyond the tick window (see tick-window.ts). */
+    futureTicks: 0,
+    /** References waiting for an entity not here (updated each receive). */
+    unresolvedRefs: 0,
+    /** References refused because that table was full (the field stays null until its bucket is resynced). */
+    droppedRefs: 0,
   };
   private readonly session: ClientSession;
   private readonly world: WorldAdapter;
   private readonly onError: ErrorHandler | undefined;
+  private readonly clock: Clock | null;
+  /** Bounds the server ticks this client accepts (a far-future tick would block fields for good). */
+  private readonly serverTicks = new TickWindow();
   private readonly reader = new BitReader();
   private readonly writer = new BitWriter(2048);
   private readonly scratch: PackScratch;
@@ -92,25 +108,25 @@ export class ClientReplicator {
   private readonly hashes = new BucketHashes();
   private ownedTracked: Uint8Array = new Uint8Array(0);
   private readonly mapper: EntityMapper;
-  /** References to entities not spawned here yet: netId -> triples (eid, component, field). */
-  private readonly unresolvedRefs = new Map<number, number[]>();
+  /** References to entities not here (not spawned yet, out of interest), resolved when they arrive. */
+  private readonly pendingRefs: PendingReferences;
+  /** Entities destroyed by the message being handled: references to them are unlinked before ids recycle. */
+  private readonly destroyedEids: number[] = [];
 
   constructor(options: ClientReplicatorOptions) {
     this.protocol = options.protocol;
     this.session = options.session;
     this.world = options.world;
     this.onError = options.onError;
+    this.clock = options.clock ?? null;
     const n = this.protocol.components.length;
     this.registry = new EntityRegistry(n, INITIAL_ENTITY_CAPACITY);
     this.mapper = {
       toNet: (eid) => this.registry.toNet(eid),
       toLocal: (netId) => this.registry.toLocal(netId),
-      unresolved: (eid, f, netId) => {
-        const list = this.unresolvedRefs.get(netId);
-        if (list) list.push(eid, f.component, f.index);
-        else this.unresolvedRefs.set(netId, [eid, f.component, f.index]);
-      },
+      unresolved: (eid, f, netId) => this.pend(eid, f, netId),
     };
+    this.pendingRefs = new PendingReferences(this.protocol.components, options.maxUnresolvedRefs);
     this.shadow = new ShadowStore(this.protocol.components, this.mapper);
     this.delivery = new DeliveryState(n, INITIAL_ENTITY_CAPACITY);
     this.ownerWriteExcluded = new Uint8Array(n);
@@ -138,6 +154,7 @@ export class ClientReplicator {
     this.snapshotChunks = [];
     this.pendingHash = null;
     this.ownerEpoch = 0;
+    this.serverTicks.reset();
     this.delivery.reset();
     // Re-send everything this client owns: the server may have missed writes while the link was down.
     this.remarkOwned();
@@ -178,6 +195,14 @@ export class ClientReplicator {
     return t;
   }
 
+  /** False (counted, reported) when the server claims a tick too far ahead of what it sent so far. */
+  private plausibleTick(tick: number): boolean {
+    if (this.serverTicks.accept(tick, this.clock?.now() ?? 0)) return true;
+    this.counters.futureTicks++;
+    this.report('DecodeError', `tick ${tick} too far ahead of the server's ticks so far; message dropped`);
+    return false;
+  }
+
   private report(code: 'DecodeError' | 'UnknownEntity', message: string): void {
     this.counters.decodeErrors += code === 'DecodeError' ? 1 : 0;
     this.onError?.(new NetError(code, message));
@@ -187,6 +212,18 @@ export class ClientReplicator {
   receive(): void {
     this.session.receive();
     this.releaseHeld();
+    this.counters.unresolvedRefs = this.pendingRefs.size;
+    this.counters.droppedRefs = this.pendingRefs.dropped;
+  }
+
+  /** Field `f` of `eid` names `netId`, not here: it holds 0 until that entity arrives (bounded, counted). */
+  private pend(eid: number, f: CompiledField, netId: number): void {
+    if (this.pendingRefs.add(eid, f, netId)) return;
+    // Reported on the first refusal and then every 1,024th, so a flood does not flood onError.
+    if ((this.pendingRefs.dropped - 1) % 1024 === 0)
+      this.onError?.(
+        new NetError('Oversize', `more than ${this.pendingRefs.max} references wait for entities not here; refused`),
+      );
   }
 
   private onMessage(tag: number, msg: Uint8Array, packetSeq: number): void {
@@ -225,6 +262,7 @@ export class ClientReplicator {
   private onDelta(msg: Uint8Array): void {
     const r = this.reader;
     if (!readDeltaHeader(r, this.info)) return this.report('DecodeError', 'malformed Delta header');
+    if (!this.plausibleTick(this.info.tick)) return;
     const conn = this.session.connection;
     if (conn && !conn.isReliableDelivered(this.info.dependsOn)) {
       if (this.held.length >= MAX_HELD_DELTAS) {
@@ -342,20 +380,39 @@ export class ClientReplicator {
     return eid;
   }
 
-  /** Points references that named `netId` before it arrived at its new local entity. */
+  /** Points references that named `netId` before it arrived (or came back) at its new local entity. */
   private resolveReferences(netId: number, target: number): void {
-    const list = this.unresolvedRefs.get(netId);
-    if (!list) return;
-    this.unresolvedRefs.delete(netId);
     const reg = this.registry;
-    for (let i = 0; i < list.length; i += 3) {
-      const eid = list[i];
-      const c = list[i + 1];
-      const f = this.protocol.components[c].fields[list[i + 2]];
+    this.pendingRefs.take(netId, (eid, f) => {
       // Only if the field still names that entity (a newer value may have replaced it meanwhile).
-      if (reg.isReplicated(eid) && reg.has[c][eid] && this.shadow.wire[c][f.index][eid] === netId)
+      if (reg.isReplicated(eid) && reg.has[f.component][eid] && this.shadow.wire[f.component][f.index][eid] === netId)
         f.array[eid] = target;
+    });
+  }
+
+  /**
+   * References to the entities just destroyed here would name whatever entity recycles their local ids next:
+   * they are set to 0 and wait for their target to come back (the received network id stays in the shadow).
+   */
+  private unlinkDestroyed(): void {
+    const gone = this.destroyedEids;
+    if (gone.length === 0) return;
+    if (this.pendingRefs.active) {
+      const set = new Set(gone);
+      const reg = this.registry;
+      const fields = this.pendingRefs.referenceFields;
+      for (let i = 0; i < reg.count; i++) {
+        const eid = reg.list[i];
+        for (const f of fields) {
+          const local = f.array[eid];
+          if (local === 0 || !reg.has[f.component][eid] || !set.has(local)) continue;
+          f.array[eid] = 0;
+          const netId = this.shadow.wire[f.component][f.index][eid];
+          if (netId > 0) this.pend(eid, f, netId);
+        }
+      }
     }
+    gone.length = 0;
   }
 
   private applyValues(eid: number, tick: number, keep: Uint8Array | null = null): void {
@@ -376,6 +433,7 @@ export class ClientReplicator {
   private onSpawn(r: BitReader): void {
     const tick = r.readVarUint();
     const count = r.readVarUint();
+    if (r.ok && !this.plausibleTick(tick)) return;
     if (!r.ok || !this.applyFullEntities(r, count, tick, null)) this.report('DecodeError', 'malformed Spawn');
   }
 
@@ -426,9 +484,10 @@ export class ClientReplicator {
       r.reset(chunk, 0);
       const tick = r.readVarUint();
       const count = r.readVarUint();
-      if (!r.ok || !this.applyFullEntities(r, count, tick, seen, true)) {
-        this.report('DecodeError', 'malformed Snapshot body');
-        break;
+      if (!r.ok || !this.plausibleTick(tick) || !this.applyFullEntities(r, count, tick, seen, true)) {
+        // Not the whole truth after all: removing what it does not list would drop live entities.
+        this.snapshotChunks = [];
+        return this.report('DecodeError', 'malformed Snapshot body');
       }
     }
     this.snapshotChunks = [];
@@ -445,6 +504,7 @@ export class ClientReplicator {
       }
       this.destroy(eid, false);
     }
+    this.unlinkDestroyed();
     this.counters.snapshots++;
   }
 
@@ -510,6 +570,8 @@ export class ClientReplicator {
     const netId = this.registry.netIdOf[eid];
     for (let c = 0; c < this.protocol.components.length; c++) this.shadow.clear(c, eid);
     this.delivery.forget(eid);
+    this.pendingRefs.forgetHolder(eid);
+    this.destroyedEids.push(eid);
     this.registry.remove(eid);
     if (!outOfInterest) this.authoritySeq.delete(netId);
     this.world.destroyEntity(eid);
@@ -522,10 +584,14 @@ export class ClientReplicator {
     for (let i = 0; i < count; i++) {
       const netId = r.readVarUint();
       const reason = r.readBits(1);
-      if (!r.ok) return this.report('DecodeError', 'malformed Despawn');
+      if (!r.ok) {
+        this.unlinkDestroyed();
+        return this.report('DecodeError', 'malformed Despawn');
+      }
       const eid = this.registry.toLocal(netId);
       if (eid !== 0) this.destroy(eid, reason === DESPAWN_OUT_OF_INTEREST);
     }
+    this.unlinkDestroyed();
   }
 
   private onComponentAdd(r: BitReader): void {
@@ -533,6 +599,7 @@ export class ClientReplicator {
     const s = this.scratch;
     const netId = readFullEntity(r, s, this.protocol.components);
     if (netId < 0 || !r.ok) return this.report('DecodeError', 'malformed ComponentAdd');
+    if (!this.plausibleTick(tick)) return;
     const eid = this.registry.toLocal(netId);
     if (eid === 0) return this.report('UnknownEntity', `ComponentAdd for unknown entity ${netId}`);
     this.ensureEntity(netId, s.present, this.registry.owner[eid], false);

@@ -150,9 +150,14 @@ export function readWireValue(f: CompiledField, eid: number, mapper: EntityMappe
   }
 }
 
-/** True when two wire values differ (NaN equals NaN, so a NaN field is not resent every tick). */
+/**
+ * True when two wire values differ, bit-exact for floats as wire.md promises: -0 differs from +0 (compared
+ * only when both are zero, so the common equal case stays one comparison); NaN equals NaN, so a NaN field is
+ * not resent every tick.
+ */
 export function wireDiffers(a: number, b: number): boolean {
-  return a !== b && (a === a || b === b);
+  if (a === b) return a === 0 && 1 / a !== 1 / b;
+  return a === a || b === b;
 }
 
 /** Writes a wire value (entity references are already network ids, 0 = none, sent as a varuint). */

@@ -13,10 +13,19 @@ interface SentRecord {
   eids: Int32Array;
   comps: Uint8Array;
   masks: Uint32Array;
+  /** Generation of (eid, component) when sent: a loss re-marks only if it is still the same component. */
+  gens: Uint32Array;
 }
 
 function createRecord(): SentRecord {
-  return { seq: -1, count: 0, eids: new Int32Array(16), comps: new Uint8Array(16), masks: new Uint32Array(16) };
+  return {
+    seq: -1,
+    count: 0,
+    eids: new Int32Array(16),
+    comps: new Uint8Array(16),
+    masks: new Uint32Array(16),
+    gens: new Uint32Array(16),
+  };
 }
 
 /** Pending field masks per entity for one receiver, a FIFO of dirty entities, and the sent-packet records. */
@@ -25,6 +34,8 @@ export class DeliveryState {
   capacity: number;
   /** pending[c][eid]: fields of component c not yet sent since their last change (or loss). */
   pending: Uint32Array[];
+  /** gen[c][eid]: bumped whenever component c of eid is forgotten (removed, despawned, ownership moved). */
+  private gen: Uint32Array[];
   private inDirty: Uint8Array;
   /** inflight[eid]: record entries of eid in packets not yet acked or lost. */
   inflight: Uint16Array;
@@ -38,6 +49,7 @@ export class DeliveryState {
     this.componentCount = componentCount;
     this.capacity = capacity;
     this.pending = Array.from({ length: componentCount }, () => new Uint32Array(capacity));
+    this.gen = Array.from({ length: componentCount }, () => new Uint32Array(capacity));
     this.inDirty = new Uint8Array(capacity);
     this.inflight = new Uint16Array(capacity);
     this.dirty = new Int32Array(64);
@@ -53,6 +65,9 @@ export class DeliveryState {
       const p = new Uint32Array(cap);
       p.set(this.pending[c]);
       this.pending[c] = p;
+      const g = new Uint32Array(cap);
+      g.set(this.gen[c]);
+      this.gen[c] = g;
     }
     const d = new Uint8Array(cap);
     d.set(this.inDirty);
@@ -88,12 +103,18 @@ export class DeliveryState {
   /** Drops everything pending for `eid` (despawned, left interest, ownership moved). */
   forget(eid: number): void {
     if (eid >= this.capacity) return;
-    for (let c = 0; c < this.componentCount; c++) this.pending[c][eid] = 0;
+    for (let c = 0; c < this.componentCount; c++) {
+      this.pending[c][eid] = 0;
+      this.gen[c][eid]++;
+    }
   }
 
   /** Drops pending fields of one component of `eid` (component removed). */
   forgetComponent(eid: number, c: number): void {
-    if (eid < this.capacity) this.pending[c][eid] = 0;
+    if (eid < this.capacity) {
+      this.pending[c][eid] = 0;
+      this.gen[c][eid]++;
+    }
   }
 
   /**
@@ -125,11 +146,15 @@ export class DeliveryState {
       const m = new Uint32Array(n);
       m.set(r.masks);
       r.masks = m;
+      const g = new Uint32Array(n);
+      g.set(r.gens);
+      r.gens = g;
     }
     this.inflight[eid]++;
     r.eids[r.count] = eid;
     r.comps[r.count] = c;
     r.masks[r.count] = mask;
+    r.gens[r.count] = this.gen[c][eid];
     r.count++;
   }
 
@@ -191,7 +216,10 @@ export class DeliveryState {
   private resend(r: SentRecord, tracked: Uint8Array | null): void {
     for (let i = 0; i < r.count; i++) {
       const eid = r.eids[i];
-      if (tracked === null || (eid < tracked.length && tracked[eid] !== 0)) this.mark(eid, r.comps[i], r.masks[i]);
+      const c = r.comps[i];
+      // Never fields of a component removed (or removed and re-added) since: they would carry cleared values.
+      if (r.gens[i] !== this.gen[c][eid]) continue;
+      if (tracked === null || (eid < tracked.length && tracked[eid] !== 0)) this.mark(eid, c, r.masks[i]);
     }
   }
 

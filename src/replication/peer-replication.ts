@@ -3,6 +3,7 @@ import type { ServerPeer } from '../session/server-session.ts';
 import { DeliveryState } from './delivery-state.ts';
 import { EntitySet } from './entity-set.ts';
 import { ClientInterest } from './interest.ts';
+import { TickWindow } from './tick-window.ts';
 
 /** Structural operations queued for one peer, in the order they happened. */
 export const Op = { Spawn: 0, Despawn: 1, ComponentAdd: 2, ComponentRemove: 3, Owner: 4 } as const;
@@ -35,6 +36,8 @@ export class PeerReplication {
   lastStructuralId = 0xffff;
   /** Epoch the next OwnerHash from this client must carry. */
   nextOwnerEpoch = 0;
+  /** Bounds the ticks of this client's owner Deltas (a far-future tick would block fields for good). */
+  readonly ownerTicks = new TickWindow();
   /** Generation marks for interest recomputation. */
   mark: Uint32Array;
   generation = 0;

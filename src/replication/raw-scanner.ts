@@ -3,9 +3,10 @@
  * Each source array is compared column by column with a private copy of itself; Float32Arrays compare two
  * entities at a time through 64-bit views (about 6 ns per entity for a 7-float pose here, against ~14 ns row
  * by row). Only entities flagged here pay for quantization. A false "moved" (two floats whose 64-bit view is a
- * NaN) costs a wire comparison, never a wrong result. The one pair the 64-bit compare cannot tell apart, +0 and
- * -0 in the high lane, is 0.0f and -0.0f, which are the same value on the wire (quantized or f32). Integer
- * arrays never take the wide path: for them 0x80000000 is not "minus zero" (a change a 64-bit compare misses).
+ * NaN) costs a wire comparison, never a wrong result. The one pair the 64-bit compare cannot tell apart is +0
+ * and -0 (both lanes zero, the high lane's sign bit differing: f32 +0/-0 at the odd entity), and f32 is
+ * bit-exact on the wire, so a zero pair also compares its sign (1 / x). Float columns compare zeros by sign on
+ * the narrow path too. Integer arrays never take the wide path: for them 0x80000000 is not "minus zero".
  */
 import type { NumericArray } from './compiled-field.ts';
 
@@ -15,6 +16,8 @@ interface Column {
   /** 64-bit views of source and copy when both allow it, else null. */
   wide: Float64Array | null;
   wideCopy: Float64Array | null;
+  /** Float values (a float typed array or a plain array): zeros compare by sign too. */
+  float: boolean;
 }
 
 function isTyped(a: NumericArray): a is NumericArray & ArrayBufferView & { BYTES_PER_ELEMENT: number } {
@@ -33,9 +36,11 @@ function makeColumn(source: NumericArray): Column {
       wide = new Float64Array(source.buffer, source.byteOffset, pairs);
       wideCopy = new Float64Array(copy.buffer, copy.byteOffset, pairs);
     }
-    return { source, copy, wide, wideCopy };
+    const float = source instanceof Float32Array || source instanceof Float64Array;
+    return { source, copy, wide, wideCopy, float };
   }
-  return { source, copy: Array.from({ length: source.length }, (_, i) => source[i]), wide: null, wideCopy: null };
+  const copy = Array.from({ length: source.length }, (_, i) => source[i]);
+  return { source, copy, wide: null, wideCopy: null, float: true };
 }
 
 /** Flags entities whose raw values changed, component by component. */
@@ -66,8 +71,9 @@ export class RawScanner {
         const b = col.wideCopy;
         const pairs = Math.min(a.length, (limit + 1) >> 1);
         for (let j = 0; j < pairs; j++) {
-          if (a[j] !== b[j]) {
-            b[j] = a[j];
+          const x = a[j];
+          if (x !== b[j] || (x === 0 && 1 / x !== 1 / b[j])) {
+            b[j] = x;
             moved[2 * j] = 1;
             moved[2 * j + 1] = 1;
           }
@@ -75,7 +81,7 @@ export class RawScanner {
         // 2. odd tail element, and refresh the copy of both lanes exactly (a NaN pair may not copy bit-exact)
         const copy = col.copy;
         for (let e = pairs * 2; e < limit; e++) {
-          if (src[e] !== copy[e]) {
+          if (src[e] !== copy[e] || (src[e] === 0 && 1 / src[e] !== 1 / copy[e])) {
             copy[e] = src[e];
             moved[e] = 1;
           }
@@ -88,9 +94,10 @@ export class RawScanner {
           col.copy = grown;
           copy = grown;
         }
+        const float = col.float;
         for (let e = 0; e < limit; e++) {
           const v = src[e];
-          if (v !== copy[e] || v !== v) {
+          if (v !== copy[e] || v !== v || (float && v === 0 && 1 / v !== 1 / copy[e])) {
             copy[e] = v;
             moved[e] = 1;
           }

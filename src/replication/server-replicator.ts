@@ -96,6 +96,8 @@ export interface ServerReplicationCounters {
   hashesSent: number;
   epochGaps: number;
   ownerHashMismatches: number;
+  /** Owner Deltas refused for a tick beyond the tick window (see tick-window.ts). */
+  futureTicks: number;
 }
 
 /** Default priority: 1, plus up to 4 for closeness (within a few cells), doubled for entities a client owns. */
@@ -129,6 +131,7 @@ export class ServerReplicator {
     hashesSent: 0,
     epochGaps: 0,
     ownerHashMismatches: 0,
+    futureTicks: 0,
   };
   tick = 0;
   /** Unreliable bytes per packet left to extensions (e.g. pose streams) after the delta. */
@@ -252,8 +255,13 @@ export class ServerReplicator {
     const netId = this.registry.netIdOf[eid];
     this.authoritySeq.set(netId, (this.authoritySeq.get(netId) ?? 0) + 1);
     for (const p of this.peers.values()) {
-      // An owner always has its entities, whatever its interest.
-      if (p.peer.clientId === clientId && !p.knows(eid)) this.announce(p, eid);
+      // An owner always has its entities, whatever its interest; it starts from the server's values of this
+      // tick (a full state ahead of the grant: deltas to an owned entity are refused, so they cannot carry it).
+      if (p.peer.clientId === clientId) {
+        if (!p.knows(eid)) this.announce(p, eid);
+        else p.ops.push(Op.Spawn, netId, 0);
+        p.delivery.forget(eid);
+      }
       if (!p.knows(eid)) continue;
       p.ops.push(Op.Owner, netId, clientId);
       // The previous owner was not sent its own entity's changes: bring it up to date now.
@@ -1025,6 +1033,13 @@ export class ServerReplicator {
     const filter = this.ownerFilter;
     filter.begin(peer.clientId);
     if (readDeltaHeader(r, info)) {
+      const p = this.peers.get(peer.clientId);
+      if (p && !p.ownerTicks.accept(info.tick, this.clock.now())) {
+        this.counters.futureTicks++;
+        peer.counters.decodeErrors++;
+        this.onError?.(new NetError('DecodeError', `client ${peer.clientId}: Delta tick ${info.tick} too far ahead`));
+        return;
+      }
       const clientId = peer.clientId;
       const owner = this.registry.owner;
       applyEntityUpdates(

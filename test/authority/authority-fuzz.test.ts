@@ -18,6 +18,7 @@ import {
   type Random,
   Grabbable,
 } from '../../src/index.ts';
+import { tap } from '../helpers/decoder-tap.ts';
 import { spawn } from '../helpers/fixture.ts';
 import { createRoom, join, run, sendRaw } from './authority-harness.ts';
 
@@ -101,6 +102,13 @@ describe('authority fuzz', () => {
       [Tag.CommandSnapshot, { i: 1, last: 0, r: [] }],
       [Tag.ActionOk, { opId: 1 }],
     ];
+    const serverNet = getNetContext(s.server.world);
+    if (serverNet.role !== 'server') throw new Error('server expected');
+    // Inputs that reached the server's message handling past the session (the permission gate, then decoders).
+    const reached = tap(serverNet.replicator, 'onMessage', () => 0);
+    const decoded = serverNet.replicator.extensions
+      .filter((x) => x.message)
+      .map((x) => tap(x, 'message', (args) => args[1] as number));
     let sent = 0;
     for (let frame = 0; frame < 150; frame++) {
       for (let k = 0; k < 20; k++, sent++) {
@@ -115,6 +123,9 @@ describe('authority fuzz', () => {
     }
     await run(s, 20);
     expect(sent).toBe(3000);
+    // The fuzzer stayed connected (limits off): what the permission gate let through reached the decoders.
+    expect(reached.total()).toBeGreaterThan(2000);
+    expect(Math.max(...decoded.map((d) => d.total()))).toBeGreaterThan(2000);
     expect(state()).toEqual(before);
     const stats = authority.stats();
     expect(stats.forbidden + stats.decodeErrors + stats.commands.forged).toBeGreaterThan(1000);

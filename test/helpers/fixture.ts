@@ -9,6 +9,8 @@ import {
   Networked,
   networkIdOf,
   registerComponent,
+  type ClientPluginOptions,
+  type Link,
   type LinkConditions,
   type ManualClock,
   type MemoryNetwork,
@@ -72,6 +74,8 @@ export interface Peer extends Fixture {
   world: World;
   net: NetworkPlugin;
   errors: Error[];
+  /** The client's in-memory link (absent on the server), for `network.setConditions`. */
+  link?: Link;
 }
 
 /** Server and clients over one memory network, stepped by a manual clock. */
@@ -112,19 +116,25 @@ export class Stepper {
   private readonly sendRateHz: number;
 
   /** Connects a new client over a link with the given conditions. */
-  addClient(conditions?: LinkConditions, protocol?: (fx: Fixture) => Protocol): Peer {
+  addClient(
+    conditions?: LinkConditions,
+    protocol?: (fx: Fixture) => Protocol,
+    options?: Partial<Omit<ClientPluginOptions, 'role' | 'protocol' | 'link' | 'clock'>>,
+  ): Peer {
     const fx = defineFixture();
     const world = createWorld();
     const errors: Error[] = [];
+    const link = this.network.connect({ up: conditions, down: conditions });
     const net = createNetworkPlugin(world, {
       role: 'client',
       protocol: protocol ? protocol(fx) : fx.protocol,
-      link: this.network.connect({ up: conditions, down: conditions }),
+      link,
       clock: this.clock,
       sendRateHz: this.sendRateHz,
       onError: (e) => errors.push(e),
+      ...options,
     });
-    const peer = { ...fx, world, net, errors };
+    const peer = { ...fx, world, net, errors, link };
     this.clients.push(peer);
     return peer;
   }

@@ -15,6 +15,28 @@ describe('raw scanner', () => {
     expect(scanner.scan(1, 8)[3]).toBe(1);
   });
 
+  it('bug 12: flags +0 <-> -0 in floats, in either lane of the 64-bit compare, on the tail and in plain arrays', () => {
+    const f = new Float32Array(5);
+    const d = new Float64Array(4);
+    const plain: number[] = [0, 0, 0];
+    const scanner = new RawScanner([[f], [d], [plain]]);
+    for (let c = 0; c < 3; c++) scanner.scan(c, 5).fill(0);
+    const flagged = (c: number) => [...scanner.scan(c, 5)].map((m, e) => (m ? e : -1)).filter((e) => e >= 0);
+    for (const e of [1, 0, 4]) {
+      f[e] = -0;
+      // The 64-bit compare flags both entities of a pair; the changed one must be among them.
+      expect(flagged(0), `f32 entity ${e} to -0`).toContain(e);
+      scanner.moved[0].fill(0);
+      f[e] = 0;
+      expect(flagged(0), `f32 entity ${e} to +0`).toContain(e);
+      scanner.moved[0].fill(0);
+    }
+    d[2] = -0;
+    expect(flagged(1)).toEqual([2]);
+    plain[1] = -0;
+    expect(flagged(2)).toEqual([1]);
+  });
+
   it('agrees with a plain element compare on random float, int and plain-array changes', () => {
     const rnd = createRandom(3);
     const f = new Float32Array(101);

@@ -1,11 +1,13 @@
 /**
  * Bad input never throws into the game loop: thousands of seeded random, truncated and mutated replication
  * messages into a client and a server. Truncated messages change nothing; forged owner writes from a client
- * that owns nothing change nothing; and afterwards both still converge on good traffic.
+ * that owns nothing change nothing; and afterwards both still converge on good traffic. Each test counts the
+ * inputs that reached the replication decoders: a sender cut off early would leave most of them untested.
  */
 import { describe, expect, it } from 'vitest';
 import { getNetContext } from '../../src/context.ts';
-import { clientIdOf, createRandom, Tag } from '../../src/index.ts';
+import { clientIdOf, connectionStateOf, createRandom, Tag } from '../../src/index.ts';
+import { tap } from '../helpers/decoder-tap.ts';
 import { dump, spawn, Stepper, type Peer } from '../helpers/fixture.ts';
 
 function serverPeerConnection(s: Stepper, clientIndex: number) {
@@ -18,6 +20,13 @@ function clientConnection(p: Peer) {
   const ctx = getNetContext(p.world);
   if (ctx.role !== 'client') throw new Error('client expected');
   return ctx.session.connection!;
+}
+
+/** Sends unreliably, flushing first when the packet being built has no room left (so nothing is dropped here). */
+function sendUnreliable(conn: ReturnType<typeof clientConnection>, m: Uint8Array): void {
+  if (conn.sendUnreliable(m)) return;
+  conn.flush();
+  if (!conn.sendUnreliable(m)) throw new Error('message does not fit an empty packet');
 }
 
 function populate(s: Stepper): void {
@@ -54,6 +63,14 @@ describe('replication decoders under bad input', () => {
     expect(samples.some((m) => (m[0] | (m[1] << 8)) === Tag.Delta)).toBe(true);
     expect(samples.some((m) => (m[0] | (m[1] << 8)) === Tag.Spawn)).toBe(true);
     s.run(30);
+    const victimCtx = getNetContext(victim.world);
+    if (victimCtx.role !== 'client') throw new Error('client expected');
+    const reached = tap(victimCtx.replicator, 'onMessage', (args) => args[0] as number);
+    const sentByTag = new Map<number, number>();
+    const note = (m: Uint8Array) => {
+      const tag = m[0] | (m[1] << 8);
+      sentByTag.set(tag, (sentByTag.get(tag) ?? 0) + 1);
+    };
 
     // 1. Truncations of every sample: dropped, reported, no state change.
     const before = dump(victim);
@@ -65,6 +82,7 @@ describe('replication decoders under bad input', () => {
       for (const cut of [3, Math.floor(m.length / 2), m.length - 1]) {
         if (cut < 3 || cut >= m.length) continue;
         conn.sendReliable(m.subarray(0, cut));
+        note(m);
         truncated++;
       }
       s.step();
@@ -99,11 +117,31 @@ describe('replication decoders under bad input', () => {
         const flips = 1 + rnd.int(4);
         for (let k = 0; k < flips; k++) m[2 + rnd.int(Math.max(1, m.length - 2))] ^= 1 << rnd.int(8);
       }
-      if (rnd.next() < 0.5) conn.sendUnreliable(m.subarray(0, Math.min(m.length, 1000)));
+      if (rnd.next() < 0.5) sendUnreliable(conn, m.subarray(0, Math.min(m.length, 1000)));
       else conn.sendReliable(m);
+      note(m);
       if (i % 20 === 0) expect(() => s.step()).not.toThrow();
     }
     s.run(30);
+    // Every input reached the client's decoders (the server's own traffic adds StateHashes and the like).
+    expect([...sentByTag.values()].reduce((a, b) => a + b, 0)).toBe(truncated + 4000);
+    const decoders = [
+      Tag.Delta,
+      Tag.Spawn,
+      Tag.Despawn,
+      Tag.ComponentAdd,
+      Tag.ComponentRemove,
+      Tag.OwnershipGrant,
+      Tag.Snapshot,
+      Tag.StateHash,
+    ];
+    let fed = 0;
+    for (const tag of decoders) {
+      const n = sentByTag.get(tag) ?? 0;
+      fed += n;
+      expect(reached.get(tag), `tag ${tag}`).toBeGreaterThanOrEqual(n);
+    }
+    expect(fed).toBeGreaterThan(3000);
 
     // 3. Recovery: a fresh snapshot repairs whatever the valid-looking mutations did.
     const ctx = getNetContext(s.server.world);
@@ -115,27 +153,45 @@ describe('replication decoders under bad input', () => {
   });
 
   it('a server ignores forged and garbled owner writes from a client that owns nothing', () => {
-    const s = new Stepper({ seed: 22 });
-    const attacker = s.addClient();
+    // Limits raised for the test: the session's decode-error limit would cut the attacker off after ~75 messages.
+    const s = new Stepper({ seed: 22, server: () => ({ rateLimits: false }) });
+    let attacker = s.addClient();
     const bystander = s.addClient();
     s.run(5);
     populate(s);
     s.run(30);
     const serverBefore = dump(s.server);
     const bystanderBefore = dump(bystander);
-    const conn = clientConnection(attacker);
+    let conn = clientConnection(attacker);
+    const serverCtx = getNetContext(s.server.world);
+    if (serverCtx.role !== 'server') throw new Error('server expected');
+    const reached = tap(serverCtx.replicator, 'onMessage', (args) => args[1] as number);
     const rnd = createRandom(99);
+    let sentDeltas = 0;
+    let attackers = 1;
     for (let i = 0; i < 5000; i++) {
+      // A random tag may still end the session (Goodbye): a fresh attacker takes over.
+      if (!conn.isOpen || connectionStateOf(attacker.world) !== 'connected') {
+        attacker = s.addClient();
+        attackers++;
+        s.run(10);
+        conn = clientConnection(attacker);
+      }
       const m = new Uint8Array(2 + rnd.int(200));
       for (let k = 2; k < m.length; k++) m[k] = rnd.int(256);
       const tag = i % 3 === 0 ? rnd.int(8000) : Tag.Delta;
       m[0] = tag & 0xff;
       m[1] = tag >> 8;
       if (i % 2) conn.sendReliable(m);
-      else conn.sendUnreliable(m.subarray(0, 900));
+      else sendUnreliable(conn, m.subarray(0, 900));
+      if (tag === Tag.Delta) sentDeltas++;
       if (i % 25 === 0) expect(() => s.step()).not.toThrow();
     }
     s.run(30);
+    // The owner-write decoder saw every forged Delta (before, the attacker was cut off after 75 messages).
+    expect(sentDeltas).toBeGreaterThan(3000);
+    expect(reached.get(Tag.Delta)).toBe(sentDeltas);
+    expect(attackers).toBeLessThan(10);
     expect(dump(s.server)).toEqual(serverBefore);
     expect(dump(bystander)).toEqual(bystanderBefore);
     // The bystander is still served (the attacker may have been disconnected as a repeat offender).

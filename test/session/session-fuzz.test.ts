@@ -20,6 +20,7 @@ import {
 } from '../../src/index.ts';
 import type { NetError } from '../../src/errors.ts';
 import { PROTOCOL_VERSION } from '../../src/protocol/handshake.ts';
+import { tap } from '../helpers/decoder-tap.ts';
 import { dump, spawn, Stepper, type Peer } from '../helpers/fixture.ts';
 import { RawPeer } from './session-harness.ts';
 
@@ -131,6 +132,12 @@ describe('session under hostile input', () => {
     const token = ctx.session.welcome!.resumeToken;
     const base = samples(s.server.protocol.schemaHash, token);
 
+    const serverNet = getNetContext(s.server.world);
+    if (serverNet.role !== 'server') throw new Error('server expected');
+    // Inputs that reached each session decoder: Hello, the control bodies (by name), and the layer above.
+    const hellos = tap(serverNet.session, 'onHello');
+    const bodies = tap(serverNet.session, 'body', (args) => args[3] as string);
+    const above = tap(serverNet.replicator, 'onMessage');
     const rnd = createRandom(6161);
     const attackers: RawPeer[] = [];
     const all: RawPeer[] = [];
@@ -193,6 +200,11 @@ describe('session under hostile input', () => {
     s.run(60);
 
     expect(sent).toBe(8000);
+    // With the limits on, offenders are cut off quickly: only a share of the inputs reach a decoder (the test
+    // below feeds each decoder thousands with the limits off).
+    expect(hellos.total()).toBeGreaterThan(300);
+    expect(bodies.total()).toBeGreaterThan(100);
+    expect(above.total()).toBeGreaterThan(0);
     expect(opened).toBeGreaterThan(20); // offenders were cut off and came back
     expect(s.server.errors.some((e) => (e as NetError).code === 'DecodeError')).toBe(true);
     // Many got in (so their garbage reached the connected paths) and were then cut off with a fatal error.
@@ -216,5 +228,78 @@ describe('session under hostile input', () => {
     const serverCtx = getNetContext(s.server.world);
     if (serverCtx.role !== 'server') throw new Error('server expected');
     expect(serverCtx.session.peers.get(goodId)!.counters.resumes).toBe(0);
+  });
+
+  it('feeds every session decoder thousands of inputs (limits off for the test, a fresh peer per Hello)', () => {
+    const s = new Stepper({ seed: 62, server: () => ({ rateLimits: false }) });
+    s.run(5);
+    const serverNet = getNetContext(s.server.world);
+    if (serverNet.role !== 'server') throw new Error('server expected');
+    const hellos = tap(serverNet.session, 'onHello');
+    const bodies = tap(serverNet.session, 'body', (args) => args[3] as string);
+    const above = tap(serverNet.replicator, 'onMessage', (args) => args[1] as number);
+    const base = samples(s.server.protocol.schemaHash, 'AAAAAAAAAAAAAAAAAAAAAA');
+    const rnd = createRandom(6262);
+    const withTag = (tag: number, m: Uint8Array): Uint8Array => {
+      const out = new Uint8Array(Math.max(2, m.length));
+      out.set(m.subarray(0, out.length));
+      out[0] = tag & 0xff;
+      out[1] = tag >> 8;
+      return out;
+    };
+
+    // 1. The Hello decoder: every fresh peer's first message is a mutated or random Hello.
+    const HELLOS = 1500;
+    for (let i = 0; i < HELLOS; i++) {
+      const raw = new RawPeer(s.network.connect(), s.clock, {});
+      const m =
+        rnd.next() < 0.6 ? mutate(rnd, base[rnd.int(2)]) : encodeMessage(Tag.Hello, encodeBody(randomValue(rnd)));
+      raw.connection.sendReliable(withTag(Tag.Hello, m));
+      raw.connection.flush();
+      s.step();
+      raw.receive();
+      raw.connection.close();
+    }
+    s.run(10);
+    expect(hellos.total()).toBeGreaterThanOrEqual(HELLOS * 0.9);
+
+    // 2. Control bodies and the layer above: a connected peer sends thousands (replaced if its session ends).
+    const tags = [Tag.Ping, Tag.Pong, Tag.Presence, Tag.Error, Tag.Subscribe];
+    const sentByTag = new Map<number, number>();
+    let peer: RawPeer | null = null;
+    for (let i = 0; i < 5000; i++) {
+      if (peer === null || !peer.connection.isOpen) {
+        peer = new RawPeer(s.network.connect(), s.clock, {});
+        peer.connection.sendReliable(base[0]);
+        peer.connection.flush();
+        s.run(5);
+        peer.receive();
+        expect(peer.messages(Tag.Welcome).length).toBe(1);
+      }
+      const tag = tags[rnd.int(tags.length)];
+      const sample = base.find((b) => (b[0] | (b[1] << 8)) === tag);
+      const m =
+        sample && rnd.next() < 0.5
+          ? withTag(tag, mutate(rnd, sample))
+          : encodeMessage(tag, encodeBody(randomValue(rnd)));
+      peer.connection.sendReliable(m);
+      sentByTag.set(tag, (sentByTag.get(tag) ?? 0) + 1);
+      if (i % 20 === 0) {
+        peer.connection.flush();
+        s.step();
+        peer.receive();
+      }
+    }
+    peer!.connection.flush();
+    s.run(20);
+    for (const [tag, name] of [
+      [Tag.Ping, 'Ping'],
+      [Tag.Pong, 'Pong'],
+      [Tag.Presence, 'Presence'],
+      [Tag.Error, 'Error'],
+    ] as const)
+      expect(bodies.get(name), name).toBeGreaterThanOrEqual(sentByTag.get(tag)!);
+    expect(above.get(Tag.Subscribe)).toBe(sentByTag.get(Tag.Subscribe));
+    expect(sentByTag.get(Tag.Subscribe)).toBeGreaterThan(800);
   });
 });

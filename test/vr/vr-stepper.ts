@@ -21,6 +21,7 @@ import {
   type MemoryNetwork,
   type NetworkPlugin,
   type Protocol,
+  type ServerPluginOptions,
 } from '../../src/index.ts';
 import { createMotionTrace, type MotionTrace, TRACE_SAMPLE_LENGTH, TraceDevice } from '../../src/vr/motion-trace.ts';
 import { type PoseProtocolOptions, registerPoseComponents } from '../../src/vr/pose-protocol.ts';
@@ -64,6 +65,8 @@ export interface VrStepperOptions {
   client?: Omit<VrPosesOptions, 'components'>;
   /** Server plugin's StateHash interval (ms; 0 = none); default the plugin's. */
   hashIntervalMs?: number;
+  /** Server plugin's per-client limits (false: none, so a fuzzing client is not cut off); default the plugin's. */
+  rateLimits?: ServerPluginOptions['rateLimits'];
 }
 
 function defineVrProtocol(options: PoseProtocolOptions | undefined): {
@@ -102,6 +105,7 @@ export class VrStepper {
       clock: this.clock,
       sendRateHz: this.sendRateHz,
       hashIntervalMs: options.hashIntervalMs,
+      rateLimits: options.rateLimits,
       onError: (e) => errors.push(e),
     });
     const vr = addVrPoses(world, { ...options.server, components, onError: (e) => errors.push(e) });
