@@ -130,6 +130,7 @@ export {
 export type { ResyncBudgetOptions, ResyncCounters } from './replication/resync-budget.ts';
 export type { ScopeCounters, ScopeLimits } from './replication/scope-names.ts';
 export type { CommandLimits } from './authority/command-quota.ts';
+export type { CommandSnapshotFigures } from './authority/command-snapshot.ts';
 
 // Types that the signatures above mention, exported so that applications can name them.
 export type {
