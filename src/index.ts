@@ -50,7 +50,7 @@ export { createRandom } from './random.ts';
 export type { Random } from './random.ts';
 export type { Link, ServerTransport, ClientTransport } from './transport/transport.ts';
 export { createMemoryNetwork } from './transport/memory-transport.ts';
-export { createGeckosClientTransport, weriftIceConfiguration } from './transport/geckos-client-transport.ts';
+export { createGeckosClientTransport } from './transport/geckos-client-transport.ts';
 export type { GeckosClientTransportOptions } from './transport/geckos-client-transport.ts';
 export { createWebSocketClientTransport } from './transport/websocket-client-transport.ts';
 export type { WebSocketClientTransportOptions } from './transport/websocket-client-transport.ts';

@@ -1,6 +1,6 @@
 /**
  * The client side of the geckos.io transport, on @geckos.io/client: in a browser with the native RTCPeerConnection,
- * in Node with an injected one (werift's). Imports nothing from Node, so bundlers can ship it to the browser.
+ * in Node with an injected one (node-datachannel/polyfill's). Imports nothing from Node, so bundlers can ship it to the browser.
  * Built against @geckos.io/client 3.1.0, whose internals it reaches in one place (`GeckosClientInternals`).
  */
 import geckosClient from '@geckos.io/client';
@@ -13,7 +13,6 @@ import type { PeerConnectionConstructor } from './peer-connection-dispatcher.ts'
 import { SocketLink } from './socket-link.ts';
 import type { LinkCounters } from './socket-link.ts';
 
-export { weriftIceConfiguration } from './peer-connection-dispatcher.ts';
 export type { PeerConnectionConstructor } from './peer-connection-dispatcher.ts';
 
 /** How long `connect()` waits for the data channel by default: signalling plus ICE plus DTLS, with room for TURN. */
@@ -38,9 +37,12 @@ export interface GeckosClientTransportOptions {
   /** STUN/TURN servers; default none (loopback and LAN need none). */
   iceServers?: RTCIceServer[];
   iceTransportPolicy?: RTCIceTransportPolicy;
-  /** RTCPeerConnection to use instead of the global one; required in Node, e.g. werift's. */
+  /** RTCPeerConnection to use instead of the global one; required in Node: node-datachannel/polyfill's. */
   RTCPeerConnection?: PeerConnectionConstructor;
-  /** Extra keys merged into every RTCPeerConnection configuration (e.g. `weriftIceConfiguration('127.0.0.1')`). */
+  /**
+   * Extra keys merged into every RTCPeerConnection configuration, e.g. `{ bindAddress: '127.0.0.1' }` for
+   * node-datachannel's polyfill (libdatachannel then gathers and binds on that address only).
+   */
   rtcConfiguration?: Record<string, unknown>;
   /** `connect()` rejects with a `Timeout` NetError when the channel is not open by then (default 10 s). */
   connectTimeoutMs?: number;
@@ -59,7 +61,7 @@ export interface GeckosClientLink extends Link {
   readonly counters: LinkCounters;
 }
 
-/** The data channel and peer connection members used here (browser RTCDataChannel and werift's alike). */
+/** The data channel and peer connection members used here (browser RTCDataChannel and the polyfill's alike). */
 interface DataChannelLike {
   readonly readyState: string;
   readonly bufferedAmount: number;
@@ -118,8 +120,10 @@ class GeckosLink extends SocketLink implements GeckosClientLink {
     dataChannel.addEventListener('close', () => this.remoteClosed('closed by server'));
     peerConnection.addEventListener('connectionstatechange', () => {
       const state = peerConnection.connectionState;
-      if (state === 'failed' || state === 'closed' || state === 'disconnected')
-        this.remoteClosed(`connection ${state}`);
+      // 'closed' while the link is open: only the server can have closed it (node-datachannel's polyfill reports it
+      // before the channel's own close event).
+      if (state === 'closed') this.remoteClosed('closed by server');
+      else if (state === 'failed' || state === 'disconnected') this.remoteClosed(`connection ${state}`);
     });
     if (dataChannel.readyState !== 'open') this.remoteClosed('closed by server');
   }
@@ -150,7 +154,7 @@ class GeckosLink extends SocketLink implements GeckosClientLink {
   protected shutdown(): void {
     // Packets just sent (a Goodbye) are still in the data channel's buffer: closing the peer connection now would
     // discard them. Give SCTP a moment to send them, then close.
-    // (bufferedAmount is not a reliable signal: werift, for one, queues inside SCTP and reports 0.)
+    // (bufferedAmount is not a reliable signal: libdatachannel, for one, queues inside SCTP and reports 0.)
     setTimeout(() => this.teardown(true), CLOSE_DRAIN_MS);
   }
 
@@ -273,7 +277,7 @@ function connect(options: GeckosClientTransportOptions): Promise<Link> {
  * @example
  * // browser page served by the same HTTP server as the signalling:
  * const transport = createGeckosClientTransport({ url: location.origin.replace(/:\d+$/, ''), port: Number(location.port) });
- * // Node: import { RTCPeerConnection } from 'werift';
+ * // Node: import { RTCPeerConnection } from 'node-datachannel/polyfill';
  * const node = createGeckosClientTransport({ url: 'http://127.0.0.1', port: 9208, RTCPeerConnection });
  * const link = await transport.connect();
  */
@@ -291,7 +295,10 @@ export function createGeckosClientTransport(options: GeckosClientTransportOption
     !options.RTCPeerConnection &&
     typeof (globalThis as { RTCPeerConnection?: unknown }).RTCPeerConnection !== 'function'
   ) {
-    usageError('no RTCPeerConnection in this environment', "in Node pass { RTCPeerConnection } from 'werift'");
+    usageError(
+      'no RTCPeerConnection in this environment',
+      "in Node pass { RTCPeerConnection } from 'node-datachannel/polyfill'",
+    );
   }
   if (options.connectTimeoutMs !== undefined && !(options.connectTimeoutMs > 0)) {
     usageError(`connectTimeoutMs must be > 0, got ${options.connectTimeoutMs}`, 'pass a positive number of ms');

@@ -17,9 +17,9 @@ import { SocketLink, createLinkCounters } from './socket-link.ts';
 import type { LinkCounters } from './socket-link.ts';
 
 /**
- * Bytes a data channel may hold before `send` drops: four full packets, so one tick may send a burst of five (measured:
- * the queue drains between 60 Hz ticks). Not more: werift's throughput collapses while its queue stays deep (FINDINGS:
- * ~17k msgs/s under 2 KB queued, 1.7k at 16 KB), and unreliable data queued behind congestion is stale anyway.
+ * Bytes a data channel may hold before `send` drops: four full packets, so one tick may send a burst of five.
+ * libdatachannel counts only what waits above SCTP's own send buffer, so this is reached once SCTP is full; not
+ * more, because unreliable data queued behind congestion is stale anyway.
  */
 export const GECKOS_MAX_BUFFERED_BYTES = 4 * MAX_PACKET_BYTES;
 
@@ -76,7 +76,7 @@ export interface GeckosServerTransport extends ServerTransport {
   close(): Promise<void>;
 }
 
-/** The part of node-datachannel's DataChannel this transport calls (the real one and the werift shim alike). */
+/** The part of node-datachannel's DataChannel this transport calls. */
 interface NativeDataChannel {
   bufferedAmount(): number;
   sendMessageBinary(bytes: Uint8Array): boolean | void;
@@ -121,10 +121,14 @@ class GeckosLink extends SocketLink implements GeckosServerLink {
   }
 
   protected write(packet: Uint8Array): boolean {
-    // A Buffer view, no copy: node-datachannel copies natively, the werift shim copies too.
-    return (
-      this.dataChannel.sendMessageBinary(Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength)) !== false
-    );
+    // A Buffer view, no copy: node-datachannel copies natively. It returns false when the message was queued rather
+    // than sent at once (still delivered: the bound above is what limits the queue) and throws when it cannot send.
+    try {
+      this.dataChannel.sendMessageBinary(Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength));
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   protected shutdown(): void {
@@ -135,7 +139,9 @@ class GeckosLink extends SocketLink implements GeckosServerLink {
 
 /** Turns the connection state geckos.io reports at the end into a close reason. */
 function describeEnd(state: unknown): CloseReason {
-  if (state === 'closed') return 'closed by client'; // its close request, or its peer connection closing
+  // Its close request, or its peer connection closing (libdatachannel reports the remote ending the association as
+  // 'disconnected').
+  if (state === 'closed' || state === 'disconnected') return 'closed by client';
   if (state === 'failed') return 'connection failed'; // e.g. ICE consent expired: the client vanished
   return String(state);
 }
@@ -172,7 +178,7 @@ function listen(server: http.Server, port: number, host: string): Promise<void> 
 
 /**
  * Starts a geckos.io server carrying ecsync packets. Clients connect with `createGeckosClientTransport` (browser or
- * Node). Needs `@geckos.io/server` and its `node-datachannel` (or this repository's werift shim).
+ * Node). Needs `@geckos.io/server` and its native `node-datachannel` (0.33.x installs offline: see the README).
  * @example
  * const transport = await createGeckosServerTransport({ port: 9208, host: '0.0.0.0' });
  * transport.onconnection = (link) => { link.onpacket = (packet) => link.send(packet.slice()); };
