@@ -52,6 +52,7 @@ interface NativePeerConnection {
   gatheringState(): string;
   localDescription(): { sdp: string } | null;
   remoteDescription(): { sdp: string } | null;
+  setRemoteDescription(sdp: string, type: string): void;
 }
 
 /** The members of @geckos.io/server 3.1.0's ConnectionsManagerServer (and its connections) used here. */
@@ -122,18 +123,23 @@ function countCandidates(sdp: string | undefined): number {
   return sdp === undefined ? 0 : (sdp.match(/^a=candidate:/gm) ?? []).length;
 }
 
-function sampleOf(pc: NativePeerConnection): Attempt['sample'] {
+/** Where the attempt stands now; the previous sample when the native peer connection is closed already. */
+function sampleOf(pc: NativePeerConnection, previous: Attempt['sample'] | null): Attempt['sample'] {
   try {
+    const state = pc.state();
+    if (state === 'closed' && previous !== null) return previous; // closing resets the rest: keep what was seen
     return {
-      state: pc.state(),
+      state,
       iceState: pc.iceState(),
       gatheringState: pc.gatheringState(),
       localCandidates: countCandidates(pc.localDescription()?.sdp),
-      answered: pc.remoteDescription() !== null,
+      answered: (previous?.answered ?? false) || pc.remoteDescription() !== null,
     };
   } catch {
-    // A closed native peer connection may refuse to answer: keep the last sample.
-    return { state: 'closed', iceState: 'closed', gatheringState: 'complete', localCandidates: 0, answered: false };
+    // A closed native peer connection may refuse to answer.
+    return (
+      previous ?? { state: 'closed', iceState: 'closed', gatheringState: 'new', localCandidates: 0, answered: false }
+    );
   }
 }
 
@@ -196,7 +202,7 @@ export function watchGeckosAttempts(manager: unknown, options: GeckosAttemptOpti
     );
   };
   const sampleAll = (): void => {
-    for (const attempt of pending.values()) attempt.sample = sampleOf(attempt.peerConnection);
+    for (const attempt of pending.values()) attempt.sample = sampleOf(attempt.peerConnection, attempt.sample);
   };
 
   internals.createConnection = async function createConnection(authorization, request, response) {
@@ -251,16 +257,25 @@ export function watchGeckosAttempts(manager: unknown, options: GeckosAttemptOpti
       boundTo,
       startedAt,
       peerConnection,
-      sample: sampleOf(peerConnection),
+      sample: sampleOf(peerConnection, null),
       timer: setTimeout(() => {
         if (pending.get(id) !== attempt) return;
-        attempt.sample = sampleOf(peerConnection);
+        attempt.sample = sampleOf(peerConnection, attempt.sample);
         fail(attempt, `no data channel within ${options.connectTimeoutMs} ms`);
         connection.close('failed').catch(() => {});
       }, options.connectTimeoutMs),
     };
     pending.set(id, attempt);
     counters.pending = pending.size;
+    // The client's answer arrives through geckos.io's remote-description route: note it when it does. (The native
+    // method is read-only on the prototype; an own property shadows it.)
+    const setRemoteDescription = peerConnection.setRemoteDescription.bind(peerConnection);
+    Object.defineProperty(peerConnection, 'setRemoteDescription', {
+      value: (sdp: string, type: string) => {
+        attempt.sample.answered = true;
+        setRemoteDescription(sdp, type);
+      },
+    });
     // geckos.io closes a connection whose peer connection fails or closes, and says so on its channel.
     (connection as { channel?: { onDisconnect(callback: (state: string) => void): void } }).channel?.onDisconnect(
       (state) => ended(id, String(state)),
@@ -272,6 +287,7 @@ export function watchGeckosAttempts(manager: unknown, options: GeckosAttemptOpti
   function ended(id: string, state: string): void {
     const attempt = pending.get(id);
     if (!attempt) return;
+    attempt.sample = sampleOf(attempt.peerConnection, attempt.sample);
     fail(attempt, state === 'closed' ? 'closed before its data channel opened' : `peer connection ${state}`);
   }
 

@@ -82,6 +82,8 @@ interface GeckosClientInternals {
     rtcConfiguration: Record<PropertyKey, unknown>;
     dataChannel?: DataChannelLike;
     localPeerConnection?: PeerConnectionLike;
+    /** The server's answer to the signalling request: its connection id, before the channel knows it. */
+    remotePeerConnection?: { id?: unknown };
   };
   onConnect(callback: (error?: unknown) => void): Promise<void>;
   onRaw(callback: (data: unknown) => void): void;
@@ -174,19 +176,29 @@ class GeckosLink extends SocketLink implements GeckosClientLink {
       // Closing an already-closed peer connection may throw; it is closed either way.
     }
     // What geckos.io's own close() does, minus its unhandled rejection when the server is already gone.
-    let id: string | undefined;
+    let id: unknown;
     try {
       id = this.client.id;
     } catch {
-      id = undefined; // no id before signalling answered: the server has nothing to close
+      id = undefined;
     }
-    if (tellServer && id) {
+    // Given up before the channel opened: the channel has no id yet, the signalling answer has it (before signalling
+    // answered nobody has one, and the server has nothing to close).
+    if (typeof id !== 'string') id = this.client.connectionsManager.remotePeerConnection?.id;
+    if (tellServer && typeof id === 'string' && id !== '') {
       fetch(`${this.signallingUrl}/.wrtc/v2/connections/${id}/close`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
       }).catch(() => {});
     }
   }
+}
+
+/** Where a connection attempt stood when it was given up, in words. */
+function describeStage(peerConnection: PeerConnectionLike | undefined): string {
+  if (!peerConnection) return 'no answer from the signalling server';
+  const pc = peerConnection as PeerConnectionLike & { iceConnectionState?: string; iceGatheringState?: string };
+  return `ICE ${pc.iceConnectionState ?? '?'}, gathering ${pc.iceGatheringState ?? '?'}, connection ${pc.connectionState}`;
 }
 
 function connectError(error: unknown, where: string): NetError {
@@ -233,8 +245,13 @@ function connect(options: GeckosClientTransportOptions): Promise<Link> {
     const timer = setTimeout(() => {
       if (settled) return;
       settled = true;
+      const stage = describeStage(manager.localPeerConnection);
       link.abandon();
-      reject(new NetError('Timeout', `no geckos.io data channel to ${where} within ${timeoutMs} ms`));
+      reject(
+        new NetError('Timeout', `no geckos.io data channel to ${where} within ${timeoutMs} ms (${stage})`, {
+          fix: 'UDP may be blocked between this client and the server; the server logs why (onConnectFailed)',
+        }),
+      );
     }, timeoutMs);
 
     void client.onConnect((error) => {
