@@ -171,6 +171,8 @@ export function watchGeckosAttempts(manager: unknown, options: GeckosAttemptOpti
   const internals = manager as GeckosManagerInternals;
   const original = internals.createConnection;
   const pending = new Map<string, Attempt>();
+  /** Requests inside geckos.io's createConnection (not registered yet). */
+  let signalling = 0;
   const counters: GeckosAttemptCounters = { pending: 0, failed: 0, refusedBusy: 0 };
   let sampler: NodeJS.Timeout | null = null;
 
@@ -226,19 +228,23 @@ export function watchGeckosAttempts(manager: unknown, options: GeckosAttemptOpti
       );
       return { status };
     };
-    if (pending.size >= options.maxPendingAttempts) {
+    // Signalling in progress counts too: concurrent requests all pass this check before the first is registered.
+    if (pending.size + signalling >= options.maxPendingAttempts) {
       counters.refusedBusy++;
-      return refused(503, `refused: ${pending.size} attempts already in flight (maxPendingAttempts)`);
+      return refused(503, `refused: ${pending.size + signalling} attempts already in flight (maxPendingAttempts)`);
     }
     // The same manager, with this request's bind address: geckos.io reads its options once per connection.
     const scoped = Object.create(internals, {
       options: { value: { ...internals.options, bindAddress } },
     }) as GeckosManagerInternals;
     let answer: Awaited<ReturnType<GeckosManagerInternals['createConnection']>>;
+    signalling++;
     try {
       answer = await original.call(scoped, authorization, request, response);
     } catch (error) {
       return refused(500, `signalling failed: ${(error as Error)?.message ?? String(error)}`);
+    } finally {
+      signalling--;
     }
     const id = answer.connection?.id;
     const connection = id === undefined ? undefined : internals.connections.get(id);
