@@ -286,7 +286,9 @@ export function watchGeckosAttempts(manager: unknown, options: GeckosAttemptOpti
     (connection as { channel?: { onDisconnect(callback: (state: string) => void): void } }).channel?.onDisconnect(
       (state) => ended(id, String(state)),
     );
-    sampler ??= setInterval(sampleAll, SAMPLE_INTERVAL_MS);
+    // Neither timer keeps the process alive: the HTTP server and the peer connections do that while they are up.
+    attempt.timer.unref();
+    sampler ??= setInterval(sampleAll, SAMPLE_INTERVAL_MS).unref();
     return answer;
   };
 
