@@ -5,7 +5,8 @@
  * whose `createConnection` it wraps (its internals are reached here only).
  */
 import type http from 'node:http';
-import { isIPv4 } from 'node:net';
+import { bindAddressFor, explain, plainAddress, sampleOf } from './geckos-attempt-state.ts';
+import type { AttemptSample, NativePeerConnection } from './geckos-attempt-state.ts';
 
 /** How long an attempt may take from the signalling request to the open channel before it is closed and reported. */
 export const GECKOS_SERVER_CONNECT_TIMEOUT_MS = 15_000; // longer than a client's own 10 s wait: never cut one short
@@ -45,16 +46,6 @@ export interface GeckosAttemptCounters {
   refusedBusy: number;
 }
 
-/** The members of node-datachannel's PeerConnection read here. */
-interface NativePeerConnection {
-  state(): string;
-  iceState(): string;
-  gatheringState(): string;
-  localDescription(): { sdp: string } | null;
-  remoteDescription(): { sdp: string } | null;
-  setRemoteDescription(sdp: string, type: string): void;
-}
-
 /** The members of @geckos.io/server 3.1.0's ConnectionsManagerServer (and its connections) used here. */
 interface GeckosManagerInternals {
   options: Record<string, unknown>;
@@ -73,9 +64,7 @@ interface Attempt {
   readonly startedAt: number;
   readonly peerConnection: NativePeerConnection;
   readonly timer: NodeJS.Timeout;
-  sample: Pick<GeckosConnectFailure, 'state' | 'iceState' | 'gatheringState' | 'localCandidates'> & {
-    answered: boolean;
-  };
+  sample: AttemptSample;
 }
 
 /** Settings of `watchGeckosAttempts`. */
@@ -94,73 +83,6 @@ export interface GeckosAttempts {
   opened(id: string): void;
   /** Stops watching (the transport closes). */
   dispose(): void;
-}
-
-const LOOPBACK = '127.0.0.1';
-
-/** The IPv4 form of a socket address ('::ffff:10.0.0.2' -> '10.0.0.2'). */
-function plainAddress(address: string | undefined): string {
-  if (address === undefined) return '';
-  return address.startsWith('::ffff:') ? address.slice(7) : address;
-}
-
-function isLoopback(address: string): boolean {
-  return address === '::1' || (isIPv4(address) && address.startsWith('127.'));
-}
-
-/**
- * Where ICE binds for one request: the configured address, else loopback for a client on this machine (libdatachannel
- * gathers no loopback candidate by itself, so on a machine with only loopback nothing would connect), else every
- * interface. A request relayed by a proxy (Forwarded / X-Forwarded-For) is not from this machine.
- */
-function bindAddressFor(request: http.IncomingMessage, configured: string | undefined): string | undefined {
-  if (configured !== undefined) return configured;
-  const relayed = request.headers.forwarded !== undefined || request.headers['x-forwarded-for'] !== undefined;
-  return !relayed && isLoopback(plainAddress(request.socket.remoteAddress)) ? LOOPBACK : undefined;
-}
-
-function countCandidates(sdp: string | undefined): number {
-  return sdp === undefined ? 0 : (sdp.match(/^a=candidate:/gm) ?? []).length;
-}
-
-/** Where the attempt stands now; the previous sample when the native peer connection is closed already. */
-function sampleOf(pc: NativePeerConnection, previous: Attempt['sample'] | null): Attempt['sample'] {
-  try {
-    const state = pc.state();
-    if (state === 'closed' && previous !== null) return previous; // closing resets the rest: keep what was seen
-    return {
-      state,
-      iceState: pc.iceState(),
-      gatheringState: pc.gatheringState(),
-      localCandidates: countCandidates(pc.localDescription()?.sdp),
-      answered: (previous?.answered ?? false) || pc.remoteDescription() !== null,
-    };
-  } catch {
-    // A closed native peer connection may refuse to answer.
-    return (
-      previous ?? { state: 'closed', iceState: 'closed', gatheringState: 'new', localCandidates: 0, answered: false }
-    );
-  }
-}
-
-/** Says in words why an attempt in this state did not open. */
-function explain(attempt: Attempt, ending: string): string {
-  const s = attempt.sample;
-  if (s.localCandidates === 0 && s.gatheringState === 'complete') {
-    return (
-      `${ending}: the server gathered no ICE candidate (bound to ${attempt.boundTo}); ` +
-      'set iceBindAddress to an address the client can reach'
-    );
-  }
-  if (!s.answered) return `${ending}: the client never sent its answer (it gave up, or its signalling request failed)`;
-  if (s.iceState !== 'connected' && s.iceState !== 'completed') {
-    return (
-      `${ending}: ICE found no working candidate pair (ICE ${s.iceState}, ${s.localCandidates} local ` +
-      `candidate(s) on ${attempt.boundTo}); UDP may be blocked between client and server, or the client needs ` +
-      'STUN/TURN (iceServers)'
-    );
-  }
-  return `${ending}: ICE connected but DTLS/SCTP did not open the data channel (peer connection ${s.state})`;
 }
 
 /**
@@ -197,7 +119,7 @@ export function watchGeckosAttempts(manager: unknown, options: GeckosAttemptOpti
         id: attempt.id,
         remoteAddress: attempt.remoteAddress,
         boundTo: attempt.boundTo,
-        reason: explain(attempt, ending),
+        reason: explain(attempt.sample, attempt.boundTo, ending),
         ...sample,
       },
       attempt.startedAt,
