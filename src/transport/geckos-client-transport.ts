@@ -1,7 +1,7 @@
 /**
  * The client side of the geckos.io transport, on @geckos.io/client: in a browser with the native RTCPeerConnection,
- * in Node with an injected one (node-datachannel/polyfill's). Imports nothing from Node, so bundlers can ship it to the browser.
- * Built against @geckos.io/client 3.1.0, whose internals it reaches in one place (`GeckosClientInternals`).
+ * in Node with an injected one (node-datachannel/polyfill's). Imports nothing from Node, so bundlers can ship it to
+ * the browser. Built against @geckos.io/client 3.1.0, whose internals it reaches in one place (`GeckosClientInternals`).
  */
 import geckosClient from '@geckos.io/client';
 import { NetError, usageError } from '../errors.ts';

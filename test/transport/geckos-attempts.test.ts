@@ -64,6 +64,20 @@ function withoutCandidates(sdp: string): string {
 }
 
 describe('geckos attempts (WebRTC on loopback)', () => {
+  it('refuses a bad connectTimeoutMs or maxPendingAttempts with a Usage NetError', async () => {
+    for (const bad of [
+      { connectTimeoutMs: 0 },
+      { connectTimeoutMs: -5 },
+      { maxPendingAttempts: 0 },
+      { maxPendingAttempts: 1.5 },
+    ]) {
+      await expect(createGeckosServerTransport({ port: 0, host: HOST, ...bad })).rejects.toMatchObject({
+        name: 'NetError',
+        code: 'Usage',
+      });
+    }
+  });
+
   it('says the server gathered no candidate when ICE is not bound to loopback inside a loopback-only network', async () => {
     // First in this file: once libdatachannel's process-wide ICE UDP mux holds a loopback socket (an attempt bound to
     // loopback), later attempts on every interface gather on it too.
