@@ -1,19 +1,22 @@
 /**
  * How many Node geckos.io clients one geckos.io server sustains at 60 Hz, 200-byte packets both ways, with no drop,
- * on loopback. The server runs in this process; the clients (werift) in a child process, so the server's CPU time is
- * its own and other load on the machine does not count against it. Ramps 8, 16, 32, ... until a step drops a packet,
- * the server needs more than (about) one core, or a side cannot keep the rate, within a time budget.
+ * on loopback, on the native stack: the real @geckos.io/server on node-datachannel (libdatachannel) and the clients
+ * on node-datachannel/polyfill. The server runs in this process; the clients in child processes, so the server's CPU
+ * time (its native threads included) is its own and other load on the machine does not count against it. Ramps
+ * 8, 16, 32, ... (doubling) until a step drops a packet, the server needs more than (about) one core, or a side cannot
+ * keep the rate; bounded by `maxClients` and a time budget; then bisects between the last pass and the first failure.
  *
  * Opens WebRTC connections: run inside the loopback-only namespace, e.g.
  *   unshare -n sh -c 'ip link set lo up && exec "$@"' sh env ECSYNC_NETNS=1 npx tsx bench/transport-geckos.bench.ts
  * Prints `{ "transport_clients_60hz_geckos": N, ... }` on stdout.
  */
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { RTCPeerConnection } from 'werift';
-import { createGeckosClientTransport, weriftIceConfiguration } from '../src/transport/geckos-client-transport.ts';
+import { RTCPeerConnection } from 'node-datachannel/polyfill';
+import { createGeckosClientTransport } from '../src/transport/geckos-client-transport.ts';
 import { createGeckosServerTransport } from '../src/transport/geckos-server-transport.ts';
 import type { Link } from '../src/transport/transport.ts';
 import { requireLoopbackOnlyNetwork } from '../test/helpers/netns.ts';
@@ -27,20 +30,31 @@ const SETTLE_MS = 500;
 const DRAIN_MS = 300;
 /** Share of the target packet count each side must send in a window: below it, a thread could not keep the rate. */
 const MIN_RATE_FRACTION = 0.98;
+/** Hard upper bound of the default ramp: two UDP sockets and a DTLS session per client; far past one core here. */
+export const MAX_RAMP_CLIENTS = 2048;
+/** Bisection steps after the ramp (each halves the gap between the last pass and the first failure). */
+const BISECTIONS = 3;
+/**
+ * Processes the clients are spread over: one event loop driving 200+ polyfill clients is slower than the server's,
+ * and the measurement is of the server. Two, for this 2-core machine.
+ */
+const CLIENT_PROCESSES = 2;
 /** Command-line flag that makes this file run the clients' side. */
 const CLIENTS_FLAG = '--geckos-clients';
 
 /** Options of `measureGeckosClients`. */
 export interface GeckosCapacityOptions {
-  /** Client counts to try, in order (default 8, 16, 32, 64, 128, 256). */
+  /** Client counts to try, in order (default: 8 doubling up to `maxClients`, until a step fails). */
   steps?: number[];
+  /** Largest client count the default ramp tries (default `MAX_RAMP_CLIENTS`). */
+  maxClients?: number;
   /** Packets per second each way per client (default 60). */
   rateHz?: number;
   /** Bytes per packet (default 200). */
   packetBytes?: number;
   /** Measured time per step (default 3000 ms). */
   windowMs?: number;
-  /** Whole run budget; a step that would not fit is skipped (default 80 s). */
+  /** Whole run budget; a step that would not fit is skipped (default 150 s). */
   budgetMs?: number;
   /** The server counts as saturated ("more than one core") above this CPU use, in cores (default 0.9). */
   maxServerCores?: number;
@@ -61,10 +75,12 @@ export interface GeckosCapacityStep {
   serverCores: number;
   /** Event-loop utilization of the server's thread in the window (includes time the machine made it wait). */
   serverUtilization: number;
-  /** CPU time of the clients' process over the window, in cores. */
+  /** CPU time of the clients' processes over the window, in cores (together). */
   clientCores: number;
   /** Time to connect this step's new clients. */
   connectMs: number;
+  /** The machine's 1-minute load average at the end of the window: other load explains 'rate' failures. */
+  loadAverage: number;
   /** Why the step failed, or null. */
   failure: 'drops' | 'cpu' | 'rate' | null;
 }
@@ -74,7 +90,10 @@ export interface GeckosCapacityResult {
   /** Most clients of a passed step (0 when even the first failed). */
   transport_clients_60hz_geckos: number;
   steps: GeckosCapacityStep[];
+  /** What ended the ramp: a failure criterion, the time budget, or the hard upper bound (every step passed). */
   stoppedBy: 'drops' | 'cpu' | 'rate' | 'budget' | 'all steps passed';
+  /** Client counts of the ramp (before bisection). */
+  ramp: number[];
 }
 
 type ToClients =
@@ -124,7 +143,8 @@ function runClients(): void {
           url: `http://${HOST}`,
           port: message.port,
           RTCPeerConnection,
-          rtcConfiguration: weriftIceConfiguration(HOST),
+          // Inside the loopback-only namespace libdatachannel gathers nothing unless bound to loopback.
+          rtcConfiguration: { bindAddress: HOST },
         });
         while (links.length > message.total) links.pop()!.close('bench step down');
         while (links.length < message.total) {
@@ -190,11 +210,11 @@ function ask<T extends FromClients['type']>(
  */
 export async function measureGeckosClients(options: GeckosCapacityOptions = {}): Promise<GeckosCapacityResult> {
   requireLoopbackOnlyNetwork();
-  const steps = options.steps ?? [8, 16, 32, 64, 128, 256];
+  const steps = options.steps ?? defaultRamp(options.maxClients ?? MAX_RAMP_CLIENTS);
   const rateHz = options.rateHz ?? 60;
   const packetBytes = options.packetBytes ?? 200;
   const windowMs = options.windowMs ?? 3000;
-  const budgetMs = options.budgetMs ?? 80_000;
+  const budgetMs = options.budgetMs ?? 150_000;
   const maxServerCores = options.maxServerCores ?? 0.9;
   const log = options.log ?? (() => {});
   const started = performance.now();
@@ -205,12 +225,25 @@ export async function measureGeckosClients(options: GeckosCapacityOptions = {}):
     links.add(link);
     link.onclose = () => links.delete(link);
   };
-  // The clients run this same file in a child process (inheriting the network namespace), loaded through tsx.
-  const clientsProcess = fork(fileURLToPath(import.meta.url), [CLIENTS_FLAG], {
-    execArgv: ['--import', import.meta.resolve('tsx')],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const result: GeckosCapacityResult = { transport_clients_60hz_geckos: 0, steps: [], stoppedBy: 'all steps passed' };
+  // The clients run this same file in child processes (inheriting the network namespace), loaded through tsx.
+  const clientsProcesses = Array.from({ length: CLIENT_PROCESSES }, () =>
+    fork(fileURLToPath(import.meta.url), [CLIENTS_FLAG], {
+      execArgv: ['--import', import.meta.resolve('tsx')],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    }),
+  );
+  /** Asks every clients' process; process i gets `message(i)`. */
+  const askAll = <T extends FromClients['type']>(message: (i: number) => ToClients, reply: T) =>
+    Promise.all(clientsProcesses.map((child, i) => ask(child, message(i), reply)));
+  /** Clients of process i when `total` are wanted: as even as possible. */
+  const share = (total: number, i: number): number =>
+    Math.floor(total / CLIENT_PROCESSES) + (i < total % CLIENT_PROCESSES ? 1 : 0);
+  const result: GeckosCapacityResult = {
+    transport_clients_60hz_geckos: 0,
+    steps: [],
+    stoppedBy: 'all steps passed',
+    ramp: steps,
+  };
   let lastStepMs = 0;
   const fits = (): boolean =>
     performance.now() - started + Math.max(lastStepMs * 2, windowMs + SETTLE_MS + DRAIN_MS) <= budgetMs;
@@ -224,7 +257,7 @@ export async function measureGeckosClients(options: GeckosCapacityOptions = {}):
   };
   const runStep = async (clients: number): Promise<GeckosCapacityStep> => {
     const connectStart = performance.now();
-    await ask(clientsProcess, { type: 'connect', port: server.port, total: clients }, 'connected');
+    await askAll((i) => ({ type: 'connect', port: server.port, total: share(clients, i) }), 'connected');
     const connectMs = performance.now() - connectStart;
     await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
 
@@ -232,7 +265,7 @@ export async function measureGeckosClients(options: GeckosCapacityOptions = {}):
     const cpu = process.cpuUsage();
     const elu = performance.eventLoopUtilization();
     const windowStart = performance.now();
-    await ask(clientsProcess, { type: 'start', rateHz, packetBytes }, 'started');
+    await askAll(() => ({ type: 'start', rateHz, packetBytes }), 'started');
     const stopTicker = every(rateHz, () => {
       for (const link of links) link.send(new Uint8Array(packetBytes));
     });
@@ -242,7 +275,12 @@ export async function measureGeckosClients(options: GeckosCapacityOptions = {}):
     const wallMs = performance.now() - windowStart;
     const cpuUsed = process.cpuUsage(cpu);
     const serverCores = (cpuUsed.user + cpuUsed.system) / 1000 / wallMs;
-    const fromClients = await ask(clientsProcess, { type: 'stop' }, 'stopped');
+    const stopped = await askAll(() => ({ type: 'stop' }), 'stopped');
+    const fromClients = {
+      sent: stopped.reduce((sum, c) => sum + c.sent, 0),
+      received: stopped.reduce((sum, c) => sum + c.received, 0),
+      cores: stopped.reduce((sum, c) => sum + c.cores, 0),
+    };
     const after = server.counters;
     const downSent = after.packetsSent + after.droppedCongested - before.packetsSent - before.droppedCongested;
     const upReceived = after.packetsReceived - before.packetsReceived;
@@ -268,6 +306,7 @@ export async function measureGeckosClients(options: GeckosCapacityOptions = {}):
       serverUtilization: round(serverUtilization),
       clientCores: round(fromClients.cores),
       connectMs: Math.round(connectMs),
+      loadAverage: round(loadavg()[0]),
       failure,
     };
   };
@@ -288,19 +327,31 @@ export async function measureGeckosClients(options: GeckosCapacityOptions = {}):
       }
       result.transport_clients_60hz_geckos = clients;
     }
-    // One bisection between the last pass and the first failure, when there is time for it.
-    const passed = result.transport_clients_60hz_geckos;
-    const middle = Math.round((passed + failedAt) / 2 / CONNECT_BATCH) * CONNECT_BATCH;
-    if (failedAt > 0 && passed > 0 && middle > passed && middle < failedAt && fits()) {
+    // Bisect between the last pass and the first failure, while there is time for it.
+    for (let i = 0; i < BISECTIONS && failedAt > 0 && fits(); i++) {
+      const passed = result.transport_clients_60hz_geckos;
+      const middle = Math.round((passed + failedAt) / 2 / CONNECT_BATCH) * CONNECT_BATCH;
+      if (!(passed > 0 && middle > passed && middle < failedAt)) break;
       const step = await measure(middle);
-      if (!step.failure) result.transport_clients_60hz_geckos = middle;
+      if (step.failure) failedAt = middle;
+      else result.transport_clients_60hz_geckos = middle;
     }
   } finally {
-    await ask(clientsProcess, { type: 'close' }, 'closed').catch(() => {});
+    await askAll(() => ({ type: 'close' }), 'closed').catch(() => {});
     await server.close();
-    if (clientsProcess.exitCode === null) await new Promise((resolve) => clientsProcess.once('exit', resolve));
+    for (const child of clientsProcesses) {
+      if (child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve));
+    }
   }
   return result;
+}
+
+/** 8, 16, 32, ... doubling, ending with `maxClients` itself. */
+function defaultRamp(maxClients: number): number[] {
+  const ramp: number[] = [];
+  for (let n = CONNECT_BATCH; n < maxClients; n *= 2) ramp.push(n);
+  ramp.push(maxClients);
+  return ramp;
 }
 
 function round(value: number): number {

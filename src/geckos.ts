@@ -4,7 +4,6 @@
  */
 export {
   createGeckosClientTransport,
-  weriftIceConfiguration,
   GECKOS_CONNECT_TIMEOUT_MS,
   GECKOS_CLIENT_MAX_BUFFERED_BYTES,
 } from './transport/geckos-client-transport.ts';

@@ -31,6 +31,7 @@ window.addEventListener('pagehide', () => void client.net.dispose());
 
 // The page's own text overlay is for the desktop view; in VR the panel in the scene shows the same figures.
 const hud = document.getElementById('hud') as HTMLElement;
+const note = document.getElementById('note') as HTMLElement;
 view.renderer.xr.addEventListener('sessionstart', () => (hud.style.display = 'none'));
 view.renderer.xr.addEventListener('sessionend', () => (hud.style.display = ''));
 
@@ -77,6 +78,8 @@ const refreshOverlay = (nowMs: number) => {
     corrections: correctionsOf(),
     conditioner: CONDITION_PRESETS[preset]?.label ?? 'off',
   });
+  note.textContent = page.note;
+  note.style.display = page.note ? '' : 'none';
 };
 
 let xrFrames = 0;
@@ -120,6 +123,7 @@ Object.assign(window, {
     status: () => ({
       state: client.state,
       transport: page.used,
+      transportNote: page.note,
       emulated,
       inXR: view.renderer.xr.isPresenting,
       xrFrames,

@@ -20,6 +20,14 @@ export interface PageTransport {
   readonly requested: string;
   /** The transport of the open link: '' until connected, then 'geckos', 'ws' or 'ws (fallback)'. */
   readonly used: string;
+  /** What the page tells the user about WebRTC: how long it waits, or why it fell back; '' once WebRTC is up. */
+  readonly note: string;
+}
+
+/** The reason of a failed WebRTC attempt, without the fix the page says in its own words. */
+function reasonOf(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.replace(/ \(fix: .*\)$/, '');
 }
 
 /** Builds the transport `?transport=` asks for, on `location`'s origin. */
@@ -39,17 +47,35 @@ export function createPageTransport(location: Location): PageTransport {
     // No WebRTC in this browser at all: every connect fails, and 'auto' falls back at once.
     geckos = { connect: () => Promise.reject(error) };
   }
-  const result: PageTransport = { transport: geckos, requested, used: '' };
+  const result: PageTransport = { transport: geckos, requested, used: '', note: '' };
   const settle = (used: string) => ((result as { used: string }).used = used);
+  const tell = (note: string) => ((result as { note: string }).note = note);
+  const waitSeconds = WEBRTC_FALLBACK_AFTER_MS / 1000;
   result.transport = {
     async connect() {
       if (requested === 'ws') return ws.connect().then((link) => (settle('ws'), link));
-      if (requested === 'geckos') return geckos.connect().then((link) => (settle('geckos'), link));
+      if (requested === 'geckos') {
+        tell(`WebRTC: connecting (forced by ?transport=geckos, no fallback; gives up after ${waitSeconds} s)`);
+        try {
+          const link = await geckos.connect();
+          tell('');
+          settle('geckos');
+          return link;
+        } catch (error) {
+          tell(`WebRTC failed: ${reasonOf(error)}. Retrying (forced by ?transport=geckos); the server logs why.`);
+          console.warn('[room] WebRTC failed:', error);
+          throw error;
+        }
+      }
+      tell(`WebRTC: connecting; falls back to WebSocket after ${waitSeconds} s`);
       try {
         const link = await geckos.connect();
+        tell('');
         settle('geckos');
         return link;
-      } catch {
+      } catch (error) {
+        tell(`Fell back to WebSocket: WebRTC failed: ${reasonOf(error)}. The server logs why.`);
+        console.warn('[room] WebRTC failed, using the WebSocket:', error);
         const link = await ws.connect();
         settle('ws (fallback)');
         return link;

@@ -13,6 +13,7 @@ import { networkInterfaces } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createServer as createViteServer } from 'vite';
 import { createGeckosServerTransport, createWebSocketServerTransport } from '../../src/server.ts';
+import type { GeckosConnectFailure } from '../../src/server.ts';
 import type { Link, ServerTransport } from '../../src/index.ts';
 import { WEBSOCKET_PATH } from './page-transport.ts';
 import { startRoomServer } from './room-server.ts';
@@ -39,6 +40,17 @@ export interface StartRoomOptions {
   viteCacheDir?: string;
   /** Reload pages when a source file changes (default true); tests turn it off, others edit files meanwhile. */
   liveReload?: boolean;
+  /** The room's log: one line per event worth a look, e.g. why a WebRTC attempt failed (default: stdout). */
+  log?: (line: string) => void;
+}
+
+/** The log line of a failed WebRTC attempt: who, why, and where it stood. */
+export function describeWebRtcFailure(failure: GeckosConnectFailure): string {
+  return (
+    `[room] WebRTC attempt from ${failure.remoteAddress || '?'} failed after ${failure.elapsedMs} ms: ` +
+    `${failure.reason} [ICE bound to ${failure.boundTo}, ${failure.localCandidates} local candidate(s), ` +
+    `ICE ${failure.iceState}, connection ${failure.state}]`
+  );
 }
 
 /** A running room process. */
@@ -77,7 +89,7 @@ export async function startRoom(options: StartRoomOptions = {}): Promise<Running
   const host = options.host ?? '0.0.0.0';
   const everywhere = host === '0.0.0.0';
   const lan = everywhere ? lanAddresses() : [];
-  const certificate = loadOrCreateCertificate(options.certDir ?? `${here}.cert`, [
+  const certificate = await loadOrCreateCertificate(options.certDir ?? `${here}.cert`, [
     'localhost',
     '127.0.0.1',
     ...(everywhere || host === 'localhost' ? [] : [host]),
@@ -109,7 +121,13 @@ export async function startRoom(options: StartRoomOptions = {}): Promise<Running
 
   // 2. The transports, on the same origin: geckos.io's signalling routes and the WebSocket endpoint.
   const udpPorts = options.udpPorts === undefined ? DEFAULT_UDP_PORTS : options.udpPorts;
-  const geckos = await createGeckosServerTransport({ httpServer: server, portRange: udpPorts ?? undefined });
+  // On 0.0.0.0 ICE binds per attempt: loopback for a browser on this machine, every interface for a headset.
+  const log = options.log ?? ((line: string) => console.log(line));
+  const geckos = await createGeckosServerTransport({
+    httpServer: server,
+    portRange: udpPorts ?? undefined,
+    onConnectFailed: (failure) => log(describeWebRtcFailure(failure)),
+  });
   const ws = await createWebSocketServerTransport({ server, path: WEBSOCKET_PATH });
 
   // 3. The room.

@@ -10,7 +10,7 @@ export const DEFAULT_UNRELIABLE_BUDGET_BYTES = 1100;
 export const DEFAULT_MAX_RELIABLE_MESSAGE_BYTES = 8 * 1024 * 1024;
 /**
  * Default packets per flush, the first included: 8 x 1,200 B = 9.6 KB per tick (~576 KB/s at 60 Hz) streams a
- * snapshot quickly while staying under the ~16 KB send queue where WebRTC (werift) throughput collapses.
+ * snapshot quickly while keeping a data channel's send queue shallow (unreliable data queued behind it goes stale).
  */
 export const DEFAULT_MAX_PACKETS_PER_FLUSH = 8;
 /** Default flow-control window: 256 KiB of reliable data in flight covers ~0.5 s at the flush ceiling above. */

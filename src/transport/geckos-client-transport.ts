@@ -1,7 +1,7 @@
 /**
  * The client side of the geckos.io transport, on @geckos.io/client: in a browser with the native RTCPeerConnection,
- * in Node with an injected one (werift's). Imports nothing from Node, so bundlers can ship it to the browser.
- * Built against @geckos.io/client 3.1.0, whose internals it reaches in one place (`GeckosClientInternals`).
+ * in Node with an injected one (node-datachannel/polyfill's). Imports nothing from Node, so bundlers can ship it to
+ * the browser. Built against @geckos.io/client 3.1.0, whose internals it reaches in one place (`GeckosClientInternals`).
  */
 import geckosClient from '@geckos.io/client';
 import { NetError, usageError } from '../errors.ts';
@@ -13,7 +13,6 @@ import type { PeerConnectionConstructor } from './peer-connection-dispatcher.ts'
 import { SocketLink } from './socket-link.ts';
 import type { LinkCounters } from './socket-link.ts';
 
-export { weriftIceConfiguration } from './peer-connection-dispatcher.ts';
 export type { PeerConnectionConstructor } from './peer-connection-dispatcher.ts';
 
 /** How long `connect()` waits for the data channel by default: signalling plus ICE plus DTLS, with room for TURN. */
@@ -39,9 +38,12 @@ export interface GeckosClientTransportOptions {
   iceServers?: IceServer[];
   /** 'relay' uses TURN only (WebRTC's `iceTransportPolicy`). */
   iceTransportPolicy?: 'all' | 'relay';
-  /** RTCPeerConnection to use instead of the global one; required in Node, e.g. werift's. */
+  /** RTCPeerConnection to use instead of the global one; required in Node: node-datachannel/polyfill's. */
   RTCPeerConnection?: PeerConnectionConstructor;
-  /** Extra keys merged into every RTCPeerConnection configuration (e.g. `weriftIceConfiguration('127.0.0.1')`). */
+  /**
+   * Extra keys merged into every RTCPeerConnection configuration, e.g. `{ bindAddress: '127.0.0.1' }` for
+   * node-datachannel's polyfill (libdatachannel then gathers and binds on that address only).
+   */
   rtcConfiguration?: Record<string, unknown>;
   /** `connect()` rejects with a `Timeout` NetError when the channel is not open by then (default 10 s). */
   connectTimeoutMs?: number;
@@ -60,7 +62,7 @@ export interface GeckosClientLink extends Link {
   readonly counters: LinkCounters;
 }
 
-/** The data channel and peer connection members used here (browser RTCDataChannel and werift's alike). */
+/** The data channel and peer connection members used here (browser RTCDataChannel and the polyfill's alike). */
 interface DataChannelLike {
   readonly readyState: string;
   readonly bufferedAmount: number;
@@ -81,6 +83,8 @@ interface GeckosClientInternals {
     rtcConfiguration: Record<PropertyKey, unknown>;
     dataChannel?: DataChannelLike;
     localPeerConnection?: PeerConnectionLike;
+    /** The server's answer to the signalling request: its connection id, before the channel knows it. */
+    remotePeerConnection?: { id?: unknown };
   };
   onConnect(callback: (error?: unknown) => void): Promise<void>;
   onRaw(callback: (data: unknown) => void): void;
@@ -119,8 +123,10 @@ class GeckosLink extends SocketLink implements GeckosClientLink {
     dataChannel.addEventListener('close', () => this.remoteClosed('closed by server'));
     peerConnection.addEventListener('connectionstatechange', () => {
       const state = peerConnection.connectionState;
-      if (state === 'failed' || state === 'closed' || state === 'disconnected')
-        this.remoteClosed(`connection ${state}`);
+      // 'closed' while the link is open: only the server can have closed it (node-datachannel's polyfill reports it
+      // before the channel's own close event).
+      if (state === 'closed') this.remoteClosed('closed by server');
+      else if (state === 'failed' || state === 'disconnected') this.remoteClosed(`connection ${state}`);
     });
     if (dataChannel.readyState !== 'open') this.remoteClosed('closed by server');
   }
@@ -151,7 +157,7 @@ class GeckosLink extends SocketLink implements GeckosClientLink {
   protected shutdown(): void {
     // Packets just sent (a Goodbye) are still in the data channel's buffer: closing the peer connection now would
     // discard them. Give SCTP a moment to send them, then close.
-    // (bufferedAmount is not a reliable signal: werift, for one, queues inside SCTP and reports 0.)
+    // (bufferedAmount is not a reliable signal: libdatachannel, for one, queues inside SCTP and reports 0.)
     setTimeout(() => this.teardown(true), CLOSE_DRAIN_MS);
   }
 
@@ -171,19 +177,29 @@ class GeckosLink extends SocketLink implements GeckosClientLink {
       // Closing an already-closed peer connection may throw; it is closed either way.
     }
     // What geckos.io's own close() does, minus its unhandled rejection when the server is already gone.
-    let id: string | undefined;
+    let id: unknown;
     try {
       id = this.client.id;
     } catch {
-      id = undefined; // no id before signalling answered: the server has nothing to close
+      id = undefined;
     }
-    if (tellServer && id) {
+    // Given up before the channel opened: the channel has no id yet, the signalling answer has it (before signalling
+    // answered nobody has one, and the server has nothing to close).
+    if (typeof id !== 'string') id = this.client.connectionsManager.remotePeerConnection?.id;
+    if (tellServer && typeof id === 'string' && id !== '') {
       fetch(`${this.signallingUrl}/.wrtc/v2/connections/${id}/close`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
       }).catch(() => {});
     }
   }
+}
+
+/** Where a connection attempt stood when it was given up, in words. */
+function describeStage(peerConnection: PeerConnectionLike | undefined): string {
+  if (!peerConnection) return 'no answer from the signalling server';
+  const pc = peerConnection as PeerConnectionLike & { iceConnectionState?: string; iceGatheringState?: string };
+  return `ICE ${pc.iceConnectionState ?? '?'}, gathering ${pc.iceGatheringState ?? '?'}, connection ${pc.connectionState}`;
 }
 
 function connectError(error: unknown, where: string): NetError {
@@ -230,8 +246,13 @@ function connect(options: GeckosClientTransportOptions): Promise<Link> {
     const timer = setTimeout(() => {
       if (settled) return;
       settled = true;
+      const stage = describeStage(manager.localPeerConnection);
       link.abandon();
-      reject(new NetError('Timeout', `no geckos.io data channel to ${where} within ${timeoutMs} ms`));
+      reject(
+        new NetError('Timeout', `no geckos.io data channel to ${where} within ${timeoutMs} ms (${stage})`, {
+          fix: 'UDP may be blocked between this client and the server; the server logs why (onConnectFailed)',
+        }),
+      );
     }, timeoutMs);
 
     void client.onConnect((error) => {
@@ -274,7 +295,7 @@ function connect(options: GeckosClientTransportOptions): Promise<Link> {
  * @example
  * // browser page served by the same HTTP server as the signalling:
  * const transport = createGeckosClientTransport({ url: location.origin.replace(/:\d+$/, ''), port: Number(location.port) });
- * // Node: import { RTCPeerConnection } from 'werift';
+ * // Node: import { RTCPeerConnection } from 'node-datachannel/polyfill';
  * const node = createGeckosClientTransport({ url: 'http://127.0.0.1', port: 9208, RTCPeerConnection });
  * const link = await transport.connect();
  */
@@ -292,7 +313,10 @@ export function createGeckosClientTransport(options: GeckosClientTransportOption
     !options.RTCPeerConnection &&
     typeof (globalThis as { RTCPeerConnection?: unknown }).RTCPeerConnection !== 'function'
   ) {
-    usageError('no RTCPeerConnection in this environment', "in Node pass { RTCPeerConnection } from 'werift'");
+    usageError(
+      'no RTCPeerConnection in this environment',
+      "in Node pass { RTCPeerConnection } from 'node-datachannel/polyfill'",
+    );
   }
   if (options.connectTimeoutMs !== undefined && !(options.connectTimeoutMs > 0)) {
     usageError(`connectTimeoutMs must be > 0, got ${options.connectTimeoutMs}`, 'pass a positive number of ms');

@@ -13,13 +13,19 @@ import type { ErrorHandler } from '../errors.ts';
 import { MAX_PACKET_BYTES } from './transport.ts';
 import type { CloseReason, IceServer, Link, ServerTransport } from './transport.ts';
 import { SocketLink, createLinkCounters } from './socket-link.ts';
+import {
+  GECKOS_MAX_PENDING_ATTEMPTS,
+  GECKOS_SERVER_CONNECT_TIMEOUT_MS,
+  watchGeckosAttempts,
+} from './geckos-attempts.ts';
+import type { GeckosAttemptCounters, GeckosConnectFailure } from './geckos-attempts.ts';
 import type { LinkCounters } from './socket-link.ts';
 import { loadPeer } from './load-peer.ts';
 
 /**
- * Bytes a data channel may hold before `send` drops: four full packets, so one tick may send a burst of five (measured:
- * the queue drains between 60 Hz ticks). Not more: werift's throughput collapses while its queue stays deep (FINDINGS:
- * ~17k msgs/s under 2 KB queued, 1.7k at 16 KB), and unreliable data queued behind congestion is stale anyway.
+ * Bytes a data channel may hold before `send` drops: four full packets, so one tick may send a burst of five.
+ * libdatachannel counts only what waits above SCTP's own send buffer, so this is reached once SCTP is full; not
+ * more, because unreliable data queued behind congestion is stale anyway.
  */
 export const GECKOS_MAX_BUFFERED_BYTES = 4 * MAX_PACKET_BYTES;
 
@@ -38,8 +44,17 @@ export interface GeckosServerTransportOptions {
   iceServers?: IceServer[];
   /** UDP ports the data channels may use. */
   portRange?: { min: number; max: number };
-  /** Local address ICE binds to; default `host` when it is a specific IPv4 address, else every interface. */
+  /**
+   * Local address ICE binds to; default `host` when it is a specific IPv4 address, else per attempt: loopback for a
+   * client on this machine (libdatachannel gathers no loopback candidate by itself), every interface for others.
+   */
   iceBindAddress?: string;
+  /** An attempt whose data channel is not open by then is closed and reported (default 15 s). */
+  connectTimeoutMs?: number;
+  /** Attempts between signalling and the open channel at once; more are answered HTTP 503 (default 256). */
+  maxPendingAttempts?: number;
+  /** Hears why each WebRTC connection attempt failed (log it: the client only sees a timeout). */
+  onConnectFailed?: (failure: GeckosConnectFailure) => void;
   /** CORS of the signalling routes (geckos.io's option), for pages served from another origin. */
   cors?: { origin?: string | ((request: http.IncomingMessage) => string); allowAuthorization?: boolean };
   /**
@@ -72,11 +87,13 @@ export interface GeckosServerTransport extends ServerTransport {
   readonly port: number;
   /** Counters of every link together, closed ones included. */
   readonly counters: LinkCounters;
+  /** Connection attempts: in flight, failed, refused because too many were in flight. */
+  readonly attempts: Readonly<GeckosAttemptCounters>;
   /** Closes every link, then the signalling server (or detaches from `httpServer`). */
   close(): Promise<void>;
 }
 
-/** The part of node-datachannel's DataChannel this transport calls (the real one and the werift shim alike). */
+/** The part of node-datachannel's DataChannel this transport calls. */
 interface NativeDataChannel {
   bufferedAmount(): number;
   sendMessageBinary(bytes: Uint8Array): boolean | void;
@@ -121,10 +138,14 @@ class GeckosLink extends SocketLink implements GeckosServerLink {
   }
 
   protected write(packet: Uint8Array): boolean {
-    // A Buffer view, no copy: node-datachannel copies natively, the werift shim copies too.
-    return (
-      this.dataChannel.sendMessageBinary(Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength)) !== false
-    );
+    // A Buffer view, no copy: node-datachannel copies natively. It returns false when the message was queued rather
+    // than sent at once (still delivered: the bound above is what limits the queue) and throws when it cannot send.
+    try {
+      this.dataChannel.sendMessageBinary(Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength));
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   protected shutdown(): void {
@@ -135,7 +156,9 @@ class GeckosLink extends SocketLink implements GeckosServerLink {
 
 /** Turns the connection state geckos.io reports at the end into a close reason. */
 function describeEnd(state: unknown): CloseReason {
-  if (state === 'closed') return 'closed by client'; // its close request, or its peer connection closing
+  // Its close request, or its peer connection closing (libdatachannel reports the remote ending the association as
+  // 'disconnected').
+  if (state === 'closed' || state === 'disconnected') return 'closed by client';
   if (state === 'failed') return 'connection failed'; // e.g. ICE consent expired: the client vanished
   return String(state);
 }
@@ -155,6 +178,15 @@ function checkOptions(options: GeckosServerTransportOptions): void {
   if (portRange !== undefined && !(portRange.min >= 1025 && portRange.max <= 65535 && portRange.min < portRange.max)) {
     usageError(`bad portRange ${JSON.stringify(portRange)}`, 'pass { min, max } with 1025 <= min < max <= 65535');
   }
+  if (options.connectTimeoutMs !== undefined && !(options.connectTimeoutMs > 0)) {
+    usageError(`connectTimeoutMs must be > 0, got ${options.connectTimeoutMs}`, 'pass a positive number of ms');
+  }
+  if (
+    options.maxPendingAttempts !== undefined &&
+    !(Number.isInteger(options.maxPendingAttempts) && options.maxPendingAttempts > 0)
+  ) {
+    usageError(`maxPendingAttempts must be an integer > 0, got ${options.maxPendingAttempts}`, 'pass a count');
+  }
   if (maxBufferedBytes !== undefined && !(maxBufferedBytes >= 0)) {
     usageError(`maxBufferedBytes must be >= 0, got ${maxBufferedBytes}`, 'pass a byte count');
   }
@@ -172,8 +204,8 @@ function listen(server: http.Server, port: number, host: string): Promise<void> 
 
 /**
  * Starts a geckos.io server carrying ecsync packets. Clients connect with `createGeckosClientTransport` (browser or
- * Node). Needs `@geckos.io/server` and its `node-datachannel` (or this repository's werift shim), loaded when called
- * (a `Usage` NetError when `@geckos.io/server` is not installed).
+ * Node). Needs `@geckos.io/server` and its native `node-datachannel` (0.33.x installs offline: see the README),
+ * loaded when called (a `Usage` NetError when `@geckos.io/server` is not installed).
  * @example
  * const transport = await createGeckosServerTransport({ port: 9208, host: '0.0.0.0' });
  * transport.onconnection = (link) => { link.onpacket = (packet) => link.send(packet.slice()); };
@@ -192,15 +224,22 @@ export async function createGeckosServerTransport(
   const listening = external?.address() as AddressInfo | null | undefined;
   const host = options.host ?? (external ? listening?.address : '127.0.0.1');
   const maxBufferedBytes = options.maxBufferedBytes ?? GECKOS_MAX_BUFFERED_BYTES;
+  const bindAddress = options.iceBindAddress ?? defaultIceBindAddress(host);
   const io = geckosServer({
     iceServers: options.iceServers ?? [],
     portRange: options.portRange,
-    bindAddress: options.iceBindAddress ?? defaultIceBindAddress(host),
+    bindAddress,
     cors: options.cors as never,
     authorization: options.authorization as never,
     // geckos.io's defaults, spelled out: ecsync relies on them.
     ordered: false,
     maxRetransmits: 0,
+  });
+  const attempts = watchGeckosAttempts(io.connectionsManager, {
+    bindAddress,
+    connectTimeoutMs: options.connectTimeoutMs ?? GECKOS_SERVER_CONNECT_TIMEOUT_MS,
+    maxPendingAttempts: options.maxPendingAttempts ?? GECKOS_MAX_PENDING_ATTEMPTS,
+    onFailure: options.onConnectFailed,
   });
   const counters = createLinkCounters();
   const links = new Set<GeckosLink>();
@@ -221,9 +260,11 @@ export async function createGeckosServerTransport(
     onconnection: null,
     port: 0,
     counters,
+    attempts: attempts.counters,
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
+      attempts.dispose();
       for (const link of links) link.closeReason = 'server closed';
       const closeAll = () =>
         Promise.allSettled([...io.connectionsManager.connections.values()].map((connection) => connection.close()));
@@ -246,6 +287,7 @@ export async function createGeckosServerTransport(
   // geckos.io announces every server's connections to every onConnection listener in the process: keep ours.
   io.onConnection((channel) => {
     if (io.connectionsManager.getConnection(channel.id as string)?.channel !== channel) return;
+    attempts.opened(channel.id as string);
     if (closed) {
       channel.close().catch(() => {});
       return;

@@ -1,24 +1,11 @@
 /**
- * Lets each geckos.io client transport choose its RTCPeerConnection implementation (werift's in Node, the native one
- * in browsers) although @geckos.io/client always constructs the global one. Imports nothing from Node.
+ * Lets each geckos.io client transport choose its RTCPeerConnection implementation (node-datachannel/polyfill's in
+ * Node, the native one in browsers) although @geckos.io/client always constructs the global one. Imports nothing from Node.
  */
 import { usageError } from '../errors.ts';
 
-/** A constructor of RTCPeerConnection-compatible objects (werift's in Node). */
+/** A constructor of RTCPeerConnection-compatible objects (node-datachannel/polyfill's in Node). */
 export type PeerConnectionConstructor = new (configuration: never) => unknown;
-
-/**
- * ICE settings for werift's RTCPeerConnection that gather one host candidate on `address` only and bind to it
- * (werift otherwise skips loopback and gathers on every interface). Plain data, safe to import anywhere.
- */
-export function weriftIceConfiguration(address: string): Record<string, unknown> {
-  return {
-    iceUseIpv4: false,
-    iceUseIpv6: false,
-    iceAdditionalHostAddresses: [address],
-    iceInterfaceAddresses: { udp4: address },
-  };
-}
 
 /** Key under which a configuration carries its constructor to the dispatcher below. */
 export const PEER_CONNECTION_KEY = Symbol.for('ecsync.geckos.RTCPeerConnection');
@@ -49,9 +36,23 @@ export function installPeerConnectionDispatcher(): void {
     const { [PEER_CONNECTION_KEY]: chosen, ...rest } = configuration;
     const Ctor = (chosen ?? previous) as (new (configuration: unknown) => unknown) | undefined;
     if (!Ctor) {
-      return usageError('no RTCPeerConnection', 'pass { RTCPeerConnection } (in Node, e.g. werift) to the transport');
+      return usageError(
+        'no RTCPeerConnection',
+        "pass { RTCPeerConnection } (in Node, from 'node-datachannel/polyfill') to the transport",
+      );
     }
-    return new Ctor(rest);
+    const peerConnection = new Ctor(rest) as { addIceCandidate?: (candidate: unknown) => Promise<void> };
+    const addIceCandidate = peerConnection.addIceCandidate?.bind(peerConnection);
+    if (addIceCandidate) {
+      // @geckos.io/client adds polled candidates without awaiting them; one arriving after the connection closed
+      // rejects, which must not become an unhandled rejection in the application.
+      peerConnection.addIceCandidate = (candidate) => {
+        const added = addIceCandidate(candidate);
+        added.catch(() => {});
+        return added;
+      };
+    }
+    return peerConnection;
   }
   Object.defineProperty(RTCPeerConnectionDispatcher, DISPATCHER_MARK, { value: true });
   if (previous) RTCPeerConnectionDispatcher.prototype = previous.prototype;

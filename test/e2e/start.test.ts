@@ -1,8 +1,9 @@
 /**
- * `npm start` as a newcomer runs it on a fresh clone: no certificate yet, no Vite cache. The test starts it on
- * 127.0.0.1 (the environment variables of examples/webxr-room/server.ts), fetches the page over HTTPS trusting
- * exactly the certificate it generated, joins the room with a Node client over the WebSocket fallback, and stops
- * the process group it started.
+ * `npm start` as a newcomer runs it on a fresh clone: no certificate yet, no Vite cache, the default host (0.0.0.0,
+ * every interface). Safe because the test runs inside the loopback-only network namespace, where every interface is
+ * loopback. It fetches the page over HTTPS trusting exactly the certificate it generated, joins the room with Node
+ * clients over WebRTC (geckos.io, on node-datachannel's polyfill) and over the WebSocket fallback, and stops the
+ * process group it started.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -11,6 +12,7 @@ import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createWorld, query } from 'bitecs';
+import { RTCPeerConnection } from 'node-datachannel/polyfill';
 import { WebSocket } from 'ws';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -20,7 +22,10 @@ import {
   isOwnedLocally,
   Networked,
 } from '../../src/index.ts';
+import type { ClientTransport } from '../../src/index.ts';
+import { createGeckosClientTransport } from '../../src/geckos.ts';
 import { defineRoomProtocol, OBJECTS } from '../../examples/webxr-room/protocol.ts';
+import { requireLoopbackOnlyNetwork } from '../helpers/netns.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const scratch = mkdtempSync(join(tmpdir(), 'ecsync-start-'));
@@ -71,6 +76,55 @@ function get(url: string, ca: string): Promise<{ status: number; body: string }>
   });
 }
 
+/**
+ * A `fetch` for geckos.io's signalling that trusts exactly `ca` (Node's own fetch takes no CA); answers with a
+ * standard Response, the only part of fetch the geckos.io client reads.
+ */
+function trustingFetch(ca: string): typeof fetch {
+  return (async (input: string | URL | Request, init?: RequestInit) => {
+    const url = new URL(String(input instanceof Request ? input.url : input));
+    const body = typeof init?.body === 'string' ? init.body : undefined;
+    return new Promise<Response>((resolve, reject) => {
+      const request = https.request(
+        url,
+        { method: init?.method ?? 'GET', headers: init?.headers as Record<string, string> | undefined, ca },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => {
+            const status = res.statusCode ?? 500;
+            const payload = status === 204 || status === 304 ? null : Buffer.concat(chunks);
+            resolve(new Response(payload, { status, headers: res.headers as Record<string, string> }));
+          });
+        },
+      );
+      request.on('error', reject);
+      request.end(body);
+    });
+  }) as typeof fetch;
+}
+
+/** A Node client joins the room over `transport`: Welcome, the objects, and an avatar of its own. */
+async function joinRoom(transport: ClientTransport): Promise<void> {
+  const world = createWorld();
+  const room = defineRoomProtocol();
+  const net = createNetworkPlugin(world, { role: 'client', protocol: room.protocol, transport });
+  const tick = setInterval(() => net.send(net.receive(world)), 1000 / 60);
+  try {
+    const entities = () => query(world, [Networked]);
+    await waitFor(
+      () => connectionStateOf(world) === 'connected' && entities().length >= OBJECTS.length + 3,
+      10_000,
+      () => `Welcome and the room's state (state ${connectionStateOf(world)}, ${entities().length} entities)`,
+    );
+    expect(query(world, [Networked, room.Grabbable])).toHaveLength(OBJECTS.length);
+    expect(entities().filter((eid) => isOwnedLocally(world, eid))).toHaveLength(3); // head and two hands
+  } finally {
+    clearInterval(tick);
+    await net.dispose();
+  }
+}
+
 async function waitFor(condition: () => boolean, timeoutMs: number, what: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
@@ -80,14 +134,15 @@ async function waitFor(condition: () => boolean, timeoutMs: number, what: () => 
 }
 
 describe('npm start (the README main command)', () => {
-  it('serves the page and the room on a fresh clone, and stops cleanly', async () => {
+  it('serves the page and the room on a fresh clone with the defaults, over WebRTC and WebSocket, and stops', async () => {
+    requireLoopbackOnlyNetwork(); // the default host is every interface: only loopback here
     child = spawn('npm', ['start'], {
       cwd: root,
       detached: true, // its own process group, so the test can stop npm and everything under it
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {
         ...process.env,
-        ECSYNC_HOST: '127.0.0.1',
+        ECSYNC_HOST: '', // the default: 0.0.0.0
         ECSYNC_PORT: '0',
         ECSYNC_UDP_PORTS: 'any',
         ECSYNC_CERT_DIR: join(scratch, 'cert'),
@@ -98,13 +153,14 @@ describe('npm start (the README main command)', () => {
     child.stderr?.on('data', (d: Buffer) => (output += d));
     const started = child;
     await waitFor(
-      () => /https:\/\/127\.0\.0\.1:\d+\//.test(output) || started.exitCode !== null,
+      () => /https:\/\/localhost:\d+\//.test(output) || started.exitCode !== null,
       START_TIMEOUT_MS,
       () => `the printed address; output so far:\n${output}`,
     );
     expect(started.exitCode, `npm start exited early:\n${output}`).toBeNull();
-    const url = (/https:\/\/127\.0\.0\.1:\d+\//.exec(output) as RegExpExecArray)[0];
-    expect(output).toContain('https://localhost:');
+    const port = Number((/https:\/\/localhost:(\d+)\//.exec(output) as RegExpExecArray)[1]);
+    expect(output).toContain('(no LAN address: a headset cannot reach this machine)');
+    const url = `https://127.0.0.1:${port}/`;
 
     // 1. The page, over HTTPS, with the certificate npm start generated (so it must name 127.0.0.1).
     const ca = readFileSync(join(scratch, 'cert', 'cert.pem'), 'utf8');
@@ -115,36 +171,31 @@ describe('npm start (the README main command)', () => {
     expect(entry.status).toBe(200);
     expect(entry.body).toContain('createRoomClient');
 
-    // 2. A Node client joins over the WebSocket fallback: Welcome, the objects, and an avatar of its own.
+    // 2. Node clients join over WebRTC (geckos.io on the default 0.0.0.0) and over the WebSocket fallback.
+    const realFetch = globalThis.fetch;
+    globalThis.fetch = trustingFetch(ca);
+    try {
+      await joinRoom(
+        createGeckosClientTransport({
+          url: 'https://127.0.0.1',
+          port,
+          // Not bound to loopback, this client gathers no candidate of its own here (as a browser that hides
+          // loopback): only the server's default can make the pair.
+          RTCPeerConnection,
+        }),
+      );
+    } finally {
+      globalThis.fetch = realFetch;
+    }
     class TrustingWebSocket extends WebSocket {
       constructor(address: string) {
         super(address, { ca });
       }
     }
-    const world = createWorld();
-    const room = defineRoomProtocol();
-    const net = createNetworkPlugin(world, {
-      role: 'client',
-      protocol: room.protocol,
-      transport: createWebSocketClientTransport({
-        url: `${url.replace('https:', 'wss:')}ecsync`,
-        WebSocket: TrustingWebSocket,
-      }),
-    });
-    const tick = setInterval(() => net.send(net.receive(world)), 1000 / 60);
-    try {
-      const entities = () => query(world, [Networked]);
-      await waitFor(
-        () => connectionStateOf(world) === 'connected' && entities().length >= OBJECTS.length + 3,
-        10_000,
-        () => `Welcome and the room's state (state ${connectionStateOf(world)}, ${entities().length} entities)`,
-      );
-      expect(query(world, [Networked, room.Grabbable])).toHaveLength(OBJECTS.length);
-      expect(entities().filter((eid) => isOwnedLocally(world, eid))).toHaveLength(3); // head and two hands
-    } finally {
-      clearInterval(tick);
-      await net.dispose();
-    }
+    await joinRoom(
+      createWebSocketClientTransport({ url: `${url.replace('https:', 'wss:')}ecsync`, WebSocket: TrustingWebSocket }),
+    );
+    expect(output, 'no failed WebRTC attempt logged').not.toContain('WebRTC attempt');
 
     // 3. Stop it by its process group id; every process of the group must exit, and the port be free.
     stopGroup('SIGTERM');

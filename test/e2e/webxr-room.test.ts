@@ -1,8 +1,9 @@
 /**
  * The WebXR room in real browsers: headless Debian chromium opens the page twice (users A and B), both enter
  * immersive-vr on an emulated Quest 3 (IWER), and B must see A's hand and a grabbed object move. Runs once over
- * geckos.io (WebRTC) and once over the WebSocket fallback. WebRTC on loopback only: inside the loopback-only
- * network namespace of `npm test` (fails, never skips, elsewhere). Screenshots of B's view go to test-artifacts/.
+ * geckos.io (WebRTC) and once over the WebSocket fallback. The room runs with `npm start`'s defaults (every
+ * interface, 0.0.0.0): inside the loopback-only network namespace of `npm test` that reaches loopback only (fails,
+ * never skips, elsewhere). Screenshots of B's view and of the fallback notice go to test-artifacts/.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -52,11 +53,21 @@ interface ViewInfo {
 interface Status {
   state: string;
   transport: string;
+  transportNote: string;
   inXR: boolean;
   xrFrames: number;
   clientId: number;
   rttMs: number;
   overlay: string[];
+}
+
+/** Waits (bounded) for a line of the room's log to match; fails with the log. */
+async function waitForLog(pattern: RegExp, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!roomLog.some((line) => pattern.test(line))) {
+    if (Date.now() > deadline) throw new Error(`no room log line matching ${pattern}; log:\n${roomLog.join('\n')}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 const distance = (a: Vec3, b: Vec3) => Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]);
@@ -144,14 +155,17 @@ class User {
 
 let room: RunningRoom;
 let browser: Browser;
+/** The room's log lines (why WebRTC attempts failed). */
+const roomLog: string[] = [];
 const scratch = mkdtempSync(join(tmpdir(), 'ecsync-room-e2e-'));
 
 beforeAll(async () => {
   requireLoopbackOnlyNetwork();
   mkdirSync(ARTIFACTS, { recursive: true });
+  // The defaults of `npm start` (host 0.0.0.0): safe here, the namespace has nothing but loopback.
   room = await startRoom({
-    host: '127.0.0.1',
     port: 0,
+    log: (line) => roomLog.push(line),
     udpPorts: null,
     certDir: join(scratch, 'cert'),
     viteCacheDir: join(scratch, 'vite'),
@@ -183,6 +197,7 @@ describe.each([
           'the connection',
         );
         expect((await user.status()).transport, `${user.name}'s transport`).toBe(expected);
+        expect((await user.status()).transportNote).toBe('');
         await user.enterVR();
       }
       const idA = (await a.status()).clientId;
@@ -239,6 +254,7 @@ describe.each([
       expect((await b.status()).overlay.join('\n')).toMatch(new RegExp(`connected via ${expected}[\\s\\S]*RTT`));
       console.log(`[${transport}] B drew A's hand after ${handMs} ms and the carried object after ${objectMs} ms`);
       expect([...a.errors, ...b.errors]).toEqual([]);
+      if (transport === 'geckos') expect(roomLog, 'no failed WebRTC attempt').toEqual([]);
 
       // 6. B turns the link conditioner on (+100 ms): its measured round trip grows by that much.
       const rttBefore = (await b.status()).rttMs;
@@ -292,6 +308,13 @@ describe('WebXR room transport choice', () => {
       const status = await page.evaluate(() => (window as never as { __room: { status(): Status } }).__room.status());
       expect(status.transport).toBe('ws (fallback)');
       expect(status.overlay[0]).toBe('connected via ws (fallback)');
+      // The page says why it fell back, visibly; the server logged where the attempt stood.
+      expect(status.transportNote).toMatch(/^Fell back to WebSocket: WebRTC failed: .*within 5000 ms \(ICE /);
+      const note = page.locator('#note');
+      expect(await note.isVisible()).toBe(true);
+      expect(await note.textContent()).toBe(status.transportNote);
+      await page.screenshot({ path: join(ARTIFACTS, 'webxr-room-fallback.png') });
+      await waitForLog(/WebRTC attempt from 127\.0\.0\.1 failed after \d+ ms: .*ICE found no working candidate pair/);
     } finally {
       await context.close();
     }

@@ -62,9 +62,9 @@ describe('seats', () => {
 });
 
 describe('self-signed certificate', () => {
-  it('names every host, is valid for a year and signs with its own key', () => {
+  it('names every host, is valid for a year and signs with its own key', async () => {
     const now = new Date('2030-05-01T12:00:00Z');
-    const pair = createSelfSignedCertificate(['localhost', '127.0.0.1', '192.168.1.20'], now);
+    const pair = await createSelfSignedCertificate(['localhost', '127.0.0.1', '192.168.1.20'], now);
     const x509 = new X509Certificate(pair.cert);
     expect(x509.checkHost('localhost')).toBe('localhost');
     expect(x509.checkIP('127.0.0.1')).toBe('127.0.0.1');
@@ -77,16 +77,16 @@ describe('self-signed certificate', () => {
     expect(days).toBeLessThan(366);
   });
 
-  it('is reused while it covers the hosts, and made again when a host is new or the file is broken', () => {
+  it('is reused while it covers the hosts, and made again when a host is new or the file is broken', async () => {
     const dir = join(scratch, 'cert');
-    const first = loadOrCreateCertificate(dir, ['localhost', '10.0.0.5']);
+    const first = await loadOrCreateCertificate(dir, ['localhost', '10.0.0.5']);
     expect(first.created).toBe(true);
-    const again = loadOrCreateCertificate(dir, ['localhost']);
+    const again = await loadOrCreateCertificate(dir, ['localhost']);
     expect(again.created).toBe(false);
     expect(again.cert).toBe(first.cert);
-    const moved = loadOrCreateCertificate(dir, ['localhost', '10.0.0.6']);
+    const moved = await loadOrCreateCertificate(dir, ['localhost', '10.0.0.6']);
     expect(moved.created).toBe(true);
     writeFileSync(join(dir, 'cert.pem'), 'not a certificate');
-    expect(loadOrCreateCertificate(dir, ['localhost']).created).toBe(true);
+    expect((await loadOrCreateCertificate(dir, ['localhost'])).created).toBe(true);
   });
 });
