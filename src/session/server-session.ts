@@ -3,26 +3,34 @@
  * and resume, presence, per-peer limits, and dispatch of every other message to the layer above (replication,
  * authority) through a `PeerHandler`. Timers run inside `receive()`, so a manual clock drives everything.
  */
-import { decodeBody } from '../codec/msgpack-body.ts';
 import { encodeControl, readMessageTag } from '../codec/message-frame.ts';
-import type { Clock } from '../clock.ts';
-import { Connection, type ConnectionHandler, type ConnectionOptions } from '../connection/connection.ts';
-import { ErrorCode, type ErrorCodeName, type ErrorHandler, NetError } from '../errors.ts';
+import { Connection } from '../connection/connection.ts';
+import { ErrorCode, type ErrorCodeName, NetError } from '../errors.ts';
 import { Emitter } from '../events.ts';
-import { type HelloBody, parseChallengeResponse, parseErrorBody, parseHello } from '../protocol/handshake.ts';
-import { parsePresenceStatus, parseTimeBody, type PresenceUser } from '../protocol/session-messages.ts';
-import { type SchemaManifest, type SchemaSummary, summarizeSchema } from '../protocol/schema-diff.ts';
+import type { HelloBody } from '../protocol/handshake.ts';
+import type { PresenceUser } from '../protocol/session-messages.ts';
+import { summarizeSchema } from '../protocol/schema-diff.ts';
 import { Tag } from '../protocol/tags.ts';
-import type { Link, ServerTransport } from '../transport/transport.ts';
-import { Admission, type Authorize, checkHello } from './server-handshake.ts';
+import type { Link } from '../transport/transport.ts';
+import { Admission } from './server-handshake.ts';
 import { checkKeyPair, createKeyPair, type KeyPair, randomHex, toHex } from './identity.ts';
-import { needsChallenge, ServerProofs } from './identity-proof.ts';
+import { ServerProofs } from './identity-proof.ts';
 import type { SessionEvents } from './presence-list.ts';
 import { PeerLimiter } from './rate-limiter.ts';
 import { ServerPeer } from './server-peer.ts';
 import type { PeerHandler } from './server-peer.ts';
 import { ServerPresence } from './server-presence.ts';
-import { createServerSessionStats, describeThrown, type ServerSessionStats } from './server-capacity.ts';
+import {
+  createServerSessionStats,
+  describeThrown,
+  makeRoomForPending,
+  type ServerSessionStats,
+} from './server-capacity.ts';
+import { ServerControl } from './server-control.ts';
+import { judgeConnectionError, judgeIntake } from './peer-verdicts.ts';
+import { ServerHello } from './server-hello.ts';
+import { LingeringLinks } from './lingering-links.ts';
+import { DEFAULT_SERVER_CAPABILITIES, type ServerSessionOptions } from './server-session-options.ts';
 import {
   type CapacityOptions,
   checkHeartbeatMs,
@@ -43,39 +51,8 @@ export { ServerPeer } from './server-peer.ts';
 export type { PeerCounters, PeerHandler, PeerState } from './server-peer.ts';
 export type { Authorize, AuthorizeResult } from './server-handshake.ts';
 export type { ServerSessionStats } from './server-capacity.ts';
-
-/** Capabilities a server grants by default: deflated snapshots and Ed25519 signatures. */
-export const DEFAULT_SERVER_CAPABILITIES: readonly string[] = ['deflate', 'ed25519'];
-
-/** Options of the server session. */
-export interface ServerSessionOptions {
-  transport: ServerTransport;
-  clock: Clock;
-  schemaHash: string;
-  /** The protocol's manifest: a summary of it goes with a SchemaMismatch so the client can name the difference. */
-  manifest?: SchemaManifest;
-  sendRateHz: number;
-  /** Decides identity and role from the Hello (sync or async); refusing answers `Unauthorized`. Default: participant. */
-  authorize?: Authorize;
-  /** True refuses the client with `Banned` (checked with `bannedIds` at every Hello, resumes included). */
-  isBanned?: (hello: HelloBody, userId: string | undefined) => boolean;
-  /** Heartbeat interval in ms (default 1,000); a client silent for 3 of them is suspended. */
-  heartbeatMs?: number;
-  /** How long a suspended client's session is kept for a resume, in ms (default 60,000). */
-  resumeWindowMs?: number;
-  /** Per-peer limits (see DEFAULT_RATE_LIMITS); false turns them off. */
-  rateLimits?: RateLimitOptions | false;
-  /** Caps on pending handshakes, suspended sessions and contained exceptions (see DEFAULT_CAPACITY). */
-  capacity?: CapacityOptions;
-  /** The server's Ed25519 key pair (default: a fresh one). */
-  keyPair?: KeyPair;
-  /** Capabilities the server grants when a client offers them (default DEFAULT_SERVER_CAPABILITIES). */
-  capabilities?: readonly string[];
-  onError?: ErrorHandler;
-  connection?: Partial<Omit<ConnectionOptions, 'clock' | 'onError'>>;
-}
-
-const IGNORE_ALL: ConnectionHandler = { reliable: () => {}, unreliable: () => {} };
+export { DEFAULT_SERVER_CAPABILITIES } from './server-session-options.ts';
+export type { ServerSessionOptions } from './server-session-options.ts';
 
 /** Server half of the session layer. */
 export class ServerSession {
@@ -96,13 +73,14 @@ export class ServerSession {
   /** Counters of the capacity limits and contained exceptions. */
   readonly stats: ServerSessionStats = createServerSessionStats();
   private readonly pendingPeers = new Set<ServerPeer>();
-  private readonly lingering: Array<{ connection: Connection; untilMs: number }> = [];
+  private readonly lingering: LingeringLinks;
   private readonly options: ServerSessionOptions;
   private readonly limits: Required<RateLimitOptions>;
   private readonly capacity: Required<CapacityOptions>;
   private readonly presence: ServerPresence;
   private readonly admission: Admission;
-  private readonly schemaSummary: SchemaSummary | undefined;
+  private readonly hello: ServerHello;
+  private readonly control: ServerControl;
   /** Key-possession proofs of the handshake (challenges sent, proven, refused). */
   readonly proofs: ServerProofs;
   private handler: PeerHandler | null = null;
@@ -119,7 +97,6 @@ export class ServerSession {
     this.now = options.clock.now();
     this.presence = new ServerPresence(this.peers, this.suspended, this.events);
     this.proofs = new ServerProofs(this.sessionId, this.keyPair);
-    this.schemaSummary = options.manifest ? summarizeSchema(options.manifest) : undefined;
     this.admission = new Admission(this, {
       clock: options.clock,
       sendRateHz: options.sendRateHz,
@@ -127,6 +104,10 @@ export class ServerSession {
       capabilities: options.capabilities ?? DEFAULT_SERVER_CAPABILITIES,
       onError: options.onError,
     });
+    const schemaSummary = options.manifest ? summarizeSchema(options.manifest) : undefined;
+    this.hello = new ServerHello(this, this.proofs, this.admission, options.schemaHash, schemaSummary);
+    this.control = new ServerControl(this, this.presence);
+    this.lingering = new LingeringLinks(this.capacity.maxPendingHandshakes, this.stats);
     options.transport.onconnection = (link) => this.accept(link);
   }
 
@@ -150,7 +131,8 @@ export class ServerSession {
     return this.peers.get(clientId) ?? this.suspended.get(clientId);
   }
 
-  private report(code: ErrorCodeName, message: string): void {
+  /** @internal Reports a problem through `onError`. */
+  report(code: ErrorCodeName, message: string): void {
     this.options.onError?.(new NetError(code, message));
   }
 
@@ -161,7 +143,7 @@ export class ServerSession {
 
   /** Refused links kept open briefly so their fatal Error is delivered (at most `maxPendingHandshakes`). */
   get lingeringCount(): number {
-    return this.lingering.length;
+    return this.lingering.count;
   }
 
   /** Bytes every connection (pending, connected, lingering) holds for reliable messages not yet delivered. */
@@ -169,13 +151,12 @@ export class ServerSession {
     let n = 0;
     for (const p of this.pendingPeers) n += p.connection.reliableBufferedBytes;
     for (const p of this.peers.values()) n += p.connection.reliableBufferedBytes;
-    for (const l of this.lingering) n += l.connection.reliableBufferedBytes;
-    return n;
+    return n + this.lingering.bufferedBytes();
   }
 
   private accept(link: Link): void {
     const now = this.options.clock.now();
-    this.makeRoomForPending(link.remoteAddress);
+    makeRoomForPending(this.pendingPeers, link.remoteAddress, this.capacity, (p, why) => this.evictPending(p, why));
     const connection: Connection = new Connection(link, {
       maxReliableQueueBytes: this.capacity.maxSendQueueBytes,
       maxReliableQueueMessages: this.capacity.maxSendQueueMessages,
@@ -193,26 +174,6 @@ export class ServerSession {
     connection.limitIncoming(MAX_HELLO_BYTES);
     this.wire(connection, peer.binding);
     this.pendingPeers.add(peer);
-  }
-
-  /** Drops the oldest pending handshake of `source` at the per-source cap, then the oldest overall at the total. */
-  private makeRoomForPending(source: string | undefined): void {
-    const cap = this.capacity;
-    if (source !== undefined) {
-      let oldest: ServerPeer | null = null;
-      let n = 0;
-      for (const p of this.pendingPeers) {
-        if (p.remoteAddress !== source) continue;
-        oldest ??= p;
-        n++;
-      }
-      if (oldest !== null && n >= cap.maxPendingPerSource)
-        this.evictPending(oldest, `more than ${cap.maxPendingPerSource} handshakes from ${source}`);
-    }
-    if (this.pendingPeers.size >= cap.maxPendingHandshakes) {
-      const oldest = this.pendingPeers.values().next().value!;
-      this.evictPending(oldest, `more than ${cap.maxPendingHandshakes} handshakes pending`);
-    }
   }
 
   private evictPending(peer: ServerPeer, why: string): void {
@@ -262,17 +223,7 @@ export class ServerSession {
 
   private onConnectionError(peer: ServerPeer, connection: Connection, e: NetError): void {
     if (peer.connection !== connection || peer.state === 'closed') return;
-    if (e.code === 'SendQueueFull') {
-      this.options.onError?.(new NetError('SendQueueFull', `client ${peer.clientId}: ${e.message}`, { fatal: true }));
-      peer.fatal ??= { code: 'SendQueueFull', message: 'reliable data not acked: send queue full' };
-      return;
-    }
-    peer.counters.decodeErrors++;
-    this.options.onError?.(e);
-    if (e.code === 'Oversize') {
-      if (peer.state === 'handshaking' || peer.state === 'authorizing') this.stats.preHandshakeOversize++;
-      peer.fatal ??= { code: 'Oversize', message: `sent ${e.message}` };
-    }
+    judgeConnectionError(peer, e, this.stats, (err) => this.options.onError?.(err));
   }
 
   private onLinkClosed(peer: ServerPeer, reason: string): void {
@@ -292,7 +243,7 @@ export class ServerSession {
     this.now = this.options.clock.now();
     for (const peer of this.pendingPeers) this.receivePeer(peer);
     for (const peer of this.peers.values()) this.receivePeer(peer);
-    this.lingerPass();
+    this.lingering.pass(this.now);
     this.timerPass();
   }
 
@@ -308,13 +259,7 @@ export class ServerSession {
     }
     if (peer.connection !== conn || peer.state === 'closed') return;
     if (stats.packetsIn !== packets) peer.lastHeardAtMs = this.now;
-    if (stats.bytesIn !== bytes && !peer.limiter.bytes.take(stats.bytesIn - bytes, this.now))
-      peer.fatal ??= { code: 'RateLimited', message: `more than ${this.limits.bytesPerSecond} bytes per second` };
-    if (!peer.limiter.noteDecodeErrors(peer.counters.decodeErrors, this.now))
-      peer.fatal ??= {
-        code: 'DecodeError',
-        message: `more than ${this.limits.maxDecodeErrors} malformed packets or messages within ${this.limits.decodeErrorWindowMs} ms`,
-      };
+    judgeIntake(peer, stats.bytesIn - bytes, this.limits, this.now);
     if (peer.fatal) {
       if (peer.fatal.code === 'SendQueueFull') this.stats.sendQueueDisconnects++;
       this.disconnect(peer, peer.fatal.code, peer.fatal.message);
@@ -343,108 +288,15 @@ export class ServerSession {
     }
     const tag = readMessageTag(msg);
     if (tag < 0) {
-      this.decodeError(peer, 'message shorter than its tag');
+      this.control.decodeError(peer, 'message shorter than its tag');
       return;
     }
-    if (peer.state !== 'connected') {
-      // Anything before a valid Hello is ignored: the client may still be sending a previous session's traffic.
-      if (peer.state !== 'handshaking') return;
-      if (tag === Tag.ChallengeResponse) this.onChallengeResponse(peer, msg);
-      else if (tag === Tag.Hello && !this.proofs.isChallenged(peer)) this.onHello(peer, msg);
-      return;
-    }
+    // Anything before a valid Hello is ignored: the client may still be sending a previous session's traffic.
+    if (peer.state === 'handshaking') return this.hello.message(peer, tag, msg, this.now);
+    if (peer.state !== 'connected') return;
     // The permission table (authority layer): a role may send only the tags allowed to it, core ones included.
     if (this.messageGate !== null && !this.messageGate(peer, tag, msg)) return;
-    switch (tag) {
-      case Tag.Hello:
-      case Tag.ChallengeResponse:
-        return; // duplicate handshake message on an established peer
-      case Tag.Goodbye:
-        this.leave(peer, 'goodbye');
-        return;
-      case Tag.Ping:
-        return this.onPing(peer, msg);
-      case Tag.Pong:
-        this.body(peer, msg, parseTimeBody, 'Pong'); // hearing it is what counts; a malformed one is still counted
-        return;
-      case Tag.Presence: {
-        const body = this.body(peer, msg, parsePresenceStatus, 'Presence');
-        if (body) this.presence.setStatus(peer, body.status);
-        return;
-      }
-      case Tag.Error: {
-        const body = this.body(peer, msg, parseErrorBody, 'Error');
-        if (body) this.report('DecodeError', `client ${peer.clientId} reports error ${body.code}: ${body.message}`);
-        return;
-      }
-      case Tag.Welcome:
-      case Tag.Shutdown:
-        peer.counters.unknownTags++; // server-to-client messages mean nothing here
-        return;
-      default:
-        this.handler?.message(peer, tag, msg, packetSeq);
-    }
-  }
-
-  /** Decodes and validates a control body; counts and reports a bad one and returns null. */
-  private body<T>(peer: ServerPeer, msg: Uint8Array, parse: (v: unknown) => T | null, name: string): T | null {
-    const decoded = decodeBody(msg.subarray(2));
-    const body = decoded.ok ? parse(decoded.value) : null;
-    if (body === null) this.decodeError(peer, `malformed ${name}`);
-    return body;
-  }
-
-  private decodeError(peer: ServerPeer, what: string): void {
-    peer.counters.decodeErrors++;
-    this.report('DecodeError', `client ${peer.clientId || '(handshaking)'}: ${what}`);
-  }
-
-  private onPing(peer: ServerPeer, msg: Uint8Array): void {
-    const body = this.body(peer, msg, parseTimeBody, 'Ping');
-    if (!body || body.clientTime === undefined) return;
-    peer.connection.sendUnreliable(encodeControl(Tag.Pong, { clientTime: body.clientTime, serverTime: this.now }));
-    peer.needsFlush = true;
-  }
-
-  private onHello(peer: ServerPeer, msg: Uint8Array): void {
-    const decoded = decodeBody(msg.subarray(2));
-    const hello = decoded.ok ? parseHello(decoded.value) : null;
-    if (hello === null) {
-      peer.counters.decodeErrors++;
-      this.refuse(peer, 'DecodeError', 'malformed Hello');
-      return;
-    }
-    const refusal = checkHello(hello, this.options.schemaHash, this.schemaSummary);
-    if (refusal) {
-      this.refuse(peer, refusal.code, refusal.message, refusal.detail);
-      return;
-    }
-    if (needsChallenge(hello)) {
-      this.proofs.challenge(peer, hello);
-      peer.lastPingAtMs = this.now; // the Challenge just went out: resend only after a timeout
-    } else this.admit(peer, hello);
-  }
-
-  /** The answer to a Challenge: admit the Hello it proves, or refuse the claimed key. */
-  private onChallengeResponse(peer: ServerPeer, msg: Uint8Array): void {
-    if (!this.proofs.isChallenged(peer)) {
-      peer.counters.unknownTags++; // an answer to no question
-      return;
-    }
-    const decoded = decodeBody(msg.subarray(2));
-    const response = decoded.ok ? parseChallengeResponse(decoded.value) : null;
-    const proven = this.proofs.answer(peer, response ?? {});
-    if (response === null) {
-      peer.counters.decodeErrors++;
-      this.refuse(peer, 'DecodeError', 'malformed ChallengeResponse');
-    } else if (proven === null)
-      this.refuse(peer, 'IdentityUnproven', 'the Hello claimed a key and the Challenge was not signed with it');
-    else this.admit(peer, proven.hello);
-  }
-
-  private admit(peer: ServerPeer, hello: HelloBody): void {
-    if (hello.resumeToken !== undefined) this.admission.resume(peer, hello);
-    else this.admission.join(peer, hello);
+    if (!this.control.message(peer, tag, msg, this.now)) this.handler?.message(peer, tag, msg, packetSeq);
   }
 
   /** True when `hello` (or the user id `authorize` gave it) is banned. */
@@ -495,31 +347,13 @@ export class ServerSession {
 
   // ── timers ──────────────────────────────────────────────────────────────────────────────────────────
 
-  private lingerPass(): void {
-    const list = this.lingering;
-    let w = 0;
-    for (let i = 0; i < list.length; i++) {
-      const item = list[i];
-      const conn = item.connection;
-      if (!conn.isOpen) continue;
-      conn.receive(IGNORE_ALL);
-      if (conn.reliablePendingBytes === 0 || this.now >= item.untilMs) {
-        conn.close('refused');
-        continue;
-      }
-      conn.flush();
-      list[w++] = item;
-    }
-    list.length = w;
-  }
-
   private timerPass(): void {
     const now = this.now;
     const hb = this.heartbeatMs;
     for (const peer of this.pendingPeers) {
       if (now - peer.acceptedAtMs >= HANDSHAKE_TIMEOUT_MS)
         this.refuse(peer, 'Timeout', `no valid Hello within ${HANDSHAKE_TIMEOUT_MS} ms`);
-      else this.resendChallenge(peer, now);
+      else this.hello.resendChallenge(peer, now);
     }
     for (const peer of this.peers.values()) {
       const silent = now - peer.lastHeardAtMs;
@@ -533,15 +367,6 @@ export class ServerSession {
     for (const peer of this.suspended.values()) {
       if (now - peer.suspendedAtMs >= this.resumeWindowMs) this.leave(peer, 'resume window expired');
     }
-  }
-
-  /** Nothing flushes a pending peer: resend its unacked Challenge once per retransmission timeout. */
-  private resendChallenge(peer: ServerPeer, now: number): void {
-    const conn = peer.connection;
-    if (!this.proofs.isChallenged(peer) || conn.reliablePendingBytes === 0 || now - peer.lastPingAtMs < conn.rtoMs)
-      return;
-    peer.lastPingAtMs = now; // reset to -Infinity once admitted
-    conn.flush();
   }
 
   // ── leaving ─────────────────────────────────────────────────────────────────────────────────────────
@@ -571,7 +396,8 @@ export class ServerSession {
   }
 
   /** Ends a peer's session for good: no resume; `left` for a peer that had joined. */
-  private leave(peer: ServerPeer, reason: string, closeLink = true): void {
+  /** @internal Ends a peer's session for good (see `close`). */
+  leave(peer: ServerPeer, reason: string, closeLink = true): void {
     const was = peer.state;
     if (was === 'closed') return;
     peer.state = 'closed';
@@ -601,12 +427,7 @@ export class ServerSession {
         conn.sendUnreliable(encodeControl(Tag.Error, { ...detail, code: ErrorCode[code], message, fatal: true }));
       else this.sendError(peer, code, message, true, detail);
       conn.flush();
-      // Refused links linger too: bounded like pending handshakes, so a flood of refusals holds no more.
-      if (this.lingering.length >= this.capacity.maxPendingHandshakes) {
-        this.stats.lingerDropped++;
-        this.lingering.shift()!.connection.close('refused');
-      }
-      this.lingering.push({ connection: conn, untilMs: this.options.clock.now() + FATAL_LINGER_MS });
+      this.lingering.add(conn, this.options.clock.now() + FATAL_LINGER_MS);
     }
     this.leave(peer, `${code}: ${message}`, false);
   }
@@ -644,8 +465,7 @@ export class ServerSession {
     }
     for (const peer of [...this.suspended.values()]) this.leave(peer, CLOSE_SHUTDOWN);
     for (const peer of [...this.pendingPeers]) this.leave(peer, CLOSE_SHUTDOWN);
-    for (const item of this.lingering) item.connection.close(CLOSE_SHUTDOWN);
-    this.lingering.length = 0;
+    this.lingering.closeAll(CLOSE_SHUTDOWN);
     await this.options.transport.close();
   }
 }
