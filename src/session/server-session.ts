@@ -79,8 +79,10 @@ export class ServerSession {
   private readonly capacity: Required<CapacityOptions>;
   private readonly presence: ServerPresence;
   private readonly admission: Admission;
-  private readonly hello: ServerHello;
-  private readonly control: ServerControl;
+  /** @internal The handshake steps before Welcome. */
+  readonly hello: ServerHello;
+  /** @internal The session's own messages from connected clients. */
+  readonly control: ServerControl;
   /** Key-possession proofs of the handshake (challenges sent, proven, refused). */
   readonly proofs: ServerProofs;
   private handler: PeerHandler | null = null;

@@ -16,6 +16,7 @@ import {
   type MemoryNetwork,
   type NetworkPlugin,
   type Protocol,
+  type Random,
   type ServerPluginOptions,
 } from '../../src/index.ts';
 
@@ -187,4 +188,30 @@ export function dump(peer: Peer): Map<number, Record<string, number[]>> {
     out.set(netId, rec);
   }
   return out;
+}
+
+/**
+ * Gives every replicated field of `eid` a random value (a reference to a random live entity 70 % of the time);
+ * `negativeZeroShare` of the f32 values are -0 (no extra draw when it is 0, so seeded runs keep their sequence).
+ */
+export function randomizeEntity(p: Peer, eid: number, rnd: Random, negativeZeroShare = 0): void {
+  const { Pose, Ints, Floats, Link } = p;
+  Pose.px[eid] = rnd.range(-100, 100);
+  Pose.py[eid] = rnd.range(-100, 100);
+  Pose.pz[eid] = rnd.range(-100, 100);
+  const q = [rnd.gaussian(), rnd.gaussian(), rnd.gaussian(), rnd.gaussian()];
+  const n = Math.hypot(...q) || 1;
+  [Pose.qx[eid], Pose.qy[eid], Pose.qz[eid], Pose.qw[eid]] = q.map((v) => v / n);
+  Ints.b[eid] = rnd.int(2);
+  Ints.u8[eid] = rnd.int(256);
+  Ints.u16[eid] = rnd.int(65536);
+  Ints.u32[eid] = rnd.int(2 ** 32);
+  Ints.i8[eid] = rnd.int(256) - 128;
+  Ints.i16[eid] = rnd.int(65536) - 32768;
+  Ints.i32[eid] = rnd.int(2 ** 32) - 2 ** 31;
+  Floats.f32[eid] = negativeZeroShare > 0 && rnd.next() < negativeZeroShare ? -0 : rnd.gaussian() * 1e3;
+  Floats.f64[eid] = rnd.gaussian() * 1e9;
+  Floats.kind[eid] = rnd.int(5);
+  const all = query(p.world, [Networked]);
+  Link.target[eid] = all.length > 0 && rnd.next() < 0.7 ? all[rnd.int(all.length)] : 0;
 }

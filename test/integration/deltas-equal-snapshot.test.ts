@@ -6,29 +6,7 @@
 import { addComponent, hasComponent, query, removeComponent, removeEntity } from 'bitecs';
 import { describe, expect, it } from 'vitest';
 import { createRandom, Networked, type LinkConditions, type Random } from '../../src/index.ts';
-import { dump, type Peer, spawn, Stepper } from '../helpers/fixture.ts';
-
-function randomize(p: Peer, eid: number, rnd: Random): void {
-  const { Pose, Ints, Floats, Link } = p;
-  Pose.px[eid] = rnd.range(-100, 100);
-  Pose.py[eid] = rnd.range(-100, 100);
-  Pose.pz[eid] = rnd.range(-100, 100);
-  const q = [rnd.gaussian(), rnd.gaussian(), rnd.gaussian(), rnd.gaussian()];
-  const n = Math.hypot(...q) || 1;
-  [Pose.qx[eid], Pose.qy[eid], Pose.qz[eid], Pose.qw[eid]] = q.map((v) => v / n);
-  Ints.b[eid] = rnd.int(2);
-  Ints.u8[eid] = rnd.int(256);
-  Ints.u16[eid] = rnd.int(65536);
-  Ints.u32[eid] = rnd.int(2 ** 32);
-  Ints.i8[eid] = rnd.int(256) - 128;
-  Ints.i16[eid] = rnd.int(65536) - 32768;
-  Ints.i32[eid] = rnd.int(2 ** 32) - 2 ** 31;
-  Floats.f32[eid] = rnd.gaussian() * 1e3;
-  Floats.f64[eid] = rnd.gaussian() * 1e9;
-  Floats.kind[eid] = rnd.int(5);
-  const all = query(p.world, [Networked]);
-  Link.target[eid] = all.length > 0 && rnd.next() < 0.7 ? all[rnd.int(all.length)] : 0;
-}
+import { dump, type Peer, randomizeEntity, spawn, Stepper } from '../helpers/fixture.ts';
 
 /** Random server activity for one frame. */
 function chaos(p: Peer, rnd: Random): void {
@@ -36,7 +14,7 @@ function chaos(p: Peer, rnd: Random): void {
   if (rnd.next() < 0.3 || live.length < 5) {
     const stores = p.stores.filter(() => rnd.next() < 0.6);
     const eid = spawn(p, stores);
-    randomize(p, eid, rnd);
+    randomizeEntity(p, eid, rnd);
   }
   if (live.length > 0 && rnd.next() < 0.08) removeEntity(p.world, live[rnd.int(live.length)]);
   if (live.length > 0 && rnd.next() < 0.1) {
@@ -52,7 +30,7 @@ function chaos(p: Peer, rnd: Random): void {
       if (which === 0) p.Pose.px[eid] += rnd.range(-0.01, 0.01);
       else if (which === 1) p.Ints.u16[eid] = rnd.int(65536);
       else if (which === 2) p.Floats.f32[eid] = rnd.gaussian();
-      else randomize(p, eid, rnd);
+      else randomizeEntity(p, eid, rnd);
     }
   }
 }
@@ -102,7 +80,7 @@ describe('deltas equal a snapshot', () => {
   it('a late joiner gets the current state by snapshot and then follows deltas', () => {
     const s = new Stepper({ seed: 3 });
     const rnd = createRandom(9);
-    for (let i = 0; i < 200; i++) randomize(s.server, spawn(s.server, s.server.stores), rnd);
+    for (let i = 0; i < 200; i++) randomizeEntity(s.server, spawn(s.server, s.server.stores), rnd);
     s.run(5);
     const late = s.addClient({ latencyMs: 30, loss: 0.1 });
     s.run(60);

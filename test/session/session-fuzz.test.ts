@@ -135,8 +135,8 @@ describe('session under hostile input', () => {
     const serverNet = getNetContext(s.server.world);
     if (serverNet.role !== 'server') throw new Error('server expected');
     // Inputs that reached each session decoder: Hello, the control bodies (by name), and the layer above.
-    const hellos = tap(serverNet.session, 'onHello');
-    const bodies = tap(serverNet.session, 'body', (args) => args[3] as string);
+    const hellos = tap(serverNet.session.hello, 'onHello');
+    const bodies = tap(serverNet.session.control, 'body', (args) => args[3] as string);
     const above = tap(serverNet.replicator, 'onMessage');
     const rnd = createRandom(6161);
     const attackers: RawPeer[] = [];
@@ -235,8 +235,8 @@ describe('session under hostile input', () => {
     s.run(5);
     const serverNet = getNetContext(s.server.world);
     if (serverNet.role !== 'server') throw new Error('server expected');
-    const hellos = tap(serverNet.session, 'onHello');
-    const bodies = tap(serverNet.session, 'body', (args) => args[3] as string);
+    const hellos = tap(serverNet.session.hello, 'onHello');
+    const bodies = tap(serverNet.session.control, 'body', (args) => args[3] as string);
     const above = tap(serverNet.replicator, 'onMessage', (args) => args[1] as number);
     const base = samples(s.server.protocol.schemaHash, 'AAAAAAAAAAAAAAAAAAAAAA');
     const rnd = createRandom(6262);
