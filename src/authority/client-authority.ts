@@ -6,7 +6,7 @@
  */
 import { encodeControl } from '../codec/message-frame.ts';
 import type { ClientContext } from '../context.ts';
-import { type ErrorCodeName, type ErrorHandler, NetError, usageError } from '../errors.ts';
+import { type ErrorCodeName, NetError, usageError } from '../errors.ts';
 import { Emitter } from '../events.ts';
 import { Tag } from '../protocol/tags.ts';
 import type { ClientExtension } from '../replication/extension.ts';
@@ -24,35 +24,18 @@ import {
 } from './app-wire.ts';
 import type { ClientAuthorityEvents } from './authority-events.ts';
 import { parseHostMigration, parseOwnershipRevoke, parseRemoval, parseRoleChange, readBody } from './authority-wire.ts';
-import { CommandLog, type CommandTypes } from './command-log.ts';
+import { CommandLog } from './command-log.ts';
 import { CommandReplica } from './command-replica.ts';
 import { CommandSnapshotAssembler } from './command-snapshot.ts';
 import { parseCommandBatch, parseCommandReject } from './command-wire.ts';
 import { type GrabOptions, GrabTracker } from './grab-tracker.ts';
-import { HeldObjects, type PoseAccess, poseArrays } from './hold.ts';
+import { HeldObjects, poseArrays } from './hold.ts';
 import { LamportClock } from './lamport.ts';
 import type { Role } from './roles.ts';
+import type { ClientAuthorityOptions } from './client-authority-options.ts';
 
 export type { GrabOptions } from './grab-tracker.ts';
-
-/** Options of `createClientAuthority`. */
-export interface ClientAuthorityOptions {
-  /** Command types of the command log (the same as the server's). */
-  commandTypes?: CommandTypes;
-  /** Pose of grabbable objects: held objects follow their hand, and the release pose goes to the server. */
-  pose?: PoseAccess;
-  /** Pose of hands, when it lives in another component than the objects' (default: `pose`). */
-  handPose?: PoseAccess;
-  /** Time to wait for an action's answer (default 30 s). */
-  actionTimeoutMs?: number;
-  /** Receives problems with what the server sent. */
-  onError?: ErrorHandler;
-  /**
-   * Verify every relayed command entry with its author's public key before applying it (default true). Costs one
-   * Ed25519 verify per entry: ~0.1 ms on Node's crypto, a few ms with tweetnacl in a browser.
-   */
-  verifyCommands?: boolean;
-}
+export type { ClientAuthorityOptions } from './client-authority-options.ts';
 
 /** The client side of authority, roles, commands and application messages. */
 export class ClientAuthority {

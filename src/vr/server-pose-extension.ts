@@ -5,10 +5,7 @@
  * server clock and the owner's horizon), so change detection sends it to everyone else. When the accepted pose
  * differs from what the owner sent, or the owner still applies an old correction, a Correction for the newest tick
  * goes back to the owner at the next send.
- *
- * Capture times: the owner stamps ticks with its own clock. The server maps them with the windowed minimum of
- * (arrival - capture), i.e. the owner's clock offset plus its smallest transit, a constant that keeps sample spacing
- * exact; it is clamped so a sample is never placed in the future nor more than MAX_SAMPLE_AGE_MS in the past.
+ * Capture times are the owner's clock, mapped onto the server's by `StreamClockMap`.
  */
 import { NetError } from '../errors.ts';
 import type { ServerContext } from '../context.ts';
@@ -21,21 +18,11 @@ import type { ServerPeer } from '../session/server-session.ts';
 import { CorrectionFrame, encodeCorrection, MAX_CORRECTIONS } from './correction-codec.ts';
 import { POSE_LENGTH } from './pose-history.ts';
 import { packStamp, poseCheck } from './pose-stamp.ts';
-import {
-  MAX_STREAM_TICKS,
-  type PoseStreamCodec,
-  PoseStreamFrame,
-  STREAM_TIME_RANGE,
-  STREAM_TIME_UNITS_PER_MS,
-} from './pose-stream-codec.ts';
+import { MAX_STREAM_TICKS, type PoseStreamCodec, PoseStreamFrame } from './pose-stream-codec.ts';
 import { createPoseCheck, type DeviceKindId, type PoseValidator } from './server-pose-validator.ts';
 import { deviceKindOf, storeOf, type VrServerContext } from './vr-context.ts';
-import { WindowedMin } from './windowed-min.ts';
+import { StreamClockMap } from './stream-clock-map.ts';
 
-/** Window of the clock-mapping minimum: 10 s meets a jitter-free packet even on a bad link, and follows drift. */
-export const CLOCK_WINDOW_MS = 10_000;
-/** A sample is placed at most this far in the past (a lying or stalled clock cannot push it further). */
-export const MAX_SAMPLE_AGE_MS = 2000;
 /** Longest time one tick may account for in the speed check: 100 ms, i.e. a sender at >= 10 Hz. */
 export const MAX_TICK_MS = 100;
 /** Position difference (m) above which an accepted pose counts as corrected: over one 1 mm step of rounding. */
@@ -61,13 +48,6 @@ interface ServerDevice {
   pendingTick: number;
 }
 
-/** What the server keeps per client. */
-interface PeerClock {
-  readonly offset: WindowedMin;
-  lastUnits: number;
-  lastClientMs: number;
-}
-
 /** Server extension of the VR pose layer. */
 export class ServerPoseReceiver implements ServerExtension {
   private readonly vr: VrServerContext;
@@ -80,7 +60,7 @@ export class ServerPoseReceiver implements ServerExtension {
   private readonly writer = new BitWriter(512);
   private readonly check = createPoseCheck();
   private readonly devices = new Map<number, ServerDevice>();
-  private readonly clocks = new Map<number, PeerClock>();
+  private readonly clocks = new StreamClockMap();
   private readonly times = new Float64Array(MAX_STREAM_TICKS);
   private readonly raw = new Float64Array(POSE_LENGTH);
   /** Devices given a new sample since the last change detection: entity ids, and their component ids. */
@@ -95,18 +75,15 @@ export class ServerPoseReceiver implements ServerExtension {
 
   /** Offset (ms) mapping `clientId`'s capture clock onto the server clock; NaN before its first message. */
   clockOffsetMs(clientId: number): number {
-    const c = this.clocks.get(clientId);
-    if (!c) return NaN;
-    const v = c.offset.value(this.net.clock.now());
-    return Number.isFinite(v) ? v : NaN;
+    return this.clocks.offsetMs(clientId, this.net.clock.now());
   }
 
   joined(peer: ServerPeer): void {
-    this.clocks.delete(peer.clientId);
+    this.clocks.forget(peer.clientId);
   }
 
   left(peer: ServerPeer): void {
-    this.clocks.delete(peer.clientId);
+    this.clocks.forget(peer.clientId);
     for (const [eid, dev] of this.devices) if (dev.owner === peer.clientId) this.devices.delete(eid);
   }
 
@@ -131,7 +108,7 @@ export class ServerPoseReceiver implements ServerExtension {
     }
     // 2. capture times of the ticks on the server clock
     const now = this.net.clock.now();
-    this.mapTimes(peer.clientId, now);
+    this.clocks.map(peer.clientId, this.frame, now, this.times);
     // 3. devices
     const reg = this.net.replicator.registry;
     let forbidden = 0;
@@ -163,34 +140,6 @@ export class ServerPoseReceiver implements ServerExtension {
 
   /** Where problems caused by network input go (set by `addVrPoses`). */
   onError: ((e: NetError) => void) | undefined;
-
-  private mapTimes(clientId: number, now: number): void {
-    const f = this.frame;
-    let c = this.clocks.get(clientId);
-    let clientMs: number;
-    if (!c) {
-      c = { offset: new WindowedMin(CLOCK_WINDOW_MS), lastUnits: f.newestTimeUnits, lastClientMs: 0 };
-      this.clocks.set(clientId, c);
-      clientMs = f.newestTimeUnits / STREAM_TIME_UNITS_PER_MS;
-    } else {
-      let delta = (f.newestTimeUnits - c.lastUnits) % STREAM_TIME_RANGE;
-      if (delta < 0) delta += STREAM_TIME_RANGE;
-      if (delta >= STREAM_TIME_RANGE / 2) delta -= STREAM_TIME_RANGE;
-      clientMs = c.lastClientMs + delta / STREAM_TIME_UNITS_PER_MS;
-    }
-    if (clientMs >= c.lastClientMs || c.offset.value(now) === Infinity) {
-      c.lastUnits = f.newestTimeUnits;
-      c.lastClientMs = clientMs;
-    }
-    c.offset.push(now, now - clientMs);
-    const offset = c.offset.value(now);
-    for (let i = 0; i < f.tickCount; i++) {
-      let t = clientMs - f.ageUnits[i] / STREAM_TIME_UNITS_PER_MS + offset;
-      if (!(t <= now)) t = now;
-      if (t < now - MAX_SAMPLE_AGE_MS) t = now - MAX_SAMPLE_AGE_MS;
-      this.times[i] = t;
-    }
-  }
 
   private applyDevice(clientId: number, eid: number, kind: DeviceKindId, d: number): void {
     const f = this.frame;
