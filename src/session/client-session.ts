@@ -5,9 +5,8 @@
  */
 import { decodeBody } from '../codec/msgpack-body.ts';
 import { encodeControl, readMessageTag } from '../codec/message-frame.ts';
-import type { Clock } from '../clock.ts';
-import { Connection, type ConnectionHandler, type ConnectionOptions } from '../connection/connection.ts';
-import { type ErrorCodeName, errorCodeName, type ErrorHandler, NetError, usageError } from '../errors.ts';
+import { Connection, type ConnectionHandler } from '../connection/connection.ts';
+import { type ErrorCodeName, errorCodeName, NetError, usageError } from '../errors.ts';
 import { Emitter } from '../events.ts';
 import {
   type ErrorBody,
@@ -27,14 +26,21 @@ import {
   type PresenceStatus,
   type PresenceUser,
 } from '../protocol/session-messages.ts';
-import { describeSchemaDifference, type SchemaManifest } from '../protocol/schema-diff.ts';
+import { describeSchemaDifference } from '../protocol/schema-diff.ts';
 import { Tag } from '../protocol/tags.ts';
-import type { ClientTransport, Link } from '../transport/transport.ts';
+import type { Link } from '../transport/transport.ts';
 import { CLOCK_SAMPLES, ClockSync } from './clock-sync.ts';
 import { Reconnector } from './client-reconnect.ts';
-import { bytesEqual, checkKeyPair, createKeyPair, type KeyPair, signResume, toHex } from './identity.ts';
-import { createNonce, type HandshakeTranscript, signClientProof, verifyServerProof } from './identity-proof.ts';
+import { checkKeyPair, createKeyPair, type KeyPair, signResume } from './identity.ts';
 import { DEFAULT_MAX_MEMBER_KEYS, MemberKeys } from './member-keys.ts';
+import { ClientServerProof } from './client-server-proof.ts';
+import {
+  CLOCK_BURST_INTERVAL_MS,
+  CLOCK_RESYNC_INTERVAL_MS,
+  type ClientHandler,
+  type ClientSessionOptions,
+  DEFAULT_CLIENT_CAPABILITIES,
+} from './client-session-options.ts';
 import { type ClientState, IdleDetector, PresenceList, type SessionEvents } from './presence-list.ts';
 import {
   checkHeartbeatMs,
@@ -42,64 +48,17 @@ import {
   CLOSE_SHUTDOWN,
   DEFAULT_HEARTBEAT_MS,
   HANDSHAKE_TIMEOUT_MS,
-  type IdleOptions,
-  type ReconnectOptions,
   SILENT_HEARTBEATS,
 } from './session-options.ts';
 
 export type { ClientState, SessionEvents } from './presence-list.ts';
 
-/** Capabilities a client offers by default: it inflates deflated snapshots and signs with Ed25519. */
-export const DEFAULT_CLIENT_CAPABILITIES: readonly string[] = ['deflate', 'ed25519'];
-
-/** Pings while clock sync has fewer than CLOCK_SAMPLES samples: 100 ms fills it within a second of joining. */
-export const CLOCK_BURST_INTERVAL_MS = 100;
-
-/** A ping at least this often once synced: follows route changes and clock drift (tens of ppm) at ~6 bytes/s. */
-export const CLOCK_RESYNC_INTERVAL_MS = 5000;
-
-/** What the layer above the client session receives. */
-export interface ClientHandler {
-  /** A Welcome arrived on a new connection (first join or resume): whatever was in flight before is void. */
-  welcomed(welcome: WelcomeBody): void;
-  /** A non-session message; `packetSeq` is the carrying packet for unreliable messages, -1 for reliable ones. */
-  message(tag: number, message: Uint8Array, packetSeq: number): void;
-  acked(seq: number): void;
-  lost(seq: number): void;
-}
-
-/** Options of the client session. */
-export interface ClientSessionOptions {
-  /** An already open link (in-memory tests; cannot reconnect), or a transport to connect (and reconnect) with. */
-  link?: Link;
-  transport?: ClientTransport;
-  clock: Clock;
-  schemaHash: string;
-  /** The protocol's manifest: with the server's summary in a SchemaMismatch, the error names what differs. */
-  manifest?: SchemaManifest;
-  /** Credentials for the server's `authorize` hook. */
-  auth?: string;
-  /** This client's Ed25519 identity (default: a fresh key pair). */
-  keyPair?: KeyPair;
-  /**
-   * The server's Ed25519 public key as the application knows it (e.g. shipped with the page). When set, a server
-   * that shows another key, or cannot prove it holds this one, ends the session with a fatal `ServerKeyMismatch`.
-   */
-  expectedServerKey?: Uint8Array;
-  /** Member public keys kept for command verification (default DEFAULT_MAX_MEMBER_KEYS). */
-  maxMemberKeys?: number;
-  /** Capabilities offered in the Hello (default DEFAULT_CLIENT_CAPABILITIES). */
-  capabilities?: readonly string[];
-  /** Heartbeat interval in ms (default 1,000): ping when idle that long, reconnect after 3 silent intervals. */
-  heartbeatMs?: number;
-  /** Reconnect backoff; false never reconnects (a lost link ends in 'closed'). */
-  reconnect?: ReconnectOptions | false;
-  /** Idle detection from input inactivity (see `noteActivity`); off when absent. */
-  idle?: IdleOptions;
-  onError?: ErrorHandler;
-  onStateChange?: (state: ClientState, previous: ClientState) => void;
-  connection?: Partial<Omit<ConnectionOptions, 'clock' | 'onError'>>;
-}
+export {
+  DEFAULT_CLIENT_CAPABILITIES,
+  CLOCK_BURST_INTERVAL_MS,
+  CLOCK_RESYNC_INTERVAL_MS,
+} from './client-session-options.ts';
+export type { ClientHandler, ClientSessionOptions } from './client-session-options.ts';
 
 /** Client half of the session layer. */
 export class ClientSession {
@@ -118,10 +77,8 @@ export class ClientSession {
   readonly heartbeatMs: number;
   /** Members' public keys from Presence (pinned per session), for verifying their command signatures. */
   readonly memberKeys: MemberKeys;
-  /** The server key proven in this connection's Challenge, or null before it. */
-  provenServerKey: Uint8Array | null = null;
-  private handshakeNonce: Uint8Array | null = null;
-  private challengeAnswered = false;
+  /** The server's identity proof of the current handshake. */
+  readonly serverProof: ClientServerProof;
   private handler: ClientHandler | null = null;
   private readonly options: ClientSessionOptions;
   private readonly reconnector: Reconnector;
@@ -149,6 +106,7 @@ export class ClientSession {
         'expectedServerKey is not an Ed25519 public key',
         'pass the 32-byte public key of the server key pair',
       );
+    this.serverProof = new ClientServerProof(this.keyPair, expected);
     this.memberKeys = new MemberKeys(options.maxMemberKeys ?? DEFAULT_MAX_MEMBER_KEYS);
     this.heartbeatMs = checkHeartbeatMs(options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
     this.reconnector = new Reconnector(options.transport, options.reconnect, options.clock, {
@@ -232,11 +190,8 @@ export class ClientSession {
       schemaHash: this.options.schemaHash,
       capabilities: [...(this.options.capabilities ?? DEFAULT_CLIENT_CAPABILITIES)],
       clientPublicKey: this.keyPair.publicKey,
-      clientNonce: createNonce(),
+      clientNonce: this.serverProof.begin(),
     };
-    this.handshakeNonce = hello.clientNonce ?? null;
-    this.provenServerKey = null;
-    this.challengeAnswered = false;
     if (this.options.auth !== undefined) hello.auth = this.options.auth;
     const w = this.welcome;
     if (w) {
@@ -452,31 +407,16 @@ export class ClientSession {
   /** The server's Challenge: check its key and proof, then sign the transcript with this client's key. */
   private onChallenge(msg: Uint8Array): void {
     const conn = this.connection;
-    if ((this.state !== 'connecting' && this.state !== 'reconnecting') || this.challengeAnswered || !conn) return;
+    if ((this.state !== 'connecting' && this.state !== 'reconnecting') || this.serverProof.challengeAnswered || !conn)
+      return;
     const c = this.body(msg, parseChallenge, 'Challenge');
     if (!c) return;
-    this.challengeAnswered = true;
-    const expected = this.options.expectedServerKey;
-    if (expected && !bytesEqual(expected, c.serverPublicKey)) {
-      this.fail(
-        'ServerKeyMismatch',
-        `the server's key ${toHex(c.serverPublicKey)} is not the expected ${toHex(expected)}: another server answered`,
-      );
+    const answer = this.serverProof.answer(c);
+    if ('refusal' in answer) {
+      this.fail('ServerKeyMismatch', answer.refusal);
       return;
     }
-    const t: HandshakeTranscript = {
-      sessionId: c.sessionId,
-      serverPublicKey: c.serverPublicKey,
-      clientPublicKey: this.keyPair.publicKey,
-      serverNonce: c.nonce,
-    };
-    if (this.handshakeNonce) t.clientNonce = this.handshakeNonce;
-    if (!c.serverProof || !verifyServerProof(t, c.serverProof)) {
-      this.fail('ServerKeyMismatch', `the server did not prove it holds the key ${toHex(c.serverPublicKey)}`);
-      return;
-    }
-    this.provenServerKey = c.serverPublicKey;
-    conn.sendReliable(encodeControl(Tag.ChallengeResponse, { signature: signClientProof(t, this.keyPair.secretKey) }));
+    conn.sendReliable(encodeControl(Tag.ChallengeResponse, { signature: answer.signature }));
     conn.flush();
     // The Welcome answers this message: its round trip, not the Hello's two, is the first clock sample.
     this.helloSentAtMs = this.options.clock.now();
@@ -484,13 +424,9 @@ export class ClientSession {
 
   private onWelcome(welcome: WelcomeBody): void {
     if (this.state !== 'connecting' && this.state !== 'reconnecting') return; // a duplicate
-    const proven = this.provenServerKey;
-    if (proven === null && this.options.expectedServerKey) {
-      this.fail('ServerKeyMismatch', 'the server welcomed this client without proving its key');
-      return;
-    }
-    if (proven !== null && !(welcome.serverPublicKey && bytesEqual(proven, welcome.serverPublicKey))) {
-      this.fail('ServerKeyMismatch', 'the Welcome names another server key than the Challenge');
+    const refusal = this.serverProof.refuseWelcome(welcome);
+    if (refusal !== null) {
+      this.fail('ServerKeyMismatch', refusal);
       return;
     }
     const now = this.options.clock.now();
