@@ -1,8 +1,9 @@
 /**
- * A VR room on ecsync: one server world and `users` client worlds over the in-memory network (no loss, no latency),
+ * A VR room on ecsync: one server world and `users` client worlds over the in-memory network (by default no loss, no latency),
  * each client owning three Pose entities (head, left and right hand) that it moves every frame along the standard
  * motion trace (src/vr/motion-trace.ts, its own seed per user, each user standing at its own place on a circle).
- * Frames run at 60 Hz on a manual clock; the server and the clients send at `sendRateHz`. One client (the observer)
+ * Frames run at 60 Hz on a manual clock; the server and the clients send at `sendRateHz`; `link` conditions every
+ * client's link in both directions. One client (the observer)
  * has a tap on its incoming packets, so every byte it receives is counted and split.
  */
 import { addComponent, addEntity, createWorld, query } from 'bitecs';
@@ -18,7 +19,7 @@ import {
   networkIdOf,
   setOwner,
 } from '../src/index.ts';
-import type { Link, NetworkPlugin, Protocol } from '../src/index.ts';
+import type { Link, LinkConditions, NetworkPlugin, Protocol } from '../src/index.ts';
 import { getNetContext } from '../src/context.ts';
 import { TRACE_SAMPLE_LENGTH, TraceDevice, createMotionTrace } from '../src/vr/motion-trace.ts';
 import type { MotionTrace, TraceDeviceId } from '../src/vr/motion-trace.ts';
@@ -51,6 +52,8 @@ export interface AvatarRoomOptions {
   sendRateHz?: number;
   /** Sees the observer's traffic in detail during the measured window. */
   observer?: RoomObserver;
+  /** Conditions of every client's link (each direction); default none (no latency, no loss). */
+  link?: LinkConditions;
 }
 
 /** Detailed view of what the observer receives. */
@@ -140,7 +143,7 @@ export function runAvatarRoom(options: AvatarRoomOptions): AvatarRoomResult {
   const links: Link[] = [];
   for (let i = 0; i < users; i++) {
     const c = defineWorld(capacity);
-    const link = network.connect();
+    const link = network.connect(options.link ? { up: options.link, down: options.link } : {});
     const net = createNetworkPlugin(c.world, { role: 'client', protocol: c.protocol, link, clock, sendRateHz });
     links.push(link);
     const angle = (2 * Math.PI * i) / users;

@@ -10,7 +10,7 @@ import { transportFamily } from './transport.bench.ts';
 
 /**
  * Every benchmark family, in run order: tick cost (ecsync against the baselines), pose bytes, room bandwidth, and
- * transport capacity, then the attacks. `clients_per_core_20hz` (scale) and the VR-quality metrics are not measured yet.
+ * VR quality, scale (interest per client), transport capacity, then the attacks.
  */
 export const BENCH_FAMILIES: readonly BenchFamily[] = [
   createTickCostFamily([...BASELINE_TICK_METHODS, ecsyncMethod]),

@@ -1,8 +1,11 @@
 /**
  * Scale: the server's replication logic (change detection, interest, priority, packing) for N clients, each with
  * its own interest set over a 10k-entity world, transport excluded. Clients are real sessions that only ack
- * (they do not decode state), so the timed part is what the server does per tick. Gives `clients_per_core_20hz`:
- * how many clients fit a 50 ms tick on one core, from the fixed cost and the cost per client.
+ * (they do not decode state); each one's viewpoint moves every tick along the standard motion trace (its own seed,
+ * around its own seat). The timed part is the server's receive (every client's acks) and send (interest, priority
+ * accumulators, the per-client bandwidth cap, packing). Gives `clients_per_core_20hz`: how many clients fit a 50 ms
+ * tick on one core, from the fixed cost and the cost per client measured at the largest room (>= 1,000 clients in
+ * the full and quick runs; no figure from smaller rooms is extrapolated).
  * Also: snapshot bytes per entity with and without deflate.
  */
 import { addComponent, addEntity, createWorld } from 'bitecs';
@@ -22,12 +25,17 @@ import {
 } from '../src/index.ts';
 import { ClientSession } from '../src/session/client-session.ts';
 import { createKeyPair } from '../src/session/identity.ts';
+import { TRACE_SAMPLE_LENGTH, TraceDevice, createMotionTrace, type MotionTrace } from '../src/vr/motion-trace.ts';
 
 /** World edge in metres: 10k entities over 200 m x 200 m, about one per 4 m^2. */
 const WORLD_M = 200;
 /** Interest radius: ~20 m around each viewpoint sees ~3 % of the world (~300 entities). */
 const RADIUS_M = 20;
 const TICK_BUDGET_MS = 50;
+/** Clients that start their handshake together while the room fills. */
+const JOIN_WAVE = 128;
+/** The smallest room `clients_per_core_20hz` may be measured on. */
+const MIN_CLIENTS_FOR_CAPACITY = 1000;
 
 interface ScalePoint {
   clients: number;
@@ -36,7 +44,7 @@ interface ScalePoint {
   inInterest: number;
 }
 
-function setup(entities: number, clients: number, seed: number, compression = true) {
+function setup(entities: number, seed: number, compression = true) {
   const cap = entities + 16;
   const Pose = {
     px: new Float32Array(cap),
@@ -78,15 +86,36 @@ function setup(entities: number, clients: number, seed: number, compression = tr
   const sessions: ClientSession[] = [];
   // One key pair for all: generating thousands of Ed25519 keys would dominate the setup, not the measurement.
   const keyPair = createKeyPair();
-  for (let i = 0; i < clients; i++) {
+  /** Opens one more client link (the memory network offers it to the server at once) and starts its handshake. */
+  const join = (): void => {
     const s = new ClientSession({ link: network.connect(), clock, schemaHash: protocol.schemaHash, keyPair });
     s.setHandler({ welcomed: () => {}, message: () => {}, acked: () => {}, lost: () => {} });
     s.start();
     sessions.push(s);
-  }
+  };
   const ctx = getNetContext(world);
   if (ctx.role !== 'server') throw new Error('server expected');
-  return { world, net, Pose, ents, sessions, network, clock, rnd, replicator: ctx.replicator };
+  const viewers: Viewer[] = [];
+  return { world, net, Pose, ents, sessions, join, network, clock, rnd, replicator: ctx.replicator, viewers };
+}
+
+/** A client's viewpoint: its seat in the world plus its head's path on the motion trace. */
+interface Viewer {
+  clientId: number;
+  seatX: number;
+  seatZ: number;
+  trace: MotionTrace;
+}
+
+const headSample = new Float64Array(TRACE_SAMPLE_LENGTH);
+
+/** Moves every viewpoint to its head's place at the clock's time (the clients' reports, so not timed). */
+function moveViewpoints(s: Setup): void {
+  const t = s.clock.now();
+  for (const v of s.viewers) {
+    v.trace.sample(TraceDevice.head, t, headSample);
+    setViewPosition(s.world, v.clientId, v.seatX + headSample[0], headSample[1], v.seatZ + headSample[2]);
+  }
 }
 
 type Setup = ReturnType<typeof setup>;
@@ -102,6 +131,7 @@ function frame(s: Setup): number {
     s.Pose.qy[e] = s.rnd.range(-0.1, 0.1);
     s.Pose.qw[e] = Math.sqrt(1 - s.Pose.qy[e] * s.Pose.qy[e]);
   }
+  moveViewpoints(s);
   const t0 = performance.now();
   s.net.receive(s.world);
   s.net.send(s.world);
@@ -114,11 +144,19 @@ function frame(s: Setup): number {
 }
 
 function measure(entities: number, clients: number, frames: number, seed: number): ScalePoint {
-  const s = setup(entities, clients, seed);
+  const s = setup(entities, seed);
   // Join, viewpoints, and the initial snapshots (untimed).
+  // Clients connect in waves below the server's pending-handshake cap (256), as a real crowd arrives over time.
+  for (let i = 0; i < clients; i += JOIN_WAVE) {
+    for (let j = i; j < Math.min(clients, i + JOIN_WAVE); j++) s.join();
+    for (let f = 0; f < 3; f++) frame(s);
+  }
   for (let i = 0; i < 4; i++) frame(s);
-  for (const id of s.replicator.peers.keys())
-    setViewPosition(s.world, id, s.rnd.range(0, WORLD_M), 0, s.rnd.range(0, WORLD_M));
+  for (const clientId of s.replicator.peers.keys()) {
+    const trace = createMotionTrace(seed + 101 * clientId);
+    s.viewers.push({ clientId, seatX: s.rnd.range(2, WORLD_M - 2), seatZ: s.rnd.range(2, WORLD_M - 2), trace });
+  }
+  if (s.viewers.length !== clients) throw new Error(`${s.viewers.length} of ${clients} clients joined`);
   for (let i = 0; i < 10; i++) frame(s);
   const times: number[] = [];
   for (let i = 0; i < frames; i++) times.push(frame(s));
@@ -135,7 +173,8 @@ function measure(entities: number, clients: number, frames: number, seed: number
 }
 
 function snapshotBytes(entities: number, seed: number, compression: boolean): number {
-  const s = setup(entities, 1, seed, compression);
+  const s = setup(entities, seed, compression);
+  s.join();
   for (let i = 0; i < 3; i++) frame(s);
   const c = s.replicator.counters;
   return c.snapshotSentBytes / entities;
@@ -146,7 +185,11 @@ export const interestScaleFamily: BenchFamily = {
   title: 'Scale: interest + priority + packing per client (10k entities, 20 Hz, transport excluded)',
   async run(ctx: BenchContext): Promise<FamilyResult> {
     const entities = byScale(ctx.scale, { full: 10_000, quick: 10_000, tiny: 500 });
-    const counts = byScale(ctx.scale, { full: [0, 16, 64, 256, 1000], quick: [0, 16, 64, 256], tiny: [0, 4] });
+    const counts = byScale(ctx.scale, {
+      full: [0, 16, 64, 256, 1000, 2000],
+      quick: [0, 64, 256, 1000],
+      tiny: [0, 4],
+    });
     const frames = byScale(ctx.scale, { full: 40, quick: 20, tiny: 2 });
     const points: ScalePoint[] = [];
     for (const n of counts) {
@@ -160,7 +203,11 @@ export const interestScaleFamily: BenchFamily = {
     const fixed = points[0].tickMs;
     const last = points[points.length - 1];
     const perClientMs = last.clients > 0 ? (last.tickMs - fixed) / last.clients : 0;
-    const clientsPerCore = perClientMs > 0 ? Math.floor((TICK_BUDGET_MS - fixed) / perClientMs) : null;
+    // Measured on a room of at least MIN_CLIENTS_FOR_CAPACITY clients, or not at all (the tiny smoke run).
+    const clientsPerCore =
+      perClientMs > 0 && last.clients >= MIN_CLIENTS_FOR_CAPACITY
+        ? Math.floor((TICK_BUDGET_MS - fixed) / perClientMs)
+        : null;
     const raw = snapshotBytes(entities, ctx.seed, false);
     const deflated = snapshotBytes(entities, ctx.seed, true);
     const rows = points
@@ -170,13 +217,14 @@ export const interestScaleFamily: BenchFamily = {
       )
       .join('\n');
     const markdown = [
-      `World: ${entities} posed entities over ${WORLD_M} m x ${WORLD_M} m, 10 % moving per tick, interest radius ${RADIUS_M} m, 20 Hz.`,
+      `World: ${entities} posed entities over ${WORLD_M} m x ${WORLD_M} m, 10 % moving per tick, interest radius ${RADIUS_M} m, 20 Hz;`,
+      "each client's viewpoint moves along the standard motion trace; timed: the server's receive (acks) and send (interest, priority, bandwidth cap, packing).",
       '',
       '| clients | server ms per tick (mean) | µs per client (above the 0-client cost) | entities in interest per client |',
       '|---:|---:|---:|---:|',
       rows,
       '',
-      `Fixed cost (change detection of the world, no client): ${fixed.toFixed(2)} ms. Clients per core at 20 Hz: ${clientsPerCore ?? 'n/a'}.`,
+      `Fixed cost (change detection of the world, no client): ${fixed.toFixed(2)} ms. Clients per core at 20 Hz (cost per client at ${last.clients} clients): ${clientsPerCore ?? 'n/a (room under 1,000 clients)'}.`,
       '',
       `Snapshot bytes per entity (pose): ${raw.toFixed(1)} raw, ${deflated.toFixed(1)} deflated.`,
     ].join('\n');
