@@ -31,6 +31,10 @@ export const ErrorCode = {
   ServerKeyMismatch: 19,
   /** A relayed command-log entry whose signature is not its author's (a compromised or buggy server). */
   ForgedCommand: 20,
+  /** An awareness message that does not fit the schema (unknown field, bad value, too many ids) or is too big. */
+  AwarenessInvalid: 30,
+  /** A user sent more awareness updates per second than the server allows; the excess was dropped. */
+  AwarenessRateLimited: 31,
   /** A programmer mistake caught at once (bad option, duplicate registration); never sent on the wire. */
   Usage: 100,
 } as const;
