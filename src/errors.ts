@@ -31,8 +31,6 @@ export const ErrorCode = {
   ServerKeyMismatch: 19,
   /** A relayed command-log entry whose signature is not its author's (a compromised or buggy server). */
   ForgedCommand: 20,
-  /** A Resync the server could not honour (malformed, lastSeq ahead of the server, unsolicited or repeated): answered with a snapshot or ignored. */
-  BadResync: 21,
   /** A programmer mistake caught at once (bad option, duplicate registration); never sent on the wire. */
   Usage: 100,
 } as const;
