@@ -31,16 +31,6 @@ export const ErrorCode = {
   ServerKeyMismatch: 19,
   /** A relayed command-log entry whose signature is not its author's (a compromised or buggy server). */
   ForgedCommand: 20,
-  /** A reassembled asset whose SHA-256 is not the one its offer named: it is refused, never handed to the app. */
-  AssetHashMismatch: 23,
-  /** An asset offer larger than the receiver's maxAssetBytes: refused before any byte is stored. */
-  AssetTooLarge: 24,
-  /** An asset offer beyond the receiver's limit of concurrent transfers: refused. */
-  AssetTransfersFull: 25,
-  /** An asset offer from a client whose role may not offer assets: refused. */
-  AssetForbidden: 26,
-  /** An asset chunk, resume or done for a transfer that does not exist (or does not fit it): dropped. */
-  AssetUnknown: 27,
   /** A programmer mistake caught at once (bad option, duplicate registration); never sent on the wire. */
   Usage: 100,
 } as const;

@@ -40,18 +40,6 @@ export const Tag = {
   Presence: 2000,
   Subscribe: 2001,
   Unsubscribe: 2002,
-  /** Client → server, reliable: discrete awareness fields that changed `{d: [[field, value], ...]}`. */
-  AwarenessSet: 2003,
-  /** Client → server: continuous awareness values `{s, c}`, unreliable (and reliable once they rest). */
-  AwarenessMotion: 2004,
-  /** Server → client, reliable: a user's discrete awareness changes `{u, d}`. */
-  AwarenessUpdate: 2005,
-  /** Server → client: a user's continuous awareness values `{u, s, c}`, latest-wins by `s`. */
-  AwarenessMotionRelay: 2006,
-  /** Server → client, reliable: a user's awareness is gone `{u, r: 'left' | 'out-of-interest'}`. */
-  AwarenessClear: 2007,
-  /** Server → client, reliable: every relevant user's awareness, replacing what the client held. */
-  AwarenessSnapshot: 2008,
   // 3000-3999 signalling
   Signal: 3000,
   // 4000-4999 notifications
