@@ -9,7 +9,7 @@ import { BASELINE_TICK_METHODS, createTickCostFamily } from './tick-cost.bench.t
 import { transportFamily } from './transport.bench.ts';
 
 /**
- * Every benchmark family, in run order: tick cost (ecsync against the baselines), pose bytes, room bandwidth, and
+ * Every benchmark family, in run order: tick cost (ecsync against the baselines), pose bytes, room bandwidth,
  * VR quality, scale (interest per client), transport capacity, then the attacks.
  */
 export const BENCH_FAMILIES: readonly BenchFamily[] = [
