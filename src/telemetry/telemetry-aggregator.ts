@@ -10,7 +10,7 @@ import { Tag } from '../protocol/tags.ts';
 import type { ServerPeer } from '../session/server-peer.ts';
 import { aggregateRoom, type RoomTelemetry } from './telemetry-aggregate.ts';
 import { decodeTelemetry, type TelemetryReport } from './telemetry-codec.ts';
-import { TokenBucket } from './token-bucket.ts';
+import { TokenBucket } from '../session/rate-limiter.ts';
 
 /** Default accepted report rate per client: twice the default 1 Hz, so jitter in the client's timing never drops one. */
 export const DEFAULT_TELEMETRY_MAX_RATE_HZ = 2;
@@ -170,7 +170,7 @@ export function createTelemetryAggregator(
       return;
     }
     // The rate limit comes first: a flood costs one token check per message, never a decode.
-    if (!e.bucket.take(now)) return drop(e, now);
+    if (!e.bucket.tryTake(1, now)) return drop(e, now);
     const r = decodeTelemetry(body);
     if (typeof r === 'string') {
       if (r === 'oversize') stats.oversize++;
