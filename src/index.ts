@@ -170,3 +170,19 @@ export { addWriteRule, writeGateStatsOf, writeAs, WriteVerdict } from './write-a
 export type { WriteCheck, WriteGateCounters, WritePath, WriteRule, WriteOutcome } from './write-api.ts';
 export type { RateLimitOptions, ReconnectOptions, IdleOptions, CapacityOptions } from './session/session-options.ts';
 export type { ServerSessionStats } from './session/server-capacity.ts';
+export { createTelemetryReporter, DEFAULT_TELEMETRY_RATE_HZ } from './telemetry/telemetry-reporter.ts';
+export type {
+  TelemetryReporter,
+  TelemetryReporterOptions,
+  TelemetryReporterStats,
+} from './telemetry/telemetry-reporter.ts';
+export { createTelemetryAggregator } from './telemetry/telemetry-aggregator.ts';
+export type {
+  TelemetryAggregator,
+  TelemetryAggregatorOptions,
+  TelemetryAggregatorStats,
+  TelemetryEvents,
+  ClientTelemetry,
+} from './telemetry/telemetry-aggregator.ts';
+export type { RoomTelemetry } from './telemetry/telemetry-aggregate.ts';
+export type { TelemetryReport } from './telemetry/telemetry-codec.ts';
