@@ -110,7 +110,6 @@ export function measureRemoteHandQuality(o: RemoteHandQualityOptions): RemoteHan
   const nows: number[] = [];
   const shown: number[] = [];
   let sumSqAtRender = 0;
-  let maxErr = 0;
   let sumDelay = 0;
   let maxJumpExcess = -Infinity;
   let prev: [number, number, number] | null = null;
@@ -155,8 +154,7 @@ export function measureRemoteHandQuality(o: RemoteHandQualityOptions): RemoteHan
     }
     return [frames > 0 ? Math.sqrt(sumSq / frames) : NaN, max];
   };
-  const [rmsMm, maxAtDelay] = rmsBehind(displayDelayMs);
-  maxErr = maxAtDelay;
+  const [rmsMm, maxErr] = rmsBehind(displayDelayMs);
   const [rmsAtBudgetMm] = rmsBehind(budget);
   const vrOwner = getVrContext(owner.world);
   if (vrOwner.role !== 'client' || vrView.role !== 'client' || !stats0) throw new Error('client contexts expected');

@@ -3,6 +3,7 @@
  * its size, a MIME type and a display name. The hash is WebCrypto's (`crypto.subtle.digest`), never hand-written.
  */
 import { ASSET_HASH_BYTES } from './asset-chunk-wire.ts';
+import { toHex } from '../session/identity.ts';
 
 /** Longest MIME type and name accepted in an offer (bytes of UTF-16 code units, checked before use). */
 export const MAX_ASSET_LABEL_CHARS = 128;
@@ -23,9 +24,7 @@ export async function sha256(bytes: Uint8Array): Promise<Uint8Array> {
 
 /** 32 digest bytes as 64 lowercase hex digits. */
 export function hashHex(hash: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < hash.length; i++) s += hash[i].toString(16).padStart(2, '0');
-  return s;
+  return toHex(hash);
 }
 
 /** 64 hex digits as 32 bytes, or null when `hex` is not a SHA-256 in hex. */
