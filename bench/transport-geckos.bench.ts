@@ -19,7 +19,7 @@ import { RTCPeerConnection } from 'node-datachannel/polyfill';
 import { createGeckosClientTransport } from '../src/transport/geckos-client-transport.ts';
 import { createGeckosServerTransport } from '../src/transport/geckos-server-transport.ts';
 import type { Link } from '../src/transport/transport.ts';
-import { requireLoopbackOnlyNetwork } from '../test/helpers/netns.ts';
+import { requireLoopbackOnlyNetwork } from '../harness/netns.ts';
 
 const HOST = '127.0.0.1';
 /** Clients connected at once: more only queues DTLS handshakes behind each other on two cores. */

@@ -58,4 +58,20 @@ describe('import direction', () => {
       }
     }
   });
+  it('bench/ and test/ never import each other; harness/ (shared by both) imports neither', () => {
+    const rules: Array<[string, RegExp]> = [
+      ['bench', /(^|\/)test\//],
+      ['test', /(^|\/)bench\//],
+      ['harness', /(^|\/)(test|bench)\//],
+    ];
+    for (const [dir, forbidden] of rules) {
+      for (const f of files(join(root, dir))) {
+        for (const spec of imports(f)) {
+          if (!spec.startsWith('.')) continue;
+          const target = relative(root, join(f, '..', spec));
+          expect(forbidden.test(target), `${relative(root, f)} imports ${target}`).toBe(false);
+        }
+      }
+    }
+  });
 });

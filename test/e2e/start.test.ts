@@ -25,7 +25,7 @@ import {
 import type { ClientTransport } from '../../src/index.ts';
 import { createGeckosClientTransport } from '../../src/geckos.ts';
 import { defineRoomProtocol, OBJECTS } from '../../examples/webxr-room/protocol.ts';
-import { requireLoopbackOnlyNetwork } from '../helpers/netns.ts';
+import { requireLoopbackOnlyNetwork } from '../../harness/netns.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const scratch = mkdtempSync(join(tmpdir(), 'ecsync-start-'));

@@ -13,7 +13,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRoom } from '../../examples/webxr-room/server.ts';
 import type { RunningRoom } from '../../examples/webxr-room/server.ts';
-import { requireLoopbackOnlyNetwork } from '../helpers/netns.ts';
+import { requireLoopbackOnlyNetwork } from '../../harness/netns.ts';
 
 const ARTIFACTS = join(import.meta.dirname, '..', '..', 'test-artifacts');
 /** FINDINGS' flags for headless WebXR, plus WebRTC on loopback, two pages that never throttle, a self-signed cert. */

@@ -22,7 +22,7 @@ import { beginMessage } from '../../src/replication/wire-bodies.ts';
 import { MAX_PENDING_CORRECTIONS } from '../../src/replication/owner-write-filter.ts';
 import { encodeControl } from '../../src/codec/message-frame.ts';
 import { createRoom, join, poseOf, run, sendRaw } from '../authority/authority-harness.ts';
-import { VrStepper } from '../vr/vr-stepper.ts';
+import { VrStepper } from '../../harness/vr-stepper.ts';
 
 function room(seed: number) {
   const s = new Stepper({ seed });

@@ -11,7 +11,7 @@ import type { GeckosConnectFailure } from '../../src/transport/geckos-attempts.t
 import { createGeckosServerTransport } from '../../src/transport/geckos-server-transport.ts';
 import type { GeckosServerTransport } from '../../src/transport/geckos-server-transport.ts';
 import type { Link } from '../../src/transport/transport.ts';
-import { requireLoopbackOnlyNetwork } from '../helpers/netns.ts';
+import { requireLoopbackOnlyNetwork } from '../../harness/netns.ts';
 import { exchangePackets, waitFor } from '../transport/real-link-kit.ts';
 
 const HOST = '127.0.0.1';

@@ -19,7 +19,7 @@ import {
 import type { NetError } from '../../src/errors.ts';
 import { createRoom, join, peerCounters, poseOf, run } from '../authority/authority-harness.ts';
 import { spawn, type Stepper } from '../helpers/fixture.ts';
-import { VrStepper, type VrPeer } from '../vr/vr-stepper.ts';
+import { VrStepper, type VrPeer } from '../../harness/vr-stepper.ts';
 
 /** Moves `peer` off the VR layer: the stepper drives it as a plain client (generic owner writes) from now on. */
 function dropVr(s: VrStepper, peer: VrPeer): void {

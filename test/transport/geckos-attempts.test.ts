@@ -2,7 +2,7 @@
  * Connection attempts of the geckos.io server transport over real WebRTC on loopback: the per-attempt bind address
  * that lets a server on every interface (0.0.0.0) connect clients on a machine whose only network is loopback, a
  * reason for every failed attempt, the attempt deadline and the bound on attempts in flight. Inside the loopback-only
- * network namespace only (see test/helpers/netns.ts).
+ * network namespace only (see harness/netns.ts).
  */
 import { RTCPeerConnection } from 'node-datachannel/polyfill';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import type { GeckosConnectFailure } from '../../src/transport/geckos-attempts.t
 import { createGeckosServerTransport } from '../../src/transport/geckos-server-transport.ts';
 import type { GeckosServerTransportOptions } from '../../src/transport/geckos-server-transport.ts';
 import type { Link } from '../../src/transport/transport.ts';
-import { requireLoopbackOnlyNetwork } from '../helpers/netns.ts';
+import { requireLoopbackOnlyNetwork } from '../../harness/netns.ts';
 import { exchangePackets, waitFor } from './real-link-kit.ts';
 
 const HOST = '127.0.0.1';

@@ -1,7 +1,7 @@
 /**
  * The geckos.io transport over real WebRTC on loopback: the real @geckos.io/server on native node-datachannel
  * (libdatachannel) and the real @geckos.io/client in Node on node-datachannel/polyfill's RTCPeerConnection. Must run
- * inside a loopback-only network namespace (see test/helpers/netns.ts); fails, never skips, elsewhere.
+ * inside a loopback-only network namespace (see harness/netns.ts); fails, never skips, elsewhere.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,7 +15,7 @@ import { createGeckosServerTransport, isGeckosServerLink } from '../../src/trans
 import type { GeckosServerTransport } from '../../src/transport/geckos-server-transport.ts';
 import { MAX_PACKET_BYTES } from '../../src/transport/transport.ts';
 import type { Link } from '../../src/transport/transport.ts';
-import { requireLoopbackOnlyNetwork } from '../helpers/netns.ts';
+import { requireLoopbackOnlyNetwork } from '../../harness/netns.ts';
 import { exchangePackets, makePacket, sleep, waitFor } from './real-link-kit.ts';
 
 const HOST = '127.0.0.1';

@@ -5,7 +5,7 @@ import { TRACE_SAMPLE_LENGTH, TraceDevice } from '../../src/vr/motion-trace.ts';
 import { DEFAULT_RECONCILE_OPTIONS } from '../../src/vr/reconciliation.ts';
 import { getVrContext } from '../../src/vr/vr-context.ts';
 import { poseClockOffsetMs, remoteRenderTimeMs } from '../../src/vr/vr-plugin.ts';
-import { type Avatar, TraceDriver, VrStepper, type VrPeer } from './vr-stepper.ts';
+import { type Avatar, TraceDriver, VrStepper, type VrPeer } from '../../harness/vr-stepper.ts';
 
 const LINK: LinkConditions = { latencyMs: 50, jitterMs: 20, loss: 0.02 };
 

@@ -17,7 +17,7 @@ import { tap, type Tap } from '../helpers/decoder-tap.ts';
 function tapExtensions(extensions: readonly (ServerExtension | ClientExtension)[], tagArg: number): Tap[] {
   return extensions.filter((x) => x.message).map((x) => tap(x, 'message', (args) => args[tagArg] as number));
 }
-import { VrStepper } from './vr-stepper.ts';
+import { VrStepper } from '../../harness/vr-stepper.ts';
 
 /** The server's poses of `eids` (the owner keeps streaming its own still devices, so stamps move; poses must not). */
 function snapshotPoses(s: VrStepper, eids: number[]): number[] {

@@ -3,7 +3,7 @@
  * hand, compared at the same delayed time, and never jumps by more than the true motion plus a small bound.
  */
 import { describe, expect, it } from 'vitest';
-import { measureRemoteHandQuality } from '../../bench/vr-quality.bench.ts';
+import { measureRemoteHandQuality } from '../../harness/remote-hand-quality.ts';
 
 describe('remote hand quality', () => {
   it('follows the true hand within 2 mm RMS, inside the delay budget, with no jump over true motion + 2 mm', () => {

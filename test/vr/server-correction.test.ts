@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { getVrContext } from '../../src/vr/vr-context.ts';
 import { DEFAULT_RECONCILE_OPTIONS } from '../../src/vr/reconciliation.ts';
-import { VrStepper, type VrPeer } from './vr-stepper.ts';
+import { VrStepper, type VrPeer } from '../../harness/vr-stepper.ts';
 
 const AREA_MAX_X = 0.3;
 

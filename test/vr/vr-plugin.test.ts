@@ -7,7 +7,7 @@ import { createManualClock, createMemoryNetwork, createNetworkPlugin, createProt
 import { registerPoseComponents } from '../../src/vr/pose-protocol.ts';
 import { getVrContext } from '../../src/vr/vr-context.ts';
 import { addVrPoses, vrStatsOf } from '../../src/vr/vr-plugin.ts';
-import { VrStepper, type VrPeer } from './vr-stepper.ts';
+import { VrStepper, type VrPeer } from '../../harness/vr-stepper.ts';
 
 describe('addVrPoses', () => {
   it('refuses a protocol without pose components, other components, and a second call', () => {

@@ -4,7 +4,7 @@
  * standard motion trace. Frames run the systems in the documented order.
  */
 import { addComponent, addEntity, createWorld, type World } from 'bitecs';
-import { createPoseComponents, type PoseComponents } from '../../components/pose-components.ts';
+import { createPoseComponents, type PoseComponents } from '../components/pose-components.ts';
 import {
   clientIdOf,
   createManualClock,
@@ -22,13 +22,13 @@ import {
   type NetworkPlugin,
   type Protocol,
   type ServerPluginOptions,
-} from '../../src/index.ts';
-import { createMotionTrace, type MotionTrace, TRACE_SAMPLE_LENGTH, TraceDevice } from '../../src/vr/motion-trace.ts';
-import { type PoseProtocolOptions, registerPoseComponents } from '../../src/vr/pose-protocol.ts';
-import { addVrPoses, type VrPoses, type VrPosesOptions } from '../../src/vr/vr-plugin.ts';
-import { interpolationSystem } from '../../systems/interpolation-system.ts';
-import { poseInputSystem } from '../../systems/pose-input-system.ts';
-import { reconciliationSystem } from '../../systems/reconciliation-system.ts';
+} from '../src/index.ts';
+import { createMotionTrace, type MotionTrace, TRACE_SAMPLE_LENGTH, TraceDevice } from '../src/vr/motion-trace.ts';
+import { type PoseProtocolOptions, registerPoseComponents } from '../src/vr/pose-protocol.ts';
+import { addVrPoses, type VrPoses, type VrPosesOptions } from '../src/vr/vr-plugin.ts';
+import { interpolationSystem } from '../systems/interpolation-system.ts';
+import { poseInputSystem } from '../systems/pose-input-system.ts';
+import { reconciliationSystem } from '../systems/reconciliation-system.ts';
 
 /** Entity capacity of the test worlds. */
 export const VR_CAPACITY = 512;

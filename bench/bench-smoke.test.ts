@@ -2,17 +2,17 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BASELINE_TICK_METHODS, createTickCostFamily } from '../../bench/tick-cost.bench.ts';
-import type { TickCostRecord } from '../../bench/tick-cost.bench.ts';
-import { msgpackMethod } from '../../bench/baselines/msgpack.ts';
-import { BENCH_FAMILIES } from '../../bench/families.ts';
-import { silentProgress, summarize } from '../../bench/harness.ts';
-import { renderLineChart } from '../../bench/line-chart.ts';
-import { METRIC_KEYS } from '../../bench/metrics.ts';
-import { collectMetrics, replaceReadmeSection } from '../../bench/report.ts';
-import { runBench } from '../../bench/runner.ts';
-import type { TickMethod } from '../../bench/tick-method.ts';
-import { createPoseWorkload } from '../../bench/workload.ts';
+import { BASELINE_TICK_METHODS, createTickCostFamily } from './tick-cost.bench.ts';
+import type { TickCostRecord } from './tick-cost.bench.ts';
+import { msgpackMethod } from './baselines/msgpack.ts';
+import { BENCH_FAMILIES } from './families.ts';
+import { silentProgress, summarize } from './harness.ts';
+import { renderLineChart } from './line-chart.ts';
+import { METRIC_KEYS } from './metrics.ts';
+import { collectMetrics, replaceReadmeSection } from './report.ts';
+import { runBench } from './runner.ts';
+import type { TickMethod } from './tick-method.ts';
+import { createPoseWorkload } from './workload.ts';
 
 const dirs: string[] = [];
 async function tempDir(): Promise<string> {
