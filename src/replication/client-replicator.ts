@@ -3,6 +3,7 @@
  * add/remove, atomic snapshots), applies deltas in order of their dependencies, and sends the writes to the
  * entities this client owns back to the server with the same delivery guarantees.
  */
+import { hasBucket, maskOf } from './bucket-mask.ts';
 import { inflateSync } from 'fflate';
 import { encodeMessage } from '../codec/message-frame.ts';
 import { encodeBody } from '../codec/msgpack-body.ts';
@@ -499,8 +500,7 @@ export class ClientReplicator {
       if (seen.has(netId)) continue;
       if (buckets !== null) {
         const b = bucketOf(netId);
-        const inMask = ((b < 32 ? buckets[0] >>> b : buckets[1] >>> (b - 32)) & 1) === 1;
-        if (!inMask || reg.owner[eid] === this.clientId) continue;
+        if (!hasBucket(buckets[0], buckets[1], b) || reg.owner[eid] === this.clientId) continue;
       }
       this.destroy(eid, false);
     }
@@ -515,7 +515,7 @@ export class ClientReplicator {
     const hi = r.readU32();
     const sums = new Uint32Array(HASH_BUCKETS);
     for (let b = 0; b < HASH_BUCKETS; b++) {
-      if (((b < 32 ? lo >>> b : hi >>> (b - 32)) & 1) === 1) sums[b] = r.readU32();
+      if (hasBucket(lo, hi, b)) sums[b] = r.readU32();
     }
     if (!r.ok) return this.report('DecodeError', 'malformed StateHash');
     // Compare exactly here in the reliable stream: later structural messages must not be applied yet, and
@@ -545,14 +545,9 @@ export class ClientReplicator {
       if (latestTick(comps, this.shadow, eid) > hash.tick) mine.invalidate(netId);
       else mine.add(netId, visibleEntityHash(comps, reg, this.shadow, this.mapper, eid));
     }
-    let lo = 0;
-    let hi = 0;
-    for (let b = 0; b < HASH_BUCKETS; b++) {
-      const listed = ((b < 32 ? hash.lo >>> b : hash.hi >>> (b - 32)) & 1) === 1;
-      if (!listed || !mine.valid[b] || mine.sums[b] === hash.sums[b]) continue;
-      if (b < 32) lo |= 1 << b;
-      else hi |= 1 << (b - 32);
-    }
+    const [lo, hi] = maskOf(
+      (b) => hasBucket(hash.lo, hash.hi, b) && mine.valid[b] === 1 && mine.sums[b] !== hash.sums[b],
+    );
     this.counters.hashChecks++;
     if (lo === 0 && hi === 0) return;
     this.counters.hashMismatches++;

@@ -7,6 +7,7 @@
  * (`RateLimited`). An unsolicited request that finds the budget spent is a strike, and a client with too many
  * strikes in a window is disconnected like any other rate-limit offender.
  */
+import { hasBucket, maskOf } from './bucket-mask.ts';
 import { usageError } from '../errors.ts';
 import { TokenBucket } from '../session/rate-limiter.ts';
 import type { SnapshotFigures } from './snapshot-writer.ts';
@@ -213,26 +214,16 @@ export class ResyncBudget {
     // Refill both buckets, then take as many buckets as there are whole tokens (and bytes left).
     s.buckets.take(0, nowMs);
     s.bytes.take(0, nowMs);
-    let allowed = s.bytes.tokens > 0 ? Math.floor(s.buckets.tokens) : 0;
+    const allowed = s.bytes.tokens > 0 ? Math.floor(s.buckets.tokens) : 0;
     if (allowed <= 0) {
       this.counters.deferred++;
       return null;
     }
-    let lo = 0;
-    let hi = 0;
-    for (let b = 0; b < HASH_BUCKETS && allowed > 0; b++) {
-      const bit = b < 32 ? (s.pendingLo >>> b) & 1 : (s.pendingHi >>> (b - 32)) & 1;
-      if (bit === 0) continue;
-      if (b < 32) lo |= 1 << b;
-      else hi |= 1 << (b - 32);
-      allowed--;
-    }
-    s.pendingLo = (s.pendingLo & ~lo) >>> 0;
-    s.pendingHi = (s.pendingHi & ~hi) >>> 0;
+    const due = maskOf((b) => hasBucket(s.pendingLo, s.pendingHi, b), allowed, this.due);
+    s.pendingLo = (s.pendingLo & ~due[0]) >>> 0;
+    s.pendingHi = (s.pendingHi & ~due[1]) >>> 0;
     if (s.pendingLo !== 0 || s.pendingHi !== 0) this.counters.deferred++;
-    this.due[0] = lo >>> 0;
-    this.due[1] = hi >>> 0;
-    return this.due;
+    return due;
   }
 
   /** The snapshot of `buckets` was built and sent: charge it to `peer`'s budget and count it. */

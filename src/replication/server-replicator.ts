@@ -4,6 +4,7 @@
  * interest, packs the most important pending changes into the packet and bandwidth budget, checks clients'
  * state by hash and resyncs what diverged, and applies owner writes (rejecting writes to others' entities).
  */
+import { hasBucket, maskOf } from './bucket-mask.ts';
 import { type ErrorHandler, NetError } from '../errors.ts';
 import type { Clock } from '../clock.ts';
 import { Emitter, type ReplicationEvents } from '../events.ts';
@@ -743,7 +744,7 @@ export class ServerReplicator {
       for (let i = 0; i < p.knownSet.count; i++) {
         const eid = p.knownSet.list[i];
         const b = bucketOf(reg.netIdOf[eid]);
-        if ((b < 32 ? buckets[0] >>> b : buckets[1] >>> (b - 32)) & 1) {
+        if (hasBucket(buckets[0], buckets[1], b)) {
           entities.push(eid);
           // The snapshot carries current values: nothing older needs to follow.
           p.delivery.forget(eid);
@@ -793,13 +794,7 @@ export class ServerReplicator {
       }
       h.add(netId, entityHash(comps, reg, this.shadow, eid));
     }
-    let lo = 0;
-    let hi = 0;
-    for (let b = 0; b < HASH_BUCKETS; b++) {
-      if (!h.valid[b]) continue;
-      if (b < 32) lo |= 1 << b;
-      else hi |= 1 << (b - 32);
-    }
+    const [lo, hi] = maskOf((b) => h.valid[b] === 1);
     if (lo === 0 && hi === 0) return;
     const w = this.writer;
     beginMessage(w, Tag.StateHash);
