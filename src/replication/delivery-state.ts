@@ -3,6 +3,7 @@
  * pending; packing clears it and records it against the packet's sequence; a loss marks it pending again, so
  * the receiver always ends with the latest value (never a stale resend), and nothing is sent twice while acked.
  */
+import { capacityFor, grown } from '../codec/grow-array.ts';
 
 /** Ring of sent-packet records; must exceed the packets in flight before the connection decides acked/lost. */
 export const SENT_RECORD_SLOTS = 1024;
@@ -59,22 +60,13 @@ export class DeliveryState {
   /** Grows per-entity arrays so `eid` fits. */
   ensure(eid: number): void {
     if (eid < this.capacity) return;
-    let cap = this.capacity;
-    while (cap <= eid) cap *= 2;
+    const cap = capacityFor(this.capacity, eid);
     for (let c = 0; c < this.componentCount; c++) {
-      const p = new Uint32Array(cap);
-      p.set(this.pending[c]);
-      this.pending[c] = p;
-      const g = new Uint32Array(cap);
-      g.set(this.gen[c]);
-      this.gen[c] = g;
+      this.pending[c] = grown(this.pending[c], cap);
+      this.gen[c] = grown(this.gen[c], cap);
     }
-    const d = new Uint8Array(cap);
-    d.set(this.inDirty);
-    this.inDirty = d;
-    const f = new Uint16Array(cap);
-    f.set(this.inflight);
-    this.inflight = f;
+    this.inDirty = grown(this.inDirty, cap);
+    this.inflight = grown(this.inflight, cap);
     this.capacity = cap;
   }
 
@@ -84,11 +76,7 @@ export class DeliveryState {
     this.pending[c][eid] |= mask;
     if (this.inDirty[eid] === 0) {
       this.inDirty[eid] = 1;
-      if (this.dirtyCount === this.dirty.length) {
-        const d = new Int32Array(this.dirty.length * 2);
-        d.set(this.dirty);
-        this.dirty = d;
-      }
+      if (this.dirtyCount === this.dirty.length) this.dirty = grown(this.dirty, this.dirty.length * 2);
       this.dirty[this.dirtyCount++] = eid;
     }
   }
@@ -137,18 +125,10 @@ export class DeliveryState {
     const r = this.open;
     if (r.count === r.eids.length) {
       const n = r.count * 2;
-      const e = new Int32Array(n);
-      e.set(r.eids);
-      r.eids = e;
-      const cs = new Uint8Array(n);
-      cs.set(r.comps);
-      r.comps = cs;
-      const m = new Uint32Array(n);
-      m.set(r.masks);
-      r.masks = m;
-      const g = new Uint32Array(n);
-      g.set(r.gens);
-      r.gens = g;
+      r.eids = grown(r.eids, n);
+      r.comps = grown(r.comps, n);
+      r.masks = grown(r.masks, n);
+      r.gens = grown(r.gens, n);
     }
     this.inflight[eid]++;
     r.eids[r.count] = eid;

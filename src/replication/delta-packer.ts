@@ -3,6 +3,7 @@
  * Entities go in the delivery state's FIFO order until the budget is full (what does not fit keeps its place
  * at the front), then are written in ascending network id so ids cost a small gap each.
  */
+import { grown } from '../codec/grow-array.ts';
 import type { BitReader } from '../codec/bit-reader.ts';
 import type { BitWriter } from '../codec/bit-writer.ts';
 import { Tag } from '../protocol/tags.ts';
@@ -94,12 +95,8 @@ export function writeDelta(
     }
     used += bits;
     if (count === s.selected.length) {
-      const grown = new Float64Array(count * 2);
-      grown.set(s.selected);
-      s.selected = grown;
-      const e = new Int32Array(count * 2);
-      e.set(s.selectedEids);
-      s.selectedEids = e;
+      s.selected = grown(s.selected, count * 2);
+      s.selectedEids = grown(s.selectedEids, count * 2);
     }
     // Sort key: network id, then the slot of its entity (a packet holds far fewer than 2^16 entities).
     s.selected[count] = netId * 65536 + count;

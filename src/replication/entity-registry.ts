@@ -3,6 +3,7 @@
  * components each has (as last announced), and who owns it. Network ids are never reused within a session,
  * so a late message about a destroyed entity can never land on a new one.
  */
+import { capacityFor, grown } from '../codec/grow-array.ts';
 
 /** The id "no client": the server owns the entity. */
 export const SERVER_OWNER = 0;
@@ -37,26 +38,14 @@ export class EntityRegistry {
   /** Grows the tables so `eid` fits. */
   ensure(eid: number): void {
     if (eid < this.capacity) return;
-    let cap = this.capacity;
-    while (cap <= eid) cap *= 2;
-    const grow32 = (a: Uint32Array) => {
-      const b = new Uint32Array(cap);
-      b.set(a);
-      return b;
-    };
-    this.netIdOf = grow32(this.netIdOf);
-    this.owner = grow32(this.owner);
-    this.has = this.has.map((a) => {
-      const b = new Uint8Array(cap);
-      b.set(a);
-      return b;
-    });
-    const list = new Int32Array(cap);
-    list.set(this.list);
-    this.list = list;
-    const idx = new Int32Array(cap).fill(-1);
-    idx.set(this.indexOf);
-    this.indexOf = idx;
+    const cap = capacityFor(this.capacity, eid);
+    this.netIdOf = grown(this.netIdOf, cap);
+    this.owner = grown(this.owner, cap);
+    this.has = this.has.map((a) => grown(a, cap));
+    this.list = grown(this.list, cap);
+    const old = this.indexOf.length;
+    this.indexOf = grown(this.indexOf, cap);
+    this.indexOf.fill(-1, old);
     this.capacity = cap;
   }
 

@@ -1,3 +1,5 @@
+import { capacityFor, grown } from '../codec/grow-array.ts';
+
 /** A set of entity ids with O(1) add, remove and membership, and a dense list for iteration. */
 export class EntitySet {
   list: Int32Array = new Int32Array(64);
@@ -9,19 +11,9 @@ export class EntitySet {
   }
 
   add(eid: number): void {
-    if (eid >= this.index.length) {
-      let cap = Math.max(64, this.index.length);
-      while (cap <= eid) cap *= 2;
-      const idx = new Int32Array(cap);
-      idx.set(this.index);
-      this.index = idx;
-    }
+    if (eid >= this.index.length) this.index = grown(this.index, capacityFor(Math.max(64, this.index.length), eid));
     if (this.index[eid] > 0) return;
-    if (this.count === this.list.length) {
-      const l = new Int32Array(this.list.length * 2);
-      l.set(this.list);
-      this.list = l;
-    }
+    if (this.count === this.list.length) this.list = grown(this.list, this.list.length * 2);
     this.list[this.count++] = eid;
     this.index[eid] = this.count; // position + 1, so 0 means absent
   }

@@ -4,6 +4,7 @@
  * custom predicate, and publish/receive toggles. The server replicator asks `isRelevant` per (client, entity)
  * and recomputes each client's set at the configured rate, walking only the grid cells near the viewpoint.
  */
+import { capacityFor, grown } from '../codec/grow-array.ts';
 import type { NumericArray } from './compiled-field.ts';
 import type { EntityRegistry } from './entity-registry.ts';
 import { ScopeNames } from './scope-names.ts';
@@ -104,14 +105,9 @@ export class InterestIndex {
 
   ensure(eid: number): void {
     if (eid < this.alwaysRelevant.length) return;
-    let cap = Math.max(64, this.alwaysRelevant.length);
-    while (cap <= eid) cap *= 2;
-    const a = new Uint8Array(cap);
-    a.set(this.alwaysRelevant);
-    this.alwaysRelevant = a;
-    const m = new Uint8Array(cap);
-    m.set(this.muted);
-    this.muted = m;
+    const cap = capacityFor(Math.max(64, this.alwaysRelevant.length), eid);
+    this.alwaysRelevant = grown(this.alwaysRelevant, cap);
+    this.muted = grown(this.muted, cap);
   }
 
   /** Mutes or unmutes one entity's updates. */

@@ -1,4 +1,5 @@
 /** Replication state the server keeps for one client. */
+import { capacityFor, grown } from '../codec/grow-array.ts';
 import type { ServerPeer } from '../session/server-session.ts';
 import { DeliveryState } from './delivery-state.ts';
 import { EntitySet } from './entity-set.ts';
@@ -53,17 +54,10 @@ export class PeerReplication {
   /** Grows per-entity arrays so `eid` fits. */
   ensure(eid: number): void {
     if (eid < this.known.length) return;
-    let cap = this.known.length;
-    while (cap <= eid) cap *= 2;
-    const k = new Uint8Array(cap);
-    k.set(this.known);
-    this.known = k;
-    const a = new Float32Array(cap);
-    a.set(this.acc);
-    this.acc = a;
-    const m = new Uint32Array(cap);
-    m.set(this.mark);
-    this.mark = m;
+    const cap = capacityFor(this.known.length, eid);
+    this.known = grown(this.known, cap);
+    this.acc = grown(this.acc, cap);
+    this.mark = grown(this.mark, cap);
     this.delivery.ensure(eid);
   }
 

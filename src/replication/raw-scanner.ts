@@ -8,6 +8,7 @@
  * bit-exact on the wire, so a zero pair also compares its sign (1 / x). Float columns compare zeros by sign on
  * the narrow path too. Integer arrays never take the wide path: for them 0x80000000 is not "minus zero".
  */
+import { grown } from '../codec/grow-array.ts';
 import type { NumericArray } from './compiled-field.ts';
 
 interface Column {
@@ -57,9 +58,7 @@ export class RawScanner {
   /** Scans component `c` over entity ids [0, end) and returns its moved flags (cleared by the caller). */
   scan(c: number, end: number): Uint8Array {
     if (this.moved[c].length < end + 2) {
-      const m = new Uint8Array(Math.max(end + 2, this.moved[c].length * 2));
-      m.set(this.moved[c]);
-      this.moved[c] = m;
+      this.moved[c] = grown(this.moved[c], Math.max(end + 2, this.moved[c].length * 2));
     }
     const moved = this.moved[c];
     for (const col of this.columns[c]) {

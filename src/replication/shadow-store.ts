@@ -2,6 +2,7 @@
  * Per-entity wire values of every registered field: the shadow copy change detection compares against, and the
  * source of the values a delta or snapshot writes. Indexed by local entity id; grows by doubling.
  */
+import { capacityFor, grown } from '../codec/grow-array.ts';
 import type { RegisteredComponent } from '../register.ts';
 import { quantize } from '../codec/quantize.ts';
 import { packQuat } from '../codec/quaternion.ts';
@@ -37,9 +38,7 @@ export class ShadowStore {
   /** Makes sure `eid` fits. */
   ensure(eid: number): void {
     if (eid >= this.capacity) {
-      let cap = this.capacity;
-      while (cap <= eid) cap *= 2;
-      this.grow(cap);
+      this.grow(capacityFor(this.capacity, eid));
     }
   }
 
@@ -48,12 +47,8 @@ export class ShadowStore {
       const wires = this.wire[c];
       const ticks = this.tick[c];
       for (let f = 0; f < wires.length; f++) {
-        const w = new Float64Array(cap);
-        w.set(wires[f]);
-        wires[f] = w;
-        const t = new Uint32Array(cap);
-        t.set(ticks[f]);
-        ticks[f] = t;
+        wires[f] = grown(wires[f], cap);
+        ticks[f] = grown(ticks[f], cap);
       }
     }
     this.capacity = cap;

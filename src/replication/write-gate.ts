@@ -15,6 +15,7 @@
  *   if (Math.abs(w.proposed[w.slot.x]) > 50) return 'outside the room'; // refuse
  * });
  */
+import { capacityFor, grown } from '../codec/grow-array.ts';
 import { dequantize, quantize } from '../codec/quantize.ts';
 import { packQuat, unpackQuat } from '../codec/quaternion.ts';
 import { FieldKind } from '../protocol/field-schema.ts';
@@ -267,11 +268,7 @@ export class WriteGate {
   /** Notes that `check` was accepted now (for the next check's `dtMs`). */
   accepted(check: WriteCheck, nowMs: number): void {
     const g = this.gates[check.component.id];
-    if (check.eid >= g.lastWriteMs.length) {
-      const grown = new Float64Array(Math.max(64, (check.eid + 1) * 2));
-      grown.set(g.lastWriteMs);
-      g.lastWriteMs = grown;
-    }
+    if (check.eid >= g.lastWriteMs.length) g.lastWriteMs = grown(g.lastWriteMs, capacityFor(64, check.eid));
     g.lastWriteMs[check.eid] = nowMs > 0 ? nowMs : Number.MIN_VALUE;
   }
 
