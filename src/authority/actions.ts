@@ -3,6 +3,7 @@
  * `Progress` (optional, any number), then `ActionOk {result}` or `ActionErr {code, message}`. On the client, `act`
  * may apply the action optimistically at once and rolls it back if the server says no (or never answers).
  */
+import { isThenable } from '../thenable.ts';
 import { clampPercent, MAX_ERROR_CODE_LENGTH, MAX_STATUS_LENGTH } from './app-wire.ts';
 import type { ActionErrBody, ActionOkBody, ProgressBody } from './app-wire.ts';
 import type { WriteOutcome } from '../replication/gated-write.ts';
@@ -52,10 +53,6 @@ export interface ActionSink {
   failed(clientId: number, opId: number, error: unknown): void;
   /** Writes through the write gate for `clientId` (see `ActionContext.write`); without it every write is refused. */
   write?(clientId: number, eid: number, component: object, values: Readonly<Record<string, number>>): WriteOutcome;
-}
-
-function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
 }
 
 /** Server side: runs actions through the handler and answers them. */

@@ -3,7 +3,6 @@
  * validator returns null for anything that is not exactly the expected shape, so no unchecked value from the
  * network reaches the authority layer; numbers are clamped to their ranges.
  */
-import { decodeBody } from '../codec/msgpack-body.ts';
 import { asUint, isRecord } from '../protocol/handshake.ts';
 import { asRole, type Role } from './roles.ts';
 
@@ -15,12 +14,6 @@ export const MAX_ID = 0xffff_ffff;
 
 /** Numbers in a release pose: position xyz then rotation xyzw. */
 export const RELEASE_POSE_LENGTH = 7;
-
-/** Decodes a message's MessagePack body (after its 2-byte tag) and validates it; null when either fails. */
-export function readBody<T>(message: Uint8Array, parse: (v: unknown) => T | null): T | null {
-  const decoded = decodeBody(message.subarray(2));
-  return decoded.ok ? parse(decoded.value) : null;
-}
 
 /** An id in 1..MAX_ID, or undefined. */
 export function asId(v: unknown): number | undefined {

@@ -4,6 +4,7 @@
  * rollback, keeps notification subscriptions, relays signalling, and sends admin requests. Created by
  * `createClientAuthority(world, options)`.
  */
+import { readBody } from '../codec/msgpack-body.ts';
 import { encodeControl } from '../codec/message-frame.ts';
 import type { ClientContext } from '../context.ts';
 import { type ErrorCodeName, NetError, usageError } from '../errors.ts';
@@ -23,7 +24,7 @@ import {
   type SignalPayload,
 } from './app-wire.ts';
 import type { ClientAuthorityEvents } from './authority-events.ts';
-import { parseHostMigration, parseOwnershipRevoke, parseRemoval, parseRoleChange, readBody } from './authority-wire.ts';
+import { parseHostMigration, parseOwnershipRevoke, parseRemoval, parseRoleChange } from './authority-wire.ts';
 import { CommandLog } from './command-log.ts';
 import { CommandReplica } from './command-replica.ts';
 import { CommandSnapshotAssembler } from './command-snapshot.ts';

@@ -4,11 +4,12 @@
  * writes), reported, answered with a non-fatal `Error {Forbidden}` at most every FORBIDDEN_REPLY_INTERVAL_MS, and
  * answered in kind where the client waits for an answer: an action fails, a command or a grab is refused.
  */
+import { readBody } from '../codec/msgpack-body.ts';
 import { encodeControl } from '../codec/message-frame.ts';
 import { Tag, tagName } from '../protocol/tags.ts';
 import type { ServerPeer, ServerSession } from '../session/server-session.ts';
 import { parseAction } from './app-wire.ts';
-import { parseOwnershipRequest, readBody } from './authority-wire.ts';
+import { parseOwnershipRequest } from './authority-wire.ts';
 import { parseCommandEntry } from './command-wire.ts';
 import type { PermissionTable } from './roles.ts';
 

@@ -2,6 +2,7 @@
  * The server's application messages: actions run through the application's handler, notifications filtered by
  * each client's subscribed domains, and the signalling relay between members of the session.
  */
+import { readBody } from '../codec/msgpack-body.ts';
 import { encodeControl } from '../codec/message-frame.ts';
 import { type ErrorCodeName, usageError } from '../errors.ts';
 import { Tag } from '../protocol/tags.ts';
@@ -16,7 +17,6 @@ import {
   parseDomains,
   parseSignalOut,
 } from './app-wire.ts';
-import { readBody } from './authority-wire.ts';
 import { NotificationHub, type NotifyTarget } from './notifications.ts';
 import { type AllowSignal, SignalRelay } from './signalling.ts';
 

@@ -5,7 +5,7 @@
  */
 import { Grabbable } from '../../components/grabbable.ts';
 import { encodeControl } from '../codec/message-frame.ts';
-import { encodeBody } from '../codec/msgpack-body.ts';
+import { encodeBody, readBody } from '../codec/msgpack-body.ts';
 import type { ServerContext } from '../context.ts';
 import { type ErrorCodeName, type ErrorHandler, NetError, usageError } from '../errors.ts';
 import { Emitter } from '../events.ts';
@@ -17,7 +17,7 @@ import { toHex } from '../session/identity.ts';
 import type { ServerPeer } from '../session/server-session.ts';
 import type { CorrelationId } from './app-wire.ts';
 import type { ServerAuthorityEvents } from './authority-events.ts';
-import { parseOwnershipRelease, parseOwnershipRequest, readBody } from './authority-wire.ts';
+import { parseOwnershipRelease, parseOwnershipRequest } from './authority-wire.ts';
 import { CommandFeed } from './command-feed.ts';
 import { CommandLog, type CommandTypes } from './command-log.ts';
 import type { CommandLimits } from './command-quota.ts';

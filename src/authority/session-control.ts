@@ -4,12 +4,13 @@
  * own. The first admin to join becomes the host; when the host leaves for good, the privilege migrates to the
  * connected admin with the lowest client id (the same choice on every run), or to nobody.
  */
+import { readBody } from '../codec/msgpack-body.ts';
 import type { ErrorCodeName } from '../errors.ts';
 import type { Emitter } from '../events.ts';
 import { Tag } from '../protocol/tags.ts';
 import type { ServerPeer } from '../session/server-session.ts';
 import type { ServerAuthorityEvents } from './authority-events.ts';
-import { parseHostMigration, parseRemoval, parseRoleChange, readBody } from './authority-wire.ts';
+import { parseHostMigration, parseRemoval, parseRoleChange } from './authority-wire.ts';
 import { asRole, type Role, roleRank } from './roles.ts';
 
 /** What session control needs from the server. */

@@ -116,6 +116,12 @@ export function decodeBody(bytes: Uint8Array): DecodeResult {
   return defaultDecoder.decode(bytes);
 }
 
+/** Decodes a framed message's MessagePack body (after its 2-byte tag) and validates it; null when either fails. */
+export function readBody<T>(message: Uint8Array, parse: (v: unknown) => T | null): T | null {
+  const decoded = decodeBody(message.subarray(2));
+  return decoded.ok ? parse(decoded.value) : null;
+}
+
 /**
  * Walks the MessagePack structure without building it: every declared length must fit the remaining bytes and the
  * limits, nesting must stay within maxDepth, no extension types, no trailing bytes. `pending[d]` counts the items

@@ -3,7 +3,7 @@
  * clock, follows presence, reconnects with backoff and resumes with its token when the link is lost, and hands
  * every other message to the layer above through a `ClientHandler`. Timers run inside `receive()`.
  */
-import { decodeBody } from '../codec/msgpack-body.ts';
+import { readBody } from '../codec/msgpack-body.ts';
 import { encodeControl, readMessageTag } from '../codec/message-frame.ts';
 import { Connection, type ConnectionHandler } from '../connection/connection.ts';
 import { type ErrorCodeName, errorCodeName, NetError, usageError } from '../errors.ts';
@@ -398,8 +398,7 @@ export class ClientSession {
   }
 
   private body<T>(msg: Uint8Array, parse: (v: unknown) => T | null, name: string): T | null {
-    const decoded = decodeBody(msg.subarray(2));
-    const body = decoded.ok ? parse(decoded.value) : null;
+    const body = readBody(msg, parse);
     if (body === null) this.options.onError?.(new NetError('DecodeError', `malformed ${name}`));
     return body;
   }

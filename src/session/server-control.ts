@@ -3,7 +3,7 @@
  * status and reported Errors. Every other tag belongs to the layer above.
  */
 import { encodeControl } from '../codec/message-frame.ts';
-import { decodeBody } from '../codec/msgpack-body.ts';
+import { readBody } from '../codec/msgpack-body.ts';
 import type { ErrorCodeName } from '../errors.ts';
 import { parseErrorBody } from '../protocol/handshake.ts';
 import { parsePresenceStatus, parseTimeBody } from '../protocol/session-messages.ts';
@@ -67,8 +67,7 @@ export class ServerControl {
 
   /** Decodes and validates a control body; counts and reports a bad one and returns null. */
   private body<T>(peer: ServerPeer, msg: Uint8Array, parse: (v: unknown) => T | null, name: string): T | null {
-    const decoded = decodeBody(msg.subarray(2));
-    const body = decoded.ok ? parse(decoded.value) : null;
+    const body = readBody(msg, parse);
     if (body === null) this.decodeError(peer, `malformed ${name}`);
     return body;
   }

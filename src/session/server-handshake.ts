@@ -4,6 +4,7 @@
  * bits, bound to one client, used once (every Welcome rotates them) and, when the client has a key, only
  * accepted with a signature by that key, so a stolen token is useless.
  */
+import { isThenable } from '../thenable.ts';
 import { encodeControl } from '../codec/message-frame.ts';
 import type { Clock } from '../clock.ts';
 import { type ErrorCodeName, type ErrorHandler, NetError } from '../errors.ts';
@@ -69,10 +70,6 @@ export interface AdmissionOptions {
   onError?: ErrorHandler;
 }
 
-function isThenable(v: unknown): v is PromiseLike<AuthorizeResult> {
-  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
-}
-
 function describe(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
@@ -96,7 +93,7 @@ export class Admission {
       this.authorizeFailed(peer, e);
       return;
     }
-    if (!isThenable(verdict)) {
+    if (!isThenable<AuthorizeResult>(verdict)) {
       this.admit(peer, hello, verdict);
       return;
     }

@@ -3,7 +3,7 @@
  * challenged (Challenge / ChallengeResponse) and, once proven or when no key is claimed, the client goes to
  * admission (join or resume). Anything else from a handshaking peer is ignored.
  */
-import { decodeBody } from '../codec/msgpack-body.ts';
+import { readBody } from '../codec/msgpack-body.ts';
 import type { ErrorCodeName } from '../errors.ts';
 import { type HelloBody, parseChallengeResponse, parseHello } from '../protocol/handshake.ts';
 import type { SchemaSummary } from '../protocol/schema-diff.ts';
@@ -43,8 +43,7 @@ export class ServerHello {
   }
 
   private onHello(peer: ServerPeer, msg: Uint8Array, now: number): void {
-    const decoded = decodeBody(msg.subarray(2));
-    const hello = decoded.ok ? parseHello(decoded.value) : null;
+    const hello = readBody(msg, parseHello);
     if (hello === null) {
       peer.counters.decodeErrors++;
       this.host.refuse(peer, 'DecodeError', 'malformed Hello');
@@ -67,8 +66,7 @@ export class ServerHello {
       peer.counters.unknownTags++; // an answer to no question
       return;
     }
-    const decoded = decodeBody(msg.subarray(2));
-    const response = decoded.ok ? parseChallengeResponse(decoded.value) : null;
+    const response = readBody(msg, parseChallengeResponse);
     const proven = this.proofs.answer(peer, response ?? {});
     if (response === null) {
       peer.counters.decodeErrors++;

@@ -7,6 +7,7 @@ import * as app from '../../src/authority/app-wire.ts';
 import * as auth from '../../src/authority/authority-wire.ts';
 import * as cmd from '../../src/authority/command-wire.ts';
 import { encodeControl } from '../../src/codec/message-frame.ts';
+import { readBody } from '../../src/codec/msgpack-body.ts';
 import { createRandom, type Random } from '../../src/random.ts';
 
 const sig = new Uint8Array(64).fill(3);
@@ -126,7 +127,7 @@ function checkAccepted(name: string, v: Record<string, unknown>): void {
 
 describe('authority decoders', () => {
   it('accept their valid bodies', () => {
-    for (const [name, body, parse] of CASES) expect(auth.readBody(encodeControl(1, body), parse), name).not.toBeNull();
+    for (const [name, body, parse] of CASES) expect(readBody(encodeControl(1, body), parse), name).not.toBeNull();
   });
 
   it('never throw on thousands of random, perturbed and byte-mutated bodies; what they accept is in range', () => {
@@ -143,7 +144,7 @@ describe('authority decoders', () => {
         else msg = mutateBytes(r, valid);
         total++;
         let out: unknown;
-        expect(() => (out = auth.readBody(msg, parse)), name).not.toThrow();
+        expect(() => (out = readBody(msg, parse)), name).not.toThrow();
         if (out !== null && out !== undefined) {
           accepted++;
           if (typeof out === 'object' && !(out instanceof Uint8Array))
@@ -159,18 +160,15 @@ describe('authority decoders', () => {
 
   it('cut long strings and refuse oversized lists', () => {
     const long = 'x'.repeat(5000);
-    expect(auth.readBody(encodeControl(1, { clientId: 2, reason: long }), auth.parseRemoval)?.reason.length).toBe(
+    expect(readBody(encodeControl(1, { clientId: 2, reason: long }), auth.parseRemoval)?.reason.length).toBe(
       auth.MAX_REASON_LENGTH,
     );
     const domains = Array.from({ length: app.MAX_DOMAINS_PER_MESSAGE + 1 }, (_, i) => `d${i}`);
-    expect(auth.readBody(encodeControl(1, { domains }), app.parseDomains)).toBeNull();
-    expect(auth.readBody(encodeControl(1, { opId: 1, percent: -5 }), app.parseProgress)?.percent).toBe(0);
-    expect(auth.readBody(encodeControl(1, { opId: 1, percent: 1e9 }), app.parseProgress)?.percent).toBe(100);
+    expect(readBody(encodeControl(1, { domains }), app.parseDomains)).toBeNull();
+    expect(readBody(encodeControl(1, { opId: 1, percent: -5 }), app.parseProgress)?.percent).toBe(0);
+    expect(readBody(encodeControl(1, { opId: 1, percent: 1e9 }), app.parseProgress)?.percent).toBe(100);
     expect(
-      auth.readBody(
-        encodeControl(1, { to: 2, signal: { type: 'offer', sdp: 'x'.repeat(70_000) } }),
-        app.parseSignalOut,
-      ),
+      readBody(encodeControl(1, { to: 2, signal: { type: 'offer', sdp: 'x'.repeat(70_000) } }), app.parseSignalOut),
     ).toBeNull();
   });
 });
