@@ -108,7 +108,7 @@ export class VrStepper {
       rateLimits: options.rateLimits,
       onError: (e) => errors.push(e),
     });
-    const vr = addVrPoses(world, { ...options.server, components, onError: (e) => errors.push(e) });
+    const vr = addVrPoses(world, { ...options.server, components });
     this.server = { world, link: null, net, vr, components, protocol, errors };
   }
 
@@ -130,7 +130,7 @@ export class VrStepper {
       sendRateHz: this.sendRateHz,
       onError: (e) => errors.push(e),
     });
-    const vr = addVrPoses(world, { ...this.options.client, components, onError: (e) => errors.push(e) });
+    const vr = addVrPoses(world, { ...this.options.client, components });
     const peer = { world, link, net, vr, components, protocol, errors };
     this.clients.push(peer);
     return peer;

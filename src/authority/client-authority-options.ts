@@ -1,5 +1,4 @@
 /** Options of the client's authority layer. */
-import type { ErrorHandler } from '../errors.ts';
 import type { CommandTypes } from './command-log.ts';
 import type { PoseAccess } from './hold.ts';
 
@@ -13,8 +12,6 @@ export interface ClientAuthorityOptions {
   handPose?: PoseAccess;
   /** Time to wait for an action's answer (default 30 s). */
   actionTimeoutMs?: number;
-  /** Receives problems with what the server sent. */
-  onError?: ErrorHandler;
   /**
    * Verify every relayed command entry with its author's public key before applying it (default true). Costs one
    * Ed25519 verify per entry: ~0.1 ms on Node's crypto, a few ms with tweetnacl in a browser.

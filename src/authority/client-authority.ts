@@ -238,7 +238,7 @@ export class ClientAuthority {
   }
 
   private report(code: ErrorCodeName, message: string): void {
-    this.options.onError?.(new NetError(code, message));
+    this.ctx.onError?.(new NetError(code, message));
   }
 
   /** Each send tick: notice a new session (not a resume: subscriptions are renewed), expire actions. */

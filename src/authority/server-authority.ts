@@ -7,7 +7,7 @@ import { Grabbable } from '../../components/grabbable.ts';
 import { encodeControl } from '../codec/message-frame.ts';
 import { encodeBody, readBody } from '../codec/msgpack-body.ts';
 import type { ServerContext } from '../context.ts';
-import { type ErrorCodeName, type ErrorHandler, NetError, usageError } from '../errors.ts';
+import { type ErrorCodeName, NetError, usageError } from '../errors.ts';
 import { Emitter } from '../events.ts';
 import { Tag } from '../protocol/tags.ts';
 import type { ServerExtension } from '../replication/extension.ts';
@@ -58,8 +58,6 @@ export interface ServerAuthorityOptions extends AppMessageOptions {
   pose?: PoseAccess;
   /** The first admin to join becomes the privileged host (default true). */
   autoHost?: boolean;
-  /** Receives every problem caused by clients (forbidden, forged, malformed). */
-  onError?: ErrorHandler;
 }
 
 /** Counters of the server authority layer. */
@@ -408,7 +406,7 @@ export class ServerAuthority {
   }
 
   private report(code: ErrorCodeName, message: string): void {
-    this.options.onError?.(new NetError(code, message));
+    this.ctx.onError?.(new NetError(code, message));
   }
 
   // ── sending ──────────────────────────────────────────────────────────────────────────────────────────

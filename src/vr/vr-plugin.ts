@@ -17,7 +17,7 @@
  */
 import type { PoseComponents } from '../../components/pose-components.ts';
 import { getNetContext } from '../context.ts';
-import { type ErrorHandler, usageError } from '../errors.ts';
+import { usageError } from '../errors.ts';
 import { createClientPoseExtension } from './client-pose-extension.ts';
 import type { PositionInterpolation } from './interpolation-buffer.ts';
 import { registeredPosesOf } from './pose-protocol.ts';
@@ -68,8 +68,6 @@ export interface VrPosesOptions {
   delay?: Partial<RenderDelayOptions>;
   /** Server: what to check on owner poses. */
   validation?: PoseValidationOptions;
-  /** Receives problems caused by network input (malformed pose messages, forbidden writes). */
-  onError?: ErrorHandler;
 }
 
 /** Counters of a world's VR layer. */
@@ -127,7 +125,7 @@ export function addVrPoses(world: object, options: VrPosesOptions): VrPoses {
         ),
         delay: { ...DEFAULT_RENDER_DELAY_OPTIONS, ...options.delay },
       },
-      onError: options.onError,
+      onError: net.onError,
       owned: new Map(),
       remote: new Map(),
       owners: new Map(),
@@ -185,7 +183,7 @@ export function addVrPoses(world: object, options: VrPosesOptions): VrPoses {
   };
   const validator = new PoseValidator(options.validation);
   receiver = new ServerPoseReceiver(ctx, codec, validator);
-  receiver.onError = options.onError;
+  receiver.onError = net.onError;
   setVrContext(world, ctx);
   const rep = net.replicator;
   // The same pose checks on every other path that writes a pose (owner Deltas, server writes for a client).

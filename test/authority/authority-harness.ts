@@ -60,10 +60,7 @@ export function createRoom(opts: RoomOptions = {}): { s: Stepper; authority: Ser
       ...opts.server,
     }),
   });
-  const authority = createServerAuthority(s.server.world, {
-    onError: (e) => s.server.errors.push(e),
-    ...opts.authority?.(s.server),
-  });
+  const authority = createServerAuthority(s.server.world, opts.authority?.(s.server));
   return { s, authority };
 }
 
@@ -97,7 +94,7 @@ export function join(
     reconnect: { seed: 7, initialDelayMs: 100, maxDelayMs: 400 },
     onError: (e) => errors.push(e),
   });
-  const authority = createClientAuthority(world, { onError: (e) => errors.push(e), ...options(fx) });
+  const authority = createClientAuthority(world, options(fx));
   const client: RoomClient = { ...fx, world, net, errors, authority, links, offline };
   s.clients.push(client);
   return client;
