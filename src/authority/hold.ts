@@ -45,8 +45,6 @@ interface Hold {
   offset: Float64Array;
 }
 
-const tmp = new Float64Array(4);
-
 /** Rotates vector (x, y, z) by unit quaternion (qx, qy, qz, qw) into `out[0..2]`. */
 function rotate(out: Float64Array, x: number, y: number, z: number, qx: number, qy: number, qz: number, qw: number) {
   // v' = v + 2w (q × v) + 2 q × (q × v)
@@ -61,6 +59,8 @@ function rotate(out: Float64Array, x: number, y: number, z: number, qx: number, 
 /** The objects this peer holds and the hands holding them. */
 export class HeldObjects {
   private readonly holds = new Map<number, Hold>();
+  /** Working vector or quaternion of the pose math, one per layer so nothing is shared between worlds. */
+  private readonly tmp = new Float64Array(4);
 
   constructor(
     private readonly object: PoseArrays,
@@ -81,8 +81,8 @@ export class HeldObjects {
       const hy = -h.q[1][hand];
       const hz = -h.q[2][hand];
       const hw = h.q[3][hand];
-      rotate(tmp, dx, dy, dz, hx, hy, hz, hw);
-      offset.set(tmp.subarray(0, 3));
+      rotate(this.tmp, dx, dy, dz, hx, hy, hz, hw);
+      offset.set(this.tmp.subarray(0, 3));
       if (o.q) quatMultiply(hx, hy, hz, hw, o.q[0][eid], o.q[1][eid], o.q[2][eid], o.q[3][eid], offset, 3);
     } else offset.set([dx, dy, dz]);
     this.holds.set(eid, { hand, offset });
@@ -118,13 +118,13 @@ export class HeldObjects {
         const qy = h.q[1][hand];
         const qz = h.q[2][hand];
         const qw = h.q[3][hand];
-        rotate(tmp, offset[0], offset[1], offset[2], qx, qy, qz, qw);
-        o.p[0][eid] = h.p[0][hand] + tmp[0];
-        o.p[1][eid] = h.p[1][hand] + tmp[1];
-        o.p[2][eid] = h.p[2][hand] + tmp[2];
+        rotate(this.tmp, offset[0], offset[1], offset[2], qx, qy, qz, qw);
+        o.p[0][eid] = h.p[0][hand] + this.tmp[0];
+        o.p[1][eid] = h.p[1][hand] + this.tmp[1];
+        o.p[2][eid] = h.p[2][hand] + this.tmp[2];
         if (o.q) {
-          quatMultiply(qx, qy, qz, qw, offset[3], offset[4], offset[5], offset[6], tmp, 0);
-          for (let i = 0; i < 4; i++) o.q[i][eid] = tmp[i];
+          quatMultiply(qx, qy, qz, qw, offset[3], offset[4], offset[5], offset[6], this.tmp, 0);
+          for (let i = 0; i < 4; i++) o.q[i][eid] = this.tmp[i];
         }
       } else {
         for (let i = 0; i < 3; i++) o.p[i][eid] = h.p[i][hand] + offset[i];

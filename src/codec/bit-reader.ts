@@ -6,9 +6,6 @@
 
 const TWO_POW_32 = 4294967296;
 
-/** Shared scratch for float bit patterns; big-endian via DataView, matching `BitWriter`. */
-const SCRATCH = new DataView(new ArrayBuffer(8));
-
 /** Most groups a bit-level varuint may have: 8 x 7 = 56 payload bits cover 2^53 - 1. */
 export const MAX_VARUINT_GROUPS = 8;
 
@@ -16,6 +13,8 @@ const EMPTY = new Uint8Array(0);
 
 /** Reusable MSB-first bit reader over a byte range; never throws, check `ok` after reading a message. */
 export class BitReader {
+  /** Scratch for float bit patterns; big-endian via DataView, as both ends read and write them. */
+  private readonly scratch = new DataView(new ArrayBuffer(8));
   private buf: Uint8Array = EMPTY;
   private base = 0;
   private bitPos = 0;
@@ -145,17 +144,17 @@ export class BitReader {
 
   /** Reads a float32 from its exact 32-bit pattern. */
   readF32(): number {
-    SCRATCH.setUint32(0, this.readBits(32));
-    return SCRATCH.getFloat32(0);
+    this.scratch.setUint32(0, this.readBits(32));
+    return this.scratch.getFloat32(0);
   }
 
   /** Reads a float64 from its exact 64-bit pattern (high word first). */
   readF64(): number {
     const hi = this.readBits(32);
     const lo = this.readBits(32);
-    SCRATCH.setUint32(0, hi);
-    SCRATCH.setUint32(4, lo);
-    return SCRATCH.getFloat64(0);
+    this.scratch.setUint32(0, hi);
+    this.scratch.setUint32(4, lo);
+    return this.scratch.getFloat64(0);
   }
 
   /** Skips to the next byte boundary (the padding the writer added). */

@@ -15,11 +15,10 @@ export const MAX_VARUINT = Number.MAX_SAFE_INTEGER;
 
 const TWO_POW_32 = 4294967296;
 
-/** Shared scratch for float bit patterns; big-endian via DataView so the wire does not depend on the host. */
-const SCRATCH = new DataView(new ArrayBuffer(8));
-
 /** Reusable MSB-first bit writer over one growing Uint8Array; allocates only when it has to grow. */
 export class BitWriter {
+  /** Scratch for float bit patterns; big-endian via DataView, as both ends read and write them. */
+  private readonly scratch = new DataView(new ArrayBuffer(8));
   private buf: Uint8Array;
   private bitPos = 0;
 
@@ -136,15 +135,15 @@ export class BitWriter {
 
   /** Writes the exact IEEE-754 single bit pattern of `v` (after rounding to float32), 32 bits. */
   writeF32(v: number): void {
-    SCRATCH.setFloat32(0, v);
-    this.writeBits(SCRATCH.getUint32(0), 32);
+    this.scratch.setFloat32(0, v);
+    this.writeBits(this.scratch.getUint32(0), 32);
   }
 
   /** Writes the exact IEEE-754 double bit pattern of `v`, high word first, 64 bits. */
   writeF64(v: number): void {
-    SCRATCH.setFloat64(0, v);
-    this.writeBits(SCRATCH.getUint32(0), 32);
-    this.writeBits(SCRATCH.getUint32(4), 32);
+    this.scratch.setFloat64(0, v);
+    this.writeBits(this.scratch.getUint32(0), 32);
+    this.writeBits(this.scratch.getUint32(4), 32);
   }
 
   /** Pads with zero bits up to the next byte boundary. */

@@ -3,15 +3,14 @@
  * arrays (written by the app from XR input), apply the server's corrections, and write what to draw into RenderPose
  * with no added latency.
  */
-import { POSE_LENGTH } from './pose-history.ts';
 import { CorrectionOutcome, OwnedPoseState, reconcile, renderOwned } from './reconciliation.ts';
 import { deviceKindOf, storeOf, type VrClientContext } from './vr-context.ts';
 
 /** Scratch for one rendered pose (no state: fully written before each read). */
-const out = new Float64Array(POSE_LENGTH);
 
 /** Finds owned devices (new ones are queued for the Predicted tag), captures their raw input and renders them. */
 export function updateOwnedDevices(vr: VrClientContext, nowMs: number): void {
+  const out = vr.scratch.render;
   const rep = vr.net.replicator;
   const reg = rep.registry;
   const me = rep.clientId;

@@ -71,6 +71,8 @@ export class OwnedPoseState {
   /** What was rendered last frame (7), the base of the next blend. */
   readonly displayed = new Float64Array([0, 0, 0, 0, 0, 0, 1]);
   hasDisplayed = false;
+  /** Working pose of a rebase (the corrected display), so reconciling allocates nothing. */
+  readonly scratch = new Float64Array(8);
 
   constructor(historyTicks?: number) {
     this.history = new PoseHistory(historyTicks);
@@ -87,8 +89,6 @@ export class OwnedPoseState {
     this.hasDisplayed = false;
   }
 }
-
-const scratch = new Float64Array(8);
 
 /** Writes offset ∘ raw (raw at raw[r..r+6]) into out[o..o+6]. */
 export function applyOffset(offset: Float64Array, raw: Float64Array, r: number, out: Float64Array, o: number): void {
@@ -157,8 +157,8 @@ export function reconcile(
   }
   // 4. blend: what is on screen minus the new prediction now fades out from here
   if (state.hasDisplayed) {
-    applyOffset(o, state.raw, 0, scratch, 0);
-    setBlendError(state.displayed, scratch, state.blendError);
+    applyOffset(o, state.raw, 0, state.scratch, 0);
+    setBlendError(state.displayed, state.scratch, state.blendError);
     state.blendStartMs = nowMs;
   }
   return CorrectionOutcome.rebased;

@@ -6,7 +6,6 @@
  */
 import { InterpolationBuffer, SampleMode } from './interpolation-buffer.ts';
 import { applyBlend, setBlendError } from './pose-blend.ts';
-import { POSE_LENGTH } from './pose-history.ts';
 import { poseCheck, stampCheck, stampHorizonMs, stampTimeUnits, unwrapStampMs } from './pose-stamp.ts';
 import { RenderDelay } from './render-delay.ts';
 import { writeRender } from './owned-poses.ts';
@@ -16,10 +15,6 @@ import { deviceKindOf, type RemoteDevice, type RemoteOwner, storeOf, type VrClie
 const SKIP_DETECT_RATE = 1.5;
 
 /** Scratch (fully written before each read; no state across calls). */
-const pose = new Float64Array(POSE_LENGTH);
-const vel = new Float64Array(6);
-const base = new Float64Array(POSE_LENGTH);
-const cont = new Float64Array(POSE_LENGTH);
 
 function ownerOf(vr: VrClientContext, clientId: number): RemoteOwner {
   let o = vr.owners.get(clientId);
@@ -106,6 +101,7 @@ function horizonOf(dev: RemoteDevice, maxMs: number): number {
 }
 
 function updateDevice(vr: VrClientContext, dev: RemoteDevice, nowMs: number): void {
+  const { pose, velocity: vel, base, continuation: cont } = vr.scratch;
   const opts = vr.options;
   const owner = ownerOf(vr, dev.owner);
   let renderMs = owner.delay.renderTime(nowMs, owner.lastSampleMs);

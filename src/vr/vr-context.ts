@@ -8,6 +8,7 @@ import type { ClientContext, ServerContext } from '../context.ts';
 import { type ErrorHandler, usageError } from '../errors.ts';
 import type { PositionInterpolation, InterpolationBuffer, SampleModeId } from './interpolation-buffer.ts';
 import type { RegisteredPoses } from './pose-protocol.ts';
+import { POSE_LENGTH } from './pose-history.ts';
 import type { PoseStreamCodec } from './pose-stream-codec.ts';
 import type { OwnedPoseState, ReconcileOptions } from './reconciliation.ts';
 import type { RenderDelay, RenderDelayOptions } from './render-delay.ts';
@@ -104,6 +105,26 @@ export interface PendingCorrection {
   readonly pose: Float64Array;
 }
 
+/** Working poses of a client world's VR systems (one set per world, so nothing is shared between worlds). */
+export interface VrScratch {
+  readonly pose: Float64Array;
+  readonly velocity: Float64Array;
+  readonly base: Float64Array;
+  readonly continuation: Float64Array;
+  readonly render: Float64Array;
+}
+
+/** A fresh VrScratch. */
+export function createVrScratch(): VrScratch {
+  return {
+    pose: new Float64Array(POSE_LENGTH),
+    velocity: new Float64Array(6),
+    base: new Float64Array(POSE_LENGTH),
+    continuation: new Float64Array(POSE_LENGTH),
+    render: new Float64Array(POSE_LENGTH),
+  };
+}
+
 /** VR state of a client world. */
 export interface VrClientContext {
   readonly role: 'client';
@@ -125,6 +146,7 @@ export interface VrClientContext {
   readonly becameInterpolated: number[];
   readonly untracked: number[];
   readonly stats: VrClientStats;
+  readonly scratch: VrScratch;
 }
 
 /** VR state of a server world. */

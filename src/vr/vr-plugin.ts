@@ -29,6 +29,7 @@ import { type DeviceKindId, type PoseValidationOptions, PoseValidator } from './
 import { createPoseWriteRule } from './pose-write-rule.ts';
 import { POSE_HISTORY_TICKS } from './pose-history.ts';
 import {
+  createVrScratch,
   deleteVrContext,
   findVrContext,
   getVrContext,
@@ -135,6 +136,7 @@ export function addVrPoses(world: object, options: VrPosesOptions): VrPoses {
       becamePredicted: [],
       becameInterpolated: [],
       untracked: [],
+      scratch: createVrScratch(),
       stats: {
         posePackets: 0,
         poseBytes: 0,
