@@ -112,7 +112,7 @@ export class OwnerWriteFilter implements WriteFilter {
         s.present[k] = k === c ? 1 : 0;
         s.masks[k] = k === c ? comps[k].allFieldsMask : 0;
       }
-      writeEntityBlock(w, comps, s.present, s.masks, shadow.wire, eid);
+      writeEntityBlock(w, comps, s.present, s.masks, shadow, eid);
     }
     conn.sendReliable(w.toBytes());
   }

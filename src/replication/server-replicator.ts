@@ -29,6 +29,7 @@ import { SNAPSHOT_CHUNK_BYTES, writeFullEntity } from './full-state.ts';
 import { type InterestConfig, InterestIndex } from './interest.ts';
 import { Op, PeerReplication } from './peer-replication.ts';
 import { RawScanner } from './raw-scanner.ts';
+import { ReliableLane } from './reliable-deltas.ts';
 import { ResyncBudget, type ResyncBudgetOptions } from './resync-budget.ts';
 import { resolveScopeLimits, type ScopeLimits } from './scope-names.ts';
 import { INITIAL_ENTITY_CAPACITY, ShadowStore } from './shadow-store.ts';
@@ -98,6 +99,8 @@ export interface ServerReplicationCounters {
   ownerHashMismatches: number;
   /** Owner Deltas refused for a tick beyond the tick window (see tick-window.ts). */
   futureTicks: number;
+  /** Reliable Deltas queued (changes of components with a short-string field, see reliable-deltas.ts). */
+  reliableDeltas: number;
 }
 
 /** Default priority: 1, plus up to 4 for closeness (within a few cells), doubled for entities a client owns. */
@@ -132,6 +135,7 @@ export class ServerReplicator {
     epochGaps: 0,
     ownerHashMismatches: 0,
     futureTicks: 0,
+    reliableDeltas: 0,
   };
   tick = 0;
   /** Unreliable bytes per packet left to extensions (e.g. pose streams) after the delta. */
@@ -161,6 +165,8 @@ export class ServerReplicator {
   private readonly scanner: RawScanner;
   private movedEids = new Int32Array(0);
   private movedMasks = new Uint32Array(0);
+  /** Some component has a short-string field: its changes go out as reliable Deltas. */
+  private readonly reliableLane: ReliableLane | null;
 
   constructor(options: ServerReplicatorOptions) {
     this.protocol = options.protocol;
@@ -182,6 +188,15 @@ export class ServerReplicator {
     this.scratch = createPackScratch(this.protocol.components);
     this.refComponents = this.protocol.components.map((c) => c.fields.some((f) => f.kind === FieldKind.entity));
     this.scanner = new RawScanner(this.shadow.sources);
+    this.reliableLane = ReliableLane.create(
+      this.writer,
+      this.scratch,
+      this.protocol.components,
+      this.shadow,
+      this.registry,
+    );
+    this.shadow.onInvalidString = (f, eid, why) =>
+      this.onError?.(new NetError('InvalidString', `field '${f.name}' of entity ${eid} ${why}; not replicated`));
     this.writeGate = new WriteGate(this.protocol.components);
     this.ownerFilter = new OwnerWriteFilter(this.writeGate, this.registry, this.clock);
     this.session.setHandler({
@@ -544,6 +559,8 @@ export class ServerReplicator {
       this.sendOps(p);
       this.serveResync(p, now);
       const conn = p.peer.connection;
+      if (this.reliableLane !== null && p.delivery.dirtyCount > 0)
+        this.counters.reliableDeltas += this.reliableLane.send(p.delivery, conn, this.tick, p.lastStructuralId);
       this.ownerFilter.flush(
         p.peer.clientId,
         conn,

@@ -7,7 +7,8 @@
  * and its writer is sent the server's value back (the path decides how).
  *
  * Values are staged in slots, one per store array of the component (a quaternion field takes four), in natural
- * form: dequantized numbers, local entity ids for references. `check.slot.px` is the slot of array `px`.
+ * form: dequantized numbers, local entity ids for references, a short string's hash (its text is validated by the
+ * decoder, never by rules; a rule changing that slot changes nothing). `check.slot.px` is the slot of array `px`.
  *
  * @example
  * addWriteRule(world, Transform, (w) => {
@@ -19,7 +20,8 @@ import { dequantize, quantize } from '../codec/quantize.ts';
 import { packQuat, unpackQuat } from '../codec/quaternion.ts';
 import { FieldKind } from '../protocol/field-schema.ts';
 import type { RegisteredComponent } from '../register.ts';
-import type { EntityMapper } from './compiled-field.ts';
+import { columnString, type EntityMapper } from './compiled-field.ts';
+import { shortStringHash } from '../codec/short-string.ts';
 
 /** Which path a write came by. */
 export type WritePath = 'delta' | 'poses' | 'action' | 'release';
@@ -183,6 +185,7 @@ export class WriteGate {
       const fd = fields[f];
       const s = g.fieldSlot[f];
       if (fd.quat !== null) for (let k = 0; k < 4; k++) check.current[s + k] = fd.quat[k][eid];
+      else if (fd.strings !== null) check.current[s] = shortStringHash(columnString(fd, eid));
       else check.current[s] = fd.array[eid];
     }
     // Plain loops: TypedArray.set costs more than the copy for a handful of slots.
@@ -285,7 +288,7 @@ export class WriteGate {
       const fd = fields[f];
       const s = g.fieldSlot[f];
       if (fd.quat !== null) for (let k = 0; k < 4; k++) fd.quat[k][eid] = check.proposed[s + k];
-      else fd.array[eid] = check.proposed[s];
+      else if (fd.strings === null) fd.array[eid] = check.proposed[s];
     }
     this.accepted(check, nowMs);
   }
