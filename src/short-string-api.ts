@@ -1,0 +1,26 @@
+/**
+ * Short strings' public face: fitting user input to a field and the figures of the reliable lane they travel in.
+ *
+ * @example
+ * const Label = { name: [] as string[] };
+ * registerComponent(protocol, Label, { name: 'Label', fields: { name: field.shortString(32) } });
+ * Label.name[eid] = fitShortString(userInput, 32); // over 32 UTF-8 bytes would be refused, not cut
+ * shortStringStatsOf(world); // { reliableDeltas, invalidStrings }
+ */
+import { getNetContext } from './context.ts';
+
+export { fitShortString, MAX_SHORT_STRING_BYTES, utf8ByteLength } from './codec/short-string.ts';
+
+/** Figures of one peer's short-string replication. */
+export interface ShortStringStats {
+  /** Reliable Deltas this peer queued (changes of components with a short-string field). */
+  reliableDeltas: number;
+  /** Local writes to a short-string field refused (not a string, or over its maxBytes): reported as InvalidString. */
+  invalidStrings: number;
+}
+
+/** Server or client: how many reliable Deltas carried string components, and how many local writes were refused. */
+export function shortStringStatsOf(world: object): ShortStringStats {
+  const rep = getNetContext(world).replicator;
+  return { reliableDeltas: rep.counters.reliableDeltas, invalidStrings: rep.shadow.invalidStrings };
+}
