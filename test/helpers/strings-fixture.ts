@@ -3,6 +3,8 @@
  * deterministic stepper over the in-memory network with the link conditioner.
  */
 import { addComponent, addEntity, createWorld, hasComponent, query, type World } from 'bitecs';
+import { BitWriter } from '../../src/codec/bit-writer.ts';
+import { beginMessage } from '../../src/replication/wire-bodies.ts';
 import {
   createManualClock,
   createMemoryNetwork,
@@ -20,6 +22,7 @@ import {
   type NetError,
   type NetworkPlugin,
   type ServerPluginOptions,
+  Tag,
 } from '../../src/index.ts';
 
 export const MAX = 1024;
@@ -154,4 +157,23 @@ export function dumpStrings(peer: StringPeer): Map<number, Record<string, Array<
     out.set(netId, rec);
   }
   return out;
+}
+
+/**
+ * A Delta body as a hostile peer would forge it: entity `netId`, its Label's name given as a raw length prefix
+ * `len` and raw `bytes` (not checked here), at `tick`.
+ */
+export function forgeNameDelta(netId: number, len: number, bytes: readonly number[], tick: number): Uint8Array {
+  const w = new BitWriter();
+  beginMessage(w, Tag.Delta);
+  w.writeVarUint(tick);
+  w.writeBits(0xffff, 16); // depends on nothing
+  w.writeVarUint(1); // one entity
+  w.writeVarUint(netId);
+  w.writeBits(0b010, 3); // presence: Label only
+  w.writeBits(0, 1); // not all fields
+  w.writeBits(0b01, 2); // mask: name
+  w.writeVarUint(len);
+  w.writeBytes(Uint8Array.from(bytes));
+  return w.toBytes();
 }
