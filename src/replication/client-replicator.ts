@@ -441,6 +441,7 @@ export class ClientReplicator {
         this.shadow.tick[c][f][eid] = tick;
         const text = s.text.strings[base + f];
         this.shadow.wire[c][f][eid] = applyWire(fields[f], eid, s.values[base + f], this.mapper, s.quat, text);
+        if (fields[f].strings !== null && this.isOwned(eid)) this.shadow.adoptString(c, f, eid);
       }
     }
   }

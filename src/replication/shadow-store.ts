@@ -92,6 +92,15 @@ export class ShadowStore {
     return true;
   }
 
+  /**
+   * Takes the (validated) string just applied to short-string field `f` of component `c` of `eid` as detected,
+   * so an owner does not send back a value the server gave it (an OwnerCorrection).
+   */
+  adoptString(c: number, f: number, eid: number): void {
+    this.seen[c][f][eid] = undefined;
+    this.detectString(c, f, eid);
+  }
+
   /** Forgets short-string field `f` of component `c` of `eid`: '' and nothing seen. */
   private clearString(c: number, f: number, eid: number): void {
     this.text[c][f][eid] = '';

@@ -7,6 +7,7 @@ import { addComponent, hasComponent, query, removeComponent, removeEntity } from
 import { describe, expect, it } from 'vitest';
 import { getNetContext } from '../../src/context.ts';
 import {
+  addWriteRule,
   createRandom,
   entityOfNetworkId,
   Networked,
@@ -202,6 +203,41 @@ describe('short strings: replication', () => {
     a.Badge.title[la] = 'fits';
     s.run(10);
     expect(s.server.Badge.title[e]).toBe('fits');
+  });
+});
+
+describe('short strings: the write gate', () => {
+  it('a refused owner write of a string component is corrected back, and not echoed to the server again', () => {
+    const s = new StringStepper({ seed: 8 });
+    const a = s.addClient();
+    const b = s.addClient();
+    s.run(20);
+    addWriteRule(s.server.world, s.server.Label, (w) => (w.proposed[w.slot.color] > 100 ? 'too bright' : undefined));
+    const e = spawnWith(s.server, [s.server.Label]);
+    s.server.Label.name[e] = 'server name';
+    s.server.Label.color[e] = 5;
+    s.run(10);
+    const ctx = getNetContext(a.world);
+    if (ctx.role !== 'client') throw new Error('client expected');
+    setOwner(s.server.world, e, ctx.session.clientId);
+    s.run(20);
+    const netId = networkIdOf(s.server.world, e);
+    const la = entityOfNetworkId(a.world, netId);
+    a.Label.name[la] = 'sneaky';
+    a.Label.color[la] = 250;
+    s.run(20);
+    expect(s.server.Label.name[e]).toBe('server name');
+    expect(b.Label.name[entityOfNetworkId(b.world, netId)]).toBe('server name');
+    expect(codes(s.server)).toContain('InvalidWrite');
+    // Corrected: the owner holds the server's values again and does not send them back.
+    expect(a.Label.name[la]).toBe('server name');
+    expect(a.Label.color[la]).toBe(5);
+    const sent = shortStringStatsOf(a.world).reliableDeltas;
+    s.run(30);
+    expect(shortStringStatsOf(a.world).reliableDeltas).toBe(sent);
+    a.Label.name[la] = 'allowed';
+    s.run(10);
+    expect(s.server.Label.name[e]).toBe('allowed');
   });
 });
 
