@@ -66,12 +66,7 @@ export interface ShortStringFieldSpec {
 }
 
 export type FieldSpec =
-  | ScalarFieldSpec
-  | QuantizedFieldSpec
-  | QuatFieldSpec
-  | EnumFieldSpec
-  | EntityFieldSpec
-  | ShortStringFieldSpec;
+  ScalarFieldSpec | QuantizedFieldSpec | QuatFieldSpec | EnumFieldSpec | EntityFieldSpec | ShortStringFieldSpec;
 
 /** Builders for field schemas, e.g. `{ px: field.quantized(-32, 32, 0.001), rot: field.quat(['qx','qy','qz','qw']) }`. */
 export const field = {
