@@ -187,8 +187,11 @@ export interface ApplyOptions {
 
 /** Decides whether one component write of a Delta lands; may rewrite its wire values in place (a clamp). */
 export interface WriteFilter {
-  /** `values[base + f]` holds field f's wire value; `mask` the fields that would be applied. False refuses. */
-  admit(eid: number, c: number, mask: number, values: Float64Array, base: number): boolean;
+  /**
+   * `values[base + f]` holds field f's wire value (`strings[base + f]` a short string's text); `mask` the fields
+   * that would be applied. False refuses.
+   */
+  admit(eid: number, c: number, mask: number, values: Float64Array, base: number, strings: readonly string[]): boolean;
 }
 
 /** Outcome of applying a Delta. */
@@ -256,7 +259,11 @@ export function applyEntityUpdates(
       let fresh = 0;
       for (let f = 0; f < fields.length; f++)
         if ((mask & (1 << f)) !== 0 && info.tick >= ticks[f][eid]) fresh |= 1 << f;
-      if (fresh === 0 || (opts.filter !== undefined && !opts.filter.admit(eid, c, fresh, s.values, base))) continue;
+      if (
+        fresh === 0 ||
+        (opts.filter !== undefined && !opts.filter.admit(eid, c, fresh, s.values, base, s.text.strings))
+      )
+        continue;
       for (let f = 0; f < fields.length; f++) {
         if ((fresh & (1 << f)) === 0) continue;
         ticks[f][eid] = info.tick;

@@ -239,6 +239,33 @@ describe('short strings: the write gate', () => {
     s.run(10);
     expect(s.server.Label.name[e]).toBe('allowed');
   });
+  it('a write rule sees the proposed text and may refuse it', () => {
+    const s = new StringStepper({ seed: 9 });
+    const a = s.addClient();
+    s.run(20);
+    const seen: string[] = [];
+    addWriteRule(s.server.world, s.server.Label, (w) => {
+      seen.push(w.text.name);
+      return /admin/i.test(w.text.name) ? 'reserved name' : undefined;
+    });
+    const e = spawnWith(s.server, [s.server.Label]);
+    s.server.Label.name[e] = 'guest';
+    s.run(10);
+    const ctx = getNetContext(a.world);
+    if (ctx.role !== 'client') throw new Error('client expected');
+    setOwner(s.server.world, e, ctx.session.clientId);
+    s.run(20);
+    const la = entityOfNetworkId(a.world, networkIdOf(s.server.world, e));
+    a.Label.name[la] = 'The Admin';
+    s.run(20);
+    expect(s.server.Label.name[e]).toBe('guest');
+    expect(a.Label.name[la]).toBe('guest');
+    expect(s.server.errors.some((x) => x.code === 'InvalidWrite' && /reserved name/.test(x.message))).toBe(true);
+    a.Label.name[la] = 'Ann';
+    s.run(20);
+    expect(s.server.Label.name[e]).toBe('Ann');
+    expect(seen).toEqual(['The Admin', 'Ann']);
+  });
 });
 
 describe('short strings: deltas equal a snapshot', () => {
