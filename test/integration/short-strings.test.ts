@@ -113,6 +113,20 @@ describe('short strings: replication', () => {
     expect(shortStringStatsOf(s.server.world).reliableDeltas).toBe(20);
   });
 
+  it('the state hash covers strings: a local tamper with a replicated name is found and resynced', () => {
+    const s = new StringStepper({ seed: 4 });
+    const c = s.addClient();
+    s.run(10);
+    const e = spawnWith(s.server, [s.server.Label]);
+    s.server.Label.name[e] = 'truth';
+    s.run(10);
+    const local = entityOfNetworkId(c.world, networkIdOf(s.server.world, e));
+    c.Label.name[local] = 'tampered';
+    s.run(150); // past two state-hash periods (1 s each at 60 Hz)
+    expect(c.Label.name[local]).toBe('truth');
+    expect(codes(c)).toContain('HashMismatch');
+  });
+
   it('interest: an entity out of interest misses changes, and comes back with its current strings', () => {
     const hidden = new Set<number>();
     const s = new StringStepper({
