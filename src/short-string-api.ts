@@ -5,7 +5,7 @@
  * const Label = { name: [] as string[] };
  * registerComponent(protocol, Label, { name: 'Label', fields: { name: field.shortString(32) } });
  * Label.name[eid] = fitShortString(userInput, 32); // over 32 UTF-8 bytes would be refused, not cut
- * shortStringStatsOf(world); // { reliableDeltas, invalidStrings }
+ * shortStringStatsOf(world); // { reliableDeltas, invalidStrings, deferred }
  */
 import { getNetContext } from './context.ts';
 
@@ -17,10 +17,16 @@ export interface ShortStringStats {
   reliableDeltas: number;
   /** Local writes to a short-string field refused (not a string, or over its maxBytes): reported as InvalidString. */
   invalidStrings: number;
+  /** Server: client sends on which string changes waited for bandwidth (at most half the per-client cap is theirs). */
+  deferred: number;
 }
 
-/** Server or client: how many reliable Deltas carried string components, and how many local writes were refused. */
+/** Server or client: reliable Deltas of string components sent, local writes refused, sends held back by bandwidth. */
 export function shortStringStatsOf(world: object): ShortStringStats {
   const rep = getNetContext(world).replicator;
-  return { reliableDeltas: rep.counters.reliableDeltas, invalidStrings: rep.shadow.invalidStrings };
+  return {
+    reliableDeltas: rep.counters.reliableDeltas,
+    invalidStrings: rep.shadow.invalidStrings,
+    deferred: rep.reliableLane?.deferred ?? 0,
+  };
 }

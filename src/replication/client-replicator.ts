@@ -91,7 +91,7 @@ export class ClientReplicator {
     reliableDeltas: 0,
   };
   /** Some component has a short-string field: its owner writes go out as reliable Deltas. */
-  private readonly reliableLane: ReliableLane | null;
+  readonly reliableLane: ReliableLane | null;
   private readonly session: ClientSession;
   private readonly world: WorldAdapter;
   private readonly onError: ErrorHandler | undefined;

@@ -42,19 +42,40 @@ export class ReliableLane {
     return comps.some((c) => c.reliable) ? new ReliableLane(w, s, comps, shadow, reg) : null;
   }
 
+  /** Ticks on which `budgetBytes` held changes back (they wait, coalesced, for the next tick with budget). */
+  deferred = 0;
+  /** Bytes queued by the last `send`. */
+  lastBytes = 0;
+
   /**
-   * Queues every pending change of a reliable-only component in `d` as reliable Deltas on `conn` (tick `tick`,
-   * depending on reliable message `dependsOn`). Returns the number of messages queued.
+   * Queues the pending changes of reliable-only components in `d` as reliable Deltas on `conn` (tick `tick`,
+   * depending on reliable message `dependsOn`), while `budgetBytes` lasts: a message may overshoot it (the first
+   * entity of a Delta always goes), what is left waits with its latest value. Returns the number of messages.
    */
-  send(d: DeliveryState, conn: Connection, tick: number, dependsOn: number): number {
+  send(d: DeliveryState, conn: Connection, tick: number, dependsOn: number, budgetBytes = Infinity): number {
     let sent = 0;
+    let budget = budgetBytes;
+    this.lastBytes = 0;
     // Each Delta takes at least one entity and clears what it takes, so the loop ends.
-    for (;;) {
-      const h = { tick, dependsOn, budgetBytes: RELIABLE_DELTA_BYTES, reliable: true };
+    while (budget > 0) {
+      const h = { tick, dependsOn, budgetBytes: Math.min(RELIABLE_DELTA_BYTES, budget), reliable: true };
       const msg = writeDelta(this.w, this.s, this.comps, this.shadow, this.reg, d, h);
       if (msg === null) return sent;
+      budget -= msg.length;
+      this.lastBytes += msg.length;
       conn.sendReliable(msg);
       sent++;
     }
+    if (this.hasPending(d)) this.deferred++;
+    return sent;
+  }
+
+  /** True when a reliable-only component of some entity in `d` has a pending change. */
+  hasPending(d: DeliveryState): boolean {
+    for (let i = 0; i < d.dirtyCount; i++) {
+      const eid = d.dirty[i];
+      for (let c = 0; c < this.comps.length; c++) if (this.comps[c].reliable && d.pending[c][eid] !== 0) return true;
+    }
+    return false;
   }
 }

@@ -62,6 +62,9 @@ const MAX_TOKEN_SECONDS = 0.25;
 /** Smallest delta worth sending; below this the budget waits for more tokens. */
 const MIN_DELTA_BYTES = 24;
 
+/** Smallest bandwidth share worth a reliable Delta of strings: a name change with its framing takes ~40 bytes. */
+const MIN_RELIABLE_SHARE_BYTES = 48;
+
 /** Priority of an entity for a client; higher is sent sooner. */
 export type PriorityFn = (clientId: number, eid: number, distance: number) => number;
 
@@ -166,7 +169,7 @@ export class ServerReplicator {
   private movedEids = new Int32Array(0);
   private movedMasks = new Uint32Array(0);
   /** Some component has a short-string field: its changes go out as reliable Deltas. */
-  private readonly reliableLane: ReliableLane | null;
+  readonly reliableLane: ReliableLane | null;
 
   constructor(options: ServerReplicatorOptions) {
     this.protocol = options.protocol;
@@ -559,8 +562,6 @@ export class ServerReplicator {
       this.sendOps(p);
       this.serveResync(p, now);
       const conn = p.peer.connection;
-      if (this.reliableLane !== null && p.delivery.dirtyCount > 0)
-        this.counters.reliableDeltas += this.reliableLane.send(p.delivery, conn, this.tick, p.lastStructuralId);
       this.ownerFilter.flush(
         p.peer.clientId,
         conn,
@@ -579,6 +580,16 @@ export class ServerReplicator {
         budget = Math.min(budget, Math.floor(p.tokens) - 16);
       }
       p.lastSendAtMs = now;
+      // String components: at most half the client's bandwidth tokens (a flood of renames never starves poses),
+      // and what they take is the delta's no more.
+      if (this.reliableLane !== null && p.delivery.dirtyCount > 0) {
+        const share = this.bandwidthBytesPerSec > 0 ? Math.floor(p.tokens / 2) : Infinity;
+        const lane = this.reliableLane;
+        if (share >= MIN_RELIABLE_SHARE_BYTES) {
+          this.counters.reliableDeltas += lane.send(p.delivery, conn, this.tick, p.lastStructuralId, share);
+          budget -= lane.lastBytes;
+        } else if (lane.hasPending(p.delivery)) lane.deferred++;
+      }
       if (budget >= MIN_DELTA_BYTES && p.delivery.dirtyCount > 0) {
         this.prioritize(p);
         const delta = writeDelta(

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { getNetContext } from '../../src/context.ts';
-import { entityOfNetworkId, networkIdOf, setOwner } from '../../src/index.ts';
+import { entityOfNetworkId, networkIdOf, setOwner, shortStringStatsOf } from '../../src/index.ts';
 import { dumpStrings, forgeNameDelta, NAME_BYTES, spawnWith, StringStepper } from '../helpers/strings-fixture.ts';
 
 function clientSession(world: object) {
@@ -18,6 +18,9 @@ function clientSession(world: object) {
 function clientIdOfPeer(world: object): number {
   return clientSession(world).clientId;
 }
+
+/** Frames of the rename flood (5 s at 60 Hz). */
+const FLOOD_FRAMES = 300;
 
 describe('short strings: hostile owner Deltas', () => {
   it('a flood of invalid strings is dropped and counted; the flooder is cut off; honest renames go on', () => {
@@ -102,5 +105,51 @@ describe('short strings: hostile owner Deltas', () => {
     s.run(3);
     expect(s.server.Label.name[e]).toBe('B'.repeat(NAME_BYTES));
     expect(peer.counters.decodeErrors).toBe(before + 1);
+  });
+
+  it('a rename flood from an owner is coalesced into half the bandwidth cap (12 kbps); numbers keep flowing', () => {
+    const run = (flood: boolean) => {
+      const s = new StringStepper({ seed: 13, server: () => ({ bandwidthKbps: 12 }) });
+      const attacker = s.addClient();
+      const watcher = s.addClient();
+      s.run(30);
+      const named = spawnWith(s.server, [s.server.Label]);
+      const mover = spawnWith(s.server, [s.server.Body]);
+      s.run(10);
+      setOwner(s.server.world, named, clientIdOfPeer(attacker.world));
+      s.run(30);
+      const local = entityOfNetworkId(attacker.world, networkIdOf(s.server.world, named));
+      const moverAtWatcher = entityOfNetworkId(watcher.world, networkIdOf(s.server.world, mover));
+      const sentBefore = shortStringStatsOf(s.server.world).reliableDeltas;
+      const positions = new Set<number>();
+      for (let i = 0; i < FLOOD_FRAMES; i++) {
+        if (flood) attacker.Label.name[local] = `flood ${i} `.padEnd(NAME_BYTES, '#');
+        s.server.Body.x[mover] = Math.sin(i / 20) * 10;
+        s.step();
+        positions.add(watcher.Body.x[moverAtWatcher]);
+      }
+      const stats = shortStringStatsOf(s.server.world);
+      s.run(120);
+      const namedAtWatcher = entityOfNetworkId(watcher.world, networkIdOf(s.server.world, named));
+      return {
+        positions: positions.size,
+        sent: stats.reliableDeltas - sentBefore,
+        deferred: stats.deferred,
+        atServer: s.server.Label.name[named],
+        atWatcher: watcher.Label.name[namedAtWatcher],
+      };
+    };
+    const quiet = run(false);
+    const flood = run(true);
+    // The bound: string changes wait for their share of the cap, coalesced (latest wins): far fewer messages
+    // than renames, and the held-back sends are counted.
+    expect(flood.deferred).toBeGreaterThan(0);
+    expect(flood.sent).toBeLessThan(FLOOD_FRAMES / 2);
+    // Numbers of other entities keep at least half their updates under the flood.
+    expect(flood.positions).toBeGreaterThan(quiet.positions / 2);
+    // The latest name arrives once the flood stops; nothing is lost on the way.
+    const last = `flood ${FLOOD_FRAMES - 1} `.padEnd(NAME_BYTES, '#');
+    expect(flood.atServer).toBe(last);
+    expect(flood.atWatcher).toBe(last);
   });
 });
