@@ -3,6 +3,7 @@
  * framing, Delta messages (their own header and their entity blocks, to the bit) and everything else.
  */
 import { readMessageTag } from '../src/codec/message-frame.ts';
+import { ShortStringCodec } from '../src/codec/short-string.ts';
 import { EntryKind, createParsedEntry, parseEntry } from '../src/connection/packet-entries.ts';
 import { PACKET_HEADER_BYTES } from '../src/connection/packet-header.ts';
 import { Tag } from '../src/protocol/tags.ts';
@@ -41,13 +42,14 @@ export function createDeltaParser(
   const present = new Uint8Array(comps.length);
   const masks = new Uint32Array(comps.length);
   const values = new Float64Array(Math.max(1, total));
+  const text = { codec: new ShortStringCodec(), strings: new Array<string>(Math.max(1, total)).fill('') };
   return (message, onEntity) => {
     openBody(r, message);
     if (!readDeltaHeader(r, info)) return null;
     const headerEnd = r.bitPosition;
     for (let i = 0; i < info.count; i++) {
       r.readVarUint();
-      if (!readEntityBlock(r, comps, offsets, present, masks, values)) return null;
+      if (!readEntityBlock(r, comps, offsets, present, masks, values, text)) return null;
     }
     if (!r.ok) return null;
     if (onEntity) {
@@ -57,7 +59,7 @@ export function createDeltaParser(
       for (let i = 0; i < info.count; i++) {
         const start = r.bitPosition;
         netId += r.readVarUint();
-        readEntityBlock(r, comps, offsets, present, masks, values);
+        readEntityBlock(r, comps, offsets, present, masks, values, text);
         onEntity(netId, r.bitPosition - start);
       }
     }

@@ -31,6 +31,8 @@ export const ErrorCode = {
   ServerKeyMismatch: 19,
   /** A relayed command-log entry whose signature is not its author's (a compromised or buggy server). */
   ForgedCommand: 20,
+  /** A local write to a short-string field that is not a string or exceeds its maxBytes: it is not replicated. */
+  InvalidString: 32,
   /** A programmer mistake caught at once (bad option, duplicate registration); never sent on the wire. */
   Usage: 100,
 } as const;

@@ -15,6 +15,8 @@ export type {
 export { createProtocol, registerComponent, registeredComponentOf } from './register.ts';
 export type { Protocol, ComponentRegistration, RegisteredComponent } from './register.ts';
 export { field, DEFAULT_QUAT_BITS } from './protocol/field-schema.ts';
+export { fitShortString, MAX_SHORT_STRING_BYTES, shortStringStatsOf, utf8ByteLength } from './short-string-api.ts';
+export type { ShortStringStats } from './short-string-api.ts';
 export type { FieldSpec } from './protocol/field-schema.ts';
 export { NetError, ErrorCode, errorCodeName } from './errors.ts';
 export type { ErrorCodeName, ErrorHandler } from './errors.ts';
@@ -139,6 +141,7 @@ export type {
   QuatFieldSpec,
   EnumFieldSpec,
   EntityFieldSpec,
+  ShortStringFieldSpec,
 } from './protocol/field-schema.ts';
 export type { CompiledField, NumericArray } from './replication/compiled-field.ts';
 export type { PriorityFn } from './replication/server-replicator.ts';

@@ -9,6 +9,7 @@
  *   px: field.quantized(-32, 32, 0.001), py: field.quantized(-32, 32, 0.001), pz: field.quantized(-32, 32, 0.001),
  *   rot: field.quat(['qx', 'qy', 'qz', 'qw']) } });
  */
+import { MAX_SHORT_STRING_BYTES } from './codec/short-string.ts';
 import { usageError } from './errors.ts';
 import { columnMismatch, columnTypeName } from './protocol/field-columns.ts';
 import { type FieldSpec, fieldManifest, MAX_ENUM_VALUES } from './protocol/field-schema.ts';
@@ -40,6 +41,8 @@ export interface RegisteredComponent {
   readonly fields: readonly CompiledField[];
   /** Mask with one bit per field. */
   readonly allFieldsMask: number;
+  /** True when a field is a short string: the component travels only in reliable Deltas. */
+  readonly reliable: boolean;
 }
 
 /** The shared protocol: the ordered list of replicated components, its manifest and hash. */
@@ -126,6 +129,18 @@ function checkSpec(name: string, key: string, spec: FieldSpec, store: Record<str
         usageError(`${where}: enum values repeat`, 'list each value once');
       needArray(key);
       return;
+    case 'shortString':
+      if (!Number.isInteger(spec.maxBytes) || spec.maxBytes < 1 || spec.maxBytes > MAX_SHORT_STRING_BYTES)
+        usageError(
+          `${where}: short string maxBytes ${spec.maxBytes} out of range`,
+          `pass a whole number of UTF-8 bytes from 1 to ${MAX_SHORT_STRING_BYTES} (e.g. 32 for a display name)`,
+        );
+      if (!Array.isArray(store[key]))
+        usageError(
+          `${where}: a short-string field needs a plain array property '${key}'`,
+          `give the component e.g. { ${key}: [] as string[] }, indexed by entity id like the typed arrays`,
+        );
+      return;
     default:
       needArray(key);
   }
@@ -179,6 +194,7 @@ export function registerComponent(
     store: component,
     fields: compiled,
     allFieldsMask: keys.length === 32 ? 0xffffffff : (1 << keys.length) - 1,
+    reliable: compiled.some((f) => f.strings !== null),
   };
   p.components.push(registered);
   p.byStore.set(component, registered);

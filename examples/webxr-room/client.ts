@@ -132,6 +132,7 @@ Object.assign(window, {
       overlay: overlay.lines,
     }),
     views: () => client.views.list(),
+    nameTags: () => client.nameTags.list(),
     hand: (hand: 'left' | 'right') => client.handPosition(hand),
   },
 });

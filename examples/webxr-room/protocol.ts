@@ -11,6 +11,7 @@ import {
   registerPoseComponents,
 } from '../../src/index.ts';
 import type { PoseAccess } from '../../src/index.ts';
+import { registerDisplayName } from './display-name.ts';
 
 /** Most entities one world holds: 3 per user and a few objects leave a lot of room. */
 export const MAX_ENTITIES = 1024;
@@ -45,9 +46,10 @@ export function defineRoomProtocol() {
     fields: { shape: field.enum(SHAPES), color: field.u32() },
   });
   registerPoseComponents(protocol, poses);
+  const DisplayName = registerDisplayName(protocol);
   /** Where an object's pose lives, for the authority layer (held objects follow the hand; releases carry it). */
   const objectPose: PoseAccess = { component: Pose, position: ['px', 'py', 'pz'], rotation: ['qx', 'qy', 'qz', 'qw'] };
-  return { protocol, Pose, Grabbable, poses, objectPose };
+  return { protocol, Pose, Grabbable, poses, objectPose, DisplayName };
 }
 
 /** The components of one room world. */

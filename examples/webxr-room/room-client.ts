@@ -24,6 +24,9 @@ import type { Grabber } from './grab.ts';
 import { defineRoomProtocol, MAX_ENTITIES } from './protocol.ts';
 import type { RoomProtocol } from './protocol.ts';
 import { createPoseStore, writeDevice, writePoseFromMatrix } from './pose-io.ts';
+import { claimDisplayName, wantedDisplayName } from './display-name.ts';
+import { createNameTags } from './name-tags.ts';
+import type { NameTags } from './name-tags.ts';
 import type { RoomScene } from './scene.ts';
 
 /** Without tracked controllers (desktop view), the hands rest here relative to the head, in metres. */
@@ -45,6 +48,7 @@ export interface RoomClient {
   readonly authority: ClientAuthority;
   readonly views: EntityViews;
   readonly grabber: Grabber;
+  readonly nameTags: NameTags;
   readonly state: ClientState;
   /** Runs one frame; `frame` is the XRFrame inside a session. */
   tick(frame: XRFrame | undefined): void;
@@ -69,6 +73,8 @@ export function createRoomClient(transport: ClientTransport, view: RoomScene): R
   // A user whose link dropped keeps their session for a while (they may come back): their avatar is hidden meanwhile.
   const isAway = (clientId: number) => presenceOf(world).some((u) => u.clientId === clientId && u.suspended);
   const views = createEntityViews(world, room, view.scene, isAway);
+  const nameTags = createNameTags(world, room.DisplayName, poses.HeadPose, view.scene, views);
+  const wantedName = wantedDisplayName(globalThis.location?.search ?? '');
 
   const ownedDevice = (store: object): number => {
     for (const eid of query(world, [Networked, store])) if (isOwnedLocally(world, eid)) return eid;
@@ -151,6 +157,7 @@ export function createRoomClient(transport: ClientTransport, view: RoomScene): R
     authority,
     views,
     grabber,
+    nameTags,
     get state() {
       return connectionStateOf(world);
     },
@@ -162,11 +169,13 @@ export function createRoomClient(transport: ClientTransport, view: RoomScene): R
       view.scene.updateMatrixWorld(); // grips moved by the XR frame
       sampleLocalPoses(frame);
       writeOwnedDevices();
+      claimDisplayName(world, room.DisplayName, poses.HeadPose, wantedName);
       vr.record(world);
       holdSystem(world);
       net.send(world);
       vr.render(world);
       views.update(performance.now());
+      nameTags.update();
     },
     handPosition(hand) {
       if (clientIdOf(world) === 0) return null;

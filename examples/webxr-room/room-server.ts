@@ -15,6 +15,7 @@ import {
 } from '../../src/index.ts';
 import type { Box, NetworkPlugin, ServerTransport } from '../../src/index.ts';
 import { defineRoomProtocol, OBJECTS, seatOf, SHAPES } from './protocol.ts';
+import { nameHead } from './display-name.ts';
 
 /** Server ticks per second: receive, apply, send (the plugin sends at its own 30 Hz inside). */
 export const SERVER_TICK_HZ = 60;
@@ -39,7 +40,7 @@ type PoseStore = Record<'px' | 'py' | 'pz' | 'qx' | 'qy' | 'qz' | 'qw', Float32A
 /** Starts the room on `transport` (server.ts merges geckos.io and WebSocket into one). */
 export function startRoomServer(transport: ServerTransport): RoomServer {
   const world = createWorld();
-  const { protocol, Pose, Grabbable, poses, objectPose } = defineRoomProtocol();
+  const { protocol, Pose, Grabbable, poses, objectPose, DisplayName } = defineRoomProtocol();
   const net = createNetworkPlugin(world, { role: 'server', protocol, transport });
   const vr = createVrPlugin(world, { components: poses, validation: { playArea: PLAY_AREA } });
 
@@ -83,6 +84,7 @@ export function startRoomServer(transport: ServerTransport): RoomServer {
         setOwner(world, eid, peer.clientId);
         return eid;
       });
+      nameHead(world, DisplayName, parts[0], peer.clientId);
       avatars.set(peer.clientId, parts);
     },
     left(peer) {

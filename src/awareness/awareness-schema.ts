@@ -12,8 +12,9 @@ export const MAX_AWARENESS_ITEMS = 256;
 /** Most fields one schema may declare; field indexes travel as small integers. */
 export const MAX_AWARENESS_FIELDS = 64;
 
-/** A field kind usable in awareness (every kind of field-schema.ts but `quat`, which spans four arrays). */
-export type AwarenessKind = Exclude<FieldSpec, { kind: 'quat' }>;
+/** A field kind usable in awareness (every kind of field-schema.ts but `quat`, which spans four arrays, and short
+ * strings, which need a string column). */
+export type AwarenessKind = Exclude<FieldSpec, { kind: 'quat' | 'shortString' }>;
 
 /** One field of an awareness schema. */
 export interface AwarenessFieldSpec {
@@ -72,6 +73,7 @@ export function compileAwareness(schema: AwarenessSchema): CompiledAwareness {
   fields.forEach((f, i) => {
     const k = f.spec.kind as string;
     if (k === 'quat') usageError(`awareness field '${names[i]}' is a quat`, 'use a continuous f32 vector of 4');
+    if (k === 'shortString') usageError(`awareness field '${names[i]}' is a short string`, 'use an enum or numbers');
     const n = f.length === 0 ? f.maxItems : f.length;
     if (!Number.isInteger(n) || n < 1 || n > MAX_AWARENESS_ITEMS)
       usageError(`awareness field '${names[i]}' length ${n} is out of range`, `use 1..${MAX_AWARENESS_ITEMS}`);

@@ -91,6 +91,24 @@ export function isWellFormedUtf8(bytes: Uint8Array): boolean {
   return true;
 }
 
+/**
+ * 32-bit FNV-1a hash of the UTF-16 code units of `s` (0 for the empty string, the value a cleared shadow holds):
+ * the number a short-string field stands for in the shadow copy and the state hash. Allocates nothing.
+ */
+export function shortStringHash(s: string): number {
+  if (s.length === 0) return 0;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/** Bits a short string of `byteLength` bytes takes at most in a bit-packed block: varuint, alignment, bytes. */
+export function shortStringMaxBits(byteLength: number): number {
+  let groups = 1;
+  for (let v = byteLength; v >= 128; v = Math.floor(v / 128)) groups++;
+  return groups * 8 + 7 + byteLength * 8;
+}
+
 /** Encoder and decoder of short strings; one per replicator, reused (TextEncoder/TextDecoder hold no per-call state). */
 export class ShortStringCodec {
   private readonly encoder = new TextEncoder();

@@ -54,11 +54,12 @@ export function columnTypeName(column: unknown): string {
 
 /**
  * Null when `column` can hold every value of `spec`, else why not (e.g. 'an f32 field needs a Float32Array or a
- * Float64Array'). A plain Array holds anything.
+ * Float64Array'). A plain Array holds anything; a short string needs one.
  */
 export function columnMismatch(spec: FieldSpec, column: unknown): string | null {
   if (Array.isArray(column)) return null;
   const name = columnTypeName(column);
+  if (spec.kind === 'shortString') return `a short-string field needs a plain Array of strings, not a ${name}`;
   const type = COLUMN_TYPES[name];
   if (type === undefined) return `a ${name} cannot hold numbers for a ${spec.kind} field`;
   switch (spec.kind) {

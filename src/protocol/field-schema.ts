@@ -24,6 +24,7 @@ export const FieldKind = {
   quat: 10,
   enum: 11,
   entity: 12,
+  shortString: 13,
 } as const;
 
 export type FieldKindName = keyof typeof FieldKind;
@@ -55,7 +56,17 @@ export interface EntityFieldSpec {
   readonly kind: 'entity';
 }
 
-export type FieldSpec = ScalarFieldSpec | QuantizedFieldSpec | QuatFieldSpec | EnumFieldSpec | EntityFieldSpec;
+/**
+ * A UTF-8 string of at most `maxBytes` bytes in a plain `string[]` column, reliable only: a component with such
+ * a field travels in reliable Deltas, never in unreliable ones (see wire.md, "Short strings").
+ */
+export interface ShortStringFieldSpec {
+  readonly kind: 'shortString';
+  readonly maxBytes: number;
+}
+
+export type FieldSpec =
+  ScalarFieldSpec | QuantizedFieldSpec | QuatFieldSpec | EnumFieldSpec | EntityFieldSpec | ShortStringFieldSpec;
 
 /** Builders for field schemas, e.g. `{ px: field.quantized(-32, 32, 0.001), rot: field.quat(['qx','qy','qz','qw']) }`. */
 export const field = {
@@ -82,6 +93,8 @@ export const field = {
   ): QuatFieldSpec => ({ kind: 'quat', keys, bits }),
   enum: (values: readonly string[]): EnumFieldSpec => ({ kind: 'enum', values }),
   entity: (): EntityFieldSpec => ({ kind: 'entity' }),
+  /** UTF-8 string of at most `maxBytes` bytes (1..1024) in a `string[]` column; makes its component reliable-only. */
+  shortString: (maxBytes: number): ShortStringFieldSpec => ({ kind: 'shortString', maxBytes }),
 };
 
 /** Bits an integer kind occupies on the wire. */
@@ -106,6 +119,8 @@ export function fieldManifest(name: string, spec: FieldSpec): Record<string, unk
       return { name, kind: spec.kind, keys: [...spec.keys], bits: spec.bits };
     case 'enum':
       return { name, kind: spec.kind, values: [...spec.values] };
+    case 'shortString':
+      return { name, kind: spec.kind, maxBytes: spec.maxBytes };
     default:
       return { name, kind: spec.kind };
   }

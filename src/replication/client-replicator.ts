@@ -26,6 +26,7 @@ import {
 } from './delta-packer.ts';
 import { EntityRegistry } from './entity-registry.ts';
 import { readFullEntity } from './full-state.ts';
+import { ReliableLane } from './reliable-deltas.ts';
 import { PendingReferences } from './pending-references.ts';
 import { INITIAL_ENTITY_CAPACITY, ShadowStore } from './shadow-store.ts';
 import { SnapshotFlag } from './snapshot-writer.ts';
@@ -87,7 +88,11 @@ export class ClientReplicator {
     unresolvedRefs: 0,
     /** References refused because that table was full (the field stays null until its bucket is resynced). */
     droppedRefs: 0,
+    /** Reliable Deltas queued for owned entities (components with a short-string field). */
+    reliableDeltas: 0,
   };
+  /** Some component has a short-string field: its owner writes go out as reliable Deltas. */
+  readonly reliableLane: ReliableLane | null;
   private readonly session: ClientSession;
   private readonly world: WorldAdapter;
   private readonly onError: ErrorHandler | undefined;
@@ -132,6 +137,15 @@ export class ClientReplicator {
     this.delivery = new DeliveryState(n, INITIAL_ENTITY_CAPACITY);
     this.ownerWriteExcluded = new Uint8Array(n);
     this.scratch = createPackScratch(this.protocol.components);
+    this.reliableLane = ReliableLane.create(
+      this.writer,
+      this.scratch,
+      this.protocol.components,
+      this.shadow,
+      this.registry,
+    );
+    this.shadow.onInvalidString = (f, eid, why) =>
+      this.onError?.(new NetError('InvalidString', `field '${f.name}' of entity ${eid} ${why}; not replicated`));
     this.session.setHandler({
       welcomed: () => this.onWelcomed(),
       message: (tag, msg, seq) => this.onMessage(tag, msg, seq),
@@ -426,7 +440,9 @@ export class ClientReplicator {
       for (let f = 0; f < fields.length; f++) {
         if (tick < this.shadow.tick[c][f][eid]) continue;
         this.shadow.tick[c][f][eid] = tick;
-        this.shadow.wire[c][f][eid] = applyWire(fields[f], eid, s.values[base + f], this.mapper, s.quat);
+        const text = s.text.strings[base + f];
+        this.shadow.wire[c][f][eid] = applyWire(fields[f], eid, s.values[base + f], this.mapper, s.quat, text);
+        if (fields[f].strings !== null && this.isOwned(eid)) this.shadow.adoptString(c, f, eid);
       }
     }
   }
@@ -732,6 +748,8 @@ export class ClientReplicator {
     if (!conn) return;
     this.tick++;
     if (this.session.state === 'connected') {
+      if (this.reliableLane !== null && this.delivery.dirtyCount > 0)
+        this.counters.reliableDeltas += this.reliableLane.send(this.delivery, conn, this.tick, conn.lastReliableIdSent);
       const delta = writeDelta(
         this.writer,
         this.scratch,

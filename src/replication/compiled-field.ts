@@ -6,6 +6,7 @@ import type { BitReader } from '../codec/bit-reader.ts';
 import type { BitWriter } from '../codec/bit-writer.ts';
 import { dequantize, quantize, quantizedBits, quantizedSteps } from '../codec/quantize.ts';
 import { packQuat, quatBits, unpackQuat } from '../codec/quaternion.ts';
+import { shortStringHash } from '../codec/short-string.ts';
 import { type FieldSpec, FieldKind, SCALAR_BITS } from '../protocol/field-schema.ts';
 
 /** Anything indexable by entity id that holds numbers: a typed array or a plain array. */
@@ -32,7 +33,7 @@ export interface CompiledField {
   readonly index: number;
   readonly spec: FieldSpec;
   readonly kind: number;
-  /** Fixed bit width on the wire; entity references are variable (varuint) and say 0 here. */
+  /** Fixed bit width on the wire; entity references and short strings are variable and say 0 here. */
   readonly bits: number;
   /** The array holding the value (for a quaternion: its x array). */
   readonly array: NumericArray;
@@ -44,6 +45,16 @@ export interface CompiledField {
   /** Largest valid integer on the wire (quantized steps, enum count - 1). */
   readonly maxWire: number;
   readonly quatBits: number;
+  /** The `string[]` column of a short-string field (also `array`, for the raw scan), else null. */
+  readonly strings: string[] | null;
+  /** Largest UTF-8 length of a short-string field, else 0. */
+  readonly maxBytes: number;
+}
+
+/** The string a short-string column holds at `eid`: anything that is not a string (an unset slot) reads as ''. */
+export function columnString(f: CompiledField, eid: number): string {
+  const v = f.strings![eid] as unknown;
+  return typeof v === 'string' ? v : '';
 }
 
 /** Compiles `spec` for field `key` of a component store; the spec was validated by `registerComponent`. */
@@ -69,6 +80,8 @@ export function compileField(
     precision: 0,
     maxWire: 0,
     quatBits: 0,
+    strings: null as string[] | null,
+    maxBytes: 0,
   };
   switch (spec.kind) {
     case 'quantized':
@@ -101,6 +114,11 @@ export function compileField(
     case 'entity':
       f.kind = FieldKind.entity;
       break;
+    case 'shortString':
+      f.kind = FieldKind.shortString;
+      f.strings = store[key] as string[];
+      f.maxBytes = spec.maxBytes;
+      break;
     default:
       f.kind = FieldKind[spec.kind];
       f.bits = SCALAR_BITS[spec.kind];
@@ -110,7 +128,7 @@ export function compileField(
 
 /**
  * The field's current value in wire form (what the shadow copy holds): quantized integer, packed quaternion,
- * integer, float value, or the network id a reference names. Comparing wire values finds every change that
+ * integer, float value, the network id a reference names, or a short string's hash. Comparing wire values finds every change that
  * matters and none below the precision (and a reference whose local id was recycled for another entity).
  */
 export function readWireValue(f: CompiledField, eid: number, mapper: EntityMapper): number {
@@ -145,6 +163,8 @@ export function readWireValue(f: CompiledField, eid: number, mapper: EntityMappe
       const local = f.array[eid];
       return local > 0 ? mapper.toNet(local) : 0;
     }
+    case FieldKind.shortString:
+      return shortStringHash(columnString(f, eid));
     default:
       return f.array[eid];
   }
@@ -160,7 +180,8 @@ export function wireDiffers(a: number, b: number): boolean {
   return a === a || b === b;
 }
 
-/** Writes a wire value (entity references are already network ids, 0 = none, sent as a varuint). */
+/** Writes a wire value (entity references are already network ids, 0 = none, sent as a varuint); short strings
+ * are written by the entity block from the shadow's UTF-8 bytes, never here. */
 export function writeWireValue(w: BitWriter, f: CompiledField, value: number): void {
   switch (f.kind) {
     case FieldKind.f32:
@@ -190,7 +211,8 @@ export function writeWireValue(w: BitWriter, f: CompiledField, value: number): v
 
 /**
  * Reads a wire value, clamped to the schema's range (values from the network are never trusted).
- * Entity references come back as network ids; `applyWireValue` maps them.
+ * Entity references come back as network ids; `applyWireValue` maps them. Short strings are read by the entity
+ * block (they need the codec), never here.
  */
 export function readWire(r: BitReader, f: CompiledField): number {
   switch (f.kind) {
@@ -219,8 +241,8 @@ export function readWire(r: BitReader, f: CompiledField): number {
 }
 
 /**
- * Stores a wire value into the component arrays of `eid` (dequantized; a reference mapped to the local entity)
- * and returns the wire value for the local shadow.
+ * Stores a wire value into the component arrays of `eid` (dequantized; a reference mapped to the local entity;
+ * a short string's `text`, already validated) and returns the wire value for the local shadow.
  */
 export function applyWireValue(
   f: CompiledField,
@@ -228,8 +250,12 @@ export function applyWireValue(
   wire: number,
   mapper: EntityMapper,
   scratch: Float64Array,
+  text: string | undefined,
 ): number {
   switch (f.kind) {
+    case FieldKind.shortString:
+      f.strings![eid] = text ?? '';
+      return wire;
     case FieldKind.quantized:
       f.array[eid] = dequantize(wire, f.min, f.max, f.precision);
       return wire;

@@ -10,7 +10,15 @@ import { Tag } from '../protocol/tags.ts';
 import type { RegisteredComponent } from '../register.ts';
 import { applyWireValue, type EntityMapper } from './compiled-field.ts';
 import type { DeliveryState } from './delivery-state.ts';
-import { entityBlockBits, fieldOffsets, readEntityBlock, varUintBits, writeEntityBlock } from './entity-block.ts';
+import { ShortStringCodec } from '../codec/short-string.ts';
+import {
+  entityBlockBits,
+  fieldOffsets,
+  readEntityBlock,
+  type StringScratch,
+  varUintBits,
+  writeEntityBlock,
+} from './entity-block.ts';
 import type { EntityRegistry } from './entity-registry.ts';
 import type { ShadowStore } from './shadow-store.ts';
 import { beginMessage } from './wire-bodies.ts';
@@ -28,6 +36,8 @@ export interface PackScratch {
   selected: Float64Array;
   selectedEids: Int32Array;
   owner: number;
+  /** Short strings read from a block, at the same index as their hash in `values`. */
+  text: StringScratch;
 }
 
 /** Allocates the scratch for a protocol's components. */
@@ -42,6 +52,7 @@ export function createPackScratch(comps: readonly RegisteredComponent[]): PackSc
     selected: new Float64Array(256),
     selectedEids: new Int32Array(256),
     owner: 0,
+    text: { codec: new ShortStringCodec(), strings: new Array<string>(Math.max(1, total)).fill('') },
   };
 }
 
@@ -50,12 +61,24 @@ export interface DeltaHeader {
   tick: number;
   dependsOn: number;
   budgetBytes: number;
+  /**
+   * True for a Delta sent on the reliable lane: it carries only reliable-only components (those with a short
+   * string), always at least one entity however large, and clears what it takes instead of recording it for
+   * resend (the lane delivers it). False or absent: the unreliable Delta, which never carries those components.
+   */
+  reliable?: boolean;
 }
 
-function loadMasks(s: PackScratch, d: DeliveryState, n: number, eid: number): boolean {
+function loadMasks(
+  s: PackScratch,
+  comps: readonly RegisteredComponent[],
+  d: DeliveryState,
+  reliable: boolean,
+  eid: number,
+): boolean {
   let any = false;
-  for (let c = 0; c < n; c++) {
-    const m = d.pending[c][eid];
+  for (let c = 0; c < comps.length; c++) {
+    const m = comps[c].reliable === reliable ? d.pending[c][eid] : 0;
     s.masks[c] = m;
     s.present[c] = m !== 0 ? 1 : 0;
     if (m !== 0) any = true;
@@ -78,6 +101,7 @@ export function writeDelta(
 ): Uint8Array | null {
   if (d.dirtyCount === 0) return null;
   const n = comps.length;
+  const reliable = h.reliable === true;
   // 1. select: FIFO order, exact sizes, until the budget is spent
   const headerBits = 16 + varUintBits(h.tick) + 16 + 24;
   const budgetBits = h.budgetBytes * 8 - headerBits;
@@ -86,10 +110,11 @@ export function writeDelta(
   let misses = 0;
   for (let i = 0; i < d.dirtyCount; i++) {
     const eid = d.dirty[i];
-    if (!loadMasks(s, d, n, eid)) continue;
+    if (!loadMasks(s, comps, d, reliable, eid)) continue;
     const netId = reg.netIdOf[eid];
-    const bits = varUintBits(netId) + entityBlockBits(comps, s.masks, shadow.wire, eid);
-    if (used + bits > budgetBits) {
+    const bits = varUintBits(netId) + entityBlockBits(comps, s.masks, shadow, eid);
+    // A reliable Delta takes its first entity whatever its size, so one larger than the budget still goes.
+    if (used + bits > budgetBits && !(reliable && count === 0)) {
       if (++misses > MAX_PACK_MISSES) break;
       continue;
     }
@@ -117,11 +142,15 @@ export function writeDelta(
     const key = keys[i];
     const netId = Math.floor(key / 65536);
     const eid = s.selectedEids[key % 65536];
-    loadMasks(s, d, n, eid);
+    loadMasks(s, comps, d, reliable, eid);
     w.writeVarUint(netId - prev);
     prev = netId;
-    writeEntityBlock(w, comps, s.present, s.masks, shadow.wire, eid);
-    for (let c = 0; c < n; c++) if (s.masks[c] !== 0) d.take(eid, c, s.masks[c]);
+    writeEntityBlock(w, comps, s.present, s.masks, shadow, eid);
+    for (let c = 0; c < n; c++) {
+      if (s.masks[c] === 0) continue;
+      if (reliable) d.pending[c][eid] &= ~s.masks[c];
+      else d.take(eid, c, s.masks[c]);
+    }
   }
   d.compactDirty();
   return w.finish();
@@ -155,8 +184,11 @@ export interface ApplyOptions {
 
 /** Decides whether one component write of a Delta lands; may rewrite its wire values in place (a clamp). */
 export interface WriteFilter {
-  /** `values[base + f]` holds field f's wire value; `mask` the fields that would be applied. False refuses. */
-  admit(eid: number, c: number, mask: number, values: Float64Array, base: number): boolean;
+  /**
+   * `values[base + f]` holds field f's wire value (`strings[base + f]` a short string's text); `mask` the fields
+   * that would be applied. False refuses.
+   */
+  admit(eid: number, c: number, mask: number, values: Float64Array, base: number, strings: readonly string[]): boolean;
 }
 
 /** Outcome of applying a Delta. */
@@ -191,7 +223,7 @@ export function applyEntityUpdates(
   let netId = 0;
   for (let i = 0; i < info.count; i++) {
     netId += r.readVarUint();
-    if (!readEntityBlock(r, comps, s.offsets, s.present, s.masks, s.values)) {
+    if (!readEntityBlock(r, comps, s.offsets, s.present, s.masks, s.values, s.text)) {
       result.ok = false;
       return;
     }
@@ -203,7 +235,7 @@ export function applyEntityUpdates(
   netId = 0;
   for (let i = 0; i < info.count; i++) {
     netId += r.readVarUint();
-    readEntityBlock(r, comps, s.offsets, s.present, s.masks, s.values);
+    readEntityBlock(r, comps, s.offsets, s.present, s.masks, s.values, s.text);
     const eid = reg.toLocal(netId);
     if (eid === 0) {
       result.unknown++;
@@ -224,11 +256,15 @@ export function applyEntityUpdates(
       let fresh = 0;
       for (let f = 0; f < fields.length; f++)
         if ((mask & (1 << f)) !== 0 && info.tick >= ticks[f][eid]) fresh |= 1 << f;
-      if (fresh === 0 || (opts.filter !== undefined && !opts.filter.admit(eid, c, fresh, s.values, base))) continue;
+      if (
+        fresh === 0 ||
+        (opts.filter !== undefined && !opts.filter.admit(eid, c, fresh, s.values, base, s.text.strings))
+      )
+        continue;
       for (let f = 0; f < fields.length; f++) {
         if ((fresh & (1 << f)) === 0) continue;
         ticks[f][eid] = info.tick;
-        const wire = applyWireValue(fields[f], eid, s.values[base + f], mapper, s.quat);
+        const wire = applyWireValue(fields[f], eid, s.values[base + f], mapper, s.quat, s.text.strings[base + f]);
         if (opts.updateShadow) wires[f][eid] = wire;
       }
     }

@@ -5,24 +5,33 @@
  *   1. presence: one bit per registered component, in registration order (set = this block carries it);
  *   2. for each present component that has fields:
  *      a. if it has more than one field: 1 bit "all fields"; if 0, a mask of `fieldCount` bits (bit f = field f);
- *      b. the value of each field in the mask, in field order, at the field's wire width.
+ *      b. the value of each field in the mask, in field order, at the field's wire width (a short string:
+ *         varuint byte length, then byte-aligned UTF-8, see codec/short-string.ts).
  * A full-state block (spawn, snapshot) sets presence for every component the entity has and all fields.
  */
 import type { BitReader } from '../codec/bit-reader.ts';
 import type { BitWriter } from '../codec/bit-writer.ts';
 import type { RegisteredComponent } from '../register.ts';
+import { type ShortStringCodec, shortStringHash, shortStringMaxBits } from '../codec/short-string.ts';
 import { readWire, writeWireValue } from './compiled-field.ts';
 import { FieldKind } from '../protocol/field-schema.ts';
+import type { ShadowStore } from './shadow-store.ts';
+
+/** Where a block reader puts short strings: `strings[offsets[c] + f]`, decoded and validated by `codec`. */
+export interface StringScratch {
+  readonly codec: ShortStringCodec;
+  readonly strings: string[];
+}
 
 const fullBitsCache = new WeakMap<RegisteredComponent, number>();
 
-/** Bits of a component's block part with every field (all-fields bit included), or -1 if it has references. */
+/** Bits of a component's block part with every field (all-fields bit included), or -1 if one is variable. */
 function fullBits(comp: RegisteredComponent): number {
   let bits = fullBitsCache.get(comp);
   if (bits === undefined) {
     bits = comp.fields.length > 1 ? 1 : 0;
     for (const f of comp.fields) {
-      if (f.kind === FieldKind.entity) {
+      if (f.kind === FieldKind.entity || f.kind === FieldKind.shortString) {
         bits = -1;
         break;
       }
@@ -43,13 +52,17 @@ export function varUintBits(v: number): number {
   return bits;
 }
 
-/** Exact size in bits of the block for `masks` (values from the shadow, needed only for entity references). */
+/**
+ * Size in bits of the block for `masks` (values from the shadow, needed only for references and strings): exact,
+ * except that a short string counts its worst-case alignment (up to 7 bits more than it may take).
+ */
 export function entityBlockBits(
   components: readonly RegisteredComponent[],
   masks: Uint32Array,
-  wire: Float64Array[][],
+  shadow: ShadowStore,
   eid: number,
 ): number {
+  const wire = shadow.wire;
   let bits = components.length;
   for (let c = 0; c < components.length; c++) {
     const mask = masks[c];
@@ -66,7 +79,8 @@ export function entityBlockBits(
     for (let f = 0; f < fields.length; f++) {
       if ((mask & (1 << f)) === 0) continue;
       const fd = fields[f];
-      bits += fd.kind === FieldKind.entity ? varUintBits(wire[c][f][eid]) : fd.bits;
+      if (fd.kind === FieldKind.shortString) bits += shortStringMaxBits(shadow.bytesOf(c, f, eid).length);
+      else bits += fd.kind === FieldKind.entity ? varUintBits(wire[c][f][eid]) : fd.bits;
     }
   }
   return bits;
@@ -81,9 +95,10 @@ export function writeEntityBlock(
   components: readonly RegisteredComponent[],
   present: Uint8Array,
   masks: Uint32Array,
-  wire: Float64Array[][],
+  shadow: ShadowStore,
   eid: number,
 ): void {
+  const wire = shadow.wire;
   // 1. presence bits
   for (let c = 0; c < components.length; c++) w.writeBits(present[c] ? 1 : 0, 1);
   // 2. masks and values
@@ -104,15 +119,21 @@ export function writeEntityBlock(
     // 2b. values
     const wires = wire[c];
     for (let f = 0; f < fields.length; f++) {
-      if (mask & (1 << f)) writeWireValue(w, fields[f], wires[f][eid]);
+      if ((mask & (1 << f)) === 0) continue;
+      if (fields[f].kind === FieldKind.shortString) {
+        const bytes = shadow.bytesOf(c, f, eid);
+        w.writeVarUint(bytes.length);
+        w.writeBytes(bytes);
+      } else writeWireValue(w, fields[f], wires[f][eid]);
     }
   }
 }
 
 /**
  * Reads one block into `present`, `masks` and `values` (flat: `values[offsets[c] + f]`), in wire form
- * (entity references as network ids). Returns false when the block is malformed (reader overflow or a
- * present component with an empty mask); nothing is applied by this function.
+ * (entity references as network ids; a short string's hash, its text in `text.strings` at the same index).
+ * Returns false when the block is malformed (reader overflow, a present component with an empty mask, a short
+ * string over its maxBytes or not well-formed UTF-8); nothing is applied by this function.
  */
 export function readEntityBlock(
   r: BitReader,
@@ -121,6 +142,7 @@ export function readEntityBlock(
   present: Uint8Array,
   masks: Uint32Array,
   values: Float64Array,
+  text: StringScratch,
 ): boolean {
   // 1. presence bits
   for (let c = 0; c < components.length; c++) present[c] = r.readBits(1);
@@ -137,7 +159,14 @@ export function readEntityBlock(
     masks[c] = mask;
     const base = offsets[c];
     for (let f = 0; f < fields.length; f++) {
-      if (mask & (1 << f)) values[base + f] = readWire(r, fields[f]);
+      if ((mask & (1 << f)) === 0) continue;
+      const fd = fields[f];
+      if (fd.kind === FieldKind.shortString) {
+        const str = text.codec.read(r, fd.maxBytes);
+        if (str === null) return false;
+        text.strings[base + f] = str;
+        values[base + f] = shortStringHash(str);
+      } else values[base + f] = readWire(r, fd);
     }
   }
   return r.ok;

@@ -32,7 +32,7 @@ export function writeFullEntity(
     s.present[c] = carried ? 1 : 0;
     s.masks[c] = carried ? comps[c].allFieldsMask : 0;
   }
-  writeEntityBlock(w, comps, s.present, s.masks, shadow.wire, eid);
+  writeEntityBlock(w, comps, s.present, s.masks, shadow, eid);
 }
 
 /** Reads one full entity into the scratch (present, masks, values); returns its netId, or -1 when malformed. */
@@ -41,7 +41,7 @@ export function readFullEntity(r: BitReader, s: PackScratch, comps: readonly Reg
   const netId = r.readVarUint();
   s.owner = r.readVarUint();
   // 2. block
-  if (!readEntityBlock(r, comps, s.offsets, s.present, s.masks, s.values) || netId === 0) return -1;
+  if (!readEntityBlock(r, comps, s.offsets, s.present, s.masks, s.values, s.text) || netId === 0) return -1;
   for (let c = 0; c < comps.length; c++) {
     if (s.present[c] && comps[c].fields.length > 0 && s.masks[c] !== comps[c].allFieldsMask) return -1;
   }

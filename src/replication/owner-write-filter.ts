@@ -44,7 +44,7 @@ export class OwnerWriteFilter implements WriteFilter {
     this.clamped = 0;
   }
 
-  admit(eid: number, c: number, mask: number, values: Float64Array, base: number): boolean {
+  admit(eid: number, c: number, mask: number, values: Float64Array, base: number, strings: readonly string[]): boolean {
     const gate = this.gate;
     if (gate.hasNonFinite(c, mask, values, base)) {
       gate.refuseNonFinite();
@@ -54,7 +54,7 @@ export class OwnerWriteFilter implements WriteFilter {
     }
     if (!gate.hasRules(c)) return true;
     const now = this.clock.now();
-    const check = gate.stageWire('delta', this.writer, eid, c, mask, values, base, this.registry, now);
+    const check = gate.stageWire('delta', this.writer, eid, c, mask, values, base, this.registry, now, strings);
     const verdict = gate.run(check);
     if (verdict === WriteVerdict.refused) {
       this.refused++;
@@ -112,7 +112,7 @@ export class OwnerWriteFilter implements WriteFilter {
         s.present[k] = k === c ? 1 : 0;
         s.masks[k] = k === c ? comps[k].allFieldsMask : 0;
       }
-      writeEntityBlock(w, comps, s.present, s.masks, shadow.wire, eid);
+      writeEntityBlock(w, comps, s.present, s.masks, shadow, eid);
     }
     conn.sendReliable(w.toBytes());
   }

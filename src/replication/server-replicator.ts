@@ -30,6 +30,7 @@ import { SNAPSHOT_CHUNK_BYTES, writeFullEntity } from './full-state.ts';
 import { type InterestConfig, InterestIndex } from './interest.ts';
 import { Op, PeerReplication } from './peer-replication.ts';
 import { RawScanner } from './raw-scanner.ts';
+import { ReliableLane } from './reliable-deltas.ts';
 import { ResyncBudget, type ResyncBudgetOptions } from './resync-budget.ts';
 import { resolveScopeLimits, type ScopeLimits } from './scope-names.ts';
 import { INITIAL_ENTITY_CAPACITY, ShadowStore } from './shadow-store.ts';
@@ -61,6 +62,9 @@ const MAX_TOKEN_SECONDS = 0.25;
 
 /** Smallest delta worth sending; below this the budget waits for more tokens. */
 const MIN_DELTA_BYTES = 24;
+
+/** Smallest bandwidth share worth a reliable Delta of strings: a name change with its framing takes ~40 bytes. */
+const MIN_RELIABLE_SHARE_BYTES = 48;
 
 /** Priority of an entity for a client; higher is sent sooner. */
 export type PriorityFn = (clientId: number, eid: number, distance: number) => number;
@@ -99,6 +103,8 @@ export interface ServerReplicationCounters {
   ownerHashMismatches: number;
   /** Owner Deltas refused for a tick beyond the tick window (see tick-window.ts). */
   futureTicks: number;
+  /** Reliable Deltas queued (changes of components with a short-string field, see reliable-deltas.ts). */
+  reliableDeltas: number;
 }
 
 /** Default priority: 1, plus up to 4 for closeness (within a few cells), doubled for entities a client owns. */
@@ -133,6 +139,7 @@ export class ServerReplicator {
     epochGaps: 0,
     ownerHashMismatches: 0,
     futureTicks: 0,
+    reliableDeltas: 0,
   };
   tick = 0;
   /** Unreliable bytes per packet left to extensions (e.g. pose streams) after the delta. */
@@ -162,6 +169,8 @@ export class ServerReplicator {
   private readonly scanner: RawScanner;
   private movedEids = new Int32Array(0);
   private movedMasks = new Uint32Array(0);
+  /** Some component has a short-string field: its changes go out as reliable Deltas. */
+  readonly reliableLane: ReliableLane | null;
 
   constructor(options: ServerReplicatorOptions) {
     this.protocol = options.protocol;
@@ -183,6 +192,15 @@ export class ServerReplicator {
     this.scratch = createPackScratch(this.protocol.components);
     this.refComponents = this.protocol.components.map((c) => c.fields.some((f) => f.kind === FieldKind.entity));
     this.scanner = new RawScanner(this.shadow.sources);
+    this.reliableLane = ReliableLane.create(
+      this.writer,
+      this.scratch,
+      this.protocol.components,
+      this.shadow,
+      this.registry,
+    );
+    this.shadow.onInvalidString = (f, eid, why) =>
+      this.onError?.(new NetError('InvalidString', `field '${f.name}' of entity ${eid} ${why}; not replicated`));
     this.writeGate = new WriteGate(this.protocol.components);
     this.ownerFilter = new OwnerWriteFilter(this.writeGate, this.registry, this.clock);
     this.session.setHandler({
@@ -563,6 +581,16 @@ export class ServerReplicator {
         budget = Math.min(budget, Math.floor(p.tokens) - 16);
       }
       p.lastSendAtMs = now;
+      // String components: at most half the client's bandwidth tokens (a flood of renames never starves poses),
+      // and what they take is the delta's no more.
+      if (this.reliableLane !== null && p.delivery.dirtyCount > 0) {
+        const share = this.bandwidthBytesPerSec > 0 ? Math.floor(p.tokens / 2) : Infinity;
+        const lane = this.reliableLane;
+        if (share >= MIN_RELIABLE_SHARE_BYTES) {
+          this.counters.reliableDeltas += lane.send(p.delivery, conn, this.tick, p.lastStructuralId, share);
+          budget -= lane.lastBytes;
+        } else if (lane.hasPending(p.delivery)) lane.deferred++;
+      }
       if (budget >= MIN_DELTA_BYTES && p.delivery.dirtyCount > 0) {
         this.prioritize(p);
         const delta = writeDelta(

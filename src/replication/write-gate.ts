@@ -7,7 +7,9 @@
  * and its writer is sent the server's value back (the path decides how).
  *
  * Values are staged in slots, one per store array of the component (a quaternion field takes four), in natural
- * form: dequantized numbers, local entity ids for references. `check.slot.px` is the slot of array `px`.
+ * form: dequantized numbers, local entity ids for references, a short string's hash (its text, already validated
+ * as UTF-8 within maxBytes, is in `check.text`: a rule may refuse on it; changing it or the slot changes nothing).
+ * `check.slot.px` is the slot of array `px`.
  *
  * @example
  * addWriteRule(world, Transform, (w) => {
@@ -20,7 +22,8 @@ import { dequantize, quantize } from '../codec/quantize.ts';
 import { packQuat, unpackQuat } from '../codec/quaternion.ts';
 import { FieldKind } from '../protocol/field-schema.ts';
 import type { RegisteredComponent } from '../register.ts';
-import type { EntityMapper } from './compiled-field.ts';
+import { columnString, type EntityMapper } from './compiled-field.ts';
+import { shortStringHash } from '../codec/short-string.ts';
 
 /** Which path a write came by. */
 export type WritePath = 'delta' | 'poses' | 'action' | 'release';
@@ -42,6 +45,8 @@ export interface WriteCheck {
   readonly proposed: Float64Array;
   /** Slot of each store array, by name. */
   readonly slot: Readonly<Record<string, number>>;
+  /** Short-string fields by array name: the proposed text (the current one outside `mask`); read it to refuse. */
+  readonly text: Record<string, string>;
 }
 
 /** A rule: inspect `check`, clamp `check.proposed` in place, or return a reason to refuse the write. */
@@ -117,6 +122,7 @@ export class WriteGate {
         current: new Float64Array(n),
         proposed: new Float64Array(n),
         slot,
+        text: {},
       };
       return {
         comp,
@@ -184,7 +190,11 @@ export class WriteGate {
       const fd = fields[f];
       const s = g.fieldSlot[f];
       if (fd.quat !== null) for (let k = 0; k < 4; k++) check.current[s + k] = fd.quat[k][eid];
-      else check.current[s] = fd.array[eid];
+      else if (fd.strings !== null) {
+        const text = columnString(fd, eid);
+        check.current[s] = shortStringHash(text);
+        check.text[fd.name] = text;
+      } else check.current[s] = fd.array[eid];
     }
     // Plain loops: TypedArray.set costs more than the copy for a handful of slots.
     const cur = check.current;
@@ -207,6 +217,7 @@ export class WriteGate {
     base: number,
     mapper: EntityMapper,
     nowMs: number,
+    strings: readonly string[] | null = null,
   ): WriteCheck {
     const check = this.stage(path, writer, eid, c, nowMs);
     check.mask = mask;
@@ -226,6 +237,10 @@ export class WriteGate {
           break;
         case FieldKind.entity:
           check.proposed[s] = wire > 0 ? mapper.toLocal(wire) : 0;
+          break;
+        case FieldKind.shortString:
+          check.proposed[s] = wire;
+          if (strings !== null) check.text[fd.name] = strings[base + f];
           break;
         default:
           check.proposed[s] = wire;
@@ -282,7 +297,7 @@ export class WriteGate {
       const fd = fields[f];
       const s = g.fieldSlot[f];
       if (fd.quat !== null) for (let k = 0; k < 4; k++) fd.quat[k][eid] = check.proposed[s + k];
-      else fd.array[eid] = check.proposed[s];
+      else if (fd.strings === null) fd.array[eid] = check.proposed[s];
     }
     this.accepted(check, nowMs);
   }

@@ -8,6 +8,7 @@ import { BitWriter } from '../../src/codec/bit-writer.ts';
 import { getNetContext } from '../../src/context.ts';
 import { clientIdOf, entityOfNetworkId, networkIdOf, setOwner, Tag } from '../../src/index.ts';
 import { writeEntityBlock } from '../../src/replication/entity-block.ts';
+import { ShadowStore } from '../../src/replication/shadow-store.ts';
 import { beginMessage } from '../../src/replication/wire-bodies.ts';
 import { dump, type Peer, spawn, Stepper } from '../helpers/fixture.ts';
 
@@ -28,7 +29,8 @@ function forgedDelta(p: Peer, tick: number, netId: number, comp: string, fields:
   const comps = p.protocol.components;
   const present = new Uint8Array(comps.length);
   const masks = new Uint32Array(comps.length);
-  const wire = comps.map((c) => c.fields.map(() => new Float64Array(1)));
+  const shadow = new ShadowStore(comps, { toNet: () => 0, toLocal: () => 0 }, 1);
+  const wire = shadow.wire;
   const c = comps.findIndex((x) => x.name === comp);
   present[c] = 1;
   for (const [f, v] of Object.entries(fields)) {
@@ -41,7 +43,7 @@ function forgedDelta(p: Peer, tick: number, netId: number, comp: string, fields:
   w.writeBits(0xffff, 16);
   w.writeVarUint(1);
   w.writeVarUint(netId);
-  writeEntityBlock(w, comps, present, masks, wire, 0);
+  writeEntityBlock(w, comps, present, masks, shadow, 0);
   return w.toBytes();
 }
 
