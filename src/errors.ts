@@ -31,6 +31,10 @@ export const ErrorCode = {
   ServerKeyMismatch: 19,
   /** A relayed command-log entry whose signature is not its author's (a compromised or buggy server). */
   ForgedCommand: 20,
+  /** An awareness message that does not fit the declared awareness schema (unknown field, bad value, long list). */
+  AwarenessInvalid: 30,
+  /** The server's awareness schema is not this client's: the client's awareness stays off. */
+  AwarenessSchemaMismatch: 31,
   /** A local write to a short-string field that is not a string or exceeds its maxBytes: it is not replicated. */
   InvalidString: 32,
   /** A programmer mistake caught at once (bad option, duplicate registration); never sent on the wire. */

@@ -189,3 +189,18 @@ export type {
 } from './telemetry/telemetry-aggregator.ts';
 export type { RoomTelemetry } from './telemetry/telemetry-aggregate.ts';
 export type { TelemetryReport } from './telemetry/telemetry-codec.ts';
+export { awarenessField } from './awareness/awareness-schema.ts';
+export type {
+  AwarenessSchema,
+  AwarenessFieldSpec,
+  AwarenessKind,
+  AwarenessValue,
+  AwarenessRecord,
+} from './awareness/awareness-schema.ts';
+export type { AwarenessEvents } from './awareness/awareness-record.ts';
+export type { ClearReason } from './awareness/awareness-wire.ts';
+export type { AwarenessRelevance } from './awareness/awareness-relevance.ts';
+export { createServerAwareness } from './awareness/server-awareness.ts';
+export type { ServerAwareness, ServerAwarenessOptions, ServerAwarenessStats } from './awareness/server-awareness.ts';
+export { createClientAwareness } from './awareness/client-awareness.ts';
+export type { ClientAwareness, ClientAwarenessOptions, ClientAwarenessStats } from './awareness/client-awareness.ts';

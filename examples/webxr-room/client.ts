@@ -11,7 +11,7 @@ import { attachDesktopControls, installEmulatedQuest, shouldEmulate } from './em
 import { createOverlay } from './overlay.ts';
 import { createPageTransport } from './page-transport.ts';
 import { createRoomClient } from './room-client.ts';
-import { createRoomScene } from './scene.ts';
+import { createRoomScene, userColor } from './scene.ts';
 
 /** The overlay refreshes this often: readable numbers, and a canvas upload only 4 times a second. */
 const OVERLAY_INTERVAL_MS = 250;
@@ -133,6 +133,9 @@ Object.assign(window, {
     }),
     views: () => client.views.list(),
     nameTags: () => client.nameTags.list(),
+    select: (eid: number) => client.selections.select(eid),
+    highlights: () => client.selections.highlights(),
+    colorOf: (clientId: number) => userColor(clientId),
     hand: (hand: 'left' | 'right') => client.handPosition(hand),
   },
 });

@@ -36,7 +36,7 @@ export function installEmulatedQuest(): XRDevice {
 
 /**
  * Desktop controls of the emulated headset, over `canvas`: the mouse moves the right hand in front of the eyes,
- * the left button (or G) squeezes it to grab, W/A/S/D walk, Q/E turn.
+ * the left button (or G) squeezes it to grab, T pulls its trigger (select), W/A/S/D walk, Q/E turn.
  */
 export function attachDesktopControls(device: XRDevice, canvas: HTMLElement): void {
   let yaw = 0;
@@ -80,6 +80,11 @@ export function attachDesktopControls(device: XRDevice, canvas: HTMLElement): vo
     else if (key === 'q') turn(TURN_RAD);
     else if (key === 'e') turn(-TURN_RAD);
     else if (key === 'g' && !event.repeat) squeeze(1);
+    else if (key === 't' && !event.repeat) right()?.updateButtonValue('trigger', 1);
   });
   window.addEventListener('keyup', (event) => event.key.toLowerCase() === 'g' && squeeze(0));
+  window.addEventListener(
+    'keyup',
+    (event) => event.key.toLowerCase() === 't' && right()?.updateButtonValue('trigger', 0),
+  );
 }

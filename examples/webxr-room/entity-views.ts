@@ -47,6 +47,8 @@ export interface EntityViews {
   update(nowMs: number): void;
   /** The drawn transform of `eid`, or null when it has no view. */
   matrixOf(eid: number): THREE.Matrix4 | null;
+  /** The drawn object of `eid` (for picking and outlines), or null when it has no view. */
+  objectOf(eid: number): THREE.Object3D | null;
   /** Every view, for the debug handle and the tests. */
   list(): ViewInfo[];
 }
@@ -150,6 +152,7 @@ export function createEntityViews(
       view.object.updateMatrixWorld();
       return view.object.matrixWorld;
     },
+    objectOf: (eid) => views.get(eid)?.object ?? null,
     list() {
       return [...views].map(([eid, v]) => {
         const store = replicatedStore.get(eid) ?? Pose;

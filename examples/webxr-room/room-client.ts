@@ -9,6 +9,7 @@ import {
   clientIdOf,
   connectionStateOf,
   createClientAuthority,
+  createClientAwareness,
   createNetworkPlugin,
   createVrPlugin,
   holdSystem,
@@ -17,6 +18,8 @@ import {
   presenceOf,
 } from '../../src/index.ts';
 import type { ClientAuthority, ClientState, ClientTransport, NetworkPlugin, VrPlugin } from '../../src/index.ts';
+import { createAwarenessView } from './awareness-view.ts';
+import type { AwarenessView } from './awareness-view.ts';
 import { createEntityViews } from './entity-views.ts';
 import type { EntityViews } from './entity-views.ts';
 import { createGrabber } from './grab.ts';
@@ -27,6 +30,7 @@ import { createPoseStore, writeDevice, writePoseFromMatrix } from './pose-io.ts'
 import { claimDisplayName, wantedDisplayName } from './display-name.ts';
 import { createNameTags } from './name-tags.ts';
 import type { NameTags } from './name-tags.ts';
+import { roomAwareness } from './room-awareness.ts';
 import type { RoomScene } from './scene.ts';
 
 /** Without tracked controllers (desktop view), the hands rest here relative to the head, in metres. */
@@ -49,6 +53,8 @@ export interface RoomClient {
   readonly views: EntityViews;
   readonly grabber: Grabber;
   readonly nameTags: NameTags;
+  /** Selections: everyone's, outlined in their colour. */
+  readonly selections: AwarenessView;
   readonly state: ClientState;
   /** Runs one frame; `frame` is the XRFrame inside a session. */
   tick(frame: XRFrame | undefined): void;
@@ -83,6 +89,8 @@ export function createRoomClient(transport: ClientTransport, view: RoomScene): R
   const handOf = (hand: 'left' | 'right') =>
     ownedDevice(hand === 'left' ? poses.LeftControllerPose : poses.RightControllerPose);
   const grabber = createGrabber(world, room, view.controllers, authority, handOf, (eid) => views.matrixOf(eid));
+  const awareness = createClientAwareness(world, { schema: roomAwareness });
+  const selections = createAwarenessView(world, awareness, views, view.controllers);
 
   const head = new THREE.Matrix4();
   const hands = { left: new THREE.Matrix4(), right: new THREE.Matrix4() };
@@ -158,6 +166,7 @@ export function createRoomClient(transport: ClientTransport, view: RoomScene): R
     views,
     grabber,
     nameTags,
+    selections,
     get state() {
       return connectionStateOf(world);
     },
@@ -176,6 +185,7 @@ export function createRoomClient(transport: ClientTransport, view: RoomScene): R
       vr.render(world);
       views.update(performance.now());
       nameTags.update();
+      selections.update();
     },
     handPosition(hand) {
       if (clientIdOf(world) === 0) return null;

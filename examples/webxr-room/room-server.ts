@@ -9,6 +9,7 @@ import {
   addServerExtension,
   createNetworkPlugin,
   createServerAuthority,
+  createServerAwareness,
   createVrPlugin,
   Networked,
   setOwner,
@@ -16,6 +17,7 @@ import {
 import type { Box, NetworkPlugin, ServerTransport } from '../../src/index.ts';
 import { defineRoomProtocol, OBJECTS, seatOf, SHAPES } from './protocol.ts';
 import { nameHead } from './display-name.ts';
+import { roomAwareness } from './room-awareness.ts';
 
 /** Server ticks per second: receive, apply, send (the plugin sends at its own 30 Hz inside). */
 export const SERVER_TICK_HZ = 60;
@@ -68,6 +70,9 @@ export function startRoomServer(transport: ServerTransport): RoomServer {
     pose: objectPose,
     grabbable: (eid) => hasComponent(world, eid, Grabbable),
   });
+
+  // Who selected what: validated and relayed to every page (the room uses no scopes, so everyone sees everyone).
+  createServerAwareness(world, { schema: roomAwareness });
 
   const avatars = new Map<number, number[]>();
   addServerExtension(world, {

@@ -34,7 +34,8 @@ const WRITERS: readonly Sender[] = ['participant', 'admin'];
 const ADMINS: readonly Sender[] = ['admin'];
 
 /**
- * Default table. Session upkeep, resync, subscriptions, signalling (voice for everyone) and telemetry: every role.
+ * Default table. Session upkeep, resync, subscriptions, signalling (voice for everyone), telemetry and awareness
+ * (a viewer may point and select too): every role.
  * Writing state, owning, acting, editing and uploading assets: participants and admins. Session control: admins.
  * Tags the table does not list (application tags, future tags) default to `unlisted`.
  */
@@ -56,6 +57,8 @@ export const DEFAULT_PERMISSIONS: Readonly<Record<number, readonly Sender[]>> = 
   [Tag.AssetResume]: EVERYONE,
   [Tag.AssetDone]: EVERYONE,
   [Tag.TelemetryReport]: EVERYONE,
+  [Tag.AwarenessSet]: EVERYONE,
+  [Tag.AwarenessMotion]: EVERYONE,
   [Tag.Delta]: WRITERS,
   [Tag.InputPoses]: WRITERS,
   [Tag.OwnerHash]: WRITERS,

@@ -5,6 +5,7 @@
  */
 import { usageError } from '../errors.ts';
 import type { FieldSpec } from '../protocol/field-schema.ts';
+import { canonicalJson, hash64 } from '../protocol/schema-hash.ts';
 
 /** Largest vector length or list length one awareness field may declare; keeps a record small. */
 export const MAX_AWARENESS_ITEMS = 256;
@@ -62,6 +63,8 @@ export interface CompiledAwareness {
   readonly fields: readonly AwarenessFieldSpec[];
   readonly index: ReadonlyMap<string, number>;
   readonly continuous: readonly number[];
+  /** FNV-1a 64 of the canonical schema (names, kinds, parameters): the server sends it, clients compare. */
+  readonly hash: string;
 }
 
 /** Checks a schema (throws a Usage NetError on a mistake) and orders its fields by name. */
@@ -87,6 +90,7 @@ export function compileAwareness(schema: AwarenessSchema): CompiledAwareness {
     fields,
     index: new Map(names.map((n, i) => [n, i])),
     continuous: fields.flatMap((f, i) => (f.continuous ? [i] : [])),
+    hash: hash64(canonicalJson(names.map((n, i) => [n, fields[i]]))),
   };
 }
 

@@ -42,7 +42,19 @@ export function parseChanges(v: unknown, schema: CompiledAwareness): FieldChange
   return out;
 }
 
-/** Continuous values, one entry (or null) per continuous field of the schema. */
+/**
+ * Continuous values in wire form: a quantized field travels as integer steps above its minimum (2-3 bytes of
+ * MessagePack each instead of a 9-byte float64); other kinds as they are.
+ */
+export function motionToWire(values: MotionValues, schema: CompiledAwareness): Array<number[] | null> {
+  return values.map((v, k) => {
+    const spec = schema.fields[schema.continuous[k]].spec;
+    if (v === null || spec.kind !== 'quantized') return v;
+    return v.map((x) => Math.round((x - spec.min) / spec.precision));
+  });
+}
+
+/** Continuous values, one entry (or null) per continuous field of the schema (quantized ones as steps). */
 export function parseMotion(v: unknown, schema: CompiledAwareness): MotionValues | null {
   const idx = schema.continuous;
   if (!Array.isArray(v) || v.length !== idx.length) return null;
@@ -52,7 +64,15 @@ export function parseMotion(v: unknown, schema: CompiledAwareness): MotionValues
       out.push(null);
       continue;
     }
-    const value = normalizeValue(schema.fields[idx[k]] as AwarenessFieldSpec, v[k]);
+    const f = schema.fields[idx[k]] as AwarenessFieldSpec;
+    const spec = f.spec;
+    let raw: unknown = v[k];
+    if (spec.kind === 'quantized') {
+      const steps = Math.round((spec.max - spec.min) / spec.precision);
+      if (!Array.isArray(raw) || !raw.every((x) => Number.isInteger(x) && x >= 0 && x <= steps)) return null;
+      raw = raw.map((x: number) => spec.min + x * spec.precision);
+    }
+    const value = normalizeValue(f, raw);
     if (!Array.isArray(value)) return null;
     out.push(value);
   }
@@ -103,9 +123,20 @@ export interface SnapshotRecord {
   c: MotionValues;
 }
 
-/** Server → client AwarenessSnapshot `{r: [[u, s, d, c], ...]}`, at most `maxRecords` records. */
-export function parseSnapshot(v: unknown, schema: CompiledAwareness, maxRecords: number): SnapshotRecord[] | null {
+/** A parsed AwarenessSnapshot: the sender's schema hash, whether it replaces every record, and the records. */
+export interface SnapshotBody {
+  h: string;
+  full: boolean;
+  records: SnapshotRecord[];
+}
+
+/** Longest schema hash accepted (16 hex digits). */
+const HASH_CHARS = 16;
+
+/** Server → client AwarenessSnapshot `{h, f?, r: [[u, s, d, c], ...]}`, at most `maxRecords` records. */
+export function parseSnapshot(v: unknown, schema: CompiledAwareness, maxRecords: number): SnapshotBody | null {
   if (!isMap(v) || !Array.isArray(v.r) || v.r.length > maxRecords) return null;
+  if (typeof v.h !== 'string' || v.h.length > HASH_CHARS || (v.f !== undefined && v.f !== true)) return null;
   const out: SnapshotRecord[] = [];
   for (const r of v.r as unknown[]) {
     if (!Array.isArray(r) || r.length !== 4) return null;
@@ -116,5 +147,15 @@ export function parseSnapshot(v: unknown, schema: CompiledAwareness, maxRecords:
     if (u === undefined || s === undefined || d === null || c === null) return null;
     out.push({ u, s, d, c });
   }
-  return out;
+  return { h: v.h, full: v.f === true, records: out };
+}
+
+/** True when the body's lists are longer than their fields allow (told apart from other malformed bodies). */
+export function hasLongList(v: unknown, schema: CompiledAwareness): boolean {
+  if (!isMap(v) || !Array.isArray(v.d)) return false;
+  return v.d.some((pair) => {
+    if (!Array.isArray(pair) || pair.length !== 2) return false;
+    const f = schema.fields[pair[0] as number] as AwarenessFieldSpec | undefined;
+    return f !== undefined && f.length === 0 && Array.isArray(pair[1]) && pair[1].length > f.maxItems;
+  });
 }

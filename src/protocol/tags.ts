@@ -40,6 +40,18 @@ export const Tag = {
   Presence: 2000,
   Subscribe: 2001,
   Unsubscribe: 2002,
+  /** Client → server, reliable: changed discrete awareness fields `{d}` (see wire.md "Awareness"). */
+  AwarenessSet: 2003,
+  /** Client → server, unreliable (one reliable copy once at rest): the continuous awareness fields `{s, c}`. */
+  AwarenessMotion: 2004,
+  /** Server → client, reliable: a user's changed discrete awareness fields `{u, d}`. */
+  AwarenessUpdate: 2005,
+  /** Server → client, unreliable (one reliable copy once at rest): a user's continuous fields `{u, s, c}`. */
+  AwarenessMotionRelay: 2006,
+  /** Server → client, reliable: a user's awareness is gone (left, or out of the receiver's interest) `{u, r}`. */
+  AwarenessClear: 2007,
+  /** Server → client, reliable: current awareness of relevant users `{h, f?, r}` (on join, resume, entering interest). */
+  AwarenessSnapshot: 2008,
   // 3000-3999 signalling
   Signal: 3000,
   // 4000-4999 notifications

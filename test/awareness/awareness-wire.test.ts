@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { field } from '../../src/protocol/field-schema.ts';
 import { awarenessField, compileAwareness, normalizeValue } from '../../src/awareness/awareness-schema.ts';
-import { parseClear, parseMotionBody, parseSet, parseSnapshot } from '../../src/awareness/awareness-wire.ts';
+import {
+  motionToWire,
+  parseClear,
+  parseMotionBody,
+  parseSet,
+  parseSnapshot,
+} from '../../src/awareness/awareness-wire.ts';
 
 const schema = compileAwareness({
   selection: awarenessField.list(field.entity(), 4),
@@ -50,7 +56,15 @@ describe('awareness wire parsers', () => {
   });
 
   it('parses motion with a bounded sequence and one slot per continuous field', () => {
-    expect(parseMotionBody({ s: 3, c: [[1, 2, 3]] }, schema, false)).toEqual({ u: 0, s: 3, c: [[1, 2, 3]] });
+    // The cursor is quantized over [-10, 10] at 0.01: it travels as integer steps above -10.
+    const back = parseMotionBody({ s: 3, c: [[1000, 1100, 2000]] }, schema, false);
+    expect(back).toEqual({ u: 0, s: 3, c: [[expect.closeTo(0, 9), expect.closeTo(1, 9), expect.closeTo(10, 9)]] });
+    expect(parseMotionBody({ s: 3, c: [[1000, 1100, 2001]] }, schema, false)).toBeNull();
+    expect(parseMotionBody({ s: 3, c: [[1000, 1100.5, 0]] }, schema, false)).toBeNull();
+    expect(parseMotionBody({ s: 3, c: motionToWire([[-2.5, 0.01, 9.99]], schema) }, schema, false)?.c).toEqual([
+      [expect.closeTo(-2.5, 9), expect.closeTo(0.01, 9), expect.closeTo(9.99, 9)],
+    ]);
+    expect(motionToWire([[-2.5, 0.01, 9.99]], schema)).toEqual([[750, 1001, 1999]]);
     expect(parseMotionBody({ s: -1, c: [[1, 2, 3]] }, schema, false)).toBeNull();
     expect(parseMotionBody({ s: 1, c: [] }, schema, false)).toBeNull();
     expect(parseMotionBody({ s: 1, c: [null] }, schema, true)).toBeNull();
@@ -61,7 +75,10 @@ describe('awareness wire parsers', () => {
     expect(parseClear({ u: 2, r: 'left' })).toEqual({ u: 2, r: 'left' });
     expect(parseClear({ u: 2, r: 'gone' })).toBeNull();
     const rec = [5, 9, [[i('talking'), true]], [null]];
-    expect(parseSnapshot({ r: [rec] }, schema, 4)).toHaveLength(1);
-    expect(parseSnapshot({ r: [rec, rec] }, schema, 1)).toBeNull();
+    expect(parseSnapshot({ h: schema.hash, r: [rec] }, schema, 4)?.records).toHaveLength(1);
+    expect(parseSnapshot({ h: schema.hash, f: true, r: [] }, schema, 4)?.full).toBe(true);
+    expect(parseSnapshot({ h: schema.hash, r: [rec, rec] }, schema, 1)).toBeNull();
+    expect(parseSnapshot({ r: [rec] }, schema, 4)).toBeNull();
+    expect(parseSnapshot({ h: 'x'.repeat(17), r: [rec] }, schema, 4)).toBeNull();
   });
 });

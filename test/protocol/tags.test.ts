@@ -19,6 +19,7 @@ describe('message tags', () => {
       0, 7, 1000, 1011, 2000, 3000,
     ]);
     expect([Tag.Notify, Tag.ActionErr, Tag.OwnershipRelease, Tag.TelemetryReport]).toEqual([4000, 5003, 6008, 7004]);
+    expect([Tag.AwarenessSet, Tag.AwarenessMotionRelay, Tag.AwarenessSnapshot]).toEqual([2003, 2006, 2008]);
   });
 
   it('families follow the ranges, for known and unknown tags', () => {
