@@ -6,12 +6,12 @@
  * and a clear when a user leaves it or the session.
  */
 import { getNetContext } from '../context.ts';
-import { encodeControl, messageBody } from '../codec/message-frame.ts';
-import { NetError, usageError } from '../errors.ts';
+import { encodeControl } from '../codec/message-frame.ts';
+import { usageError } from '../errors.ts';
 import { Emitter } from '../events.ts';
 import { Tag } from '../protocol/tags.ts';
-import type { ServerPeer } from '../session/server-peer.ts';
 import { TokenBucket } from '../session/rate-limiter.ts';
+import { AwarenessIntake, type IntakeSender } from './awareness-intake.ts';
 import { AwarenessEntry, type AwarenessEvents } from './awareness-record.ts';
 import {
   AWARENESS_RELEVANCE_INTERVAL_MS,
@@ -25,7 +25,7 @@ import {
 } from './awareness-limits.ts';
 import { sharesInterest, type AwarenessRelevance } from './awareness-relevance.ts';
 import { compileAwareness, type AwarenessRecord, type AwarenessSchema } from './awareness-schema.ts';
-import { hasLongList, motionToWire, parseMotionBody, parseSet, type ClearReason } from './awareness-wire.ts';
+import { motionToWire, parseMotionBody, parseSet, type ClearReason } from './awareness-wire.ts';
 
 /** Options of `createServerAwareness`. */
 export interface ServerAwarenessOptions {
@@ -79,12 +79,8 @@ export interface ServerAwareness {
   stats(): ServerAwarenessStats;
 }
 
-interface User {
-  readonly peer: ServerPeer;
+interface User extends IntakeSender {
   readonly entry: AwarenessEntry;
-  readonly bucket: TokenBucket;
-  windowStartMs: number;
-  windowDrops: number;
   /** Server time of the last accepted motion, whether its reliable copy went out, and its relay message. */
   motionAtMs: number;
   rested: boolean;
@@ -112,8 +108,6 @@ export function createServerAwareness(world: object, options: ServerAwarenessOpt
     usageError('awareness options out of range', 'pass maxRecordBytes >= 16, maxRateHz > 0, burst >= 1');
   const replicator = ctx.replicator;
   const clock = ctx.clock;
-  const onError = ctx.onError;
-  const decoder = createAwarenessDecoder();
   const events = new Emitter<AwarenessEvents>();
   const users = new Map<number, User>();
   const relevant: AwarenessRelevance =
@@ -141,6 +135,8 @@ export function createServerAwareness(world: object, options: ServerAwarenessOpt
     clearsSent: 0,
     snapshotsSent: 0,
   };
+  const limits = { maxBytes, rateHz: rate, offenderDrops };
+  const intake = new AwarenessIntake(schema, limits, createAwarenessDecoder(), stats, ctx.onError);
   let nextRelevanceAtMs = 0;
 
   const live = (u: User) => u.peer.state === 'connected';
@@ -190,49 +186,14 @@ export function createServerAwareness(world: object, options: ServerAwarenessOpt
     sendSnapshot(viewer, entered, false);
   };
 
-  const drop = (u: User, now: number) => {
-    stats.rateLimited++;
-    if (now - u.windowStartMs >= 1000) {
-      u.windowStartMs = now;
-      u.windowDrops = 0;
-    }
-    if (++u.windowDrops === offenderDrops) {
-      stats.offences++;
-      onError?.(new NetError('RateLimited', `client ${u.peer.clientId} sent awareness over ${rate} messages/s`));
-    }
-  };
-
-  const refuse = (u: User, body: unknown, tag: number) => {
-    const long = tag === Tag.AwarenessSet && hasLongList(body, schema);
-    if (long) stats.listTooLong++;
-    else stats.invalid++;
-    u.peer.counters.decodeErrors++; // the session disconnects a peer that keeps sending bad data
-    const why = long ? 'a list above its maxItems' : 'values that do not fit the awareness schema';
-    onError?.(new NetError('AwarenessInvalid', `client ${u.peer.clientId} sent awareness with ${why}`));
-  };
-
   const receive = (u: User, tag: number, message: Uint8Array) => {
     const now = clock.now();
     const id = u.peer.clientId;
-    // Cheapest checks first: a flood costs one token check per message, an oversize body is never decoded.
-    if (!u.bucket.tryTake(1, now)) return drop(u, now);
-    const bytes = messageBody(message);
-    if (bytes.length > maxBytes) {
-      stats.oversize++;
-      u.peer.counters.decodeErrors++;
-      onError?.(new NetError('Oversize', `client ${id}: awareness body of ${bytes.length} bytes (max ${maxBytes})`));
-      return;
-    }
-    const decoded = decoder.decode(bytes);
-    if (!decoded.ok) {
-      stats.malformed++;
-      u.peer.counters.decodeErrors++;
-      onError?.(new NetError('DecodeError', `client ${id}: malformed awareness body (${decoded.error})`));
-      return;
-    }
+    const body = intake.admit(u, message, now);
+    if (body === undefined) return;
     if (tag === Tag.AwarenessSet) {
-      const d = parseSet(decoded.value, schema);
-      if (d === null) return refuse(u, decoded.value, tag);
+      const d = parseSet(body, schema);
+      if (d === null) return intake.refuse(u, body, tag);
       stats.setsAccepted++;
       const changed = u.entry.applyChanges(schema, d);
       if (changed.length === 0) return;
@@ -249,8 +210,8 @@ export function createServerAwareness(world: object, options: ServerAwarenessOpt
       events.emit('changed', id, u.entry.view(schema), changed);
       return;
     }
-    const m = parseMotionBody(decoded.value, schema, false);
-    if (m === null) return refuse(u, decoded.value, tag);
+    const m = parseMotionBody(body, schema, false);
+    if (m === null) return intake.refuse(u, body, tag);
     const changed = u.entry.applyMotion(schema, m.s, m.c);
     if (changed === null) {
       stats.motionStale++;
