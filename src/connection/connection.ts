@@ -2,29 +2,14 @@
  * One peer connection over an unreliable `Link`: Gaffer-style packet acks, RTT / jitter / loss estimates,
  * reliable-ordered messages (resent until acked, fragmented, reassembled) and unreliable messages.
  *
- * Wire layout of one packet (all multi-byte fixed fields little-endian):
- *
- *   header, 10 bytes (packet-header.ts)
- *     u8  protocolId       0xEC by default; anything else is dropped
- *     u16 seq              packet sequence, +1 per packet sent, wraps at 65536
- *     u16 ack              newest packet seq received from the peer
- *     u32 ackBits          bit i set = packet (ack - 1 - i) also received
- *     u8  flags            bit 0 HAS_ACKS (ack fields valid); bits 1-7 reserved, must be 0
- *   entries until the end of the packet, each starting with varuint(len * 4 + kind), len = payload bytes:
- *     kind 0 unreliable    varuint | payload[len]
- *     kind 1 reliable      varuint | u16 id | payload[len]                          a whole message, len <= 1024
- *     kind 2 fragment      varuint | u16 id | varuint index | varuint count | payload[len]
- *                          count >= 2; every fragment but the last carries exactly 1024 bytes, the last 1..1024;
- *                          message length = (count - 1) * 1024 + len(last)
- *     kind 3 reserved      decode error
- *   varuint = unsigned LEB128 (src/codec/varint.ts). Reliable ids are u16, +1 per message, starting at 0.
- *
- * Overhead: an unreliable message of < 32 B costs 1 framing byte, < 4,096 B 2 bytes, so one unreliable
- * message costs <= 12 bytes of ecsync overhead per packet. A packet is validated whole before any of it is
- * applied; a packet that fails is dropped, counted and reported, and is not acked.
+ * A packet is a 10-byte header (protocol id, u16 seq, u16 ack, u32 ackBits, flags: packet-header.ts) followed by
+ * entries framed by varuint(len * 4 + kind): unreliable, reliable (u16 id) or reliable fragment (u16 id, index,
+ * count; 1,024 bytes each but the last). The full layout is in src/protocol/wire.md ("Packet header"). An unreliable
+ * message of < 32 B costs 1 framing byte, so one costs <= 12 bytes of overhead per packet. A packet is validated
+ * whole before any of it is applied; a packet that fails is dropped, counted and reported, and is not acked.
  */
 import type { Clock } from '../clock.ts';
-import { NetError, usageError } from '../errors.ts';
+import { NetError } from '../errors.ts';
 import type { ErrorHandler } from '../errors.ts';
 import { varUintSize } from '../codec/varint.ts';
 import type { Link } from '../transport/transport.ts';
@@ -41,9 +26,7 @@ import {
 } from './packet-header.ts';
 import {
   EntryKind,
-  RELIABLE_FRAGMENT_BYTES,
   createParsedEntry,
-  fragmentEntryBytes,
   parseEntry,
   unreliableEntryBytes,
   writeUnreliableEntry,
@@ -53,17 +36,8 @@ import { ReliableSender } from './reliable-sender.ts';
 import type { OutgoingFragment } from './reliable-sender.ts';
 import { ConnectionCounters } from './connection-stats.ts';
 import type { ConnectionStats } from './connection-stats.ts';
-import {
-  DEFAULT_MAX_PACKETS_PER_FLUSH,
-  DEFAULT_MAX_RELIABLE_IN_FLIGHT_BYTES,
-  DEFAULT_MAX_RELIABLE_MESSAGE_BYTES,
-  DEFAULT_MAX_RELIABLE_QUEUE_BYTES,
-  DEFAULT_MAX_RELIABLE_QUEUE_MESSAGES,
-  DEFAULT_PROTOCOL_ID,
-  DEFAULT_UNRELIABLE_BUDGET_BYTES,
-  LOST_TIMEOUT_RTOS,
-  MAX_INBOX_PACKETS,
-} from './connection-options.ts';
+import { LOST_TIMEOUT_RTOS, MAX_INBOX_PACKETS } from './connection-options.ts';
+import { resolveConnectionLimits } from './connection-limits.ts';
 import type { ConnectionHandler, ConnectionOptions } from './connection-options.ts';
 
 export * from './connection-options.ts';
@@ -123,39 +97,16 @@ export class Connection {
   constructor(link: Link, options: ConnectionOptions) {
     this.link = link;
     this.clock = options.clock;
-    this.protocolId = options.protocolId ?? DEFAULT_PROTOCOL_ID;
-    this.budget = options.unreliableBudgetBytes ?? DEFAULT_UNRELIABLE_BUDGET_BYTES;
-    this.maxPackets = options.maxPacketsPerFlush ?? DEFAULT_MAX_PACKETS_PER_FLUSH;
     this.onError = options.onError ?? (() => {});
-    const maxMessage = options.maxReliableMessageBytes ?? DEFAULT_MAX_RELIABLE_MESSAGE_BYTES;
-    const window = options.maxReliableInFlightBytes ?? DEFAULT_MAX_RELIABLE_IN_FLIGHT_BYTES;
-    if (!Number.isInteger(maxMessage) || maxMessage < 1 || !(window > 0)) {
-      usageError('maxReliableMessageBytes and maxReliableInFlightBytes must be positive', 'fix the options');
-    }
     const mtu = link.mtuBytes;
-    const body = mtu - PACKET_HEADER_BYTES;
-    const maxFragments = Math.ceil(maxMessage / RELIABLE_FRAGMENT_BYTES);
-    const fragmentEntry = fragmentEntryBytes(RELIABLE_FRAGMENT_BYTES, maxFragments - 1, maxFragments);
-    if (body < fragmentEntry) {
-      usageError(
-        `link MTU ${mtu} is too small for a reliable fragment`,
-        `use a link MTU >= ${fragmentEntry + PACKET_HEADER_BYTES} bytes`,
-      );
-    }
-    if (!Number.isInteger(this.protocolId) || this.protocolId < 0 || this.protocolId > 255) {
-      usageError(`protocolId must be a byte, got ${this.protocolId}`, 'pass an integer in 0..255');
-    }
-    if (!Number.isInteger(this.budget) || this.budget < 1 || this.budget > body) {
-      usageError(`unreliableBudgetBytes ${this.budget} must be in 1..${body}`, 'lower unreliableBudgetBytes');
-    }
-    if (!Number.isInteger(this.maxPackets) || this.maxPackets < 1) {
-      usageError(`maxPacketsPerFlush must be >= 1, got ${this.maxPackets}`, 'pass a positive integer');
-    }
-    this.maxQueueBytes = options.maxReliableQueueBytes ?? DEFAULT_MAX_RELIABLE_QUEUE_BYTES;
-    this.maxQueueMessages = options.maxReliableQueueMessages ?? DEFAULT_MAX_RELIABLE_QUEUE_MESSAGES;
-    if (!(this.maxQueueBytes >= 1) || !(this.maxQueueMessages >= 1)) {
-      usageError('maxReliableQueueBytes and maxReliableQueueMessages must be >= 1', 'e.g. 16 MiB and 16384');
-    }
+    const limits = resolveConnectionLimits(options, mtu);
+    const maxMessage = limits.maxMessageBytes;
+    const window = limits.inFlightBytes;
+    this.protocolId = limits.protocolId;
+    this.budget = limits.budget;
+    this.maxPackets = limits.maxPacketsPerFlush;
+    this.maxQueueBytes = limits.maxQueueBytes;
+    this.maxQueueMessages = limits.maxQueueMessages;
     this.sender = new ReliableSender(maxMessage, window);
     this.maxMessageBytes = maxMessage;
     this.maxBufferedBytes = 2 * window + ReliableReceiver.heldBytes(maxMessage);
