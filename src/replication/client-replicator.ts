@@ -3,8 +3,7 @@
  * add/remove, atomic snapshots), applies deltas in order of their dependencies, and sends the writes to the
  * entities this client owns back to the server with the same delivery guarantees.
  */
-import { hasBucket, maskOf } from './bucket-mask.ts';
-import { inflateSync } from 'fflate';
+import { hasBucket } from './bucket-mask.ts';
 import { encodeMessage } from '../codec/message-frame.ts';
 import { encodeBody } from '../codec/msgpack-body.ts';
 import type { Clock } from '../clock.ts';
@@ -29,9 +28,11 @@ import { readFullEntity } from './full-state.ts';
 import { ReliableLane } from './reliable-deltas.ts';
 import { PendingReferences } from './pending-references.ts';
 import { INITIAL_ENTITY_CAPACITY, ShadowStore } from './shadow-store.ts';
-import { SnapshotFlag } from './snapshot-writer.ts';
+import { type AssembledSnapshot, SnapshotAssembler } from './snapshot-assembler.ts';
 import { TickWindow } from './tick-window.ts';
-import { BucketHashes, bucketOf, HASH_BUCKETS, latestTick, ownedEntityHash, visibleEntityHash } from './state-hash.ts';
+import { bucketOf } from './state-hash.ts';
+import { writeOwnerHash } from './owner-hash.ts';
+import { ClientHashCheck, readStateHash } from './client-hash-check.ts';
 import { beginMessage, BitReader, BitWriter, DESPAWN_OUT_OF_INTEREST, openBody } from './wire-bodies.ts';
 import type { ClientExtension } from './extension.ts';
 import type { WorldAdapter } from './world-adapter.ts';
@@ -41,12 +42,6 @@ export const MAX_HELD_DELTAS = 4096;
 
 /** Send ticks between two OwnerHash checks of this client's owned state (~1 s at 30 Hz). */
 export const OWNER_HASH_EVERY_TICKS = 30;
-
-/** Largest inflated snapshot chunk accepted: chunks are cut at 16 KiB, one entity may overshoot a little. */
-export const MAX_INFLATED_CHUNK_BYTES = 256 * 1024;
-
-/** Snapshot chunks buffered before refusing a snapshot (16 KiB each: 8 MiB, the reliable message cap). */
-export const MAX_SNAPSHOT_CHUNKS = 512;
 
 /** Options of the client replicator. */
 export interface ClientReplicatorOptions {
@@ -105,13 +100,9 @@ export class ClientReplicator {
   private readonly info: DeltaInfo = { tick: 0, dependsOn: 0, count: 0 };
   private readonly result: ApplyResult = { ok: true, applied: 0, forbidden: 0, unknown: 0 };
   private held: Uint8Array[] = [];
-  private snapshotId = -1;
-  private snapshotChunks: Uint8Array[] = [];
-  private snapshotCount = 0;
-  private snapshotBuckets: [number, number] | null = null;
+  private readonly snapshots = new SnapshotAssembler();
   private ownerEpoch = 0;
-  private pendingHash: { tick: number; lo: number; hi: number; sums: Uint32Array } | null = null;
-  private readonly hashes = new BucketHashes();
+  private readonly hashCheck: ClientHashCheck;
   private ownedTracked: Uint8Array = new Uint8Array(0);
   private readonly mapper: EntityMapper;
   /** References to entities not here (not spawned yet, out of interest), resolved when they arrive. */
@@ -134,6 +125,7 @@ export class ClientReplicator {
     };
     this.pendingRefs = new PendingReferences(this.protocol.components, options.maxUnresolvedRefs);
     this.shadow = new ShadowStore(this.protocol.components, this.mapper);
+    this.hashCheck = new ClientHashCheck(this.protocol.components, this.registry, this.shadow, this.mapper);
     this.delivery = new DeliveryState(n, INITIAL_ENTITY_CAPACITY);
     this.ownerWriteExcluded = new Uint8Array(n);
     this.scratch = createPackScratch(this.protocol.components);
@@ -166,8 +158,7 @@ export class ClientReplicator {
   /** A new connection (first or resumed): whatever was in flight on the old one is void. */
   private onWelcomed(): void {
     this.held = [];
-    this.snapshotChunks = [];
-    this.pendingHash = null;
+    this.snapshots.reset();
     this.ownerEpoch = 0;
     this.serverTicks.reset();
     this.delivery.reset();
@@ -455,61 +446,29 @@ export class ClientReplicator {
   }
 
   private onSnapshotChunk(r: BitReader, msg: Uint8Array): void {
-    const id = r.readVarUint();
-    const index = r.readVarUint();
-    const count = r.readVarUint();
-    const flags = r.readVarUint();
-    const lo = flags & SnapshotFlag.Partial ? r.readU32() : 0;
-    const hi = flags & SnapshotFlag.Partial ? r.readU32() : 0;
-    const rawLength = flags & SnapshotFlag.Deflated ? r.readVarUint() : 0;
-    r.alignToByte();
-    if (!r.ok || count === 0 || count > MAX_SNAPSHOT_CHUNKS || index >= count || flags > 3)
-      return this.report('DecodeError', 'malformed Snapshot chunk');
-    if (index === 0) {
-      this.snapshotId = id;
-      this.snapshotChunks = [];
-      this.snapshotCount = count;
-      this.snapshotBuckets = flags & SnapshotFlag.Partial ? [lo >>> 0, hi >>> 0] : null;
-    }
-    if (id !== this.snapshotId || index !== this.snapshotChunks.length || count !== this.snapshotCount)
-      return this.report('DecodeError', 'Snapshot chunk out of sequence');
-    let body = msg.subarray(2 + (r.bitPosition >> 3));
-    if (flags & SnapshotFlag.Deflated) {
-      // The raw length is checked before inflating, so a chunk can never expand past the chunk cap.
-      if (rawLength === 0 || rawLength > MAX_INFLATED_CHUNK_BYTES)
-        return this.report('DecodeError', 'Snapshot chunk too large');
-      try {
-        const out = inflateSync(body, { out: new Uint8Array(rawLength) });
-        if (out.length !== rawLength) return this.report('DecodeError', 'Snapshot chunk inflates to the wrong size');
-        body = out;
-      } catch {
-        return this.report('DecodeError', 'Snapshot chunk does not inflate');
-      }
-    } else body = body.slice();
-    this.snapshotChunks.push(body);
-    if (this.snapshotChunks.length === count) this.applySnapshot();
+    const done = this.snapshots.accept(r, msg);
+    if (typeof done === 'string') return this.report('DecodeError', done);
+    if (done !== null) this.applySnapshot(done);
   }
 
   /**
    * Applies a complete snapshot at once; entities it does not list are removed (it is the whole truth), or,
    * for a partial snapshot, those of its hash buckets (other than this client's own).
    */
-  private applySnapshot(): void {
+  private applySnapshot(snapshot: AssembledSnapshot): void {
     const seen = new Set<number>();
     const r = this.reader;
-    for (const chunk of this.snapshotChunks) {
+    for (const chunk of snapshot.chunks) {
       r.reset(chunk, 0);
       const tick = r.readVarUint();
       const count = r.readVarUint();
       if (!r.ok || !this.plausibleTick(tick) || !this.applyFullEntities(r, count, tick, seen, true)) {
         // Not the whole truth after all: removing what it does not list would drop live entities.
-        this.snapshotChunks = [];
         return this.report('DecodeError', 'malformed Snapshot body');
       }
     }
-    this.snapshotChunks = [];
     const reg = this.registry;
-    const buckets = this.snapshotBuckets;
+    const buckets = snapshot.buckets;
     for (let i = reg.count - 1; i >= 0; i--) {
       const eid = reg.list[i];
       const netId = reg.netIdOf[eid];
@@ -526,44 +485,12 @@ export class ClientReplicator {
 
   /** StateHash: compared at once, after the held deltas whose dependencies have arrived. */
   private onStateHash(r: BitReader): void {
-    const tick = r.readVarUint();
-    const lo = r.readU32();
-    const hi = r.readU32();
-    const sums = new Uint32Array(HASH_BUCKETS);
-    for (let b = 0; b < HASH_BUCKETS; b++) {
-      if (hasBucket(lo, hi, b)) sums[b] = r.readU32();
-    }
-    if (!r.ok) return this.report('DecodeError', 'malformed StateHash');
+    const hash = readStateHash(r);
+    if (hash === null) return this.report('DecodeError', 'malformed StateHash');
     // Compare exactly here in the reliable stream: later structural messages must not be applied yet, and
     // deltas waiting for earlier reliable messages are applied first.
-    this.pendingHash = { tick, lo: lo >>> 0, hi: hi >>> 0, sums };
     this.releaseHeld();
-    this.checkStateHash();
-  }
-
-  /**
-   * Compares the server's bucket hashes with this client's state. Buckets holding an entity updated after the
-   * hash's tick are skipped (newer data legitimately differs); a mismatch asks the server for those buckets.
-   */
-  private checkStateHash(): void {
-    const hash = this.pendingHash;
-    if (hash === null) return;
-    this.pendingHash = null;
-    const comps = this.protocol.components;
-    const reg = this.registry;
-    const mine = this.hashes;
-    mine.reset();
-    const me = this.clientId;
-    for (let i = 0; i < reg.count; i++) {
-      const eid = reg.list[i];
-      const netId = reg.netIdOf[eid];
-      if (reg.owner[eid] === me) continue;
-      if (latestTick(comps, this.shadow, eid) > hash.tick) mine.invalidate(netId);
-      else mine.add(netId, visibleEntityHash(comps, reg, this.shadow, this.mapper, eid));
-    }
-    const [lo, hi] = maskOf(
-      (b) => hasBucket(hash.lo, hash.hi, b) && mine.valid[b] === 1 && mine.sums[b] !== hash.sums[b],
-    );
+    const [lo, hi] = this.hashCheck.diverged(hash, this.clientId);
     this.counters.hashChecks++;
     if (lo === 0 && hi === 0) return;
     this.counters.hashMismatches++;
@@ -709,37 +636,25 @@ export class ClientReplicator {
     }
   }
 
-  /**
-   * OwnerHash: when everything this client owns is settled (acked, nothing pending), the hash of what it sent,
-   * with a gapless epoch, so the server can check it applied exactly that.
-   * Body: varuint epoch, varuint tick, u32 component mask, varuint entity count, u32 hash.
-   */
+  /** OwnerHash (owner-hash.ts): the hash of what this client sent for its entities, once all of it is settled. */
   private sendOwnerHash(): void {
     const conn = this.session.connection;
-    const reg = this.registry;
-    const me = this.clientId;
-    if (!conn || me === 0) return;
-    const comps = this.protocol.components;
-    let mask = 0;
-    for (let c = 0; c < comps.length && c < 32; c++) if (!this.ownerWriteExcluded[c]) mask |= 1 << c;
-    let count = 0;
-    let sum = 0;
-    for (let i = 0; i < reg.count; i++) {
-      const eid = reg.list[i];
-      if (reg.owner[eid] !== me) continue;
-      if (!this.delivery.isSettled(eid)) return;
-      count++;
-      sum = (sum + ownedEntityHash(comps, reg, eid, mask, (c, f) => this.shadow.wire[c][f][eid])) >>> 0;
-    }
-    if (count === 0) return;
-    const w = this.writer;
-    beginMessage(w, Tag.OwnerHash);
-    w.writeVarUint(this.ownerEpoch++);
-    w.writeVarUint(this.tick);
-    w.writeU32(mask >>> 0);
-    w.writeVarUint(count);
-    w.writeU32(sum);
-    conn.sendReliable(w.toBytes());
+    if (!conn || this.clientId === 0) return;
+    const { protocol, registry, shadow, delivery } = this;
+    const body = { epoch: this.ownerEpoch, tick: this.tick };
+    const msg = writeOwnerHash(
+      this.writer,
+      body,
+      this.clientId,
+      protocol.components,
+      registry,
+      shadow,
+      delivery,
+      this.ownerWriteExcluded,
+    );
+    if (msg === null) return;
+    this.ownerEpoch++;
+    conn.sendReliable(msg);
   }
 
   /** Sends this tick's owner writes (one Delta) and flushes the connection. */

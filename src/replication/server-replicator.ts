@@ -35,8 +35,8 @@ import { ResyncBudget, type ResyncBudgetOptions } from './resync-budget.ts';
 import { resolveScopeLimits, type ScopeLimits } from './scope-names.ts';
 import { INITIAL_ENTITY_CAPACITY, ShadowStore } from './shadow-store.ts';
 import { type SnapshotFigures, writeSnapshot } from './snapshot-writer.ts';
-import { BucketHashes, bucketOf, entityHash, HASH_BUCKETS, ownedEntityHash } from './state-hash.ts';
-import { readWireValue } from './compiled-field.ts';
+import { BucketHashes, bucketOf, entityHash, HASH_BUCKETS } from './state-hash.ts';
+import { matchesApplied, readOwnerHash } from './owner-hash.ts';
 import {
   beginMessage,
   BitReader,
@@ -966,38 +966,22 @@ export class ServerReplicator {
     const p = this.peers.get(peer.clientId);
     const r = this.reader;
     openBody(r, msg);
-    const epoch = r.readVarUint();
-    const tick = r.readVarUint();
-    const mask = r.readU32();
-    const count = r.readVarUint();
-    const hash = r.readU32();
-    if (!p || !r.ok) {
+    const body = readOwnerHash(r);
+    if (!p || body === null) {
       peer.counters.decodeErrors++;
       this.onError?.(new NetError('DecodeError', `client ${peer.clientId}: malformed OwnerHash`));
       return;
     }
     const expected = p.nextOwnerEpoch;
-    p.nextOwnerEpoch = epoch + 1;
-    if (epoch !== expected) {
+    p.nextOwnerEpoch = body.epoch + 1;
+    if (body.epoch !== expected) {
       this.counters.epochGaps++;
-      this.onError?.(new NetError('EpochGap', `client ${peer.clientId}: owner epoch ${epoch}, expected ${expected}`));
+      const why = `client ${peer.clientId}: owner epoch ${body.epoch}, expected ${expected}`;
+      this.onError?.(new NetError('EpochGap', why));
       this.askOwnerResync(peer);
       return;
     }
-    const reg = this.registry;
-    const comps = this.protocol.components;
-    const me = peer.clientId;
-    let n = 0;
-    let sum = 0;
-    for (let i = 0; i < reg.count; i++) {
-      const eid = reg.list[i];
-      if (reg.owner[eid] !== me) continue;
-      // Writes newer than the hash already landed: nothing to compare this time.
-      for (let c = 0; c < comps.length; c++) for (const t of this.shadow.tick[c]) if (t[eid] > tick) return;
-      n++;
-      sum = (sum + ownedEntityHash(comps, reg, eid, mask, (c, f) => readWireValue(comps[c].fields[f], eid, reg))) >>> 0;
-    }
-    if (n === count && sum === hash >>> 0) return;
+    if (matchesApplied(body, peer.clientId, this.protocol.components, this.registry, this.shadow) !== false) return;
     this.counters.ownerHashMismatches++;
     this.onError?.(
       new NetError('HashMismatch', `client ${peer.clientId}: owned state differs from what the server applied`),
