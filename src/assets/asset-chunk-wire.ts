@@ -7,7 +7,8 @@
  *   5. data      the rest of the message
  * The decoder checks every length before it reads and never inflates past `rawLength` (itself capped).
  */
-import { deflateSync, inflateSync } from 'fflate';
+import { deflateSync } from 'fflate';
+import { inflateExactly } from '../codec/exact-inflate.ts';
 import { writeMessageHeader, MESSAGE_HEADER_BYTES } from '../codec/message-frame.ts';
 import { Tag } from '../protocol/tags.ts';
 
@@ -84,10 +85,6 @@ export function decodeAssetChunk(message: Uint8Array, maxChunkBytes: number): As
     if (body.length !== rawLength) return null;
     return { hash, index, data: body.slice(), wireBytes };
   }
-  try {
-    const data = inflateSync(body, { out: new Uint8Array(rawLength) });
-    return data.length === rawLength ? { hash, index, data, wireBytes } : null;
-  } catch {
-    return null;
-  }
+  const data = inflateExactly(body, rawLength);
+  return typeof data === 'string' ? null : { hash, index, data, wireBytes };
 }

@@ -8,7 +8,8 @@
  * processed seq, r: bin, z?: raw length when r is deflated}; r (inflated) is a MessagePack array of rows
  * [target, value, counter, author, version].
  */
-import { deflateSync, inflateSync } from 'fflate';
+import { deflateSync } from 'fflate';
+import { inflateExactly } from '../codec/exact-inflate.ts';
 import { encodeControl } from '../codec/message-frame.ts';
 import { createBodyDecoder, encodeBody } from '../codec/msgpack-body.ts';
 import { asUint, isRecord } from '../protocol/handshake.ts';
@@ -194,12 +195,9 @@ export class CommandSnapshotAssembler {
       // The raw length is checked before inflating, so a chunk never expands past the cap.
       if (rawLength === 0 || rawLength > MAX_COMMAND_CHUNK_RAW_BYTES)
         return this.fail('CommandSnapshot chunk too large');
-      try {
-        raw = inflateSync(raw, { out: new Uint8Array(rawLength) });
-      } catch {
-        return this.fail('CommandSnapshot chunk does not inflate');
-      }
-      if (raw.length !== rawLength) return this.fail('CommandSnapshot chunk inflates to the wrong size');
+      const out = inflateExactly(raw, rawLength);
+      if (typeof out === 'string') return this.fail(`CommandSnapshot chunk ${out}`);
+      raw = out;
     } else if (raw.length > MAX_COMMAND_CHUNK_RAW_BYTES) return this.fail('CommandSnapshot chunk too large');
     const decoded = rowsDecoder.decode(raw);
     const rows = decoded.ok ? parseCommandRows(decoded.value, index) : null;

@@ -4,7 +4,7 @@
  * never expand past MAX_INFLATED_CHUNK_BYTES), chunks must arrive in order within one snapshot id, and at most
  * MAX_SNAPSHOT_CHUNKS are buffered. A complete snapshot is handed over as its inflated chunk bodies.
  */
-import { inflateSync } from 'fflate';
+import { inflateExactly } from '../codec/exact-inflate.ts';
 import type { BitReader } from '../codec/bit-reader.ts';
 import { SnapshotFlag } from './snapshot-writer.ts';
 
@@ -57,13 +57,9 @@ export class SnapshotAssembler {
     let body = msg.subarray(2 + (r.bitPosition >> 3));
     if (flags & SnapshotFlag.Deflated) {
       if (rawLength === 0 || rawLength > MAX_INFLATED_CHUNK_BYTES) return 'Snapshot chunk too large';
-      try {
-        const out = inflateSync(body, { out: new Uint8Array(rawLength) });
-        if (out.length !== rawLength) return 'Snapshot chunk inflates to the wrong size';
-        body = out;
-      } catch {
-        return 'Snapshot chunk does not inflate';
-      }
+      const out = inflateExactly(body, rawLength);
+      if (typeof out === 'string') return `Snapshot chunk ${out}`;
+      body = out;
     } else body = body.slice();
     this.chunks.push(body);
     if (this.chunks.length < count) return null;
