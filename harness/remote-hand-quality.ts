@@ -62,6 +62,8 @@ export interface RemoteHandQuality {
   displayDelayMs: number;
   displayDelayBudgetMs: number;
   displayDelayExcessMs: number;
+  /** Standard deviation of the display delay over the measured frames: how much *when* a pose is shown wobbles. */
+  displayDelayStdMs: number;
   maxJumpExcessMm: number;
   /** Share of measured frames rendered by extrapolation or holding (the buffer ran dry). */
   dryFraction: number;
@@ -109,6 +111,7 @@ export function measureRemoteHandQuality(o: RemoteHandQualityOptions): RemoteHan
   const shown: number[] = [];
   let sumSqAtRender = 0;
   let sumDelay = 0;
+  let sumSqDelay = 0;
   let maxJumpExcess = -Infinity;
   let prev: [number, number, number] | null = null;
   let prevTruth: [number, number, number] | null = null;
@@ -126,6 +129,7 @@ export function measureRemoteHandQuality(o: RemoteHandQualityOptions): RemoteHan
     const err = Math.hypot(x - truth[0], y - truth[1], z - truth[2]) * 1000;
     sumSqAtRender += err * err;
     sumDelay += now - g;
+    sumSqDelay += (now - g) * (now - g);
     nows.push(now);
     shown.push(x, y, z);
     if (prev && prevTruth) {
@@ -172,6 +176,7 @@ export function measureRemoteHandQuality(o: RemoteHandQualityOptions): RemoteHan
     displayDelayMs,
     displayDelayBudgetMs: budget,
     displayDelayExcessMs: displayDelayMs - budget,
+    displayDelayStdMs: frames > 0 ? Math.sqrt(Math.max(0, sumSqDelay / frames - displayDelayMs * displayDelayMs)) : NaN,
     maxJumpExcessMm: maxJumpExcess,
     dryFraction: all > 0 ? dry / all : 0,
     bytesPerPose,

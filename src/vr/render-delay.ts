@@ -2,29 +2,34 @@
  * The adaptive render delay of one remote owner's devices. Each sample arrives `lag = arrival - sampleTime` after
  * its capture (local clock minus sample timeline, so clock offsets cancel). The delay behind local time is
  *
- *   target = floor(lag) + sample interval + k x jitter
+ *   target = mean(lag) + k x stddev(lag) + f x sample interval
  *
- * where floor(lag) is the windowed minimum (the transit of a sample that met no jitter nor wait), the interval is
- * the spacing of samples (a render time needs the sample after it), and jitter is the mean lag above the floor.
+ * over the last `lagWindow` samples: the mean and spread of the lag rather than its minimum or a quantile, because
+ * lags come in steps of the owner's and viewer's frame times (11 ms at 90 Hz) and any estimate that jumps between
+ * those steps moves the delay by a whole frame, which shows as a wobble of *when* a pose is displayed; the mean and
+ * deviation of a few hundred samples move by a fraction of a millisecond. The interval term is the wait for the
+ * sample after the render time (f < 1 accepts a short extrapolation, within `allowanceMs`, now and then).
  *
- * Playback follows the target at a bounded rate (at most `slewRate` faster or slower than real time). When samples
- * are late, it runs at most `allowanceMs` past the newest one (extrapolating) and then waits for the next, instead
- * of guessing further: a late sample costs a little delay, recovered at the slew rate, rather than a wrong pose.
- * Errors are measured against the truth at the render time actually used, so neither costs accuracy.
+ * Playback follows the target at a bounded rate (at most `slewRate` faster or slower than real time) and stands
+ * still while the target stays within `hysteresisMs`. When samples are late, it runs at most `allowanceMs` past the
+ * newest one (extrapolating) and then waits for the next, instead of guessing further.
  */
-import { WindowedMin } from './windowed-min.ts';
 
 /** Tuning of the adaptive delay. */
 export interface RenderDelayOptions {
-  /** k: how many mean jitters (mean lag above the floor) of margin. */
+  /** k: standard deviations of the lag added to its mean. */
   jitterFactor: number;
-  /** Bounds of the delay above the lag floor (ms). */
+  /** f: sample intervals added (the wait for the sample after the render time). */
+  intervalFactor: number;
+  /** Samples the lag statistics cover. */
+  lagWindow: number;
+  /** Bounds of the delay above the mean lag (ms). */
   minDelayMs: number;
   maxDelayMs: number;
   /** Largest relative playback-rate change while the delay moves to its target (0.1 = 10 %). */
   slewRate: number;
-  /** Window of the lag floor (ms): long enough to meet a jitter-free sample, short enough to follow route changes. */
-  floorWindowMs: number;
+  /** The delay does not move while its target is within this many ms of it. */
+  hysteresisMs: number;
   /** Time constant (ms) with which playback eases into its limit past the newest sample (0 = a hard stop). */
   approachMs: number;
   /** How far past the newest sample playback may run (extrapolating) before it waits for the next one (ms). */
@@ -32,31 +37,39 @@ export interface RenderDelayOptions {
 }
 
 /**
- * Defaults, measured on the standard motion trace at 100 ms RTT / 20 ms jitter / 2 % loss (bench/vr-quality):
- * k = 1 with a 25 ms allowance keeps the display delay inside one-way latency + interval + 2 x jitter at ~0.8 mm
- * RMS (k = 2 adds ~5 ms of delay for ~0.05 mm; a 30 ms allowance saves 2 ms but doubles the extrapolation error);
- * a 10 % slew is invisible on a hand and recovers 10 ms of delay in 100 ms; 10 ms eases into the limit over a
- * frame or two; the delay stays within 10..500 ms above the floor; a 4 s floor window follows route changes.
+ * Defaults, measured with bench/vr-quality on the standard motion trace at 0/50/100/200 ms RTT, 20 ms jitter and
+ * 2 % loss (five seeds): k = 2.25 and f = 0.65 keep the display delay inside the budget (one-way latency + both send
+ * intervals + 2 x jitter) at every row, with 0.4-2.7 mm RMS against the truth at (viewer time - display delay) and
+ * 1.0-2.4 mm at 100 ms RTT; the older floor + interval + 1 x mean-jitter target wobbled by 9-15 ms (4-9 mm RMS).
+ * k = 2.5 passes the budget by 1-2 ms at 50 ms RTT; f = 1 adds a frame of delay (11 ms over the budget at 0 RTT),
+ * where f = 0.65 extrapolates a third of the frames by under a frame at no cost in error. A 40 ms allowance covers
+ * one lost server packet at 30 Hz (25 ms doubled the RMS); 512 samples are ~17 s of a 30 Hz stream; 3 ms of
+ * hysteresis keeps the delay still against the statistics' last wobble.
  */
 export const DEFAULT_RENDER_DELAY_OPTIONS: RenderDelayOptions = {
-  jitterFactor: 1,
+  jitterFactor: 2.25,
+  intervalFactor: 0.65,
+  lagWindow: 512,
   minDelayMs: 10,
   maxDelayMs: 500,
   slewRate: 0.1,
-  floorWindowMs: 4000,
+  hysteresisMs: 3,
   approachMs: 10,
-  allowanceMs: 25,
+  allowanceMs: 40,
 };
 
-/** Weight of one sample in the jitter and interval averages: 1/32 averages over ~1 s at 30 Hz. */
+/** Weight of one sample in the interval average: 1/32 averages over ~1 s at 30 Hz. */
 const EWMA_WEIGHT = 1 / 32;
 
 /** Adaptive render delay for the samples of one owner. */
 export class RenderDelay {
   private readonly options: RenderDelayOptions;
-  private readonly floor: WindowedMin;
-  /** Mean lag above the floor (ms). */
-  jitterMs = 0;
+  /** The last `lagWindow` lags (a ring), with their running sum and sum of squares. */
+  private readonly lags: Float64Array;
+  private lagCount = 0;
+  private lagHead = 0;
+  private lagSum = 0;
+  private lagSumSq = 0;
   /** Mean spacing of samples (ms). */
   intervalMs: number;
   /** Delay in use: local time minus render time (ms); NaN until the first sample. */
@@ -67,15 +80,27 @@ export class RenderDelay {
   constructor(intervalMs: number, options: RenderDelayOptions = DEFAULT_RENDER_DELAY_OPTIONS) {
     this.options = options;
     this.intervalMs = intervalMs;
-    this.floor = new WindowedMin(options.floorWindowMs);
+    this.lags = new Float64Array(Math.max(2, Math.floor(options.lagWindow)));
+  }
+
+  /** Mean lag of the window (ms); NaN before the first sample. */
+  get meanLagMs(): number {
+    return this.lagCount > 0 ? this.lagSum / this.lagCount : NaN;
+  }
+
+  /** Standard deviation of the lag over the window (ms): the jitter the delay leaves room for. */
+  get jitterMs(): number {
+    const n = this.lagCount;
+    if (n < 2) return 0;
+    const mean = this.lagSum / n;
+    return Math.sqrt(Math.max(0, this.lagSumSq / n - mean * mean));
   }
 
   /** A sample with timeline time `sampleMs` arrived at local time `nowMs`. */
   onSample(nowMs: number, sampleMs: number): void {
     const lag = nowMs - sampleMs;
-    this.floor.push(nowMs, lag);
-    const floor = this.floor.value(nowMs);
-    this.jitterMs += (lag - floor - this.jitterMs) * EWMA_WEIGHT;
+    if (!Number.isFinite(lag)) return;
+    this.pushLag(lag);
     if (Number.isFinite(this.lastSampleMs)) {
       const gap = sampleMs - this.lastSampleMs;
       // Gaps from lost samples would inflate the spacing: only gaps near the current estimate count.
@@ -83,16 +108,16 @@ export class RenderDelay {
         this.intervalMs += (gap - this.intervalMs) * EWMA_WEIGHT;
     }
     if (sampleMs > this.lastSampleMs || !Number.isFinite(this.lastSampleMs)) this.lastSampleMs = sampleMs;
-    if (Number.isNaN(this.offsetMs)) this.offsetMs = this.targetMs(nowMs);
+    if (Number.isNaN(this.offsetMs)) this.offsetMs = this.targetMs();
   }
 
   /** The delay the estimates ask for now (ms behind local time). */
-  targetMs(nowMs: number): number {
+  targetMs(): number {
     const o = this.options;
-    let above = this.intervalMs + o.jitterFactor * this.jitterMs;
+    let above = o.jitterFactor * this.jitterMs + o.intervalFactor * this.intervalMs;
     if (above < o.minDelayMs) above = o.minDelayMs;
     if (above > o.maxDelayMs) above = o.maxDelayMs;
-    return this.floor.value(nowMs) + above;
+    return this.meanLagMs + above;
   }
 
   /** Moves the render time forward to `renderTimeMs` at once (skipping a gap nothing is known about). */
@@ -109,18 +134,18 @@ export class RenderDelay {
   renderTime(nowMs: number, newestSampleMs = Infinity): number {
     if (Number.isNaN(this.offsetMs)) return -Infinity;
     if (!Number.isNaN(this.lastNowMs) && nowMs > this.lastNowMs) {
+      const o = this.options;
       const dt = nowMs - this.lastNowMs;
-      const step = this.options.slewRate * dt;
-      const target = this.targetMs(nowMs);
+      const step = o.slewRate * dt;
+      const target = this.targetMs();
       const prevRender = this.lastNowMs - this.offsetMs;
       let offset = this.offsetMs;
-      if (target > offset) offset = Math.min(target, offset + step);
-      else offset = Math.max(target, offset - step);
-      const guard = this.options.approachMs;
-      if (Number.isFinite(newestSampleMs) && offset < this.floor.value(nowMs) + this.options.maxDelayMs) {
-        const room = newestSampleMs + this.options.allowanceMs - prevRender;
+      if (target > offset + o.hysteresisMs) offset = Math.min(target, offset + step);
+      else if (target < offset - o.hysteresisMs) offset = Math.max(target, offset - step);
+      if (Number.isFinite(newestSampleMs) && offset < this.meanLagMs + o.maxDelayMs) {
+        const room = newestSampleMs + o.allowanceMs - prevRender;
         let advance = nowMs - offset - prevRender;
-        const cap = room <= 0 ? 0 : guard > dt ? (room * dt) / guard : room;
+        const cap = room <= 0 ? 0 : o.approachMs > dt ? (room * dt) / o.approachMs : room;
         if (advance > cap) advance = cap;
         if (advance < 0) advance = 0;
         offset = nowMs - (prevRender + advance);
@@ -129,5 +154,29 @@ export class RenderDelay {
     }
     if (Number.isNaN(this.lastNowMs) || nowMs > this.lastNowMs) this.lastNowMs = nowMs;
     return nowMs - this.offsetMs;
+  }
+
+  private pushLag(lag: number): void {
+    const ring = this.lags;
+    if (this.lagCount === ring.length) {
+      const old = ring[this.lagHead];
+      this.lagSum -= old;
+      this.lagSumSq -= old * old;
+    } else this.lagCount++;
+    ring[this.lagHead] = lag;
+    this.lagSum += lag;
+    this.lagSumSq += lag * lag;
+    this.lagHead = (this.lagHead + 1) % ring.length;
+    // Running sums drift with rounding: recompute them exactly once per turn of the ring.
+    if (this.lagHead === 0) {
+      let sum = 0;
+      let sq = 0;
+      for (let i = 0; i < this.lagCount; i++) {
+        sum += ring[i];
+        sq += ring[i] * ring[i];
+      }
+      this.lagSum = sum;
+      this.lagSumSq = sq;
+    }
   }
 }

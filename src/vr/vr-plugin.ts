@@ -88,6 +88,20 @@ function checkRange(name: string, v: number, min: number, max: number): number {
   return v;
 }
 
+/** Checks the render-delay tuning (a Usage NetError names the first option out of range). */
+function checkDelay(d: RenderDelayOptions): RenderDelayOptions {
+  checkRange('delay.jitterFactor', d.jitterFactor, 0, 10);
+  checkRange('delay.intervalFactor', d.intervalFactor, 0, 4);
+  checkRange('delay.lagWindow', d.lagWindow, 2, 65_536);
+  checkRange('delay.minDelayMs', d.minDelayMs, 0, d.maxDelayMs);
+  checkRange('delay.maxDelayMs', d.maxDelayMs, 0, 10_000);
+  checkRange('delay.slewRate', d.slewRate, 0, 1);
+  checkRange('delay.hysteresisMs', d.hysteresisMs, 0, 1000);
+  checkRange('delay.approachMs', d.approachMs, 0, 1000);
+  checkRange('delay.allowanceMs', d.allowanceMs, 0, 10_000);
+  return d;
+}
+
 /** Adds the VR pose layer to `world` (after `createNetworkPlugin`, with the same pose components as the protocol). */
 export function addVrPoses(world: object, options: VrPosesOptions): VrPoses {
   const net = getNetContext(world);
@@ -124,7 +138,7 @@ export function addVrPoses(world: object, options: VrPosesOptions): VrPoses {
           0,
           10_000,
         ),
-        delay: { ...DEFAULT_RENDER_DELAY_OPTIONS, ...options.delay },
+        delay: checkDelay({ ...DEFAULT_RENDER_DELAY_OPTIONS, ...options.delay }),
       },
       onError: net.onError,
       owned: new Map(),

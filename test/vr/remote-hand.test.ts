@@ -17,9 +17,11 @@ describe('remote hand quality', () => {
       expect(q.frames).toBeGreaterThan(1500);
       // The pose shown is within 2 mm of the truth at its own instant; counting when it is shown (the truth at the
       // viewer's time minus the run's display delay) the error is larger: the bench's remote_hand_rms_mm tracks that
-      // figure against its 2 mm target (~4 mm today); here it must stay bounded.
+      // figure against its 2 mm target (1-3.2 mm on these seeds since the delay follows the lag's mean and deviation;
+      // 4-9 mm with the older floor + mean-jitter delay, whose wobble this bound would catch).
       expect(q.rmsAtRenderTimeMm).toBeLessThanOrEqual(2);
-      expect(q.rmsMm).toBeLessThanOrEqual(8);
+      expect(q.rmsMm).toBeLessThanOrEqual(3.5);
+      expect(q.displayDelayStdMs).toBeLessThanOrEqual(6);
       expect(q.rmsAtBudgetMm).toBeGreaterThanOrEqual(q.rmsAtRenderTimeMm);
       expect(q.maxJumpExcessMm).toBeLessThanOrEqual(2);
       expect(q.displayDelayMs).toBeLessThanOrEqual(q.displayDelayBudgetMs);
@@ -33,6 +35,9 @@ describe('remote hand quality', () => {
     // 1 mm steps: uniform rounding error is ~0.5 mm RMS in 3D
     expect(q.rmsMm).toBeLessThan(0.7);
     expect(q.maxJumpExcessMm).toBeLessThan(1.5);
-    expect(q.dryFraction).toBe(0);
+    // Inside the budget (two send intervals) the delay leaves 0.65 of an interval for the next sample, so about a
+    // third of the frames extrapolate by under one frame, at no cost in error; nothing ever holds.
+    expect(q.displayDelayMs).toBeLessThanOrEqual(q.displayDelayBudgetMs);
+    expect(q.dryFraction).toBeLessThan(0.4);
   });
 });

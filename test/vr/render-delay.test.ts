@@ -1,4 +1,4 @@
-/** Adaptive render delay: floor + interval + k x jitter, bounded slew, and no running past late samples. */
+/** Adaptive render delay: mean lag + k x deviation + f x interval, hysteresis, bounded slew, no running past late samples. */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_RENDER_DELAY_OPTIONS, RenderDelay } from '../../src/vr/render-delay.ts';
 import { WindowedMin } from '../../src/vr/windowed-min.ts';
@@ -20,15 +20,40 @@ describe('windowed minimum', () => {
 });
 
 describe('render delay', () => {
-  it('targets floor + interval + k x jitter', () => {
-    const d = new RenderDelay(33.3, { ...DEFAULT_RENDER_DELAY_OPTIONS, jitterFactor: 2 });
-    // samples every 33.3 ms with lags 50, 60, 70, 50, 60, 70 ...
-    for (let i = 0; i < 400; i++) d.onSample(i * 33.3 + 50 + (i % 3) * 10, i * 33.3);
+  it('targets mean lag + k x its standard deviation + f x interval, over the last lagWindow samples', () => {
+    const o = { ...DEFAULT_RENDER_DELAY_OPTIONS, jitterFactor: 2, intervalFactor: 0.5, lagWindow: 300 };
+    const d = new RenderDelay(33.3, o);
+    // samples every 33.3 ms with lags 50, 60, 70, 50, 60, 70 ...: mean 60, standard deviation sqrt(200/3)
+    for (let i = 0; i < 600; i++) d.onSample(i * 33.3 + 50 + (i % 3) * 10, i * 33.3);
     expect(d.intervalMs).toBeCloseTo(33.3, 1);
-    expect(d.jitterMs).toBeGreaterThan(8);
-    expect(d.jitterMs).toBeLessThan(12);
-    const now = 399 * 33.3 + 70;
-    expect(d.targetMs(now)).toBeCloseTo(50 + 33.3 + 2 * d.jitterMs, 6);
+    expect(d.meanLagMs).toBeCloseTo(60, 6);
+    expect(d.jitterMs).toBeCloseTo(Math.sqrt(200 / 3), 6);
+    expect(d.targetMs()).toBeCloseTo(60 + 2 * Math.sqrt(200 / 3) + 0.5 * d.intervalMs, 6);
+    // Only the window counts: 300 samples of lag 100 replace the old ones entirely.
+    for (let i = 600; i < 900; i++) d.onSample(i * 33.3 + 100, i * 33.3);
+    expect(d.meanLagMs).toBeCloseTo(100, 6);
+    expect(d.jitterMs).toBeCloseTo(0, 3);
+  });
+
+  it('stands still while the target stays within the hysteresis, and follows it beyond', () => {
+    const o = { ...DEFAULT_RENDER_DELAY_OPTIONS, hysteresisMs: 3, lagWindow: 8, jitterFactor: 0, intervalFactor: 1 };
+    const d = new RenderDelay(30, o);
+    let now = 0;
+    const feed = (lag: number) => {
+      for (let i = 0; i < 8; i++) {
+        now += 30;
+        d.onSample(now, now - lag);
+        d.renderTime(now);
+      }
+    };
+    feed(50);
+    const settled = d.offsetMs;
+    expect(settled).toBeCloseTo(80, 6);
+    feed(52); // target 82: inside the band, the delay keeps still
+    expect(d.offsetMs).toBe(settled);
+    for (let k = 0; k < 10; k++) feed(60); // target 90: beyond it, the delay moves there
+    expect(d.offsetMs).toBeGreaterThan(settled + 3);
+    expect(d.offsetMs).toBeLessThanOrEqual(90 + 1e-9);
   });
 
   it('moves the delay at most slewRate x elapsed per frame', () => {

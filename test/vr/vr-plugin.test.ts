@@ -25,6 +25,8 @@ describe('addVrPoses', () => {
     createNetworkPlugin(w2, { role: 'client', protocol, link: network.connect(), clock });
     expect(() => addVrPoses(w2, { components: createPoseComponents(8) })).toThrow(/registered/);
     expect(() => addVrPoses(w2, { components: mine, redundantTicks: 9 })).toThrow(/redundantTicks/);
+    expect(() => addVrPoses(w2, { components: mine, delay: { lagWindow: 1 } })).toThrow(/delay.lagWindow/);
+    expect(() => addVrPoses(w2, { components: mine, delay: { jitterFactor: -1 } })).toThrow(/delay.jitterFactor/);
     addVrPoses(w2, { components: mine });
     expect(() => addVrPoses(w2, { components: mine })).toThrow(/once/);
   });
