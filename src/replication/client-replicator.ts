@@ -12,7 +12,7 @@ import { Emitter, type ReplicationEvents } from '../events.ts';
 import { Tag } from '../protocol/tags.ts';
 import type { Protocol } from '../register.ts';
 import type { ClientSession } from '../session/client-session.ts';
-import { applyWireValue as applyWire, type CompiledField, type EntityMapper } from './compiled-field.ts';
+import { applyWireValue as applyWire, type EntityMapper } from './compiled-field.ts';
 import { DeliveryState } from './delivery-state.ts';
 import {
   applyEntityUpdates,
@@ -26,6 +26,8 @@ import {
 import { EntityRegistry } from './entity-registry.ts';
 import { readFullEntity } from './full-state.ts';
 import { ReliableLane } from './reliable-deltas.ts';
+import { HeldDeltas } from './held-deltas.ts';
+import { ReferenceLinks } from './reference-links.ts';
 import { PendingReferences } from './pending-references.ts';
 import { INITIAL_ENTITY_CAPACITY, ShadowStore } from './shadow-store.ts';
 import { type AssembledSnapshot, SnapshotAssembler } from './snapshot-assembler.ts';
@@ -36,9 +38,6 @@ import { ClientHashCheck, readStateHash } from './client-hash-check.ts';
 import { beginMessage, BitReader, BitWriter, DESPAWN_OUT_OF_INTEREST, openBody } from './wire-bodies.ts';
 import type { ClientExtension } from './extension.ts';
 import type { WorldAdapter } from './world-adapter.ts';
-
-/** Deltas held for a reliable message not yet arrived; past this the oldest is dropped (and reported). */
-export const MAX_HELD_DELTAS = 4096;
 
 /** Send ticks between two OwnerHash checks of this client's owned state (~1 s at 30 Hz). */
 export const OWNER_HASH_EVERY_TICKS = 30;
@@ -99,7 +98,7 @@ export class ClientReplicator {
   private readonly scratch: PackScratch;
   private readonly info: DeltaInfo = { tick: 0, dependsOn: 0, count: 0 };
   private readonly result: ApplyResult = { ok: true, applied: 0, forbidden: 0, unknown: 0 };
-  private held: Uint8Array[] = [];
+  private readonly held = new HeldDeltas();
   private readonly snapshots = new SnapshotAssembler();
   private ownerEpoch = 0;
   private readonly hashCheck: ClientHashCheck;
@@ -107,8 +106,7 @@ export class ClientReplicator {
   private readonly mapper: EntityMapper;
   /** References to entities not here (not spawned yet, out of interest), resolved when they arrive. */
   private readonly pendingRefs: PendingReferences;
-  /** Entities destroyed by the message being handled: references to them are unlinked before ids recycle. */
-  private readonly destroyedEids: number[] = [];
+  private readonly refs: ReferenceLinks;
 
   constructor(options: ClientReplicatorOptions) {
     this.protocol = options.protocol;
@@ -121,10 +119,11 @@ export class ClientReplicator {
     this.mapper = {
       toNet: (eid) => this.registry.toNet(eid),
       toLocal: (netId) => this.registry.toLocal(netId),
-      unresolved: (eid, f, netId) => this.pend(eid, f, netId),
+      unresolved: (eid, f, netId) => this.refs.pend(eid, f, netId),
     };
     this.pendingRefs = new PendingReferences(this.protocol.components, options.maxUnresolvedRefs);
     this.shadow = new ShadowStore(this.protocol.components, this.mapper);
+    this.refs = new ReferenceLinks(this.pendingRefs, this.registry, this.shadow, this.onError);
     this.hashCheck = new ClientHashCheck(this.protocol.components, this.registry, this.shadow, this.mapper);
     this.delivery = new DeliveryState(n, INITIAL_ENTITY_CAPACITY);
     this.ownerWriteExcluded = new Uint8Array(n);
@@ -157,7 +156,7 @@ export class ClientReplicator {
 
   /** A new connection (first or resumed): whatever was in flight on the old one is void. */
   private onWelcomed(): void {
-    this.held = [];
+    this.held.clear();
     this.snapshots.reset();
     this.ownerEpoch = 0;
     this.serverTicks.reset();
@@ -222,16 +221,6 @@ export class ClientReplicator {
     this.counters.droppedRefs = this.pendingRefs.dropped;
   }
 
-  /** Field `f` of `eid` names `netId`, not here: it holds 0 until that entity arrives (bounded, counted). */
-  private pend(eid: number, f: CompiledField, netId: number): void {
-    if (this.pendingRefs.add(eid, f, netId)) return;
-    // Reported on the first refusal and then every 1,024th, so a flood does not flood onError.
-    if ((this.pendingRefs.dropped - 1) % 1024 === 0)
-      this.onError?.(
-        new NetError('Oversize', `more than ${this.pendingRefs.max} references wait for entities not here; refused`),
-      );
-  }
-
   private onMessage(tag: number, msg: Uint8Array, packetSeq: number): void {
     const r = this.reader;
     openBody(r, msg);
@@ -271,13 +260,10 @@ export class ClientReplicator {
     if (!this.plausibleTick(this.info.tick)) return;
     const conn = this.session.connection;
     if (conn && !conn.isReliableDelivered(this.info.dependsOn)) {
-      if (this.held.length >= MAX_HELD_DELTAS) {
-        this.held.shift();
-        this.counters.droppedHeldDeltas++;
+      if (!this.held.hold(msg))
         this.report('DecodeError', 'too many deltas waiting for reliable messages; oldest dropped');
-      }
-      this.held.push(msg.slice());
-      this.counters.heldDeltas++;
+      this.counters.heldDeltas = this.held.heldTotal;
+      this.counters.droppedHeldDeltas = this.held.dropped;
       return;
     }
     this.applyDelta(r);
@@ -302,16 +288,15 @@ export class ClientReplicator {
 
   private releaseHeld(): void {
     const conn = this.session.connection;
-    if (this.held.length === 0 || !conn) return;
-    const keep: Uint8Array[] = [];
-    for (const msg of this.held) {
-      const r = this.reader;
+    if (this.held.size === 0 || !conn) return;
+    const r = this.reader;
+    this.held.release((msg) => {
       openBody(r, msg);
       readDeltaHeader(r, this.info);
-      if (conn.isReliableDelivered(this.info.dependsOn)) this.applyDelta(r);
-      else keep.push(msg);
-    }
-    this.held = keep;
+      if (!conn.isReliableDelivered(this.info.dependsOn)) return false;
+      this.applyDelta(r);
+      return true;
+    });
   }
 
   /** Creates or updates entities from full-state records: pass 1 creates, pass 2 applies values. */
@@ -379,46 +364,11 @@ export class ClientReplicator {
       }
     }
     if (created) {
-      this.resolveReferences(netId, eid);
+      this.refs.resolve(netId, eid);
       this.events.emit('spawn', eid, netId);
     }
     this.setOwner(eid, owner);
     return eid;
-  }
-
-  /** Points references that named `netId` before it arrived (or came back) at its new local entity. */
-  private resolveReferences(netId: number, target: number): void {
-    const reg = this.registry;
-    this.pendingRefs.take(netId, (eid, f) => {
-      // Only if the field still names that entity (a newer value may have replaced it meanwhile).
-      if (reg.isReplicated(eid) && reg.has[f.component][eid] && this.shadow.wire[f.component][f.index][eid] === netId)
-        f.array[eid] = target;
-    });
-  }
-
-  /**
-   * References to the entities just destroyed here would name whatever entity recycles their local ids next:
-   * they are set to 0 and wait for their target to come back (the received network id stays in the shadow).
-   */
-  private unlinkDestroyed(): void {
-    const gone = this.destroyedEids;
-    if (gone.length === 0) return;
-    if (this.pendingRefs.active) {
-      const set = new Set(gone);
-      const reg = this.registry;
-      const fields = this.pendingRefs.referenceFields;
-      for (let i = 0; i < reg.count; i++) {
-        const eid = reg.list[i];
-        for (const f of fields) {
-          const local = f.array[eid];
-          if (local === 0 || !reg.has[f.component][eid] || !set.has(local)) continue;
-          f.array[eid] = 0;
-          const netId = this.shadow.wire[f.component][f.index][eid];
-          if (netId > 0) this.pend(eid, f, netId);
-        }
-      }
-    }
-    gone.length = 0;
   }
 
   private applyValues(eid: number, tick: number, keep: Uint8Array | null = null): void {
@@ -479,7 +429,7 @@ export class ClientReplicator {
       }
       this.destroy(eid, false);
     }
-    this.unlinkDestroyed();
+    this.refs.unlink();
     this.counters.snapshots++;
   }
 
@@ -508,8 +458,7 @@ export class ClientReplicator {
     const netId = this.registry.netIdOf[eid];
     for (let c = 0; c < this.protocol.components.length; c++) this.shadow.clear(c, eid);
     this.delivery.forget(eid);
-    this.pendingRefs.forgetHolder(eid);
-    this.destroyedEids.push(eid);
+    this.refs.destroying(eid);
     this.registry.remove(eid);
     if (!outOfInterest) this.authoritySeq.delete(netId);
     this.world.destroyEntity(eid);
@@ -523,13 +472,13 @@ export class ClientReplicator {
       const netId = r.readVarUint();
       const reason = r.readBits(1);
       if (!r.ok) {
-        this.unlinkDestroyed();
+        this.refs.unlink();
         return this.report('DecodeError', 'malformed Despawn');
       }
       const eid = this.registry.toLocal(netId);
       if (eid !== 0) this.destroy(eid, reason === DESPAWN_OUT_OF_INTEREST);
     }
-    this.unlinkDestroyed();
+    this.refs.unlink();
   }
 
   private onComponentAdd(r: BitReader): void {
