@@ -39,7 +39,9 @@ export function createVoiceView(
 ): VoiceView {
   const listener = new THREE.AudioListener();
   camera.add(listener);
-  const voice = createVoice(world, { authority, awareness, audioContext: listener.context });
+  // `?voicePeers=n` caps the mesh below the library's default (the tests' way to reach the bound).
+  const maxPeers = Number(new URLSearchParams(location.search).get('voicePeers')) || undefined;
+  const voice = createVoice(world, { authority, awareness, audioContext: listener.context, maxPeers });
   // Autoplay rules keep the context suspended until the user does something on the page.
   const resume = () => void listener.context.resume().catch(() => {});
   for (const type of ['pointerdown', 'keydown']) window.addEventListener(type, resume);

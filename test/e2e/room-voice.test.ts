@@ -54,6 +54,7 @@ interface PeerInfo {
 }
 interface VoiceStats {
   peers: number;
+  meshFull: number;
   opened: number;
   closed: number;
   tracks: number;
@@ -258,6 +259,43 @@ describe.each([
       expect(end.closed).toBe(1);
       expect(await b.page.evaluate(() => (window as never as { __room: Handle }).__room.voice.played().length)).toBe(0);
       expect(users.flatMap((u) => u.errors).concat(a.errors)).toEqual([]);
+    } finally {
+      for (const u of users) await u.context.close();
+    }
+  }, 90_000);
+});
+
+describe('WebXR room voice mesh bound', () => {
+  it('with maxPeers 1, the third user is not connected and each full mesh counts the refusal once', async () => {
+    const url = `https://127.0.0.1:${room.port}/?emulate&transport=ws&voicePeers=1`;
+    const users: User[] = [];
+    try {
+      for (const name of ['A', 'B', 'C']) users.push(await User.open(browser, name, url));
+      const [a, b, c] = users;
+      const ids = await Promise.all(users.map((u) => u.clientId()));
+      expect([...ids].sort((x, y) => x - y)).toEqual(ids); // opened in order: A < B < C
+      await b.poll(
+        async () => {
+          const p = await b.peers();
+          return [p.length === 1 && p[0].clientId === ids[0] && p[0].state === 'connected' && p[0].hasAudio, p];
+        },
+        CONNECT_BOUND_MS,
+        'the A-B pair',
+      );
+      await b.page.waitForTimeout(1000); // C's presence reached everyone; A and B refused it
+      // A offers B and would offer C; B answers A and would offer C: both are full at one peer.
+      expect((await a.peers()).map((p) => p.clientId)).toEqual([ids[1]]);
+      expect((await a.stats()).meshFull).toBe(1);
+      expect((await b.stats()).meshFull).toBe(1);
+      expect(await c.peers()).toEqual([]);
+      expect((await c.stats()).opened).toBe(0);
+      // More presence changes (C leaves) do not count the refusal again, and nothing else opens.
+      await c.context.close();
+      users.pop();
+      await a.page.waitForTimeout(1000);
+      expect((await a.stats()).meshFull).toBe(1);
+      expect(await b.peakLevelOf(ids[0])).toBeGreaterThan(SILENCE_RMS * 5);
+      expect(users.flatMap((u) => u.errors)).toEqual([]);
     } finally {
       for (const u of users) await u.context.close();
     }
