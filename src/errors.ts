@@ -37,6 +37,12 @@ export const ErrorCode = {
   AwarenessSchemaMismatch: 31,
   /** A local write to a short-string field that is not a string or exceeds its maxBytes: it is not replicated. */
   InvalidString: 32,
+  /** A voice signal refused: from a non-member or non-peer, out of order, or SDP/candidate the browser rejected. */
+  VoiceSignalInvalid: 55,
+  /** The voice mesh has `maxPeers` peers: another user was not connected. */
+  VoiceMeshFull: 56,
+  /** A voice pair's connection failed after its ICE restarts and was closed. */
+  VoicePeerFailed: 57,
   /** A programmer mistake caught at once (bad option, duplicate registration); never sent on the wire. */
   Usage: 100,
 } as const;

@@ -204,3 +204,15 @@ export { createServerAwareness } from './awareness/server-awareness.ts';
 export type { ServerAwareness, ServerAwarenessOptions, ServerAwarenessStats } from './awareness/server-awareness.ts';
 export { createClientAwareness } from './awareness/client-awareness.ts';
 export type { ClientAwareness, ClientAwarenessOptions, ClientAwarenessStats } from './awareness/client-awareness.ts';
+export { createVoice } from './voice/voice-mesh.ts';
+export type { Voice, VoiceEvents, VoicePeerInfo } from './voice/voice-mesh.ts';
+export type { VoiceOptions } from './voice/voice-options.ts';
+export {
+  DEFAULT_VOICE_MAX_PEERS,
+  DEFAULT_SPEAKING_THRESHOLD,
+  DEFAULT_SPEAKING_HOLD_MS,
+} from './voice/voice-options.ts';
+export type { VoiceStats } from './voice/voice-stats.ts';
+export { createLevelMeter } from './voice/level-meter.ts';
+export type { LevelMeter } from './voice/level-meter.ts';
+export { rmsLevel, SpeakingGate } from './voice/speaking-gate.ts';

@@ -137,5 +137,17 @@ Object.assign(window, {
     highlights: () => client.selections.highlights(),
     colorOf: (clientId: number) => userColor(clientId),
     hand: (hand: 'left' | 'right') => client.handPosition(hand),
+    voice: {
+      microphone: () => client.voice.microphone,
+      setMuted: (muted: boolean) => client.voice.voice.setMuted(muted),
+      peers: () => client.voice.voice.peers(),
+      levelOf: (clientId: number) => client.voice.voice.levelOf(clientId),
+      microphoneLevel: () => client.voice.voice.microphoneLevel(),
+      speaking: () => client.voice.voice.speaking,
+      isSpeaking: (clientId: number) => client.voice.voice.isSpeaking(clientId),
+      stats: () => client.voice.voice.stats(),
+      played: () => client.voice.list(),
+      signal: (to: number, payload: never) => client.authority.signal(to, payload),
+    },
   },
 });

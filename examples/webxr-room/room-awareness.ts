@@ -1,6 +1,7 @@
 /**
  * The room's awareness schema, shared by the server and every page: which objects each user has selected (network
- * ids). A selection is a discrete field: it travels reliably and everyone sees it in the user's colour.
+ * ids), and whether they are speaking (the voice's debounced flag). Both are discrete fields: they travel reliably;
+ * everyone sees a selection in the user's colour and a ring above a speaking head.
  */
 import { awarenessField, field } from '../../src/index.ts';
 
@@ -10,4 +11,5 @@ export const MAX_SELECTED = 4;
 /** The room's awareness fields. */
 export const roomAwareness = {
   selection: awarenessField.list(field.entity(), MAX_SELECTED),
+  speaking: awarenessField.discrete(field.bool()),
 };

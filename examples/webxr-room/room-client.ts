@@ -31,6 +31,8 @@ import { claimDisplayName, wantedDisplayName } from './display-name.ts';
 import { createNameTags } from './name-tags.ts';
 import type { NameTags } from './name-tags.ts';
 import { roomAwareness } from './room-awareness.ts';
+import { createVoiceView } from './voice-view.ts';
+import type { VoiceView } from './voice-view.ts';
 import type { RoomScene } from './scene.ts';
 
 /** Without tracked controllers (desktop view), the hands rest here relative to the head, in metres. */
@@ -55,6 +57,8 @@ export interface RoomClient {
   readonly nameTags: NameTags;
   /** Selections: everyone's, outlined in their colour. */
   readonly selections: AwarenessView;
+  /** Spatial voice with everyone in the room. */
+  readonly voice: VoiceView;
   readonly state: ClientState;
   /** Runs one frame; `frame` is the XRFrame inside a session. */
   tick(frame: XRFrame | undefined): void;
@@ -91,6 +95,7 @@ export function createRoomClient(transport: ClientTransport, view: RoomScene): R
   const grabber = createGrabber(world, room, view.controllers, authority, handOf, (eid) => views.matrixOf(eid));
   const awareness = createClientAwareness(world, { schema: roomAwareness });
   const selections = createAwarenessView(world, awareness, views, view.controllers);
+  const voice = createVoiceView(world, room, views, view.camera, authority, awareness);
 
   const head = new THREE.Matrix4();
   const hands = { left: new THREE.Matrix4(), right: new THREE.Matrix4() };
@@ -167,6 +172,7 @@ export function createRoomClient(transport: ClientTransport, view: RoomScene): R
     grabber,
     nameTags,
     selections,
+    voice,
     get state() {
       return connectionStateOf(world);
     },
@@ -186,6 +192,7 @@ export function createRoomClient(transport: ClientTransport, view: RoomScene): R
       views.update(performance.now());
       nameTags.update();
       selections.update();
+      voice.update();
     },
     handPosition(hand) {
       if (clientIdOf(world) === 0) return null;
