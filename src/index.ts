@@ -204,3 +204,8 @@ export { createServerAwareness } from './awareness/server-awareness.ts';
 export type { ServerAwareness, ServerAwarenessOptions, ServerAwarenessStats } from './awareness/server-awareness.ts';
 export { createClientAwareness } from './awareness/client-awareness.ts';
 export type { ClientAwareness, ClientAwarenessOptions, ClientAwarenessStats } from './awareness/client-awareness.ts';
+// Scale-out, client side (the Node side is `ecsync/scale`): join a room through the matchmaker, follow it on a move.
+export { joinRoom, requestSeat, connectToSeat } from './scale/join-room.ts';
+export type { JoinRoomOptions, RoomClient, RoomClientOptions, RoomSeat, SeatRequest } from './scale/join-room.ts';
+export { moveClient } from './world-api.ts';
+export type { MoveNotice } from './protocol/session-messages.ts';
