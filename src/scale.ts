@@ -22,7 +22,12 @@ export type {
   ScaleBackend,
   ScaleBackendStats,
 } from './scale/scale-backend.ts';
-export { createRoomHost, DEFAULT_HEARTBEAT_MS, DEFAULT_IDLE_DISPOSE_MS, DEFAULT_PROCESS_TTL_MS } from './scale/room-host.ts';
+export {
+  createRoomHost,
+  DEFAULT_HEARTBEAT_MS,
+  DEFAULT_IDLE_DISPOSE_MS,
+  DEFAULT_PROCESS_TTL_MS,
+} from './scale/room-host.ts';
 export type { NotifyOptions, RoomHost, RoomHostOptions } from './scale/room-host.ts';
 export type { RoomHostStats } from './scale/hosted-room.ts';
 export { defineRoom } from './scale/room-definition.ts';

@@ -96,8 +96,17 @@ export class RoomRuntime implements HostedRoom {
   }
 
   /** Starts a room on path `/rooms/<id>` of the host's server. */
-  static async start(id: string, definition: RoomDefinition, env: RoomEnv, snapshot?: Uint8Array): Promise<RoomRuntime> {
-    const transport = await createWebSocketServerTransport({ server: env.server, path: `/rooms/${id}`, onError: env.onError });
+  static async start(
+    id: string,
+    definition: RoomDefinition,
+    env: RoomEnv,
+    snapshot?: Uint8Array,
+  ): Promise<RoomRuntime> {
+    const transport = await createWebSocketServerTransport({
+      server: env.server,
+      path: `/rooms/${id}`,
+      onError: env.onError,
+    });
     env.stats.roomsCreated++;
     return new RoomRuntime(id, definition, transport, env, snapshot);
   }

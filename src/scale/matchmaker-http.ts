@@ -29,7 +29,12 @@ export interface MatchmakerHttpOptions {
   identify?: Identify;
 }
 
-const STATUS: Record<JoinFailureCode, number> = { RoomUnknown: 404, RoomFull: 409, RoomLocked: 423, MatchmakerUnavailable: 503 };
+const STATUS: Record<JoinFailureCode, number> = {
+  RoomUnknown: 404,
+  RoomFull: 409,
+  RoomLocked: 423,
+  MatchmakerUnavailable: 503,
+};
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, {
@@ -58,11 +63,14 @@ function readBody(req: IncomingMessage): Promise<string | null> {
 }
 
 /** A request handler for `/matchmake/*`; returns false for other paths (left to the caller). */
-export function createMatchmakerHandler(options: MatchmakerHttpOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
+export function createMatchmakerHandler(
+  options: MatchmakerHttpOptions,
+): (req: IncomingMessage, res: ServerResponse) => boolean {
   let inFlight = 0;
   const join = async (req: IncomingMessage, res: ServerResponse) => {
     const text = await readBody(req);
-    const body = parseJson(text, MAX_JOIN_BODY_BYTES) as { name?: unknown; roomId?: unknown; userId?: unknown } | undefined;
+    const body = parseJson(text, MAX_JOIN_BODY_BYTES) as
+      { name?: unknown; roomId?: unknown; userId?: unknown } | undefined;
     if (typeof body !== 'object' || body === null || Array.isArray(body))
       return send(res, 400, { code: 'BadRequest', message: 'the body must be a JSON object' });
     const target = isId(body.roomId) ? { roomId: body.roomId } : isRoomName(body.name) ? { name: body.name } : null;
@@ -78,7 +86,19 @@ export function createMatchmakerHandler(options: MatchmakerHttpOptions): (req: I
     const name = new URL(req.url ?? '/', 'http://x').searchParams.get('name') ?? undefined;
     if (name !== undefined && !isRoomName(name)) return send(res, 400, { code: 'BadRequest', message: 'bad name' });
     const rooms = (await options.backend.listRooms(name)).filter((r) => !r.private);
-    send(res, 200, rooms.map(({ id, name: n, clients, reserved, capacity, locked, metadata }) => ({ id, name: n, clients, reserved, capacity, locked, metadata })));
+    send(
+      res,
+      200,
+      rooms.map(({ id, name: n, clients, reserved, capacity, locked, metadata }) => ({
+        id,
+        name: n,
+        clients,
+        reserved,
+        capacity,
+        locked,
+        metadata,
+      })),
+    );
   };
   return (req, res) => {
     const path = (req.url ?? '').split('?')[0];
@@ -87,7 +107,12 @@ export function createMatchmakerHandler(options: MatchmakerHttpOptions): (req: I
       send(res, 204, null);
       return true;
     }
-    const route = req.method === 'POST' && path === '/matchmake/join' ? join : req.method === 'GET' && path === '/matchmake/rooms' ? list : null;
+    const route =
+      req.method === 'POST' && path === '/matchmake/join'
+        ? join
+        : req.method === 'GET' && path === '/matchmake/rooms'
+          ? list
+          : null;
     if (!route) {
       send(res, 404, { code: 'NotFound', message: 'POST /matchmake/join or GET /matchmake/rooms' });
       return true;

@@ -77,7 +77,10 @@ export function createMatchmaker(options: MatchmakerOptions): Matchmaker {
   const grant = (r: ReserveResult & { ok: true }, userId: string): JoinResult => {
     stats.joins++;
     const token = signReservation({ roomId: r.room.id, seatId: r.seatId, userId, expiresAtMs: r.expiresAtMs }, keyPair);
-    return { ok: true, seat: { roomId: r.room.id, name: r.room.name, url: r.room.wsUrl, token, userId, expiresAtMs: r.expiresAtMs } };
+    return {
+      ok: true,
+      seat: { roomId: r.room.id, name: r.room.name, url: r.room.wsUrl, token, userId, expiresAtMs: r.expiresAtMs },
+    };
   };
 
   /** Creates a room of `name` on the least-loaded process and takes a seat in it; null when another try is due. */

@@ -260,7 +260,9 @@ export async function createRedisBackend(options: RedisBackendOptions = {}): Pro
       const loop = async () => {
         // '$' is resolved once to the newest id, so nothing appended between two reads is missed.
         if (last === '$') {
-          const newest = (await reader.xrevrange(`${P}:stream:${domain}`, '+', '-', 'COUNT', 1).catch(() => [])) as [string][];
+          const newest = (await reader.xrevrange(`${P}:stream:${domain}`, '+', '-', 'COUNT', 1).catch(() => [])) as [
+            string,
+          ][];
           last = newest[0]?.[0] ?? '0';
         }
         while (!stopped) {

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { NetError } from '../errors.ts';
-import { moveClient } from '../world-api.ts';
+import { connectedClients, moveClient } from '../world-api.ts';
 import type { RoomRuntime } from './hosted-room.ts';
 import type { HostInternals } from './room-host.ts';
 import { signReservation } from './seat-reservation.ts';
@@ -19,6 +19,8 @@ export interface DrainOptions {
   deadlineMs?: number;
   /** How long a moved client's reservation on the adopting process lasts (default 15 s). */
   moveReservationMs?: number;
+  /** How long moved clients have to close their old links before the room closes them (default 3 s). */
+  moveGraceMs?: number;
   /** How long an adoption may take (default 5 s). */
   adoptTimeoutMs?: number;
 }
@@ -35,10 +37,18 @@ export interface DrainReport {
   closed: number;
 }
 
+/** How long moved clients have to close their links to the old process before it closes them. */
+const DEFAULT_MOVE_GRACE_MS = 3000;
+
 /** How often 'wait' looks whether the rooms are empty. */
 const WAIT_POLL_MS = 100;
 
-async function handOver(host: HostInternals, room: RoomRuntime, options: DrainOptions, report: DrainReport): Promise<void> {
+async function handOver(
+  host: HostInternals,
+  room: RoomRuntime,
+  options: DrainOptions,
+  report: DrainReport,
+): Promise<void> {
   const target = await host.backend.leastLoadedProcess(host.id);
   let adopted = false;
   if (target) {
@@ -66,8 +76,14 @@ async function handOver(host: HostInternals, room: RoomRuntime, options: DrainOp
         const token = signReservation({ roomId: room.id, seatId, userId, expiresAtMs: seat.expiresAtMs }, host.keyPair);
         if (moveClient(room.world, clientId, { url: reply.room.wsUrl, token })) report.movedClients++;
       }
+      // Keep the links open until the clients have read the Move and closed them: a link cut at once could lose it.
+      const until = performance.now() + (options.moveGraceMs ?? DEFAULT_MOVE_GRACE_MS);
+      while (connectedClients(room.world).length > 0 && performance.now() < until)
+        await new Promise((r) => setTimeout(r, WAIT_POLL_MS / 4));
     } else {
-      host.onError?.(new NetError('MatchmakerUnavailable', `process ${target.id} did not adopt room ${room.id}: ${reply.error}`));
+      host.onError?.(
+        new NetError('MatchmakerUnavailable', `process ${target.id} did not adopt room ${room.id}: ${reply.error}`),
+      );
     }
   }
   if (!adopted) {

@@ -81,7 +81,11 @@ export interface RoomHost {
    */
   notify(domain: string, event: unknown, options?: NotifyOptions): Promise<void>;
   /** Receives what any process publishes on `domain` (with the publishing process's id). Returns the stop. */
-  onNotify(domain: string, handler: (event: unknown, from: string) => void, options?: NotifyOptions): Promise<() => Promise<void>>;
+  onNotify(
+    domain: string,
+    handler: (event: unknown, from: string) => void,
+    options?: NotifyOptions,
+  ): Promise<() => Promise<void>>;
   /** Stops taking rooms, then waits for rooms to empty or hands them over (see `DrainOptions`). */
   drain(options?: DrainOptions): Promise<DrainReport>;
   /** Disposes every room, leaves the registry and closes the server. */
@@ -113,14 +117,18 @@ export interface HostInternals {
 export async function createRoomHost(options: RoomHostOptions): Promise<RoomHost> {
   const definitions = new Map<string, RoomDefinition>();
   for (const d of options.definitions) {
-    if (!isRoomName(d.name)) usageError(`room name ${JSON.stringify(d.name)} is not valid`, 'use 1..64 of [A-Za-z0-9_.:-]');
-    if (!(Number.isInteger(d.capacity) && d.capacity > 0)) usageError(`capacity of ${d.name} must be > 0`, 'pass an integer');
-    if (d.metadata && encodeMetadata(d.metadata) === null) usageError(`metadata of ${d.name} is too big`, 'keep it under 4 KiB of JSON');
+    if (!isRoomName(d.name))
+      usageError(`room name ${JSON.stringify(d.name)} is not valid`, 'use 1..64 of [A-Za-z0-9_.:-]');
+    if (!(Number.isInteger(d.capacity) && d.capacity > 0))
+      usageError(`capacity of ${d.name} must be > 0`, 'pass an integer');
+    if (d.metadata && encodeMetadata(d.metadata) === null)
+      usageError(`metadata of ${d.name} is too big`, 'keep it under 4 KiB of JSON');
     definitions.set(d.name, d);
   }
   const { backend, keyPair } = options;
   const id = options.id ?? `${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
-  if (!isId(id)) usageError(`process id ${JSON.stringify(id)} is not valid`, 'use 1..128 printable characters, no spaces');
+  if (!isId(id))
+    usageError(`process id ${JSON.stringify(id)} is not valid`, 'use 1..128 printable characters, no spaces');
   const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
   const ttlMs = options.processTtlMs ?? DEFAULT_PROCESS_TTL_MS;
   const idleMs = options.idleDisposeMs ?? DEFAULT_IDLE_DISPOSE_MS;
@@ -129,7 +137,9 @@ export async function createRoomHost(options: RoomHostOptions): Promise<RoomHost
   const stats: RoomHostStats = { roomsCreated: 0, roomsDisposed: 0, refusedReservations: 0, containedErrors: 0 };
   let state: RoomHost['state'] = 'ready';
   const report = (e: unknown) =>
-    options.onError?.(e instanceof NetError ? e : new NetError('BackendInvalid', e instanceof Error ? e.message : String(e)));
+    options.onError?.(
+      e instanceof NetError ? e : new NetError('BackendInvalid', e instanceof Error ? e.message : String(e)),
+    );
 
   const matchmake = options.matchmaker
     ? createMatchmakerHandler({ matchmaker: options.matchmaker, backend: options.backend })
@@ -153,7 +163,15 @@ export async function createRoomHost(options: RoomHostOptions): Promise<RoomHost
   const info = (): ProcessInfo => {
     let ccu = 0;
     for (const r of runtimes.values()) ccu += r.clientCount();
-    return { id, wsUrl: url, geckosUrl: options.geckosUrl, capacity, ccu, rooms: runtimes.size, state: state === 'ready' ? 'ready' : 'draining' };
+    return {
+      id,
+      wsUrl: url,
+      geckosUrl: options.geckosUrl,
+      capacity,
+      ccu,
+      rooms: runtimes.size,
+      state: state === 'ready' ? 'ready' : 'draining',
+    };
   };
   const recordOf = (r: RoomRuntime): RoomRecord => ({
     id: r.id,
@@ -272,13 +290,16 @@ export async function createRoomHost(options: RoomHostOptions): Promise<RoomHost
     },
     rooms: () => [...runtimes.values()],
     async notify(domain, event, notifyOptions = {}) {
-      if (!isRoomName(domain)) usageError(`domain ${JSON.stringify(domain)} is not valid`, 'use 1..64 of [A-Za-z0-9_.:-]');
+      if (!isRoomName(domain))
+        usageError(`domain ${JSON.stringify(domain)} is not valid`, 'use 1..64 of [A-Za-z0-9_.:-]');
       const message = JSON.stringify({ f: id, e: event });
-      if (notifyOptions.durable) await backend.append(domain, message, notifyOptions.maxLength ?? DEFAULT_STREAM_LENGTH);
+      if (notifyOptions.durable)
+        await backend.append(domain, message, notifyOptions.maxLength ?? DEFAULT_STREAM_LENGTH);
       else await backend.publish(domain, message);
     },
     async onNotify(domain, handler, notifyOptions = {}) {
-      if (!isRoomName(domain)) usageError(`domain ${JSON.stringify(domain)} is not valid`, 'use 1..64 of [A-Za-z0-9_.:-]');
+      if (!isRoomName(domain))
+        usageError(`domain ${JSON.stringify(domain)} is not valid`, 'use 1..64 of [A-Za-z0-9_.:-]');
       const deliver = (message: string) => {
         const v = parseJson(message, MAX_NOTIFY_BYTES) as { f?: unknown; e?: unknown } | undefined;
         if (typeof v !== 'object' || v === null || !isId(v.f)) {

@@ -39,6 +39,9 @@ function tick(client: RoomClient<World>): void {
   client.net.send(client.world);
 }
 
+// Like a game loop: every client is stepped each frame, whatever the test is waiting for.
+const frames = setInterval(() => clients.forEach(tick), 16);
+
 async function join(matchmaker: string, room: string | { id: string }, userId?: string): Promise<RoomClient<World>> {
   const c = await joinRoom({ matchmaker, room, userId, create: createScaleWorld, reconnect: false });
   clients.push(c);
@@ -48,11 +51,12 @@ async function join(matchmaker: string, room: string | { id: string }, userId?: 
 beforeAll(async () => {
   redis = await startRedisServer();
   backend = await createRedisBackend({ url: redis.url, prefix });
-  const opts = { redisUrl: redis.url, prefix, keySeedHex, domains: ['chat'], reservationMs: 1500 };
+  const opts = { redisUrl: redis.url, prefix, keySeedHex, domains: ['chat'], reservationMs: 4000 };
   procs = await Promise.all([startScaleProcess(opts), startScaleProcess(opts), startScaleProcess(opts)]);
 }, 60_000);
 
 afterAll(async () => {
+  clearInterval(frames);
   for (const c of clients) await c.dispose().catch(() => undefined);
   await stopScaleProcesses(procs);
   await backend?.close();
@@ -64,7 +68,8 @@ describe('scale-out over Redis with three room processes', () => {
     const names = ['spread-a', 'spread-b', 'spread-c'];
     // Three room names: each first join creates a room on the least-loaded process.
     const seats = [];
-    for (const n of names) seats.push(await requestSeat({ matchmaker: procs[0].url, room: n }).catch((e: unknown) => e));
+    for (const n of names)
+      seats.push(await requestSeat({ matchmaker: procs[0].url, room: n }).catch((e: unknown) => e));
     // The processes only define 'lobby': other names are RoomUnknown, clearly.
     for (const s of seats) expect((s as NetError).code).toBe('RoomUnknown');
     const rooms = new Set<string>();
@@ -83,7 +88,8 @@ describe('scale-out over Redis with three room processes', () => {
     );
     expect(results.every((r) => r.status === 'fulfilled')).toBe(true);
     const perRoom = new Map<string, number>();
-    for (const r of results) if (r.status === 'fulfilled') perRoom.set(r.value.roomId, (perRoom.get(r.value.roomId) ?? 0) + 1);
+    for (const r of results)
+      if (r.status === 'fulfilled') perRoom.set(r.value.roomId, (perRoom.get(r.value.roomId) ?? 0) + 1);
     for (const n of perRoom.values()) expect(n).toBeLessThanOrEqual(8);
     for (const r of await backend.listRooms('lobby')) expect(r.clients + r.reserved).toBeLessThanOrEqual(r.capacity);
   });
@@ -106,7 +112,8 @@ describe('scale-out over Redis with three room processes', () => {
       tick(b);
       return counterOf(a.world) > 0 && counterOf(b.world) > 0;
     });
-    const other = procs.find((p) => p.id !== (a.seat.url.includes(p.url.split(':')[2]) ? p.id : ''))!;
+    const owner = (await backend.getRoom(a.seat.roomId))!.process;
+    const other = procs.find((p) => p.id !== owner)!;
     await until(async () => {
       const p = await backend.presence(a.seat.roomId);
       return p.some((u) => u.userId === 'ann') && p.some((u) => u.userId === 'bob');
@@ -131,7 +138,8 @@ describe('scale-out over Redis with three room processes', () => {
     const owner = procs.find((p) => p.id === record.process)!;
     const counterBefore = counterOf(a.world);
     owner.kill('SIGTERM');
-    await owner.waitFor(/^DRAINED /, 15_000);
+    const drained = JSON.parse((await owner.waitFor(/^DRAINED /, 15_000)).slice(8)) as { movedClients: number };
+    expect(drained.movedClients).toBe(2);
     expect(await owner.exited).toBe(0);
     await until(() => {
       tick(a);
