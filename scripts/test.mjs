@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs the whole test suite the way CI does:
-//  1. makes sure Debian's chromium is there when browser tests exist (installs it as root, else says how);
+//  1. makes sure Debian's chromium is there when browser tests exist, and Debian's redis-server when scale-out
+//     tests exist (installs them as root, else says how);
 //  2. runs vitest inside a network namespace that has only loopback, so WebRTC tests can never reach another
 //     address. Without root (no namespace), the suite still runs, and the tests that open WebRTC connections
 //     fail with a how-to instead of being skipped.
@@ -32,6 +33,27 @@ function ensureChromium() {
   execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], { stdio: 'inherit', env });
 }
 
+function hasRedisTests() {
+  const dir = join(root, 'test', 'scale');
+  return existsSync(dir) && readdirSync(dir).some((f) => f.endsWith('.test.ts'));
+}
+
+// The scale-out tests start a real redis-server on 127.0.0.1 (inside the namespace below): install it first.
+function ensureRedis() {
+  if (existsSync('/usr/bin/redis-server')) return;
+  if (!isRoot) {
+    console.error(
+      'The scale-out tests need Debian redis-server at /usr/bin/redis-server.\n' +
+        'Install it with:  sudo apt-get update && sudo apt-get install -y redis-server\nthen run npm test again.',
+    );
+    process.exit(1);
+  }
+  console.error('[test] installing Debian redis-server for the scale-out tests (apt-get install -y redis-server)...');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  execFileSync('apt-get', ['update'], { stdio: 'inherit', env });
+  execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'redis-server'], { stdio: 'inherit', env });
+}
+
 function canUnshare() {
   if (!isRoot) return false;
   const r = spawnSync('unshare', ['-n', 'sh', '-c', 'ip link set lo up'], { stdio: 'ignore' });
@@ -39,6 +61,7 @@ function canUnshare() {
 }
 
 if (hasBrowserTests()) ensureChromium();
+if (hasRedisTests()) ensureRedis();
 
 const vitest = [join(root, 'node_modules', '.bin', 'vitest'), 'run', ...args];
 let result;

@@ -37,6 +37,20 @@ export const ErrorCode = {
   AwarenessSchemaMismatch: 31,
   /** A local write to a short-string field that is not a string or exceeds its maxBytes: it is not replicated. */
   InvalidString: 32,
+  /** Scale-out: every room of that name is full and no process could create another (or the room by id is full). */
+  RoomFull: 40,
+  /** Scale-out: the room is locked (or private, or moving to another process) and takes no new seats. */
+  RoomLocked: 41,
+  /** Scale-out: no room has that id (it was disposed, or its process died), or no room definition has that name. */
+  RoomUnknown: 42,
+  /** Scale-out: a seat reservation was not used before its expiry; its seat went back to the room. */
+  ReservationExpired: 43,
+  /** Scale-out: a seat reservation that is not signed by the deployment's key, is malformed, or is for another room. */
+  ReservationInvalid: 44,
+  /** Scale-out: the matchmaker could not be reached, answered garbage, or no process is ready to host a room. */
+  MatchmakerUnavailable: 45,
+  /** Scale-out: a registry record, command or notification from the backend that does not fit its shape. */
+  BackendInvalid: 46,
   /** A voice signal refused: from a non-member or non-peer, out of order, or SDP/candidate the browser rejected. */
   VoiceSignalInvalid: 55,
   /** The voice mesh has `maxPeers` peers: another user was not connected. */

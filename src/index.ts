@@ -216,3 +216,8 @@ export type { VoiceStats } from './voice/voice-stats.ts';
 export { createLevelMeter } from './voice/level-meter.ts';
 export type { LevelMeter } from './voice/level-meter.ts';
 export { rmsLevel, SpeakingGate } from './voice/speaking-gate.ts';
+// Scale-out, client side (the Node side is `ecsync/scale`): join a room through the matchmaker, follow it on a move.
+export { joinRoom, requestSeat, connectToSeat } from './scale/join-room.ts';
+export type { JoinRoomOptions, RoomClient, RoomClientOptions, RoomSeat, SeatRequest } from './scale/join-room.ts';
+export { moveClient } from './world-api.ts';
+export type { MoveNotice } from './protocol/session-messages.ts';

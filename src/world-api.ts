@@ -3,7 +3,7 @@ import { getNetContext } from './context.ts';
 import { usageError } from './errors.ts';
 import type { ClientExtension, ServerExtension } from './replication/extension.ts';
 import type { NetError } from './errors.ts';
-import type { PresenceStatus, PresenceUser } from './protocol/session-messages.ts';
+import type { MoveNotice, PresenceStatus, PresenceUser } from './protocol/session-messages.ts';
 import type { ClientState, SessionEvents } from './session/presence-list.ts';
 
 /** Network id of a replicated entity (the same on every peer), or 0. */
@@ -50,6 +50,16 @@ export function clientIdOf(world: object): number {
 export function connectedClients(world: object): number[] {
   const ctx = getNetContext(world);
   return ctx.role === 'server' ? [...ctx.session.peers.keys()] : [];
+}
+
+/**
+ * Server only: tells client `clientId` that its room moved (a drain handed it to another process): the client
+ * closes this session and emits `moved` with the new URL and seat reservation. False when it is not connected.
+ */
+export function moveClient(world: object, clientId: number, notice: MoveNotice): boolean {
+  const ctx = getNetContext(world);
+  if (ctx.role !== 'server') usageError('moveClient is a server call', 'call it on the room server world');
+  return ctx.session.move(clientId, notice);
 }
 
 /** Server only: adds an extension that handles its own messages and sends per tick (see `ServerExtension`). */

@@ -138,6 +138,25 @@ export function parsePresenceStatus(v: unknown): PresenceStatusBody | null {
   return status === undefined ? null : { status };
 }
 
+/** Where a room moved to: the room's new WebSocket URL and a fresh seat reservation there. */
+export interface MoveNotice {
+  url: string;
+  token: string;
+}
+
+/** A Move's URL is at most 512 characters and its token at most 1,024 (a reservation is ~250). */
+const MAX_MOVE_URL_CHARS = 512;
+const MAX_MOVE_TOKEN_CHARS = 1024;
+
+/** Validates a Move body `{url, token}`: a ws(s) URL and a token, both bounded. */
+export function parseMove(v: unknown): MoveNotice | null {
+  if (!isRecord(v)) return null;
+  const url = asString(v.url, MAX_MOVE_URL_CHARS);
+  const token = asString(v.token, MAX_MOVE_TOKEN_CHARS);
+  if (url === undefined || token === undefined || !/^wss?:\/\/[^\s]+$/.test(url)) return null;
+  return { url, token };
+}
+
 /** Validates a Goodbye or Shutdown body: an empty map or `{reason}`; returns the reason ('' when none). */
 export function parseFarewell(v: unknown): string | null {
   if (!isRecord(v)) return null;

@@ -19,6 +19,12 @@ export const Tag = {
   Challenge: 8,
   /** Client → server: the signature of the Challenge by the client's key. */
   ChallengeResponse: 9,
+  /**
+   * Server → client, reliable: the room moved to another process (a drain hands it over) `{url, token}`: the client
+   * closes this session and connects to `url` with the fresh seat reservation `token`. Tags 10-19 are reserved for
+   * scale-out session messages.
+   */
+  Move: 10,
   // 1000-1999 state sync
   Snapshot: 1000,
   Delta: 1001,

@@ -21,6 +21,7 @@ import {
 import {
   asPresenceStatus,
   parseFarewell,
+  parseMove,
   parsePresence,
   parseTimeBody,
   type PresenceStatus,
@@ -352,6 +353,13 @@ export class ClientSession {
       case Tag.Shutdown: {
         const reason = this.body(msg, parseFarewell, 'Shutdown');
         this.end(reason ? `the server shut down: ${reason}` : 'the server shut down');
+        return;
+      }
+      case Tag.Move: {
+        const notice = this.body(msg, parseMove, 'Move');
+        if (!notice || this.state !== 'connected') return;
+        this.end('the room moved to another process');
+        this.events.emit('moved', notice);
         return;
       }
       case Tag.Ping: {

@@ -1,5 +1,5 @@
 /** The presence list a client keeps from the server's Presence messages, and idle detection from input inactivity. */
-import type { PresenceBody, PresenceStatus, PresenceUser } from '../protocol/session-messages.ts';
+import type { MoveNotice, PresenceBody, PresenceStatus, PresenceUser } from '../protocol/session-messages.ts';
 import type { IdleOptions } from './session-options.ts';
 import { DEFAULT_IDLE } from './session-options.ts';
 
@@ -12,6 +12,8 @@ export type SessionEvents = {
   state: [state: ClientState, previous: ClientState];
   /** Someone joined, left, was suspended or resumed, or changed status; the whole list, by client id. */
   presence: [users: readonly PresenceUser[]];
+  /** Client: the room moved to another process (Move); the session is closed, connect to `notice.url` with its token. */
+  moved: [notice: MoveNotice];
 };
 
 /** Users of the session by client id, kept up to date from Presence messages. */

@@ -8,7 +8,7 @@ import { Connection } from '../connection/connection.ts';
 import { ErrorCode, type ErrorCodeName, NetError } from '../errors.ts';
 import { Emitter } from '../events.ts';
 import type { HelloBody } from '../protocol/handshake.ts';
-import type { PresenceUser } from '../protocol/session-messages.ts';
+import type { MoveNotice, PresenceUser } from '../protocol/session-messages.ts';
 import { summarizeSchema } from '../protocol/schema-diff.ts';
 import { Tag } from '../protocol/tags.ts';
 import type { Link } from '../transport/transport.ts';
@@ -452,6 +452,15 @@ export class ServerSession {
   /** Closes one peer's link and ends its session (no resume). */
   close(peer: ServerPeer, reason: string): void {
     this.leave(peer, reason);
+  }
+
+  /** Sends one connected client a Move `{url, token}` (its room moved) at once; false when it is not connected. */
+  move(clientId: number, notice: MoveNotice): boolean {
+    const peer = this.peers.get(clientId);
+    if (!peer || !peer.connection.isOpen) return false;
+    peer.connection.sendReliable(encodeControl(Tag.Move, { url: notice.url, token: notice.token }));
+    peer.connection.flush();
+    return true;
   }
 
   /** Says Shutdown to every client, ends every session and closes the transport. */
