@@ -11,13 +11,21 @@ import {
   createClientAuthority,
   createClientAwareness,
   createNetworkPlugin,
+  createTelemetryReporter,
   createVrPlugin,
   holdSystem,
   isOwnedLocally,
   Networked,
   presenceOf,
 } from '../../src/index.ts';
-import type { ClientAuthority, ClientState, ClientTransport, NetworkPlugin, VrPlugin } from '../../src/index.ts';
+import type {
+  ClientAuthority,
+  ClientState,
+  ClientTransport,
+  NetworkPlugin,
+  TelemetryReporter,
+  VrPlugin,
+} from '../../src/index.ts';
 import { createAwarenessView } from './awareness-view.ts';
 import type { AwarenessView } from './awareness-view.ts';
 import { createEntityViews } from './entity-views.ts';
@@ -31,6 +39,8 @@ import { claimDisplayName, wantedDisplayName } from './display-name.ts';
 import { createNameTags } from './name-tags.ts';
 import type { NameTags } from './name-tags.ts';
 import { roomAwareness } from './room-awareness.ts';
+import { readRoomStats } from './room-telemetry.ts';
+import type { RoomStatsView } from './room-telemetry.ts';
 import type { RoomScene } from './scene.ts';
 
 /** Without tracked controllers (desktop view), the hands rest here relative to the head, in metres. */
@@ -55,6 +65,10 @@ export interface RoomClient {
   readonly nameTags: NameTags;
   /** Selections: everyone's, outlined in their colour. */
   readonly selections: AwarenessView;
+  /** Reports this page's frame times and link figures to the server once a second (the page feeds it frames). */
+  readonly telemetry: TelemetryReporter;
+  /** The room's aggregate as the server last replicated it, or null before it arrives. */
+  roomStats(): RoomStatsView | null;
   readonly state: ClientState;
   /** Runs one frame; `frame` is the XRFrame inside a session. */
   tick(frame: XRFrame | undefined): void;
@@ -90,6 +104,7 @@ export function createRoomClient(transport: ClientTransport, view: RoomScene): R
     ownedDevice(hand === 'left' ? poses.LeftControllerPose : poses.RightControllerPose);
   const grabber = createGrabber(world, room, view.controllers, authority, handOf, (eid) => views.matrixOf(eid));
   const awareness = createClientAwareness(world, { schema: roomAwareness });
+  const telemetry = createTelemetryReporter(world, { rateHz: 1 });
   const selections = createAwarenessView(world, awareness, views, view.controllers);
 
   const head = new THREE.Matrix4();
@@ -167,6 +182,8 @@ export function createRoomClient(transport: ClientTransport, view: RoomScene): R
     grabber,
     nameTags,
     selections,
+    telemetry,
+    roomStats: () => readRoomStats(world, room.RoomStats),
     get state() {
       return connectionStateOf(world);
     },
