@@ -31,6 +31,8 @@ export const ErrorCode = {
   ServerKeyMismatch: 19,
   /** A relayed command-log entry whose signature is not its author's (a compromised or buggy server). */
   ForgedCommand: 20,
+  /** mDNS records of a discovered server that break a bound or do not parse (name, port, TXT, version): dropped. */
+  DiscoveryInvalid: 28,
   /** An awareness message that does not fit the declared awareness schema (unknown field, bad value, long list). */
   AwarenessInvalid: 30,
   /** The server's awareness schema is not this client's: the client's awareness stays off. */

@@ -77,6 +77,7 @@ const refreshOverlay = (nowMs: number) => {
     entities: query(client.world, [Networked]).length,
     corrections: correctionsOf(),
     conditioner: CONDITION_PRESETS[preset]?.label ?? 'off',
+    room: client.roomStats(),
   });
   note.textContent = page.note;
   note.style.display = page.note ? '' : 'none';
@@ -85,9 +86,13 @@ const refreshOverlay = (nowMs: number) => {
 let xrFrames = 0;
 let overlayAtMs = 0;
 let tickedAtMs = 0;
+let frameAtMs = -1;
 view.renderer.setAnimationLoop((_time: number, frame?: XRFrame) => {
   const nowMs = performance.now(); // XR frame times may have another origin than the timers'
   if (frame) xrFrames++;
+  // The frame time the user sees: from one rendered frame to the next (the keep-alive ticks below are not frames).
+  if (frameAtMs >= 0) client.telemetry.recordFrame(nowMs - frameAtMs);
+  frameAtMs = nowMs;
   tickedAtMs = nowMs;
   client.tick(frame);
   if (nowMs - overlayAtMs >= OVERLAY_INTERVAL_MS) {
@@ -100,7 +105,9 @@ view.renderer.setAnimationLoop((_time: number, frame?: XRFrame) => {
 // A hidden tab gets no animation frames: keep the connection alive (heartbeats, state) from a timer meanwhile.
 setInterval(() => {
   const now = performance.now();
-  if (now - tickedAtMs >= KEEPALIVE_MS) client.tick(undefined);
+  if (now - tickedAtMs < KEEPALIVE_MS) return;
+  frameAtMs = -1; // the pause is not a frame
+  client.tick(undefined);
 }, KEEPALIVE_MS);
 
 /** Moves an emulated controller so that its grip (the hand) lands on `target`, in room coordinates. */
@@ -130,6 +137,8 @@ Object.assign(window, {
       clientId: clientIdOf(client.world),
       rttMs: client.net.stats()[0]?.rttMs ?? 0,
       overlay: overlay.lines,
+      telemetry: client.telemetry.lastReport(),
+      roomStats: client.roomStats(),
     }),
     views: () => client.views.list(),
     nameTags: () => client.nameTags.list(),

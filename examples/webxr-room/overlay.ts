@@ -5,14 +5,15 @@
  * "link" button in the page's corner or press L.
  */
 import * as THREE from 'three';
+import type { RoomStatsView } from './room-telemetry.ts';
 import type { LocalController } from './scene.ts';
 
-/** Canvas size of the panel texture, in pixels (2:1 like the panel). */
+/** Canvas size of the panel texture, in pixels (8:5 like the panel): eight lines of 28 px text. */
 const CANVAS_W = 512;
-const CANVAS_H = 256;
+const CANVAS_H = 320;
 /** Panel size in metres, and where it hangs relative to the eyes (lower left, at arm's length). */
 const PANEL_W_M = 0.3;
-const PANEL_H_M = 0.15;
+const PANEL_H_M = 0.1875;
 const PANEL_AT: [number, number, number] = [-0.17, -0.14, -0.6];
 
 /** The overlay's figures, as the page computes them. */
@@ -27,6 +28,8 @@ export interface OverlayFigures {
   entities: number;
   corrections: number;
   conditioner: string;
+  /** The room's aggregate (the server's telemetry of every page), or null before it arrives. */
+  room: RoomStatsView | null;
 }
 
 /** The overlay of one page. */
@@ -45,6 +48,12 @@ export function overlayLines(f: OverlayFigures): string[] {
     `loss ${f.lossPercent.toFixed(1)} %`,
     `in ${f.kbpsIn.toFixed(1)} kbps  out ${f.kbpsOut.toFixed(1)} kbps`,
     `entities ${f.entities}  corrections ${f.corrections}`,
+    f.room
+      ? `room ${f.room.clients} users RTT ${f.room.rttP50Ms.toFixed(0)}/${f.room.rttP95Ms.toFixed(0)} ms`
+      : 'room: no telemetry yet',
+    f.room
+      ? `room frame p95 ${f.room.frameP95P95Ms.toFixed(1)} ms ${(f.room.kbpsIn + f.room.kbpsOut).toFixed(0)} kbps`
+      : '',
     `[ link: ${f.conditioner} ]`,
   ];
 }
@@ -95,11 +104,12 @@ export function createOverlay(
       ctx.beginPath();
       ctx.roundRect(0, 0, CANVAS_W, CANVAS_H, 18);
       ctx.fill();
-      ctx.font = '30px monospace';
+      ctx.font = '28px monospace';
       lines.forEach((line, i) => {
         ctx.fillStyle = i === 0 ? (figures.state === 'connected' ? '#7ee29a' : '#ffb35c') : '#e8eef8';
+        if (line.startsWith('room')) ctx.fillStyle = '#8fd0ff';
         if (i === lines.length - 1) ctx.fillStyle = figures.conditioner === 'off' ? '#9fb0c8' : '#ffb35c';
-        ctx.fillText(line, 18, 40 + i * 39);
+        ctx.fillText(line, 18, 36 + i * 38);
       });
       texture.needsUpdate = true;
     },

@@ -12,6 +12,7 @@ import {
 } from '../../src/index.ts';
 import type { PoseAccess } from '../../src/index.ts';
 import { registerDisplayName } from './display-name.ts';
+import { registerRoomStats } from './room-telemetry.ts';
 
 /** Most entities one world holds: 3 per user and a few objects leave a lot of room. */
 export const MAX_ENTITIES = 1024;
@@ -47,9 +48,10 @@ export function defineRoomProtocol() {
   });
   registerPoseComponents(protocol, poses);
   const DisplayName = registerDisplayName(protocol);
+  const RoomStats = registerRoomStats(protocol, MAX_ENTITIES);
   /** Where an object's pose lives, for the authority layer (held objects follow the hand; releases carry it). */
   const objectPose: PoseAccess = { component: Pose, position: ['px', 'py', 'pz'], rotation: ['qx', 'qy', 'qz', 'qw'] };
-  return { protocol, Pose, Grabbable, poses, objectPose, DisplayName };
+  return { protocol, Pose, Grabbable, poses, objectPose, DisplayName, RoomStats };
 }
 
 /** The components of one room world. */

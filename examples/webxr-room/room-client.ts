@@ -11,13 +11,21 @@ import {
   createClientAuthority,
   createClientAwareness,
   createNetworkPlugin,
+  createTelemetryReporter,
   createVrPlugin,
   holdSystem,
   isOwnedLocally,
   Networked,
   presenceOf,
 } from '../../src/index.ts';
-import type { ClientAuthority, ClientState, ClientTransport, NetworkPlugin, VrPlugin } from '../../src/index.ts';
+import type {
+  ClientAuthority,
+  ClientState,
+  ClientTransport,
+  NetworkPlugin,
+  TelemetryReporter,
+  VrPlugin,
+} from '../../src/index.ts';
 import { createAwarenessView } from './awareness-view.ts';
 import type { AwarenessView } from './awareness-view.ts';
 import { createEntityViews } from './entity-views.ts';
@@ -33,6 +41,8 @@ import type { NameTags } from './name-tags.ts';
 import { roomAwareness } from './room-awareness.ts';
 import { createVoiceView } from './voice-view.ts';
 import type { VoiceView } from './voice-view.ts';
+import { readRoomStats } from './room-telemetry.ts';
+import type { RoomStatsView } from './room-telemetry.ts';
 import type { RoomScene } from './scene.ts';
 
 /** Without tracked controllers (desktop view), the hands rest here relative to the head, in metres. */
@@ -59,6 +69,10 @@ export interface RoomClient {
   readonly selections: AwarenessView;
   /** Spatial voice with everyone in the room. */
   readonly voice: VoiceView;
+  /** Reports this page's frame times and link figures to the server once a second (the page feeds it frames). */
+  readonly telemetry: TelemetryReporter;
+  /** The room's aggregate as the server last replicated it, or null before it arrives. */
+  roomStats(): RoomStatsView | null;
   readonly state: ClientState;
   /** Runs one frame; `frame` is the XRFrame inside a session. */
   tick(frame: XRFrame | undefined): void;
@@ -94,6 +108,7 @@ export function createRoomClient(transport: ClientTransport, view: RoomScene): R
     ownedDevice(hand === 'left' ? poses.LeftControllerPose : poses.RightControllerPose);
   const grabber = createGrabber(world, room, view.controllers, authority, handOf, (eid) => views.matrixOf(eid));
   const awareness = createClientAwareness(world, { schema: roomAwareness });
+  const telemetry = createTelemetryReporter(world, { rateHz: 1 });
   const selections = createAwarenessView(world, awareness, views, view.controllers);
   const voice = createVoiceView(world, room, views, view.camera, authority, awareness);
 
@@ -173,6 +188,8 @@ export function createRoomClient(transport: ClientTransport, view: RoomScene): R
     nameTags,
     selections,
     voice,
+    telemetry,
+    roomStats: () => readRoomStats(world, room.RoomStats),
     get state() {
       return connectionStateOf(world);
     },

@@ -10,14 +10,16 @@ import {
   createNetworkPlugin,
   createServerAuthority,
   createServerAwareness,
+  createTelemetryAggregator,
   createVrPlugin,
   Networked,
   setOwner,
 } from '../../src/index.ts';
-import type { Box, NetworkPlugin, ServerTransport } from '../../src/index.ts';
+import type { Box, NetworkPlugin, ServerTransport, TelemetryAggregator } from '../../src/index.ts';
 import { defineRoomProtocol, OBJECTS, seatOf, SHAPES } from './protocol.ts';
 import { nameHead } from './display-name.ts';
 import { roomAwareness } from './room-awareness.ts';
+import { publishRoomStats, spawnRoomStats } from './room-telemetry.ts';
 
 /** Server ticks per second: receive, apply, send (the plugin sends at its own 30 Hz inside). */
 export const SERVER_TICK_HZ = 60;
@@ -31,8 +33,12 @@ export const PLAY_AREA: Box = { min: [-4, -0.5, -4], max: [4, 3, 4] };
 /** A running room. */
 export interface RoomServer {
   readonly net: NetworkPlugin;
+  /** The pages' telemetry (frame times, link figures) per user and for the room; the dashboard reads it. */
+  readonly telemetry: TelemetryAggregator;
   /** Users in the room. */
   userCount(): number;
+  /** The display name of a user in the room, or undefined. */
+  displayNameOf(clientId: number): string | undefined;
   /** Stops ticking and closes every connection. */
   close(): Promise<void>;
 }
@@ -42,7 +48,7 @@ type PoseStore = Record<'px' | 'py' | 'pz' | 'qx' | 'qy' | 'qz' | 'qw', Float32A
 /** Starts the room on `transport` (server.ts merges geckos.io and WebSocket into one). */
 export function startRoomServer(transport: ServerTransport): RoomServer {
   const world = createWorld();
-  const { protocol, Pose, Grabbable, poses, objectPose, DisplayName } = defineRoomProtocol();
+  const { protocol, Pose, Grabbable, poses, objectPose, DisplayName, RoomStats } = defineRoomProtocol();
   const net = createNetworkPlugin(world, { role: 'server', protocol, transport });
   const vr = createVrPlugin(world, { components: poses, validation: { playArea: PLAY_AREA } });
 
@@ -73,6 +79,11 @@ export function startRoomServer(transport: ServerTransport): RoomServer {
 
   // Who selected what: validated and relayed to every page (the room uses no scopes, so everyone sees everyone).
   createServerAwareness(world, { schema: roomAwareness });
+
+  // Each page reports once a second; the room aggregate goes to every page as the RoomStats entity (the overlay).
+  const telemetry = createTelemetryAggregator(world, { maxClients: 256 });
+  const roomStats = spawnRoomStats(world, RoomStats);
+  telemetry.events.on('room', (room) => publishRoomStats(RoomStats, roomStats, room));
 
   const avatars = new Map<number, number[]>();
   addServerExtension(world, {
@@ -105,7 +116,12 @@ export function startRoomServer(transport: ServerTransport): RoomServer {
 
   return {
     net,
+    telemetry,
     userCount: () => avatars.size,
+    displayNameOf: (clientId) => {
+      const head = avatars.get(clientId)?.[0];
+      return head === undefined ? undefined : DisplayName.name[head];
+    },
     async close() {
       clearInterval(timer);
       vr.dispose();

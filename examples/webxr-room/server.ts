@@ -4,17 +4,25 @@
  * self-signed certificate is made on first start (into .cert/, git-ignored) and reused; it lists this machine's
  * LAN addresses so a headset on the same network can open the printed https://<lan-ip>:PORT address.
  *
+ * The same server serves the live telemetry dashboard at /dashboard, and `npm start` advertises the room on the
+ * local network (mDNS, `_ecsync._udp`: `npm run discover` lists it).
+ *
  * Environment (all optional): ECSYNC_HOST (default 0.0.0.0, every interface), ECSYNC_PORT (default 8443, 0 picks
- * a free one), ECSYNC_UDP_PORTS (WebRTC's UDP range, default 50000-50199, 'any' for any), ECSYNC_CERT_DIR.
+ * a free one), ECSYNC_UDP_PORTS (WebRTC's UDP range, default 50000-50199, 'any' for any), ECSYNC_CERT_DIR,
+ * ECSYNC_ADVERTISE (default 1; 0 turns the LAN advertisement off), ECSYNC_ROOM_NAME (the advertised name).
  */
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { networkInterfaces } from 'node:os';
+import { hostname, networkInterfaces } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createServer as createViteServer } from 'vite';
 import { createGeckosServerTransport, createWebSocketServerTransport } from '../../src/server.ts';
 import type { GeckosConnectFailure } from '../../src/server.ts';
 import type { Link, ServerTransport } from '../../src/index.ts';
+import { advertise } from '../../src/discovery.ts';
+import type { Advertisement } from '../../src/discovery.ts';
+import { createDashboard, DASHBOARD_PATH } from './dashboard.ts';
+import type { Dashboard } from './dashboard.ts';
 import { WEBSOCKET_PATH } from './page-transport.ts';
 import { startRoomServer } from './room-server.ts';
 import type { RoomServer } from './room-server.ts';
@@ -42,6 +50,11 @@ export interface StartRoomOptions {
   liveReload?: boolean;
   /** The room's log: one line per event worth a look, e.g. why a WebRTC attempt failed (default: stdout). */
   log?: (line: string) => void;
+  /**
+   * Advertise the room on the local network over mDNS (default false here; `npm start` turns it on): on every
+   * interface when `host` is 0.0.0.0, else on `host`'s. `name` defaults to "ecsync room on <hostname>".
+   */
+  advertise?: boolean | { name?: string; interface?: string };
 }
 
 /** The log line of a failed WebRTC attempt: who, why, and where it stood. */
@@ -61,6 +74,10 @@ export interface RunningRoom {
   /** The certificate file (PEM), for clients that want to trust exactly it. */
   readonly certPath: string;
   readonly room: RoomServer;
+  /** The live telemetry dashboard (https://localhost:PORT/dashboard). */
+  readonly dashboard: Dashboard;
+  /** The LAN advertisement, when on. */
+  readonly advertisement: Advertisement | null;
   close(): Promise<void>;
 }
 
@@ -104,7 +121,11 @@ export async function startRoom(options: StartRoomOptions = {}): Promise<Running
     server: { middlewareMode: true, ws: { server }, ...(options.liveReload === false ? { watch: null } : {}) },
     appType: 'spa',
   });
-  server.on('request', vite.middlewares);
+  // The dashboard's routes come first; everything else is the page's.
+  let dashboard: Dashboard | null = null;
+  server.on('request', (req, res) => {
+    if (!dashboard?.handle(req, res)) vite.middlewares(req, res);
+  });
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -132,6 +153,26 @@ export async function startRoom(options: StartRoomOptions = {}): Promise<Running
 
   // 3. The room.
   const room = startRoomServer(mergeServerTransports([geckos, ws]));
+  dashboard = createDashboard(room);
+  const openDashboard = dashboard;
+
+  // 4. The LAN advertisement: name, port, protocol version and transports (`npm run discover` lists it).
+  let advertisement: Advertisement | null = null;
+  if (options.advertise) {
+    const ad = typeof options.advertise === 'object' ? options.advertise : {};
+    try {
+      advertisement = await advertise({
+        name: ad.name ?? `ecsync room on ${hostname().split('.')[0]}`.slice(0, 63),
+        port,
+        transports: ['webrtc', 'ws'],
+        path: WEBSOCKET_PATH,
+        tls: true,
+        interface: ad.interface ?? (everywhere ? undefined : host === 'localhost' ? '127.0.0.1' : host),
+      });
+    } catch (error) {
+      log(`[room] LAN advertisement failed, the room runs without it: ${String(error)}`); // e.g. no UDP 5353
+    }
+  }
   const urls = [`https://localhost:${port}/`, ...(everywhere ? lan : host === 'localhost' ? [] : [host])]
     .map((h) => (h.startsWith('https://') ? h : `https://${h}:${port}/`))
     .filter((u, i, all) => all.indexOf(u) === i);
@@ -141,7 +182,11 @@ export async function startRoom(options: StartRoomOptions = {}): Promise<Running
     urls,
     certPath: certificate.certPath,
     room,
+    dashboard: openDashboard,
+    advertisement,
     async close() {
+      await advertisement?.stop(); // the goodbye: browsers drop the room at once
+      openDashboard.close();
       await room.close(); // closes both transports through the merged one
       await vite.close();
       await new Promise<void>((resolve) => {
@@ -150,6 +195,18 @@ export async function startRoom(options: StartRoomOptions = {}): Promise<Running
       });
     },
   };
+}
+
+/** The banner's lines about the LAN advertisement: what goes out in its records. */
+function advertised(running: RunningRoom): string[] {
+  const ad = running.advertisement;
+  if (!ad) return ['  LAN discovery: off (ECSYNC_ADVERTISE=0)'];
+  const i = ad.info;
+  return [
+    `  Advertised on the LAN:    "${i.name}" (_ecsync._udp) at ${ad.hostName}:${i.port} [${ad.addresses.join(', ')}],`,
+    `                            protocol ${i.protocolVersion}, transports ${i.transports.join(', ')}, path ${i.path}` +
+      ' (npm run discover)',
+  ];
 }
 
 /** The banner `npm start` prints. */
@@ -169,6 +226,8 @@ function banner(running: RunningRoom, host: string, udpPorts: StartRoomOptions['
     ...reach,
     '',
     `  Transport: geckos.io WebRTC (${udp}), WebSocket fallback at ${WEBSOCKET_PATH} (?transport=ws)`,
+    `  Dashboard:                ${local.replace(/\/$/, '')}${DASHBOARD_PATH}`,
+    ...advertised(running),
     '  No headset? The page emulates a Quest 3 (IWER). First visit: accept the self-signed certificate,',
     '  see examples/webxr-room/README.md ("Run it on a Quest"). Stop with Ctrl+C.',
     '',
@@ -193,6 +252,7 @@ async function main(): Promise<void> {
     udpPorts,
     certDir: env.ECSYNC_CERT_DIR || undefined,
     viteCacheDir: env.ECSYNC_VITE_CACHE_DIR || undefined,
+    advertise: env.ECSYNC_ADVERTISE === '0' ? false : { name: env.ECSYNC_ROOM_NAME || undefined },
   });
   console.log(banner(running, host, udpPorts));
   let stopping = false;
