@@ -204,3 +204,25 @@ export { createServerAwareness } from './awareness/server-awareness.ts';
 export type { ServerAwareness, ServerAwarenessOptions, ServerAwarenessStats } from './awareness/server-awareness.ts';
 export { createClientAwareness } from './awareness/client-awareness.ts';
 export type { ClientAwareness, ClientAwarenessOptions, ClientAwarenessStats } from './awareness/client-awareness.ts';
+// Assets: content-addressed binary assets (glTF models, textures, sounds) streamed in chunks on the reliable lane.
+export { createServerAssets } from './assets/server-assets.ts';
+export type { ServerAssets, ServerAssetsOptions } from './assets/server-assets.ts';
+export { createClientAssets } from './assets/client-assets.ts';
+export type { ClientAssets, ClientAssetsOptions } from './assets/client-assets.ts';
+export type {
+  AssetMeta,
+  ReceivedAsset,
+  ServerAssetEvents,
+  ServerAssetStats,
+  ClientAssetEvents,
+  ClientAssetStats,
+} from './assets/asset-api.ts';
+export type { AssetManifest } from './assets/asset-manifest.ts';
+export { ContentCache, DEFAULT_CACHE_BYTES } from './assets/content-cache.ts';
+export type { ContentCacheStats } from './assets/content-cache.ts';
+export {
+  DEFAULT_MAX_ASSET_BYTES,
+  DEFAULT_ASSET_CHUNK_BYTES,
+  DEFAULT_ASSET_BANDWIDTH_SHARE,
+} from './assets/asset-limits.ts';
+export { MAX_ASSET_CHUNK_BYTES } from './assets/asset-wire.ts';
