@@ -122,6 +122,8 @@ export interface ClientAssetStats {
   corrupt: number;
   /** Refusals from the server (AssetDone with an error) for uploads and downloads. */
   refusedByServer: number;
+  /** Pulls the server refused as busy (`AssetBusy`), queued again to be asked a second later. */
+  busyRetries: number;
   malformed: number;
   unsolicitedChunks: number;
   outOfOrderChunks: number;

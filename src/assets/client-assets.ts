@@ -71,7 +71,12 @@ export interface ClientAssets {
 interface Entry {
   readonly offer: AssetOffer;
   state: 'offered' | 'queued' | 'pulling' | 'held' | 'refused';
+  /** A pull the server refused as busy waits until then before it is asked again. */
+  notBeforeMs: number;
 }
+
+/** Wait before pulling again an asset the server was too busy to send: a second, a few transfers' worth of chunks. */
+const BUSY_RETRY_MS = 1000;
 
 /**
  * Receives the server's assets and offers this client's.
@@ -125,6 +130,7 @@ export function createClientAssets(world: object, options: ClientAssetsOptions =
     catalogFull: 0,
     corrupt: 0,
     refusedByServer: 0,
+    busyRetries: 0,
     malformed: 0,
     unsolicitedChunks: 0,
     outOfOrderChunks: 0,
@@ -150,9 +156,15 @@ export function createClientAssets(world: object, options: ClientAssetsOptions =
 
   /** Starts queued pulls while transfer slots are free. */
   const pump = () => {
-    while (downloads.size < maxTransfers && queue.length > 0) {
-      const hash = queue.shift()!;
+    const now = clock.now();
+    for (let i = 0; i < queue.length && downloads.size < maxTransfers;) {
+      const hash = queue[i];
       const e = catalog.get(hash);
+      if (e !== undefined && e.state === 'queued' && e.notBeforeMs > now) {
+        i++;
+        continue;
+      }
+      queue.splice(i, 1);
       if (e === undefined || e.state !== 'queued') continue;
       e.state = 'pulling';
       downloads.set(hash, new AssetDownload(e.offer.manifest, e.offer.chunkBytes, 0, clock.now()));
@@ -182,7 +194,7 @@ export function createClientAssets(world: object, options: ClientAssetsOptions =
       }
       catalog.delete(victim);
     }
-    const e: Entry = { offer, state: 'offered' };
+    const e: Entry = { offer, state: 'offered', notBeforeMs: 0 };
     catalog.set(offer.manifest.hash, e);
     return e;
   };
@@ -276,9 +288,16 @@ export function createClientAssets(world: object, options: ClientAssetsOptions =
     } else if (d.code !== null && downloads.delete(d.hash)) {
       stats.refusedByServer++;
       const e = catalog.get(d.hash);
-      if (e) e.state = 'refused';
-      fail(d.hash, d.code, `server refused the transfer: ${d.why}`, false);
-      pump();
+      if (e && d.code === 'AssetBusy') {
+        // Not a verdict on the asset: ask again a little later.
+        stats.busyRetries++;
+        e.notBeforeMs = clock.now() + BUSY_RETRY_MS;
+        enqueue(e);
+      } else {
+        if (e) e.state = 'refused';
+        fail(d.hash, d.code, `server refused the transfer: ${d.why}`, false);
+        pump();
+      }
     }
     count();
   };
