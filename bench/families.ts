@@ -1,3 +1,4 @@
+import { assetsFamily } from './assets.bench.ts';
 import { attackFamily } from './attack.bench.ts';
 import { awarenessFamily } from './awareness.bench.ts';
 import type { BenchFamily } from './bench-family.ts';
@@ -12,7 +13,8 @@ import { transportFamily } from './transport.bench.ts';
 
 /**
  * Every benchmark family, in run order: tick cost (ecsync against the baselines), pose bytes, room bandwidth,
- * VR quality, scale (interest per client), transport capacity, short strings, awareness, then the attacks.
+ * VR quality, scale (interest per client), transport capacity, short strings, awareness, assets, then the
+ * attacks.
  */
 export const BENCH_FAMILIES: readonly BenchFamily[] = [
   createTickCostFamily([...BASELINE_TICK_METHODS, ecsyncMethod]),
@@ -23,5 +25,6 @@ export const BENCH_FAMILIES: readonly BenchFamily[] = [
   transportFamily,
   shortStringsFamily,
   awarenessFamily,
+  assetsFamily,
   attackFamily,
 ];

@@ -31,6 +31,16 @@ export const ErrorCode = {
   ServerKeyMismatch: 19,
   /** A relayed command-log entry whose signature is not its author's (a compromised or buggy server). */
   ForgedCommand: 20,
+  /** An asset offer above the receiver's maximum asset size: refused before any byte of it is pulled. */
+  AssetTooLarge: 23,
+  /** An asset's bytes do not hash to the SHA-256 its offer named (a corrupted or forged chunk): refused, not handed on. */
+  AssetCorrupt: 24,
+  /** More concurrent asset transfers than the limit (per client or in total): the new one is refused. */
+  AssetBusy: 25,
+  /** The sender's role may not offer assets. */
+  AssetForbidden: 26,
+  /** An asset the peer asked for is not (or no longer) held here, or its transfer stalled and was dropped. */
+  AssetUnavailable: 27,
   /** mDNS records of a discovered server that break a bound or do not parse (name, port, TXT, version): dropped. */
   DiscoveryInvalid: 28,
   /** An awareness message that does not fit the declared awareness schema (unknown field, bad value, long list). */

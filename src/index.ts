@@ -221,3 +221,25 @@ export { joinRoom, requestSeat, connectToSeat } from './scale/join-room.ts';
 export type { JoinRoomOptions, RoomClient, RoomClientOptions, RoomSeat, SeatRequest } from './scale/join-room.ts';
 export { moveClient } from './world-api.ts';
 export type { MoveNotice } from './protocol/session-messages.ts';
+// Assets: content-addressed binary assets (glTF models, textures, sounds) streamed in chunks on the reliable lane.
+export { createServerAssets } from './assets/server-assets.ts';
+export type { ServerAssets, ServerAssetsOptions } from './assets/server-assets.ts';
+export { createClientAssets } from './assets/client-assets.ts';
+export type { ClientAssets, ClientAssetsOptions } from './assets/client-assets.ts';
+export type {
+  AssetMeta,
+  ReceivedAsset,
+  ServerAssetEvents,
+  ServerAssetStats,
+  ClientAssetEvents,
+  ClientAssetStats,
+} from './assets/asset-api.ts';
+export type { AssetManifest } from './assets/asset-manifest.ts';
+export { ContentCache, DEFAULT_CACHE_BYTES } from './assets/content-cache.ts';
+export type { ContentCacheStats } from './assets/content-cache.ts';
+export {
+  DEFAULT_MAX_ASSET_BYTES,
+  DEFAULT_ASSET_CHUNK_BYTES,
+  DEFAULT_ASSET_BANDWIDTH_SHARE,
+} from './assets/asset-limits.ts';
+export { MAX_ASSET_CHUNK_BYTES } from './assets/asset-wire.ts';

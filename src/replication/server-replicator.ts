@@ -149,8 +149,10 @@ export class ServerReplicator {
   private readonly clock: Clock;
   private readonly onError: ErrorHandler | undefined;
   private readonly priority: PriorityFn | null;
-  private readonly bandwidthBytesPerSec: number;
-  private readonly compression: boolean;
+  /** The per-client bandwidth cap in bytes per second; 0 when uncapped (layers take their share of it). */
+  readonly bandwidthBytesPerSec: number;
+  /** True when compression is on (a peer deflates only if it offered it too). */
+  readonly compression: boolean;
   private readonly hashIntervalMs: number;
   private readonly allowScope: ((clientId: number, scope: string) => boolean) | null;
   private readonly scopeLimits: Required<ScopeLimits>;
