@@ -17,6 +17,7 @@ import {
   HAND_TIME_UNITS_PER_MS,
   HandDecode,
   HandStreamFrame,
+  MAX_HAND_AGE_MS,
   MAX_HANDS_PER_MESSAGE,
   MAX_INPUT_HANDS,
 } from './hand-stream-codec.ts';
@@ -119,7 +120,9 @@ export function createClientHandExtension(hx: HandClientContext): ClientExtensio
     const ref = o && o.lastSampleMs === o.lastSampleMs ? o.lastSampleMs : (vr.remote.get(eid)?.renderTimeMs ?? NaN);
     if (ref !== ref) return NaN;
     const x = ((serverMs % TIMELINE_PERIOD_MS) + TIMELINE_PERIOD_MS) % TIMELINE_PERIOD_MS;
-    return x + TIMELINE_PERIOD_MS * Math.round((ref - x) / TIMELINE_PERIOD_MS);
+    const t = x + TIMELINE_PERIOD_MS * Math.round((ref - x) / TIMELINE_PERIOD_MS);
+    // a sample far from the owner's pose samples cannot be drawn with them (and must not linger in the buffer)
+    return Math.abs(t - ref) <= MAX_HAND_AGE_MS ? t : NaN;
   }
 
   function onFrames(msg: Uint8Array): void {
