@@ -63,7 +63,7 @@ describe('hand fuzz', () => {
     const avatar = s.spawnAvatar(owner.peer);
     const driver = new HandDriver(3);
     const drive = () =>
-      room.step((peer, now) => {
+      room.step((peer) => {
         if (peer !== owner.peer) return;
         const local = {
           head: s.local(peer, avatar.head),
