@@ -243,3 +243,14 @@ export {
   DEFAULT_ASSET_BANDWIDTH_SHARE,
 } from './assets/asset-limits.ts';
 export { MAX_ASSET_CHUNK_BYTES } from './assets/asset-wire.ts';
+// Hand tracking (issue 16 §1): WebXR hands on controller entities, compact delta-coded joints.
+export { addHandTracking, writeHandJoints, handStatsOf } from './vr/hand-tracking.ts';
+export type { HandTracking, HandTrackingOptions, HandStats } from './vr/hand-tracking.ts';
+export type { HandClientStats, HandServerStats } from './vr/hand-context.ts';
+export { createHandComponents } from '../components/hand-components.ts';
+export type { HandComponents } from '../components/hand-components.ts';
+export type { TrackedHand } from '../components/tracked-hand.ts';
+export type { RenderHand } from '../components/render-hand.ts';
+export { HAND_JOINTS_LENGTH } from '../components/tracked-hand.ts';
+export { HAND_JOINT_NAMES, HAND_JOINT_COUNT, FINGERTIP_JOINTS } from './vr/hand-skeleton.ts';
+export { handRenderSystem } from '../systems/hand-render-system.ts';

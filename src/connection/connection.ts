@@ -219,6 +219,11 @@ export class Connection {
     return true;
   }
 
+  /** Sequence of the next flush's first packet: the one that carries every unreliable message queued before it. */
+  get nextPacketSeq(): number {
+    return this.sent.next;
+  }
+
   /** Largest payload one more `sendUnreliable` accepts before the next flush (its framing already deducted). */
   unreliableSpaceBytes(): number {
     const room = this.budget - this.unreliableUsed;

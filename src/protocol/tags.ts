@@ -42,6 +42,10 @@ export const Tag = {
   OwnerHash: 1012,
   /** Server → owner: the server's values of components whose write it refused or clamped (body as Spawn). */
   OwnerCorrection: 1013,
+  /** Client → server, unreliable: the owner's tracked hands, delta-coded against acked frames (wire.md). */
+  HandInput: 1014,
+  /** Server → client, unreliable: other users' tracked hands, delta-coded against acked frames (wire.md). */
+  HandFrames: 1015,
   // 2000-2999 presence, subscriptions
   Presence: 2000,
   Subscribe: 2001,

@@ -18,6 +18,9 @@ export interface ServerExtension {
   beforeDetect?(tick: number): void;
   /** Queue messages for `peer` on its connection; called each send tick before the flush. */
   send?(peer: ServerPeer, connection: Connection, tick: number): void;
+  /** Packet `seq` to `peer` was acked / lost (for extensions that track their own delivery). */
+  acked?(peer: ServerPeer, seq: number): void;
+  lost?(peer: ServerPeer, seq: number): void;
 }
 
 /** A client-side extension. Every hook is optional. */

@@ -214,10 +214,14 @@ export class ServerReplicator {
       },
       resumed: (peer) => this.onResumed(peer),
       message: (peer, tag, msg, seq) => this.onMessage(peer, tag, msg, seq),
-      acked: (peer, seq) => this.peers.get(peer.clientId)?.delivery.acked(seq),
+      acked: (peer, seq) => {
+        this.peers.get(peer.clientId)?.delivery.acked(seq);
+        for (const x of this.extensions) x.acked?.(peer, seq);
+      },
       lost: (peer, seq) => {
         const p = this.peers.get(peer.clientId);
         p?.delivery.lost(seq, p.known);
+        for (const x of this.extensions) x.lost?.(peer, seq);
       },
     });
   }

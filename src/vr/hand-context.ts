@@ -1,0 +1,114 @@
+/** Per-world state of the hand layer, found through a WeakMap (systems keep nothing at module level). */
+import type { HandComponents } from '../../components/hand-components.ts';
+import { type ErrorHandler, usageError } from '../errors.ts';
+import type { HandFitter } from './hand-fit.ts';
+import type { HandStreamCodec } from './hand-stream-codec.ts';
+import type { RemoteHandBuffer } from './remote-hand-buffer.ts';
+import type { VrClientContext, VrServerContext } from './vr-context.ts';
+
+/** Counters of a client's hand layer. */
+export interface HandClientStats {
+  /** HandInput messages sent, their bytes (tag included), and the hand entries in them (tracked / whole bodies). */
+  inputMessages: number;
+  inputBytes: number;
+  trackedHandsSent: number;
+  wholeBodiesSent: number;
+  /** HandInput messages that did not fit the packet (dropped; the next send codes against the same baseline). */
+  oversize: number;
+  /** HandFrames received and hand samples taken from them. */
+  frameMessages: number;
+  handSamples: number;
+  /** Malformed HandFrames dropped; messages cut short at a missing baseline; samples with no timeline yet. */
+  decodeErrors: number;
+  missingBaselines: number;
+  unplacedSamples: number;
+  /** Remote hands forgotten because the receive state was full. */
+  evictedHands: number;
+}
+
+/** Counters of the server's hand layer. */
+export interface HandServerStats {
+  /** HandInput messages received; hand entries accepted, and refused (not the sender's controller). */
+  inputMessages: number;
+  acceptedHands: number;
+  rejectedHands: number;
+  decodeErrors: number;
+  missingBaselines: number;
+  /** Hand samples before the sender's clock was known (no pose stream yet): not relayed. */
+  unplacedSamples: number;
+  /** HandFrames sent, their bytes, and hand entries in them. */
+  frameMessages: number;
+  frameBytes: number;
+  handsSent: number;
+}
+
+/** A remote hand a client draws. */
+export interface RemoteHand {
+  readonly eid: number;
+  readonly netId: number;
+  readonly buffer: RemoteHandBuffer;
+  seen: boolean;
+}
+
+/** Hand state of a client world. */
+export interface HandClientContext {
+  readonly role: 'client';
+  readonly vr: VrClientContext;
+  readonly components: HandComponents;
+  readonly fitter: HandFitter;
+  readonly codec: HandStreamCodec;
+  readonly remote: Map<number, RemoteHand>;
+  readonly onError: ErrorHandler | undefined;
+  readonly stats: HandClientStats;
+  /** Working arrays: wrist-frame joints, parameter values. */
+  readonly rel: Float64Array;
+  readonly values: Float64Array;
+}
+
+/** A hand the server holds the newest sample of. */
+export interface ServerHand {
+  readonly eid: number;
+  readonly netId: number;
+  readonly owner: number;
+  readonly left: boolean;
+  tracked: boolean;
+  readonly codes: Int32Array;
+  /** Sample time on the server clock (ms). */
+  timeMs: number;
+  /** Bumped with each newer sample. */
+  version: number;
+  /** Newest HandInput frame applied (the owner's numbering). */
+  lastFrame: number;
+}
+
+/** Hand state of a server world. */
+export interface HandServerContext {
+  readonly role: 'server';
+  readonly vr: VrServerContext;
+  readonly components: HandComponents;
+  readonly fitter: HandFitter;
+  readonly codec: HandStreamCodec;
+  readonly hands: Map<number, ServerHand>;
+  readonly onError: ErrorHandler | undefined;
+  readonly stats: HandServerStats;
+  readonly rel: Float64Array;
+}
+
+export type HandContext = HandClientContext | HandServerContext;
+
+const contexts = new WeakMap<object, HandContext>();
+
+/** Attaches `ctx` to `world` (once). */
+export function setHandContext(world: object, ctx: HandContext): void {
+  if (contexts.has(world)) usageError('this world already has hand tracking', 'call addHandTracking once per world');
+  contexts.set(world, ctx);
+}
+
+export function deleteHandContext(world: object): void {
+  contexts.delete(world);
+}
+
+/** The hand context of `world`, or undefined. */
+export function findHandContext(world: object): HandContext | undefined {
+  return contexts.get(world);
+}
