@@ -45,6 +45,7 @@ const overlay = createOverlay(
     preset = (preset + 1) % CONDITION_PRESETS.length;
     conditioned.setPreset(CONDITION_PRESETS[preset]);
   },
+  document.getElementById('chart') as HTMLCanvasElement | null,
 );
 
 /** Server corrections this page's devices received (the VR layer's count). */
@@ -77,6 +78,7 @@ const refreshOverlay = (nowMs: number) => {
     entities: query(client.world, [Networked]).length,
     corrections: correctionsOf(),
     conditioner: CONDITION_PRESETS[preset]?.label ?? 'off',
+    inXR: view.renderer.xr.isPresenting,
   });
   note.textContent = page.note;
   note.style.display = page.note ? '' : 'none';
@@ -130,12 +132,21 @@ Object.assign(window, {
       clientId: clientIdOf(client.world),
       rttMs: client.net.stats()[0]?.rttMs ?? 0,
       overlay: overlay.lines,
+      panelVisible: overlay.panelVisible,
     }),
+    history: () => overlay.history(),
+    controllerModels: () => client.controllerModels.loaded(),
+    locomotion: () => ({ walkedM: client.locomotion.walkedM, turns: client.locomotion.turns }),
+    rig: () => {
+      view.rig.updateMatrixWorld();
+      return [view.rig.position.x, view.rig.position.y, view.rig.position.z, view.rig.rotation.y];
+    },
     views: () => client.views.list(),
     nameTags: () => client.nameTags.list(),
     select: (eid: number) => client.selections.select(eid),
     highlights: () => client.selections.highlights(),
     colorOf: (clientId: number) => userColor(clientId),
+    chooseColor: (color: number) => client.colors.choose(color),
     hand: (hand: 'left' | 'right') => client.handPosition(hand),
     voice: {
       microphone: () => client.voice.microphone,

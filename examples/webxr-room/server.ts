@@ -15,6 +15,7 @@ import { createServer as createViteServer } from 'vite';
 import { createGeckosServerTransport, createWebSocketServerTransport } from '../../src/server.ts';
 import type { GeckosConnectFailure } from '../../src/server.ts';
 import type { Link, ServerTransport } from '../../src/index.ts';
+import { createInputProfilesRoute } from './input-profiles-route.ts';
 import { WEBSOCKET_PATH } from './page-transport.ts';
 import { startRoomServer } from './room-server.ts';
 import type { RoomServer } from './room-server.ts';
@@ -104,7 +105,8 @@ export async function startRoom(options: StartRoomOptions = {}): Promise<Running
     server: { middlewareMode: true, ws: { server }, ...(options.liveReload === false ? { watch: null } : {}) },
     appType: 'spa',
   });
-  server.on('request', vite.middlewares);
+  const inputProfiles = createInputProfilesRoute();
+  server.on('request', (req, res) => inputProfiles(req, res) || vite.middlewares(req, res));
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
