@@ -216,3 +216,4 @@ export type { VoiceStats } from './voice/voice-stats.ts';
 export { createLevelMeter } from './voice/level-meter.ts';
 export type { LevelMeter } from './voice/level-meter.ts';
 export { rmsLevel, SpeakingGate } from './voice/speaking-gate.ts';
+export type { VoiceMediaStream, VoiceAudioContext, VoicePeerState, VoiceIceServer } from './voice/voice-dom.ts';
