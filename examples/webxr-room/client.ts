@@ -45,6 +45,7 @@ const overlay = createOverlay(
     preset = (preset + 1) % CONDITION_PRESETS.length;
     conditioned.setPreset(CONDITION_PRESETS[preset]);
   },
+  document.getElementById('chart') as HTMLCanvasElement | null,
 );
 
 /** Server corrections this page's devices received (the VR layer's count). */
@@ -78,6 +79,7 @@ const refreshOverlay = (nowMs: number) => {
     corrections: correctionsOf(),
     conditioner: CONDITION_PRESETS[preset]?.label ?? 'off',
     room: client.roomStats(),
+    inXR: view.renderer.xr.isPresenting,
   });
   note.textContent = page.note;
   note.style.display = page.note ? '' : 'none';
@@ -139,12 +141,21 @@ Object.assign(window, {
       overlay: overlay.lines,
       telemetry: client.telemetry.lastReport(),
       roomStats: client.roomStats(),
+      panelVisible: overlay.panelVisible,
     }),
+    history: () => overlay.history(),
+    controllerModels: () => client.controllerModels.loaded(),
+    locomotion: () => ({ walkedM: client.locomotion.walkedM, turns: client.locomotion.turns }),
+    rig: () => {
+      view.rig.updateMatrixWorld();
+      return [view.rig.position.x, view.rig.position.y, view.rig.position.z, view.rig.rotation.y];
+    },
     views: () => client.views.list(),
     nameTags: () => client.nameTags.list(),
     select: (eid: number) => client.selections.select(eid),
     highlights: () => client.selections.highlights(),
     colorOf: (clientId: number) => userColor(clientId),
+    chooseColor: (color: number) => client.colors.choose(color),
     hand: (hand: 'left' | 'right') => client.handPosition(hand),
     voice: {
       microphone: () => client.voice.microphone,

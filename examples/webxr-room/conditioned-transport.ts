@@ -9,16 +9,32 @@ import type { ClientTransport, Link, LinkConditions } from '../../src/index.ts';
 /** How often due packets are delivered: 4 ms is the browsers' shortest repeating timer, well under a frame. */
 const POLL_INTERVAL_MS = 4;
 
-/** Presets the overlay cycles through; latency is split evenly between the two directions. */
+/** One direction of a preset as words: "+50 ms", "jitter 20 ms", "5 % loss". */
+function directionLabel(c: LinkConditions): string {
+  const parts = [
+    c.latencyMs ? `+${c.latencyMs} ms` : '',
+    c.jitterMs ? `jitter ${c.jitterMs} ms` : '',
+    c.loss ? `${Math.round(c.loss * 100)} % loss` : '',
+  ];
+  return parts.filter(Boolean).join(', ') || 'clean';
+}
+
+/** A preset's label per direction: "+50 ms each way" when both match, else "up ... / down ...". */
+export function presetLabel(up: LinkConditions, down: LinkConditions): string {
+  const u = directionLabel(up);
+  const d = directionLabel(down);
+  return u === d ? `${u} each way` : `up ${u} / down ${d}`;
+}
+
+const preset = (up: LinkConditions, down: LinkConditions) => ({ label: presetLabel(up, down), up, down });
+
+/** Presets the overlay cycles through, labelled per direction (each adds its latency to the RTT twice). */
 export const CONDITION_PRESETS: ReadonlyArray<{ label: string; up: LinkConditions; down: LinkConditions } | null> = [
   null,
-  { label: '+100 ms', up: { latencyMs: 50 }, down: { latencyMs: 50 } },
-  { label: '+100 ms, 5 % loss', up: { latencyMs: 50, loss: 0.05 }, down: { latencyMs: 50, loss: 0.05 } },
-  {
-    label: '+250 ms, jitter 40 ms, 10 % loss',
-    up: { latencyMs: 125, jitterMs: 20, loss: 0.1 },
-    down: { latencyMs: 125, jitterMs: 20, loss: 0.1 },
-  },
+  preset({ latencyMs: 100 }, { latencyMs: 100 }),
+  preset({ latencyMs: 50, loss: 0.05 }, { latencyMs: 50, loss: 0.05 }),
+  preset({ latencyMs: 125, jitterMs: 20, loss: 0.1 }, { latencyMs: 125, jitterMs: 20, loss: 0.1 }),
+  preset({ latencyMs: 20 }, { latencyMs: 150, loss: 0.02 }),
 ];
 
 /** A transport whose links can be degraded on demand. */

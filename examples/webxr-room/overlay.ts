@@ -2,19 +2,28 @@
  * The stats overlay: a panel that hangs in front of the eyes (in VR and on the desktop alike) showing the
  * connection's RTT, jitter, loss, kbps in and out, entities in interest, corrections and state, with a button that
  * cycles the link conditioner. In VR, point at the panel and pull the trigger; on the desktop, click the
- * "link" button in the page's corner or press L.
+ * "link" button in the page's corner or press L. Below the figures, a chart of the RTT and kbps of the last
+ * 30 seconds. On the desktop the page's corner shows all of it, so the panel is hidden there and the objects stay
+ * in view; it hangs in front of the eyes only inside an XR session.
  */
 import * as THREE from 'three';
+import { createHistoryChart } from './history-chart.ts';
 import type { RoomStatsView } from './room-telemetry.ts';
 import type { LocalController } from './scene.ts';
 
-/** Canvas size of the panel texture, in pixels (8:5 like the panel): eight lines of 28 px text. */
+/** Canvas size of the panel texture, in pixels (4:3): eight lines of 26 px text above the chart. */
 const CANVAS_W = 512;
-const CANVAS_H = 320;
-/** Panel size in metres, and where it hangs relative to the eyes (lower left, at arm's length). */
-const PANEL_W_M = 0.3;
-const PANEL_H_M = 0.1875;
-const PANEL_AT: [number, number, number] = [-0.17, -0.14, -0.6];
+const CANVAS_H = 384;
+/** The chart's strip at the bottom of the panel texture, below the eight lines, in pixels. */
+const CHART_AT_Y = 274;
+const CHART_H = 100;
+/**
+ * Panel size in metres (4:3 like the canvas), and where it hangs relative to the eyes: low on the left at arm's
+ * length, below the line to the objects in front of the user.
+ */
+const PANEL_W_M = 0.27;
+const PANEL_H_M = 0.2025;
+const PANEL_AT: [number, number, number] = [-0.2, -0.24, -0.6];
 
 /** The overlay's figures, as the page computes them. */
 export interface OverlayFigures {
@@ -30,6 +39,8 @@ export interface OverlayFigures {
   conditioner: string;
   /** The room's aggregate (the server's telemetry of every page), or null before it arrives. */
   room: RoomStatsView | null;
+  /** True inside an XR session: the panel shows; on the desktop only the page's corner does. */
+  inXR: boolean;
 }
 
 /** The overlay of one page. */
@@ -38,6 +49,10 @@ export interface Overlay {
   show(figures: OverlayFigures): void;
   /** The lines last shown, for the debug handle. */
   readonly lines: readonly string[];
+  /** The link samples the chart draws, oldest first. */
+  history(): Array<{ rttMs: number; kbpsIn: number; kbpsOut: number }>;
+  /** Whether the in-scene panel is shown. */
+  readonly panelVisible: boolean;
 }
 
 /** Formats the figures as the panel's lines. */
@@ -65,7 +80,10 @@ export function createOverlay(
   textElement: HTMLElement,
   toggleButton: HTMLElement,
   onToggle: () => void,
+  chartCanvas: HTMLCanvasElement | null = null,
 ): Overlay {
+  const chart = createHistoryChart();
+  const chartContext = chartCanvas?.getContext('2d') ?? null;
   const canvas = document.createElement('canvas');
   canvas.width = CANVAS_W;
   canvas.height = CANVAS_H;
@@ -94,7 +112,17 @@ export function createOverlay(
 
   const overlay = {
     lines: [] as string[],
+    history: () => chart.samples(),
+    get panelVisible() {
+      return panel.visible;
+    },
     show(figures: OverlayFigures) {
+      chart.push({ rttMs: figures.rttMs, kbpsIn: figures.kbpsIn, kbpsOut: figures.kbpsOut });
+      if (chartCanvas && chartContext) {
+        chartContext.clearRect(0, 0, chartCanvas.width, chartCanvas.height);
+        chart.draw(chartContext, 0, 0, chartCanvas.width, chartCanvas.height, 11);
+      }
+      panel.visible = figures.inXR;
       const lines = overlayLines(figures);
       overlay.lines = lines;
       textElement.textContent = lines.join('\n');
@@ -104,13 +132,14 @@ export function createOverlay(
       ctx.beginPath();
       ctx.roundRect(0, 0, CANVAS_W, CANVAS_H, 18);
       ctx.fill();
-      ctx.font = '28px monospace';
+      ctx.font = '26px monospace';
       lines.forEach((line, i) => {
         ctx.fillStyle = i === 0 ? (figures.state === 'connected' ? '#7ee29a' : '#ffb35c') : '#e8eef8';
         if (line.startsWith('room')) ctx.fillStyle = '#8fd0ff';
         if (i === lines.length - 1) ctx.fillStyle = figures.conditioner === 'off' ? '#9fb0c8' : '#ffb35c';
-        ctx.fillText(line, 18, 36 + i * 38);
+        ctx.fillText(line, 18, 34 + i * 32);
       });
+      chart.draw(ctx, 18, CHART_AT_Y, CANVAS_W - 36, CHART_H, 20);
       texture.needsUpdate = true;
     },
   };

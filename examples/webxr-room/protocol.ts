@@ -72,10 +72,32 @@ export function seatOf(clientId: number): { x: number; z: number; yaw: number } 
   return { x: SEAT_RADIUS_M * Math.sin(angle), z: SEAT_RADIUS_M * Math.cos(angle), yaw: angle };
 }
 
-/** The grabbable objects the server creates: shape, colour, position. */
+/**
+ * Where each user's own object waits, relative to their seat: where a right hand rests when the session starts
+ * (0.42 m ahead, 0.2 m to the right, 1.4 m up: the emulated Touch controller's start, and arm's length for a
+ * standing adult), so a squeeze reaches something before anyone walks.
+ */
+const WITHIN_REACH = { ahead: 0.42, right: 0.2, up: 1.4 };
+
+/** Colours of the per-seat objects, one per seat. */
+const SEAT_OBJECT_COLORS = [0xffd166, 0x06d6a0, 0xef476f, 0x118ab2, 0xf78c6b, 0x83d483, 0xa0522d, 0x9aa5b1];
+
+/** A point `ahead`, `right` of seat `clientId`'s standing point, `up` above the floor. */
+function nearSeat(clientId: number, ahead: number, right: number, up: number): [number, number, number] {
+  const { x, z, yaw } = seatOf(clientId);
+  // Facing yaw: forward is (-sin yaw, -cos yaw), right is (cos yaw, -sin yaw).
+  return [x - ahead * Math.sin(yaw) + right * Math.cos(yaw), up, z - ahead * Math.cos(yaw) - right * Math.sin(yaw)];
+}
+
+/** The grabbable objects the server creates: shape, colour, position (four on the table, one within each seat's reach). */
 export const OBJECTS: ReadonlyArray<{ shape: (typeof SHAPES)[number]; color: number; at: [number, number, number] }> = [
   { shape: 'cube', color: 0xff8800, at: [-0.3, 1.1, 0] },
   { shape: 'ball', color: 0x33aaff, at: [0, 1.1, 0.15] },
   { shape: 'ring', color: 0xdd44cc, at: [0.3, 1.1, 0] },
   { shape: 'cube', color: 0x66dd44, at: [0, 1.1, -0.25] },
+  ...SEAT_OBJECT_COLORS.map((color, i) => ({
+    shape: SHAPES[i % SHAPES.length],
+    color,
+    at: nearSeat(i + 1, WITHIN_REACH.ahead, WITHIN_REACH.right, WITHIN_REACH.up),
+  })),
 ];

@@ -1,7 +1,7 @@
 /**
  * The room's awareness schema, shared by the server and every page: which objects each user has selected (network
- * ids), and whether they are speaking (the voice's debounced flag). Both are discrete fields: they travel reliably;
- * everyone sees a selection in the user's colour and a ring above a speaking head.
+ * ids), whether they are speaking (the voice's debounced flag) and the avatar colour they chose. All are discrete
+ * fields: they travel reliably; everyone sees a selection in the user's colour and a ring above a speaking head.
  */
 import { awarenessField, field } from '../../src/index.ts';
 
@@ -12,4 +12,6 @@ export const MAX_SELECTED = 4;
 export const roomAwareness = {
   selection: awarenessField.list(field.entity(), MAX_SELECTED),
   speaking: awarenessField.discrete(field.bool()),
+  /** The avatar colour the user chose on entry (one of the palette's; unset: their seat's colour). */
+  color: awarenessField.discrete(field.u32()),
 };

@@ -39,6 +39,12 @@ import { claimDisplayName, wantedDisplayName } from './display-name.ts';
 import { createNameTags } from './name-tags.ts';
 import type { NameTags } from './name-tags.ts';
 import { roomAwareness } from './room-awareness.ts';
+import { createAvatarColors } from './avatar.ts';
+import type { AvatarColors } from './avatar.ts';
+import { attachControllerModels } from './controller-models.ts';
+import type { ControllerModels } from './controller-models.ts';
+import { createLocomotion } from './locomotion.ts';
+import type { Locomotion } from './locomotion.ts';
 import { createVoiceView } from './voice-view.ts';
 import type { VoiceView } from './voice-view.ts';
 import { readRoomStats } from './room-telemetry.ts';
@@ -73,6 +79,11 @@ export interface RoomClient {
   readonly telemetry: TelemetryReporter;
   /** The room's aggregate as the server last replicated it, or null before it arrives. */
   roomStats(): RoomStatsView | null;
+  /** The local controllers' device models, and thumbstick locomotion. */
+  readonly controllerModels: ControllerModels;
+  readonly locomotion: Locomotion;
+  /** Avatar colours chosen on entry. */
+  readonly colors: AvatarColors;
   readonly state: ClientState;
   /** Runs one frame; `frame` is the XRFrame inside a session. */
   tick(frame: XRFrame | undefined): void;
@@ -111,6 +122,22 @@ export function createRoomClient(transport: ClientTransport, view: RoomScene): R
   const telemetry = createTelemetryReporter(world, { rateHz: 1 });
   const selections = createAwarenessView(world, awareness, views, view.controllers);
   const voice = createVoiceView(world, room, views, view.camera, authority, awareness);
+  const controllerModels = attachControllerModels(view.controllers);
+  const locomotion = createLocomotion(view.rig);
+  const colors = createAvatarColors(
+    world,
+    room,
+    awareness,
+    views,
+    view.controllers,
+    globalThis.document?.getElementById('swatches') ?? null,
+  );
+  let lastTickMs = -1;
+  const padOf = (frame: XRFrame | undefined, hand: 'left' | 'right'): Gamepad | null => {
+    for (const source of frame?.session.inputSources ?? [])
+      if (source.handedness === hand) return source.gamepad ?? null;
+    return null;
+  };
 
   const head = new THREE.Matrix4();
   const hands = { left: new THREE.Matrix4(), right: new THREE.Matrix4() };
@@ -190,6 +217,9 @@ export function createRoomClient(transport: ClientTransport, view: RoomScene): R
     voice,
     telemetry,
     roomStats: () => readRoomStats(world, room.RoomStats),
+    controllerModels,
+    locomotion,
+    colors,
     get state() {
       return connectionStateOf(world);
     },
@@ -198,6 +228,11 @@ export function createRoomClient(transport: ClientTransport, view: RoomScene): R
       vr.reconcile(world);
       const me = clientIdOf(world);
       if (me !== 0) view.sitAt(me);
+      const nowMs = performance.now();
+      // The sticks move the rig before this frame's poses are read (the head of the last frame gives the direction).
+      if (frame)
+        locomotion.update(lastTickMs < 0 ? 0 : nowMs - lastTickMs, padOf(frame, 'left'), padOf(frame, 'right'), head);
+      lastTickMs = nowMs;
       view.scene.updateMatrixWorld(); // grips moved by the XR frame
       sampleLocalPoses(frame);
       writeOwnedDevices();
@@ -207,6 +242,7 @@ export function createRoomClient(transport: ClientTransport, view: RoomScene): R
       net.send(world);
       vr.render(world);
       views.update(performance.now());
+      colors.update();
       nameTags.update();
       selections.update();
       voice.update();

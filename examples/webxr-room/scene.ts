@@ -9,11 +9,22 @@ import { VRButton } from 'three/addons/webxr/VRButton.js';
 import { seatOf } from './protocol.ts';
 
 /** Colours of users by client id (wrapping), chosen to read well against the floor and each other. */
-const USER_COLORS = [0x4f9dff, 0xff6b5a, 0x57d38c, 0xf2c14e, 0xb07cff, 0x3fd0d4, 0xff8fcf, 0xc9c9c9];
+export const USER_COLORS: readonly number[] = [
+  0x4f9dff, 0xff6b5a, 0x57d38c, 0xf2c14e, 0xb07cff, 0x3fd0d4, 0xff8fcf, 0xc9c9c9,
+];
 
-/** Colour of a user. */
+/** Colours users chose on entry (avatar.ts keeps it in step with awareness); one page has one room. */
+const chosenColors = new Map<number, number>();
+
+/** Records the colour `clientId` chose (null: back to their seat's colour). */
+export function chooseUserColor(clientId: number, color: number | null): void {
+  if (color === null) chosenColors.delete(clientId);
+  else chosenColors.set(clientId, color);
+}
+
+/** Colour of a user: the one they chose, else their seat's. */
 export function userColor(clientId: number): number {
-  return USER_COLORS[(Math.max(1, clientId) - 1) % USER_COLORS.length];
+  return chosenColors.get(clientId) ?? USER_COLORS[(Math.max(1, clientId) - 1) % USER_COLORS.length];
 }
 
 /** One local controller: its grip (where the hand is) and target ray, with the handedness once known. */
@@ -102,10 +113,14 @@ export function createRoomScene(container: HTMLElement, options: { antialias: bo
   };
 }
 
-/** A head: a sphere with a dark visor on its -z side (the way it looks). */
+/** A head: a sphere with a dark visor and a nose on its -z side (the way it looks). */
 export function createHeadMesh(color: number): THREE.Object3D {
   const head = new THREE.Group();
-  head.add(new THREE.Mesh(new THREE.SphereGeometry(0.11, 20, 14), new THREE.MeshStandardMaterial({ color })));
+  const skin = new THREE.MeshStandardMaterial({ color });
+  head.add(new THREE.Mesh(new THREE.SphereGeometry(0.11, 20, 14), skin));
+  const nose = new THREE.Mesh(new THREE.ConeGeometry(0.025, 0.06, 12).rotateX(-Math.PI / 2), skin);
+  nose.position.set(0, -0.035, -0.11);
+  head.add(nose);
   const visor = new THREE.Mesh(
     new THREE.BoxGeometry(0.17, 0.07, 0.06),
     new THREE.MeshStandardMaterial({ color: 0x111111, roughness: 0.3 }),

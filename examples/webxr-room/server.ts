@@ -23,6 +23,7 @@ import { advertise } from '../../src/discovery.ts';
 import type { Advertisement } from '../../src/discovery.ts';
 import { createDashboard, DASHBOARD_PATH } from './dashboard.ts';
 import type { Dashboard } from './dashboard.ts';
+import { createInputProfilesRoute } from './input-profiles-route.ts';
 import { WEBSOCKET_PATH } from './page-transport.ts';
 import { startRoomServer } from './room-server.ts';
 import type { RoomServer } from './room-server.ts';
@@ -121,9 +122,11 @@ export async function startRoom(options: StartRoomOptions = {}): Promise<Running
     server: { middlewareMode: true, ws: { server }, ...(options.liveReload === false ? { watch: null } : {}) },
     appType: 'spa',
   });
-  // The dashboard's routes come first; everything else is the page's.
+  // The dashboard's and the controller profiles' routes come first; everything else is the page's.
   let dashboard: Dashboard | null = null;
+  const inputProfiles = createInputProfilesRoute();
   server.on('request', (req, res) => {
+    if (inputProfiles(req, res)) return;
     if (!dashboard?.handle(req, res)) vite.middlewares(req, res);
   });
   try {

@@ -12,6 +12,7 @@ import { Emitter } from '../events.ts';
 import type { ClientExtension } from '../replication/extension.ts';
 import { clientIdOf, onSessionEvent, presenceOf } from '../world-api.ts';
 import { createLevelMeter, type LevelMeter } from './level-meter.ts';
+import type { VoiceMediaStream, VoicePeerState } from './voice-dom.ts';
 import { SpeakingGate } from './speaking-gate.ts';
 import { type ResolvedVoiceOptions, resolveVoiceOptions, type VoiceOptions } from './voice-options.ts';
 import { VoicePeer, type VoicePeerHost } from './voice-peer.ts';
@@ -20,7 +21,7 @@ import { emptyVoiceStats, type VoiceStats } from './voice-stats.ts';
 /** Events of a voice mesh. */
 export type VoiceEvents = {
   /** The audio of user `clientId` arrived: play it (positioned at their head). */
-  stream: [clientId: number, stream: MediaStream];
+  stream: [clientId: number, stream: VoiceMediaStream];
   /** The pair with `clientId` closed (they left, the link failed, or the mesh was disposed). */
   closed: [clientId: number, reason: 'left' | 'failed' | 'disposed'];
   /** This user's speaking flag changed. */
@@ -32,7 +33,7 @@ export interface VoicePeerInfo {
   clientId: number;
   /** True when this user offered (the lower client id). */
   offerer: boolean;
-  state: RTCPeerConnectionState;
+  state: VoicePeerState;
   /** True once the peer's audio track arrived. */
   hasAudio: boolean;
 }
@@ -41,7 +42,7 @@ export interface VoicePeerInfo {
 export interface Voice {
   readonly events: Emitter<VoiceEvents>;
   /** Sends `stream`'s first audio track to every peer from now on (null: send silence). */
-  setMicrophone(stream: MediaStream | null): void;
+  setMicrophone(stream: VoiceMediaStream | null): void;
   /** Mutes (the peers receive silence, the speaking flag goes off) or unmutes the microphone. */
   setMuted(muted: boolean): void;
   readonly muted: boolean;
@@ -54,7 +55,7 @@ export interface Voice {
   /** The received audio level of `clientId` now (0..1 RMS), or 0 without their stream. */
   levelOf(clientId: number): number;
   /** The received stream of `clientId`, or null. */
-  streamOf(clientId: number): MediaStream | null;
+  streamOf(clientId: number): VoiceMediaStream | null;
   peers(): VoicePeerInfo[];
   stats(): VoiceStats;
   /** Closes every pair and stops listening; the microphone stream stays the caller's. */
@@ -75,7 +76,7 @@ export function createVoice(world: object, options: VoiceOptions): Voice {
   if (typeof RTCPeerConnection !== 'function')
     usageError('createVoice needs WebRTC (RTCPeerConnection)', 'run it in a browser');
   const o: ResolvedVoiceOptions = resolveVoiceOptions(options);
-  const audio = options.audioContext ?? new AudioContext();
+  const audio = (options.audioContext as AudioContext | undefined) ?? new AudioContext();
   const stats = emptyVoiceStats();
   const events = new Emitter<VoiceEvents>();
   const peers = new Map<number, VoicePeer>();
@@ -184,6 +185,9 @@ export function createVoice(world: object, options: VoiceOptions): Voice {
       events.emit('speaking', gate.speaking);
     },
   };
+  // A schema without the flag field is a programmer mistake: awareness.set throws its Usage error here, at once,
+  // never later from the send step.
+  o.awareness?.set({ [o.speakingField]: false });
   ctx.replicator.extensions.push(extension);
   const unsubscribe = [
     o.authority.events.on('signal', onSignal),
@@ -202,7 +206,8 @@ export function createVoice(world: object, options: VoiceOptions): Voice {
 
   return {
     events,
-    setMicrophone(stream) {
+    setMicrophone(mediaStream) {
+      const stream = mediaStream as MediaStream | null;
       micMeter?.dispose();
       micMeter = null;
       microphone = stream?.getAudioTracks()[0] ?? null;

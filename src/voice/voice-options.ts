@@ -2,6 +2,7 @@
 import type { ClientAuthority } from '../authority/client-authority.ts';
 import type { ClientAwareness } from '../awareness/client-awareness.ts';
 import { usageError } from '../errors.ts';
+import type { VoiceAudioContext, VoiceIceServer } from './voice-dom.ts';
 
 /**
  * Peers one voice mesh connects to at most: a mesh sends this user's audio once per peer (about 30-50 kbit/s each
@@ -38,13 +39,13 @@ export interface VoiceOptions {
   /** Peers connected at most (default 8); more users are not connected, and counted. */
   maxPeers?: number;
   /** STUN/TURN servers (default none: host candidates, enough on a LAN or loopback). */
-  iceServers?: RTCIceServer[];
+  iceServers?: VoiceIceServer[];
   /** RMS level above which this user is speaking (default 0.02). */
   speakingThreshold?: number;
   /** How long the flag stays on after the level drops, in ms (default 400). */
   speakingHoldMs?: number;
   /** The audio context for level meters (default: a new one). Resume it on a user gesture. */
-  audioContext?: AudioContext;
+  audioContext?: VoiceAudioContext;
 }
 
 /** Options with every default filled in. */
@@ -53,7 +54,7 @@ export interface ResolvedVoiceOptions {
   awareness: ClientAwareness | null;
   speakingField: string;
   maxPeers: number;
-  iceServers: RTCIceServer[];
+  iceServers: VoiceIceServer[];
   speakingThreshold: number;
   speakingHoldMs: number;
 }

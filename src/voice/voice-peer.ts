@@ -5,13 +5,14 @@
  * rejected description or candidate is counted and reported, never thrown.
  */
 import type { SignalPayload } from '../authority/app-wire.ts';
+import type { VoiceIceServer } from './voice-dom.ts';
 import { MAX_ICE_RESTARTS, MAX_PENDING_CANDIDATES, MAX_QUEUED_SIGNALS } from './voice-options.ts';
 import type { VoiceStats } from './voice-stats.ts';
 
 /** What a peer needs from its mesh. */
 export interface VoicePeerHost {
   readonly stats: VoiceStats;
-  readonly iceServers: RTCIceServer[];
+  readonly iceServers: VoiceIceServer[];
   /** The microphone track to send (null: silence until one is set). */
   track(): MediaStreamTrack | null;
   signal(to: number, payload: SignalPayload): void;

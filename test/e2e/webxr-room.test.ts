@@ -256,7 +256,7 @@ describe.each([
       expect([...a.errors, ...b.errors]).toEqual([]);
       if (transport === 'geckos') expect(roomLog, 'no failed WebRTC attempt').toEqual([]);
 
-      // 6. B turns the link conditioner on (+100 ms): its measured round trip grows by that much.
+      // 6. B turns the link conditioner on (+100 ms each way): its measured round trip grows by at least that much.
       const rttBefore = (await b.status()).rttMs;
       await b.page.evaluate(() => (window as never as { __room: { setPreset(i: number): void } }).__room.setPreset(1));
       await b.poll(
