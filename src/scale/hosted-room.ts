@@ -3,7 +3,6 @@
  * its tick, and its seat accounting. A client is admitted only with a reservation signed by the deployment key for
  * this room and not expired, which the registry then turns into a client exactly once.
  */
-import type http from 'node:http';
 import { NetError } from '../errors.ts';
 import type { ErrorHandler } from '../errors.ts';
 import { createNetworkPlugin } from '../plugin.ts';
@@ -34,7 +33,6 @@ export interface RoomHostStats {
 /** What a hosted room needs from its host. */
 export interface RoomEnv {
   backend: ScaleBackend;
-  server: http.Server;
   publicKey: Uint8Array;
   stats: RoomHostStats;
   now: () => number;
@@ -103,8 +101,8 @@ export class RoomRuntime implements HostedRoom {
     snapshot?: Uint8Array,
   ): Promise<RoomRuntime> {
     const transport = await createWebSocketServerTransport({
-      server: env.server,
-      path: `/rooms/${id}`,
+      manual: true,
+      path: `/rooms/${encodeURIComponent(id)}`,
       onError: env.onError,
     });
     env.stats.roomsCreated++;

@@ -147,11 +147,19 @@ export async function createRoomHost(options: RoomHostOptions): Promise<RoomHost
   const server = http.createServer((req, res) => {
     if (!matchmake(req, res)) res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
   });
-  // Upgrades to a path no room serves are cut (the rooms' own listeners take theirs).
-  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex) => {
+  // One upgrade listener routes `/rooms/<id>` to that room's transport; anything else is cut.
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (req.url ?? '').split('?')[0];
-    const m = /^\/rooms\/([^/]+)$/.exec(path);
-    if (!m || !runtimes.has(decodeURIComponent(m[1]))) socket.destroy();
+    const m = /^\/rooms\/([^/]{1,400})$/.exec(path);
+    let id: string | undefined;
+    try {
+      id = m ? decodeURIComponent(m[1]) : undefined;
+    } catch {
+      id = undefined;
+    }
+    const room = id === undefined ? undefined : runtimes.get(id);
+    if (room && !room.detached) room.transport.handleUpgrade(req, socket, head);
+    else socket.destroy();
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -192,7 +200,6 @@ export async function createRoomHost(options: RoomHostOptions): Promise<RoomHost
   };
   const env: RoomEnv = {
     backend,
-    server,
     publicKey: keyPair.publicKey,
     stats,
     now: () => performance.now(),
