@@ -6,7 +6,7 @@
 import nacl from 'tweetnacl';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { NetError } from '../../src/index.ts';
-import { connectToSeat, requestSeat } from '../../src/index.ts';
+import { connectToSeat, joinRoom, requestSeat } from '../../src/index.ts';
 import {
   createMatchmaker,
   createMatchmakerServer,
@@ -178,5 +178,46 @@ describe('room host on the memory backend', () => {
     await sleep(50);
     expect(got).toEqual(['true:{"n":1}']);
     expect(backend.stats.droppedInvalid - errors).toBe(2);
+  });
+
+  it("drain 'wait' hands over at the deadline what did not empty; the client follows with its room id", async () => {
+    const { host, backend, url } = await setup();
+    const other = await createRoomHost({
+      backend,
+      keyPair,
+      definitions: [scaleRoomDefinition('lobby', 4)],
+      heartbeatMs: 50,
+    });
+    cleanup.push(() => other.close());
+    // The room is created on the least-loaded process: make sure it is `host` by loading `other` first.
+    await backend.putProcess({ ...(await backend.listProcesses()).find((p) => p.id === other.id)!, ccu: 999 }, 5000);
+    const client = await joinRoom({ matchmaker: url, room: 'lobby', create: createScaleWorld, reconnect: false });
+    const step = setInterval(() => {
+      client.net.receive(client.world);
+      client.net.send(client.world);
+    }, 16);
+    cleanup.push(async () => {
+      clearInterval(step);
+      await client.dispose();
+    });
+    expect((await backend.getRoom(client.seat.roomId))?.process).toBe(host.id);
+    const report = await host.drain({ mode: 'wait', deadlineMs: 300 });
+    expect(report).toMatchObject({ emptied: 0, handedOver: 1, movedClients: 1, closed: 0 });
+    await until(() => client.moves === 1 && client.net.stats().length === 1);
+    expect((await backend.getRoom(client.seat.roomId))?.process).toBe(other.id);
+    await until(() => other.rooms()[0]?.clientCount() === 1);
+  });
+
+  it('durable notifications go through the capped stream and reach every host in order', async () => {
+    const { host, backend } = await setup();
+    const second = await createRoomHost({ backend, keyPair, definitions: [scaleRoomDefinition()], heartbeatMs: 50 });
+    cleanup.push(() => second.close());
+    const got: number[] = [];
+    const stop = await second.onNotify('ledger', (e) => got.push((e as { n: number }).n), { durable: true });
+    for (let n = 1; n <= 5; n++) await host.notify('ledger', { n }, { durable: true, maxLength: 100 });
+    await until(() => got.length === 5);
+    expect(got).toEqual([1, 2, 3, 4, 5]);
+    await stop();
+    await expect(host.notify('bad domain!', {})).rejects.toThrow(/Usage/);
   });
 });
