@@ -91,7 +91,7 @@ export function createMemoryBackend(options: MemoryBackendOptions = {}): ScaleBa
       await backend.purgeDeadProcesses();
       let best: ProcessInfo | null = null;
       for (const { info } of processes.values()) {
-        if (info.id === exclude || info.state !== 'ready') continue;
+        if (info.id === exclude || info.state !== 'ready' || info.ccu >= info.capacity) continue;
         if (best === null || loadOf(info) < loadOf(best)) best = info;
       }
       return best ? { ...best } : null;

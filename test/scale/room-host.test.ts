@@ -220,4 +220,19 @@ describe('room host on the memory backend', () => {
     await stop();
     await expect(host.notify('bad domain!', {})).rejects.toThrow(/Usage/);
   });
+
+  it('joining a full or a locked room by id fails with RoomFull / RoomLocked', async () => {
+    const { backend, url } = await setup(60_000, 2);
+    const first = await requestSeat({ matchmaker: url, room: 'lobby' });
+    await requestSeat({ matchmaker: url, room: { id: first.roomId } });
+    const full = await requestSeat({ matchmaker: url, room: { id: first.roomId } }).catch((e: unknown) => e);
+    expect((full as NetError).code).toBe('RoomFull');
+    const other = await requestSeat({ matchmaker: url, room: 'lobby' });
+    expect(other.roomId).not.toBe(first.roomId); // by name, a full room overflows to a new one
+    await backend.patchRoom(other.roomId, { locked: true });
+    const locked = await requestSeat({ matchmaker: url, room: { id: other.roomId } }).catch((e: unknown) => e);
+    expect((locked as NetError).code).toBe('RoomLocked');
+    const gone = await requestSeat({ matchmaker: url, room: { id: 'no-such-room' } }).catch((e: unknown) => e);
+    expect((gone as NetError).code).toBe('RoomUnknown');
+  });
 });
