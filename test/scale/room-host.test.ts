@@ -6,12 +6,13 @@
 import nacl from 'tweetnacl';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { NetError } from '../../src/index.ts';
-import { connectToSeat, joinRoom, requestSeat } from '../../src/index.ts';
+import { connectToSeat, createClientAuthority, createServerAuthority, joinRoom, requestSeat } from '../../src/index.ts';
 import {
   createMatchmaker,
   createMatchmakerServer,
   createMemoryBackend,
   createRoomHost,
+  defineRoom,
   MAX_JOIN_BODY_BYTES,
   MAX_NOTIFY_BYTES,
   signReservation,
@@ -234,5 +235,43 @@ describe('room host on the memory backend', () => {
     expect((locked as NetError).code).toBe('RoomLocked');
     const gone = await requestSeat({ matchmaker: url, room: { id: 'no-such-room' } }).catch((e: unknown) => e);
     expect((gone as NetError).code).toBe('RoomUnknown');
+  });
+
+  it("relays a domain listed in a definition's notify from any host to the room's subscribed clients", async () => {
+    const backend = createMemoryBackend();
+    const base = scaleRoomDefinition('hall', 8);
+    const hall = defineRoom({
+      ...base,
+      notify: ['news'],
+      setup(room) {
+        base.setup?.(room);
+        createServerAuthority(room.world);
+      },
+    });
+    const roomHost = await createRoomHost({ backend, keyPair, definitions: [hall], heartbeatMs: 50 });
+    const publisher = await createRoomHost({ backend, keyPair, definitions: [], heartbeatMs: 50 });
+    cleanup.push(
+      () => roomHost.close(),
+      () => publisher.close(),
+    );
+    const matchmaker = createMatchmaker({ backend, keyPair });
+    const seat = async () => {
+      const r = await matchmaker.join({ name: 'hall' });
+      if (!r.ok) throw new Error(r.message);
+      return r.seat;
+    };
+    const subscribed = await connect(await seat());
+    const other = await connect(await seat());
+    const got: unknown[] = [];
+    const auth = createClientAuthority(subscribed.world);
+    auth.events.on('notify', (domain, event) => got.push([domain, event]));
+    auth.subscribe('news');
+    const otherGot: unknown[] = [];
+    createClientAuthority(other.world).events.on('notify', (_d, e) => otherGot.push(e));
+    await sleep(300); // the subscription reaches the room
+    await publisher.notify('news', { headline: 'cross-process' });
+    await until(() => got.length === 1);
+    expect(got).toEqual([['news', { headline: 'cross-process' }]]);
+    expect(otherGot).toEqual([]); // not subscribed: nothing sent
   });
 });
