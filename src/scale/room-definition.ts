@@ -54,6 +54,10 @@ export interface HostedRoom<W extends object = object> {
   clientCount(): number;
   /** User ids by client id. */
   users(): ReadonlyMap<number, string>;
+  /** Locks (no new seats, by name or id) or unlocks the room in the registry, e.g. once a match has started. */
+  setLocked(locked: boolean): Promise<void>;
+  /** Replaces the room's metadata in room lists (a JSON object, at most 4 KiB encoded; a Usage error otherwise). */
+  setMetadata(metadata: Record<string, unknown>): Promise<void>;
 }
 
 /**

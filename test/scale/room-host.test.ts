@@ -274,4 +274,20 @@ describe('room host on the memory backend', () => {
     expect(got).toEqual([['news', { headline: 'cross-process' }]]);
     expect(otherGot).toEqual([]); // not subscribed: nothing sent
   });
+
+  it('a room locks itself and changes its metadata: joins by name go elsewhere, by id get RoomLocked', async () => {
+    const { host, backend, url } = await setup();
+    const first = await requestSeat({ matchmaker: url, room: 'lobby' });
+    const room = host.rooms()[0];
+    await room.setMetadata({ map: 'dunes', round: 2 });
+    expect((await backend.getRoom(first.roomId))?.metadata).toEqual({ map: 'dunes', round: 2 });
+    await expect(room.setMetadata({ blob: 'x'.repeat(5000) })).rejects.toThrow(/Usage/);
+    await room.setLocked(true);
+    const byId = await requestSeat({ matchmaker: url, room: { id: first.roomId } }).catch((e: unknown) => e);
+    expect((byId as NetError).code).toBe('RoomLocked');
+    const byName = await requestSeat({ matchmaker: url, room: 'lobby' });
+    expect(byName.roomId).not.toBe(first.roomId);
+    await room.setLocked(false);
+    expect((await requestSeat({ matchmaker: url, room: { id: first.roomId } })).roomId).toBe(first.roomId);
+  });
 });
