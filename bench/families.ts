@@ -7,14 +7,15 @@ import { interestScaleFamily } from './interest-scale.bench.ts';
 import { vrQualityFamily } from './vr-quality.bench.ts';
 import { poseBytesFamily } from './pose-bytes.bench.ts';
 import { roomBandwidthFamily } from './room-bandwidth.bench.ts';
+import { scaleOutFamily } from './scale-out.bench.ts';
 import { shortStringsFamily } from './short-strings.bench.ts';
 import { BASELINE_TICK_METHODS, createTickCostFamily } from './tick-cost.bench.ts';
 import { transportFamily } from './transport.bench.ts';
 
 /**
  * Every benchmark family, in run order: tick cost (ecsync against the baselines), pose bytes, room bandwidth,
- * VR quality, scale (interest per client), transport capacity, short strings, awareness, assets, then the
- * attacks.
+ * VR quality, scale (interest per client), transport capacity, short strings, awareness, assets, scale-out (Redis
+ * and room processes), then the attacks.
  */
 export const BENCH_FAMILIES: readonly BenchFamily[] = [
   createTickCostFamily([...BASELINE_TICK_METHODS, ecsyncMethod]),
@@ -26,5 +27,6 @@ export const BENCH_FAMILIES: readonly BenchFamily[] = [
   shortStringsFamily,
   awarenessFamily,
   assetsFamily,
+  scaleOutFamily,
   attackFamily,
 ];

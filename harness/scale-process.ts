@@ -1,7 +1,7 @@
 /**
  * One real room process for the scale-out tests and bench (run with tsx as a child process): a Redis backend, a
  * room host serving the test room and the matchmaker on 127.0.0.1, and a line protocol on stdio:
- *   stdout: `READY <id> <port>`, `NOTIFY <domain> <json>`, `DRAINED <json>`, `PRESENCE <json>`
+ *   stdout: `READY <id> <port>`, `NOTIFY <domain> <json> at=<ms>`, `DRAINED <json>`, `PRESENCE <json>`
  *   stdin:  `publish <domain> <json>`, `presence <roomId>`
  * SIGTERM drains (handover by default, `ECSYNC_DRAIN=wait` to wait) and exits 0. Env: ECSYNC_REDIS_URL,
  * ECSYNC_PREFIX, ECSYNC_KEY_SEED (64 hex chars), ECSYNC_CAPACITY (room seats), ECSYNC_DOMAINS (comma-separated).
@@ -25,7 +25,12 @@ const host = await createRoomHost({
   idleDisposeMs: 60_000,
 });
 for (const domain of (env.ECSYNC_DOMAINS ?? '').split(',').filter(Boolean)) {
-  await host.onNotify(domain, (event) => console.log(`NOTIFY ${domain} ${JSON.stringify(event)}`));
+  // The receive time (ms since the epoch, sub-ms) lets a bench on this machine measure the latency.
+  await host.onNotify(domain, (event) =>
+    console.log(
+      `NOTIFY ${domain} ${JSON.stringify(event)} at=${(performance.timeOrigin + performance.now()).toFixed(3)}`,
+    ),
+  );
 }
 console.log(`READY ${host.id} ${host.port}`);
 

@@ -28,7 +28,8 @@ export {
   DEFAULT_IDLE_DISPOSE_MS,
   DEFAULT_PROCESS_TTL_MS,
 } from './scale/room-host.ts';
-export type { NotifyOptions, RoomHost, RoomHostOptions } from './scale/room-host.ts';
+export type { RoomHost, RoomHostOptions } from './scale/room-host.ts';
+export type { NotifyOptions } from './scale/host-notify.ts';
 export type { RoomHostStats } from './scale/hosted-room.ts';
 export { defineRoom } from './scale/room-definition.ts';
 export type { HostedRoom, RoomDefinition } from './scale/room-definition.ts';

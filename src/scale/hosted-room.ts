@@ -3,8 +3,7 @@
  * its tick, and its seat accounting. A client is admitted only with a reservation signed by the deployment key for
  * this room and not expired, which the registry then turns into a client exactly once.
  */
-import type http from 'node:http';
-import { NetError } from '../errors.ts';
+import { NetError, usageError } from '../errors.ts';
 import type { ErrorHandler } from '../errors.ts';
 import { createNetworkPlugin } from '../plugin.ts';
 import type { HelloBody } from '../protocol/handshake.ts';
@@ -14,6 +13,7 @@ import type { WebSocketServerTransport } from '../transport/websocket-server-tra
 import { addServerExtension } from '../world-api.ts';
 import type { HostedRoom, RoomDefinition } from './room-definition.ts';
 import type { ScaleBackend } from './scale-backend.ts';
+import { encodeMetadata } from './scale-records.ts';
 import { verifyReservation } from './seat-reservation.ts';
 
 /** An admitted reservation counts as a client for this long while its handshake finishes (the handshake timeout). */
@@ -34,7 +34,6 @@ export interface RoomHostStats {
 /** What a hosted room needs from its host. */
 export interface RoomEnv {
   backend: ScaleBackend;
-  server: http.Server;
   publicKey: Uint8Array;
   stats: RoomHostStats;
   now: () => number;
@@ -103,8 +102,8 @@ export class RoomRuntime implements HostedRoom {
     snapshot?: Uint8Array,
   ): Promise<RoomRuntime> {
     const transport = await createWebSocketServerTransport({
-      server: env.server,
-      path: `/rooms/${id}`,
+      manual: true,
+      path: `/rooms/${encodeURIComponent(id)}`,
       onError: env.onError,
     });
     env.stats.roomsCreated++;
@@ -121,6 +120,16 @@ export class RoomRuntime implements HostedRoom {
 
   users(): ReadonlyMap<number, string> {
     return this.userIds;
+  }
+
+  async setLocked(locked: boolean): Promise<void> {
+    if (!this.detached) await this.env.backend.patchRoom(this.id, { locked });
+  }
+
+  async setMetadata(metadata: Record<string, unknown>): Promise<void> {
+    if (encodeMetadata(metadata) === null)
+      usageError(`metadata of room ${this.id} is not a JSON object under 4 KiB`, 'keep room metadata small');
+    if (!this.detached) await this.env.backend.patchRoom(this.id, { metadata });
   }
 
   /** Clients plus admitted reservations whose handshake is not finished: what the registry should count. */

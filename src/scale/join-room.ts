@@ -113,8 +113,14 @@ export async function connectToSeat<W extends object>(
   const { create, WebSocket, connectTimeoutMs, onMove: _onMove, ...pluginOptions } = options;
   const { world, protocol } = create();
   const transport = createWebSocketClientTransport({ url: seat.url, WebSocket, connectTimeoutMs });
-  let settle: ((error: NetError | null) => void) | undefined;
-  const done = new Promise<NetError | null>((resolve) => (settle = resolve));
+  let settled = false;
+  let resolveDone: ((error: NetError | null) => void) | undefined;
+  const done = new Promise<NetError | null>((resolve) => (resolveDone = resolve));
+  const settle = (error: NetError | null) => {
+    if (settled) return;
+    settled = true;
+    resolveDone?.(error);
+  };
   const net = createNetworkPlugin(world, {
     ...pluginOptions,
     role: 'client',
@@ -123,9 +129,10 @@ export async function connectToSeat<W extends object>(
     auth: seat.token,
     onStateChange: (state, previous) => {
       pluginOptions.onStateChange?.(state, previous);
-      if (state === 'connected') settle?.(null);
+      if (settled) return;
+      if (state === 'connected') settle(null);
       if (state === 'error' || state === 'closed')
-        settle?.(connectionErrorOf(world) ?? new NetError('Timeout', 'the room closed the connection'));
+        settle(connectionErrorOf(world) ?? new NetError('Timeout', 'the room closed the connection'));
     },
   });
   const step = setInterval(() => {
@@ -133,7 +140,7 @@ export async function connectToSeat<W extends object>(
     net.send(world);
   }, CONNECT_STEP_MS);
   const timer = setTimeout(
-    () => settle?.(new NetError('Timeout', 'the room did not welcome us in time')),
+    () => settle(new NetError('Timeout', 'the room did not welcome us in time')),
     connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
   );
   const error = await done;

@@ -4,7 +4,6 @@
  * seats, the open index, fill-first picking); a real deployment uses `createRedisBackend`.
  */
 import type { Clock } from '../clock.ts';
-import { systemClock } from '../clock.ts';
 import { createBackendStats, MAX_NOTIFY_BYTES } from './scale-backend.ts';
 import type {
   CommandReply,
@@ -20,7 +19,7 @@ import { loadOf } from './scale-records.ts';
 
 /** Options of `createMemoryBackend`. */
 export interface MemoryBackendOptions {
-  /** Time source for expiries (default: the system clock). */
+  /** Time source for expiries, in ms since the epoch like Redis's TIME (default: `Date.now`). */
   clock?: Clock;
 }
 
@@ -34,7 +33,7 @@ interface Room {
 
 /** Creates an in-memory backend (unit tests only: it is not shared between processes). */
 export function createMemoryBackend(options: MemoryBackendOptions = {}): ScaleBackend {
-  const clock = options.clock ?? systemClock;
+  const clock = options.clock ?? { now: () => Date.now() };
   const stats = createBackendStats();
   const processes = new Map<string, { info: ProcessInfo; expiresAtMs: number }>();
   const rooms = new Map<string, Room>();
@@ -92,7 +91,7 @@ export function createMemoryBackend(options: MemoryBackendOptions = {}): ScaleBa
       await backend.purgeDeadProcesses();
       let best: ProcessInfo | null = null;
       for (const { info } of processes.values()) {
-        if (info.id === exclude || info.state !== 'ready') continue;
+        if (info.id === exclude || info.state !== 'ready' || info.ccu >= info.capacity) continue;
         if (best === null || loadOf(info) < loadOf(best)) best = info;
       }
       return best ? { ...best } : null;

@@ -138,7 +138,7 @@ export async function createRedisBackend(options: RedisBackendOptions = {}): Pro
         if (id === exclude) continue;
         const h = await cmd.hgetall(`${P}:proc:${id}`);
         const info = parseProcessInfo(h);
-        if (info && info.state === 'ready') return info;
+        if (info && info.state === 'ready' && info.ccu < info.capacity) return info;
       }
       return null;
     },

@@ -32,6 +32,12 @@ export interface RoomDefinition<W extends object = object> {
   load?: (room: HostedRoom<W>, snapshot: Uint8Array) => void;
   /** Presence data published for each user (JSON, e.g. a display name). */
   presenceData?: (room: HostedRoom<W>, clientId: number, userId: string) => unknown;
+  /**
+   * Notification domains relayed from every process to this room's clients: what any host publishes with
+   * `host.notify(domain, event)` is sent to the room's clients subscribed to `domain` (needs the room's server
+   * authority, `createServerAuthority` in `setup`).
+   */
+  notify?: readonly string[];
   /** Never picked by name (joined by id only). */
   private?: boolean;
   /** Shown in room lists (JSON object, at most 4 KiB encoded). */
@@ -48,6 +54,10 @@ export interface HostedRoom<W extends object = object> {
   clientCount(): number;
   /** User ids by client id. */
   users(): ReadonlyMap<number, string>;
+  /** Locks (no new seats, by name or id) or unlocks the room in the registry, e.g. once a match has started. */
+  setLocked(locked: boolean): Promise<void>;
+  /** Replaces the room's metadata in room lists (a JSON object, at most 4 KiB encoded; a Usage error otherwise). */
+  setMetadata(metadata: Record<string, unknown>): Promise<void>;
 }
 
 /**

@@ -20,8 +20,9 @@ import type { Matchmaker } from './matchmaker.ts';
 import { createMatchmakerHandler } from './matchmaker-http.ts';
 import type { DrainOptions, DrainReport } from './room-drain.ts';
 import type { CommandReply, ProcessCommand, ProcessInfo, RoomRecord, ScaleBackend } from './scale-backend.ts';
-import { encodeMetadata, isId, isRoomName, parseJson } from './scale-records.ts';
-import { MAX_NOTIFY_BYTES } from './scale-backend.ts';
+import { encodeMetadata, isId, isRoomName } from './scale-records.ts';
+import { createHostNotifier } from './host-notify.ts';
+import type { NotifyOptions } from './host-notify.ts';
 
 /** Default heartbeat: the registry learns client counts within a second. */
 export const DEFAULT_HEARTBEAT_MS = 1000;
@@ -92,16 +93,6 @@ export interface RoomHost {
   close(): Promise<void>;
 }
 
-/** Options of a notification: fire-and-forget (default) or through a capped durable stream. */
-export interface NotifyOptions {
-  durable?: boolean;
-  /** Entries the durable stream keeps (default 10,000). */
-  maxLength?: number;
-}
-
-/** Entries a durable notification stream keeps by default: minutes of a busy domain, bounded memory in Redis. */
-const DEFAULT_STREAM_LENGTH = 10_000;
-
 /** Internal side of a host, used by the drain. */
 export interface HostInternals {
   readonly id: string;
@@ -121,6 +112,9 @@ export async function createRoomHost(options: RoomHostOptions): Promise<RoomHost
       usageError(`room name ${JSON.stringify(d.name)} is not valid`, 'use 1..64 of [A-Za-z0-9_.:-]');
     if (!(Number.isInteger(d.capacity) && d.capacity > 0))
       usageError(`capacity of ${d.name} must be > 0`, 'pass an integer');
+    for (const domain of d.notify ?? [])
+      if (!isRoomName(domain))
+        usageError(`notify domain ${JSON.stringify(domain)} of ${d.name} is not valid`, 'use 1..64 of [A-Za-z0-9_.:-]');
     if (d.metadata && encodeMetadata(d.metadata) === null)
       usageError(`metadata of ${d.name} is too big`, 'keep it under 4 KiB of JSON');
     definitions.set(d.name, d);
@@ -147,11 +141,19 @@ export async function createRoomHost(options: RoomHostOptions): Promise<RoomHost
   const server = http.createServer((req, res) => {
     if (!matchmake(req, res)) res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
   });
-  // Upgrades to a path no room serves are cut (the rooms' own listeners take theirs).
-  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex) => {
+  // One upgrade listener routes `/rooms/<id>` to that room's transport; anything else is cut.
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (req.url ?? '').split('?')[0];
-    const m = /^\/rooms\/([^/]+)$/.exec(path);
-    if (!m || !runtimes.has(decodeURIComponent(m[1]))) socket.destroy();
+    const m = /^\/rooms\/([^/]{1,400})$/.exec(path);
+    let id: string | undefined;
+    try {
+      id = m ? decodeURIComponent(m[1]) : undefined;
+    } catch {
+      id = undefined;
+    }
+    const room = id === undefined ? undefined : runtimes.get(id);
+    if (room && !room.detached) room.transport.handleUpgrade(req, socket, head);
+    else socket.destroy();
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -192,7 +194,6 @@ export async function createRoomHost(options: RoomHostOptions): Promise<RoomHost
   };
   const env: RoomEnv = {
     backend,
-    server,
     publicKey: keyPair.publicKey,
     stats,
     now: () => performance.now(),
@@ -204,7 +205,7 @@ export async function createRoomHost(options: RoomHostOptions): Promise<RoomHost
   };
 
   const detach = async (r: RoomRuntime) => {
-    runtimes.delete(r.id);
+    if (runtimes.delete(r.id)) notifier.watch(r, false);
     await r.stop();
   };
   const disposeRoom = async (roomId: string) => {
@@ -214,12 +215,14 @@ export async function createRoomHost(options: RoomHostOptions): Promise<RoomHost
     await backend.removeRoom(roomId).catch(report);
     await detach(r);
   };
+  const notifier = createHostNotifier(id, backend, runtimes, report);
   const start = async (name: string, roomId: string, snapshot?: Uint8Array): Promise<RoomRecord> => {
     const definition = definitions.get(name);
     if (!definition) throw new NetError('RoomUnknown', `this process has no room definition named ${name}`);
     if (runtimes.has(roomId)) throw new NetError('Usage', `room ${roomId} already runs here`);
     const r = await RoomRuntime.start(roomId, definition, env, snapshot);
     runtimes.set(roomId, r);
+    notifier.watch(r, true);
     const record = recordOf(r);
     await backend.putRoom(record);
     await backend.putProcess(info(), ttlMs);
@@ -289,33 +292,8 @@ export async function createRoomHost(options: RoomHostOptions): Promise<RoomHost
       return state;
     },
     rooms: () => [...runtimes.values()],
-    async notify(domain, event, notifyOptions = {}) {
-      if (!isRoomName(domain))
-        usageError(`domain ${JSON.stringify(domain)} is not valid`, 'use 1..64 of [A-Za-z0-9_.:-]');
-      const message = JSON.stringify({ f: id, e: event });
-      if (notifyOptions.durable)
-        await backend.append(domain, message, notifyOptions.maxLength ?? DEFAULT_STREAM_LENGTH);
-      else await backend.publish(domain, message);
-    },
-    async onNotify(domain, handler, notifyOptions = {}) {
-      if (!isRoomName(domain))
-        usageError(`domain ${JSON.stringify(domain)} is not valid`, 'use 1..64 of [A-Za-z0-9_.:-]');
-      const deliver = (message: string) => {
-        const v = parseJson(message, MAX_NOTIFY_BYTES) as { f?: unknown; e?: unknown } | undefined;
-        if (typeof v !== 'object' || v === null || !isId(v.f)) {
-          backend.stats.droppedInvalid++;
-          return report(new NetError('BackendInvalid', `a notification on ${domain} does not fit its shape`));
-        }
-        try {
-          handler(v.e, v.f);
-        } catch (e) {
-          report(new NetError('InternalError', `a notification handler of ${domain} threw: ${String(e)}`));
-        }
-      };
-      if (!notifyOptions.durable) return backend.subscribe(domain, deliver);
-      const stop = backend.follow(domain, '$', (_id, message) => deliver(message));
-      return async () => stop();
-    },
+    notify: notifier.notify,
+    onNotify: notifier.onNotify,
     createRoom: (name, roomId = randomUUID()) => start(name, roomId),
     disposeRoom,
     drain: async (drainOptions) => {

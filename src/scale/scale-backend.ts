@@ -105,7 +105,7 @@ export interface ScaleBackend {
   putProcess(info: ProcessInfo, ttlMs: number): Promise<void>;
   /** Removes a process (and its load-index entry) at once, e.g. at the end of a drain. */
   removeProcess(id: string): Promise<void>;
-  /** The live `ready` process with the lowest load (ccu / capacity), other than `exclude`; purges dead ones met. */
+  /** The live `ready` process with the lowest load (ccu / capacity) below its capacity, other than `exclude`; purges dead ones. */
   leastLoadedProcess(exclude?: string): Promise<ProcessInfo | null>;
   /** Every live process. */
   listProcesses(): Promise<ProcessInfo[]>;

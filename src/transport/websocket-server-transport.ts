@@ -39,6 +39,11 @@ export interface WebSocketServerTransportOptions {
   host?: string;
   /** Accept upgrades on this existing HTTP(S) server (e.g. Vite's); other upgrades are left to their owners. */
   server?: http.Server | https.Server;
+  /**
+   * Neither listen nor attach: the caller routes upgrades to `transport.handleUpgrade` itself (one HTTP server for
+   * many endpoints, e.g. the rooms of a room host, without one 'upgrade' listener each).
+   */
+  manual?: boolean;
   /** URL path of the endpoint (default '/ecsync'). */
   path?: string;
   /** Bytes a socket may hold before `send` drops (default `WEBSOCKET_MAX_BUFFERED_BYTES`). */
@@ -53,6 +58,8 @@ export interface WebSocketServerTransport extends ServerTransport {
   readonly port: number;
   /** Counters of every link together, closed ones included. */
   readonly counters: LinkCounters;
+  /** Takes one upgrade request for this endpoint's path (others are left alone): for `manual` transports. */
+  handleUpgrade(request: http.IncomingMessage, socket: Duplex, head: Buffer): void;
   /** Closes every link and stops listening (or detaches from `server`). */
   close(): Promise<void>;
 }
@@ -124,7 +131,7 @@ class WebSocketLink extends SocketLink {
 
 function checkOptions(options: WebSocketServerTransportOptions): void {
   const { port, path, maxBufferedBytes } = options;
-  if (options.server === undefined && port === undefined) {
+  if (options.server === undefined && port === undefined && !options.manual) {
     usageError('WebSocket server transport needs a port', 'pass { port } (0 picks a free one) or { server }');
   }
   if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) {
@@ -153,6 +160,7 @@ export async function createWebSocketServerTransport(
   const { WebSocketServer } = await loadPeer('ws', 'createWebSocketServerTransport', () => import('ws'));
   const path = options.path ?? '/ecsync';
   const maxBufferedBytes = options.maxBufferedBytes ?? WEBSOCKET_MAX_BUFFERED_BYTES;
+  const manual = options.manual === true;
   const external = options.server;
   const server: http.Server =
     (external as http.Server | undefined) ??
@@ -179,19 +187,20 @@ export async function createWebSocketServerTransport(
       transport.onconnection?.(link);
     });
   };
-  server.on('upgrade', onUpgrade);
+  if (!manual) server.on('upgrade', onUpgrade);
 
   const transport: WebSocketServerTransport = {
     onconnection: null,
     port: 0,
     counters,
+    handleUpgrade: onUpgrade,
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
       server.off('upgrade', onUpgrade);
       await Promise.all([...links].map((link) => link.end()));
       wss.close();
-      if (!external) {
+      if (!external && !manual) {
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();
@@ -200,7 +209,7 @@ export async function createWebSocketServerTransport(
     },
   };
 
-  if (!external) {
+  if (!external && !manual) {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {

@@ -43,6 +43,8 @@ describe('message tags', () => {
 
   it('unknown tags are reported as such', () => {
     expect(tagName(999)).toBeUndefined();
+    expect(tagName(20)).toBeUndefined();
+    expect(tagName(10)).toBe('Move');
     expect(isKnownTag(1999)).toBe(false);
     expect(isKnownTag(65535)).toBe(false);
     expect(tagName(-1)).toBeUndefined();

@@ -164,3 +164,38 @@ describe.each(kinds)('%s backend', (_kind, make) => {
     await b.close();
   });
 });
+
+describe('redis backend against hostile registry content', () => {
+  it('drops malformed commands and room records written by someone else, and counts them', async () => {
+    const { Redis } = await import('ioredis');
+    const raw = new Redis(redis.url);
+    const prefix = `hostile${++prefixSeq}`;
+    const errors: string[] = [];
+    const b = await createRedisBackend({ url: redis.url, prefix, onError: (e) => errors.push(e.code) });
+    await b.putProcess(proc('p1'), 10_000);
+    const served: string[] = [];
+    await b.onCommand('p1', async (c) => {
+      served.push(c.roomId);
+      return { ok: false, error: 'no' };
+    });
+    await raw.publish(`${prefix}:cmd:p1`, 'not json');
+    await raw.publish(
+      `${prefix}:cmd:p1`,
+      JSON.stringify({ reply: `${prefix}:reply:x`, command: { op: 'rm -rf', roomId: 'r' } }),
+    );
+    await raw.publish(
+      `${prefix}:cmd:p1`,
+      JSON.stringify({ reply: 'elsewhere', command: { op: 'create', roomId: 'r', name: 'lobby' } }),
+    );
+    await raw.hset(`${prefix}:room:evil`, { id: 'evil', name: 'lobby', capacity: '-3', process: 'p1' });
+    await raw.sadd(`${prefix}:rooms`, 'evil');
+    for (let i = 0; i < 50 && errors.length < 3; i++) await sleep(10);
+    expect(await b.getRoom('evil')).toBeNull();
+    expect(await b.listRooms()).toEqual([]);
+    expect(served).toEqual([]);
+    expect(b.stats.droppedInvalid).toBeGreaterThanOrEqual(4);
+    expect(errors.every((c) => c === 'BackendInvalid')).toBe(true);
+    await b.close();
+    raw.disconnect();
+  });
+});

@@ -8,19 +8,20 @@ import {
   moveClient,
   onSessionEvent,
   type ClientPluginOptions,
+  type LinkPairConditions,
   type MoveNotice,
 } from '../../src/index.ts';
 import { defineFixture, Stepper, type Peer } from '../helpers/fixture.ts';
 import { flushMicrotasks } from './session-harness.ts';
 
-function addClient(s: Stepper): Peer {
+function addClient(s: Stepper, conditions?: LinkPairConditions): Peer {
   const fx = defineFixture();
   const world = createWorld();
   const errors: Error[] = [];
   const net = createNetworkPlugin(world, {
     role: 'client',
     protocol: fx.protocol,
-    link: s.network.connect(),
+    link: s.network.connect(conditions),
     clock: s.clock,
     sendRateHz: 60,
     onError: (e) => errors.push(e),
@@ -69,5 +70,20 @@ describe('Move', () => {
     expect(moved).toEqual([]);
     expect(connectionStateOf(a.world)).toBe('connected');
     expect(a.errors.filter((e) => (e as { code?: string }).code === 'DecodeError')).toHaveLength(2);
+  });
+
+  it('a Move reaches a client over a lossy, jittery link (30 % loss each way): it is reliable', async () => {
+    const s = new Stepper({ seed: 9 });
+    const lossy = { latencyMs: 40, jitterMs: 15, loss: 0.3 };
+    const a = addClient(s, { up: lossy, down: lossy });
+    await run(s, 3000);
+    expect(connectionStateOf(a.world)).toBe('connected');
+    const moved: MoveNotice[] = [];
+    onSessionEvent(a.world, 'moved', (n) => moved.push(n));
+    const [id] = connectedClients(s.server.world);
+    moveClient(s.server.world, id, { url: 'wss://play.example.com/p2/rooms/r1', token: 'ecs1.a.b' });
+    await run(s, 3000);
+    expect(moved).toEqual([{ url: 'wss://play.example.com/p2/rooms/r1', token: 'ecs1.a.b' }]);
+    expect(connectionStateOf(a.world)).toBe('closed');
   });
 });
