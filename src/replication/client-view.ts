@@ -102,31 +102,44 @@ export class ClientViews {
    */
   pull(peers: Iterable<PeerReplication>, changes: ChangeSet): void {
     if (changes.count === 0) return;
-    const interest = this.interest;
-    const owner = this.reg.owner;
+    for (const p of peers) {
+      if (p.knownSet.count <= changes.count) this.pullByKnown(p, changes);
+      else this.pullByChanged(p, changes);
+    }
+  }
+
+  /** The client's known list, each entity looked up in the change set. */
+  private pullByKnown(p: PeerReplication, changes: ChangeSet): void {
     const stamp = changes.stamp;
     const generation = changes.generation;
-    const changed = changes.list;
+    const list = p.knownSet.list;
+    const count = p.knownSet.count;
+    for (let i = 0; i < count; i++) {
+      const eid = list[i];
+      if (eid < stamp.length && stamp[eid] === generation) this.take(p, eid, changes);
+    }
+  }
+
+  /** The change list, each entity looked up in the client's known table. */
+  private pullByChanged(p: PeerReplication, changes: ChangeSet): void {
+    const known = p.known;
+    const list = changes.list;
+    const count = changes.count;
+    for (let i = 0; i < count; i++) {
+      const eid = list[i];
+      if (eid < known.length && known[eid] !== 0) this.take(p, eid, changes);
+    }
+  }
+
+  /** Marks the changed fields of `eid` pending for `p`, unless `p` owns it or paused it. */
+  private take(p: PeerReplication, eid: number, changes: ChangeSet): void {
+    if (this.reg.owner[eid] === p.peer.clientId) return;
+    const ci = p.interest;
+    if ((ci.pausedEntities.size > 0 || ci.pausedScopes.size > 0) && this.interest.isPaused(ci, eid)) return;
     const masks = changes.masks;
-    const nc = masks.length;
-    for (const p of peers) {
-      const me = p.peer.clientId;
-      const pausing = p.interest.pausedEntities.size > 0 || p.interest.pausedScopes.size > 0;
-      const known = p.known;
-      const byKnown = p.knownSet.count <= changes.count;
-      const list = byKnown ? p.knownSet.list : changed;
-      const count = byKnown ? p.knownSet.count : changes.count;
-      const d = p.delivery;
-      for (let i = 0; i < count; i++) {
-        const eid = list[i];
-        if (byKnown ? eid >= stamp.length || stamp[eid] !== generation : eid >= known.length || known[eid] === 0)
-          continue;
-        if (owner[eid] === me || (pausing && interest.isPaused(p.interest, eid))) continue;
-        for (let c = 0; c < nc; c++) {
-          const m = masks[c][eid];
-          if (m !== 0) d.mark(eid, c, m);
-        }
-      }
+    for (let c = 0; c < masks.length; c++) {
+      const m = masks[c][eid];
+      if (m !== 0) p.delivery.mark(eid, c, m);
     }
   }
 }
