@@ -765,12 +765,9 @@ export class ServerReplicator {
     if (left) this.interest.releaseClient(left.interest);
     this.peers.delete(peer.clientId);
     this.ownerFilter.forget(peer.clientId);
-    // Entities the client owned go back to the server.
-    const reg = this.registry;
-    for (let i = 0; i < reg.count; i++) {
-      const eid = reg.list[i];
-      if (reg.owner[eid] === peer.clientId) this.setOwner(eid, SERVER_OWNER);
-    }
+    // Entities the client owned go back to the server (from the ownership index: no walk of the world).
+    const owned = this.interest.owned.get(peer.clientId);
+    if (owned) for (const eid of [...owned]) this.setOwner(eid, SERVER_OWNER);
     for (const x of this.extensions) x.left?.(peer, reason);
   }
 
