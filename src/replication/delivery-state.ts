@@ -43,7 +43,10 @@ export class DeliveryState {
   /** Entities with any pending field, oldest first. */
   dirty: Int32Array;
   dirtyCount = 0;
-  private records: SentRecord[] = [];
+  /** The record of each packet in flight, by seq modulo the slots; null once acked or lost. */
+  private records: (SentRecord | null)[] = new Array<SentRecord | null>(SENT_RECORD_SLOTS).fill(null);
+  /** Records not in use: memory follows the packets in flight, not the slots (at most SENT_RECORD_SLOTS + 1). */
+  private readonly pool: SentRecord[] = [];
   private open: SentRecord = createRecord();
 
   constructor(componentCount: number, capacity: number) {
@@ -54,7 +57,6 @@ export class DeliveryState {
     this.inDirty = new Uint8Array(capacity);
     this.inflight = new Uint16Array(capacity);
     this.dirty = new Int32Array(64);
-    for (let i = 0; i < SENT_RECORD_SLOTS; i++) this.records.push(createRecord());
   }
 
   /** Grows per-entity arrays so `eid` fits. */
@@ -153,35 +155,44 @@ export class DeliveryState {
     const slot = seq % SENT_RECORD_SLOTS;
     const old = this.records[slot];
     // An unresolved record in this slot means the ring wrapped; treat its content as lost to stay correct.
-    if (old.seq >= 0 && old.count > 0) {
+    if (old !== null) {
       this.settle(old);
       this.resend(old, null);
+      this.records[slot] = null;
+      this.recycle(old);
     }
     const r = this.open;
+    if (r.count === 0) return;
     r.seq = seq;
     this.records[slot] = r;
-    this.open = old;
-    old.seq = -1;
-    old.count = 0;
+    this.open = this.pool.pop() ?? createRecord();
+  }
+
+  private recycle(r: SentRecord): void {
+    r.seq = -1;
+    r.count = 0;
+    this.pool.push(r);
   }
 
   /** Packet `seq` arrived: its fields are delivered. */
   acked(seq: number): void {
-    const r = this.records[seq % SENT_RECORD_SLOTS];
-    if (r.seq !== seq) return;
+    const slot = seq % SENT_RECORD_SLOTS;
+    const r = this.records[slot];
+    if (r === null || r.seq !== seq) return;
     this.settle(r);
-    r.seq = -1;
-    r.count = 0;
+    this.records[slot] = null;
+    this.recycle(r);
   }
 
   /** Packet `seq` was lost: its fields become pending again (sent with their latest value). */
   lost(seq: number, tracked: Uint8Array | null): void {
-    const r = this.records[seq % SENT_RECORD_SLOTS];
-    if (r.seq !== seq) return;
+    const slot = seq % SENT_RECORD_SLOTS;
+    const r = this.records[slot];
+    if (r === null || r.seq !== seq) return;
     this.settle(r);
+    this.records[slot] = null;
     this.resend(r, tracked);
-    r.seq = -1;
-    r.count = 0;
+    this.recycle(r);
   }
 
   private settle(r: SentRecord): void {
@@ -209,9 +220,11 @@ export class DeliveryState {
     this.inDirty.fill(0);
     this.inflight.fill(0);
     this.dirtyCount = 0;
-    for (const r of this.records) {
-      r.seq = -1;
-      r.count = 0;
+    for (let i = 0; i < SENT_RECORD_SLOTS; i++) {
+      const r = this.records[i];
+      if (r === null) continue;
+      this.records[i] = null;
+      this.recycle(r);
     }
     this.open.count = 0;
   }

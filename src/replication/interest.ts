@@ -1,12 +1,16 @@
 /**
  * Interest management: which entities each client receives. Built in: a spatial grid (cell size, radius around
  * the client's viewpoint), scopes (entities belong to scopes, clients subscribe), always-relevant entities, a
- * custom predicate, and publish/receive toggles. The server replicator asks `isRelevant` per (client, entity)
- * and recomputes each client's set at the configured rate, walking only the grid cells near the viewpoint.
+ * custom predicate, and publish/receive toggles. The tables here are shared by every client: the grid (see
+ * interest-grid.ts), the always-relevant entities and each client's owned entities as lists, so a client's interest
+ * is computed from the cells near its viewpoint and those lists, never from a walk of the whole world (see
+ * client-view.ts).
  */
 import { capacityFor, grown } from '../codec/grow-array.ts';
 import type { NumericArray } from './compiled-field.ts';
 import type { EntityRegistry } from './entity-registry.ts';
+import { EntitySet } from './entity-set.ts';
+import { InterestGrid } from './interest-grid.ts';
 import { ScopeNames } from './scope-names.ts';
 
 /** Default interest recompute rate: 10 Hz follows walking speed with a few cm of lag at the border. */
@@ -43,6 +47,11 @@ export class ClientInterest {
   readonly pausedEntities = new Set<number>();
   /** Recompute at the next interest tick. */
   dirty = true;
+  /** The viewpoint as last resolved (scratch of `InterestIndex.viewpoint`). */
+  readonly view = new Float64Array(3);
+  /** The viewpoint the interest was last computed at, if it had one (see `InterestIndex.movedFar`). */
+  readonly computedView = new Float64Array(3);
+  computedWithView = false;
 }
 
 /** Server-wide interest tables: scopes, always-relevant, publish toggles, and the grid index. */
@@ -57,11 +66,16 @@ export class InterestIndex {
   /** Entities currently muted one by one (so change detection can skip the check when there are none). */
   mutedCount = 0;
   readonly mutedScopes = new Set<number>();
-  private readonly cells = new Map<number, number[]>();
-  private unplaced: number[] = [];
+  /** The spatial index, when the grid is configured. */
+  readonly grid: InterestGrid | null;
+  /** The always-relevant entities, as a list. */
+  readonly always = new EntitySet();
+  /** Entities each client owns (only clients that own any). */
+  readonly owned = new Map<number, Set<number>>();
 
   constructor(config: InterestConfig) {
     this.config = config;
+    this.grid = config.grid ? new InterestGrid(config.grid) : null;
   }
 
   /** True when any interest rule is configured (otherwise every client gets every entity). */
@@ -110,6 +124,27 @@ export class InterestIndex {
     this.muted = grown(this.muted, cap);
   }
 
+  /** Makes `eid` relevant to every client, or not. */
+  setAlwaysRelevant(eid: number, on: boolean): void {
+    this.ensure(eid);
+    this.alwaysRelevant[eid] = on ? 1 : 0;
+    if (on) this.always.add(eid);
+    else this.always.delete(eid);
+  }
+
+  /** `eid` moved from owner `from` to owner `to` (client ids; 0 = the server). */
+  ownerChanged(eid: number, from: number, to: number): void {
+    if (from !== 0) {
+      const set = this.owned.get(from);
+      set?.delete(eid);
+      if (set?.size === 0) this.owned.delete(from);
+    }
+    if (to === 0) return;
+    let set = this.owned.get(to);
+    if (!set) this.owned.set(to, (set = new Set()));
+    set.add(eid);
+  }
+
   /** Mutes or unmutes one entity's updates. */
   setMuted(eid: number, muted: boolean): void {
     this.ensure(eid);
@@ -118,8 +153,10 @@ export class InterestIndex {
     this.mutedCount += muted ? 1 : -1;
   }
 
-  /** Forgets per-entity settings of a removed entity. */
-  forget(eid: number): void {
+  /** Forgets per-entity settings of a removed entity (owned by `owner` until now). */
+  forget(eid: number, owner: number): void {
+    this.ownerChanged(eid, owner, 0);
+    this.always.delete(eid);
     const scopes = this.scopesOf.get(eid);
     if (scopes) for (const id of scopes) this.names.release(id);
     this.scopesOf.delete(eid);
@@ -149,33 +186,43 @@ export class InterestIndex {
 
   /** Rebuilds the grid from current positions (once per interest tick, shared by every client). */
   rebuild(reg: EntityRegistry): void {
-    const grid = this.config.grid;
-    this.cells.clear();
-    this.unplaced = [];
-    if (!grid) return;
-    const has = reg.has[grid.component];
-    const inv = 1 / grid.cellSize;
-    for (let i = 0; i < reg.count; i++) {
-      const eid = reg.list[i];
-      if (!has[eid]) {
-        this.unplaced.push(eid);
-        continue;
-      }
-      const key = cellKey(Math.floor(grid.x[eid] * inv), Math.floor(grid.y[eid] * inv), Math.floor(grid.z[eid] * inv));
-      const cell = this.cells.get(key);
-      if (cell) cell.push(eid);
-      else this.cells.set(key, [eid]);
-    }
+    this.grid?.rebuild(reg);
   }
 
-  /** The viewpoint of a client, or null. */
-  viewpoint(client: ClientInterest, reg: EntityRegistry): [number, number, number] | null {
+  /** Writes the viewpoint of a client into `out` and returns it, or null when it has none. */
+  viewpoint(client: ClientInterest, reg: EntityRegistry, out: Float64Array = client.view): Float64Array | null {
     const grid = this.config.grid;
     if (grid && client.viewEntity !== 0 && reg.isReplicated(client.viewEntity)) {
       const e = client.viewEntity;
-      return [grid.x[e], grid.y[e], grid.z[e]];
+      out[0] = grid.x[e];
+      out[1] = grid.y[e];
+      out[2] = grid.z[e];
+      return out;
     }
-    return client.viewPosition;
+    const p = client.viewPosition;
+    if (p === null) return null;
+    out[0] = p[0];
+    out[1] = p[1];
+    out[2] = p[2];
+    return out;
+  }
+
+  /**
+   * True when `client`'s explicit viewpoint moved so far from where its interest was last computed (more than a
+   * grid cell, or from none to some) that it should be recomputed at once; smaller moves wait for the interest
+   * rate, as a moving view entity does. Without the grid a viewpoint changes nothing.
+   */
+  movedFar(client: ClientInterest): boolean {
+    const grid = this.config.grid;
+    const v = client.viewPosition;
+    if (grid === null || v === null) return false;
+    if (!client.computedWithView) return true;
+    const c = client.computedView;
+    const dx = v[0] - c[0];
+    const dy = v[1] - c[1];
+    const dz = v[2] - c[2];
+    // Written so a non-finite viewpoint counts as far.
+    return !(dx * dx + dy * dy + dz * dz <= grid.cellSize * grid.cellSize);
   }
 
   /**
@@ -188,59 +235,36 @@ export class InterestIndex {
     client: ClientInterest,
     reg: EntityRegistry,
     eid: number,
-    view: [number, number, number] | null,
+    view: Float64Array | null,
   ): boolean {
-    if (reg.owner[eid] === clientId) return true;
-    if (eid < this.alwaysRelevant.length && this.alwaysRelevant[eid]) return true;
-    const scopes = this.scopesOf.get(eid);
-    if (scopes) {
-      let ok = false;
-      for (const s of scopes) if (client.scopes.has(s)) ok = true;
-      if (!ok) return false;
-    }
+    if (this.isAlwaysIn(clientId, reg, eid)) return true;
     const grid = this.config.grid;
     if (grid && view && reg.has[grid.component][eid]) {
       const dx = grid.x[eid] - view[0];
       const dy = grid.y[eid] - view[1];
       const dz = grid.z[eid] - view[2];
-      if (dx * dx + dy * dy + dz * dz > grid.radius * grid.radius) return false;
+      // Written so a non-finite position is out of every radius (the grid places it in no cell either).
+      if (!(dx * dx + dy * dy + dz * dz <= grid.radius * grid.radius)) return false;
+    }
+    return this.passesRules(clientId, client, eid);
+  }
+
+  /** Owned by the client, or always relevant: in its interest whatever the other rules say. */
+  isAlwaysIn(clientId: number, reg: EntityRegistry, eid: number): boolean {
+    return reg.owner[eid] === clientId || (eid < this.alwaysRelevant.length && this.alwaysRelevant[eid] === 1);
+  }
+
+  /** The rules besides distance: a scope the client subscribes to (when the entity has scopes), the predicate. */
+  passesRules(clientId: number, client: ClientInterest, eid: number): boolean {
+    if (this.scopesOf.size > 0) {
+      const scopes = this.scopesOf.get(eid);
+      if (scopes) {
+        let ok = false;
+        for (const s of scopes) if (client.scopes.has(s)) ok = true;
+        if (!ok) return false;
+      }
     }
     const p = this.config.predicate;
     return p === null || p(clientId, eid);
   }
-
-  /**
-   * Calls `visit` for every entity that may be relevant to a client at `view`: the grid cells overlapping the
-   * radius plus entities without a position; every entity when the grid is off or there is no viewpoint.
-   */
-  candidates(reg: EntityRegistry, view: [number, number, number] | null, visit: (eid: number) => void): void {
-    const grid = this.config.grid;
-    if (!grid || !view) {
-      for (let i = 0; i < reg.count; i++) visit(reg.list[i]);
-      return;
-    }
-    const inv = 1 / grid.cellSize;
-    const r = grid.radius;
-    const x0 = Math.floor((view[0] - r) * inv);
-    const x1 = Math.floor((view[0] + r) * inv);
-    const y0 = Math.floor((view[1] - r) * inv);
-    const y1 = Math.floor((view[1] + r) * inv);
-    const z0 = Math.floor((view[2] - r) * inv);
-    const z1 = Math.floor((view[2] + r) * inv);
-    for (let x = x0; x <= x1; x++)
-      for (let y = y0; y <= y1; y++)
-        for (let z = z0; z <= z1; z++) {
-          const cell = this.cells.get(cellKey(x, y, z));
-          if (cell) for (let i = 0; i < cell.length; i++) visit(cell[i]);
-        }
-    for (let i = 0; i < this.unplaced.length; i++) visit(this.unplaced[i]);
-  }
-}
-
-/** Cells per axis on each side of the origin that keys can tell apart: 2^16 (65 km at 1 m cells). */
-const CELL_RANGE = 65536;
-
-/** Packs three cell coordinates into one safe integer key (3 x 17 bits). */
-function cellKey(x: number, y: number, z: number): number {
-  return ((x + CELL_RANGE) * 2 * CELL_RANGE + (y + CELL_RANGE)) * 2 * CELL_RANGE + (z + CELL_RANGE);
 }

@@ -3,6 +3,7 @@ import { capacityFor, grown } from '../codec/grow-array.ts';
 import type { ServerPeer } from '../session/server-session.ts';
 import { DeliveryState } from './delivery-state.ts';
 import { EntitySet } from './entity-set.ts';
+import { SendPriority } from './send-priority.ts';
 import { ClientInterest } from './interest.ts';
 import { TickWindow } from './tick-window.ts';
 
@@ -22,11 +23,8 @@ export class PeerReplication {
   /** Link lost, session kept: nothing is sent until it resumes. */
   suspended = false;
   readonly interest = new ClientInterest();
-  /** Priority accumulator per entity: grows while the entity waits, reset when sent. */
-  acc: Float32Array;
-  /** Bandwidth tokens in bytes (may go negative after a burst of reliable data). */
-  tokens = 0;
-  lastSendAtMs = -1;
+  /** Priority accumulators and bandwidth tokens. */
+  readonly priority: SendPriority;
   lastBytesOut = 0;
   nextHashAtMs = 0;
   /**
@@ -46,7 +44,7 @@ export class PeerReplication {
   constructor(peer: ServerPeer, componentCount: number, capacity: number) {
     this.peer = peer;
     this.known = new Uint8Array(capacity);
-    this.acc = new Float32Array(capacity);
+    this.priority = new SendPriority(capacity);
     this.mark = new Uint32Array(capacity);
     this.delivery = new DeliveryState(componentCount, capacity);
   }
@@ -56,7 +54,7 @@ export class PeerReplication {
     if (eid < this.known.length) return;
     const cap = capacityFor(this.known.length, eid);
     this.known = grown(this.known, cap);
-    this.acc = grown(this.acc, cap);
+    this.priority.ensure(eid);
     this.mark = grown(this.mark, cap);
     this.delivery.ensure(eid);
   }
@@ -66,7 +64,7 @@ export class PeerReplication {
     this.ensure(eid);
     this.known[eid] = 1;
     this.knownSet.add(eid);
-    this.acc[eid] = 0;
+    this.priority.clear(eid);
   }
 
   /** Records that the client no longer has `eid` and drops what was pending for it. */

@@ -27,6 +27,8 @@ import { EntityRegistry, SERVER_OWNER } from './entity-registry.ts';
 import type { Connection } from '../connection/connection.ts';
 import type { ServerExtension } from './extension.ts';
 import { SNAPSHOT_CHUNK_BYTES, writeFullEntity } from './full-state.ts';
+import { ChangeSet } from './change-set.ts';
+import { ClientViews } from './client-view.ts';
 import { type InterestConfig, InterestIndex } from './interest.ts';
 import { Op, PeerReplication } from './peer-replication.ts';
 import { RawScanner } from './raw-scanner.ts';
@@ -37,37 +39,23 @@ import { INITIAL_ENTITY_CAPACITY, ShadowStore } from './shadow-store.ts';
 import { type SnapshotFigures, writeSnapshot } from './snapshot-writer.ts';
 import { BucketHashes, bucketOf, entityHash, HASH_BUCKETS } from './state-hash.ts';
 import { matchesApplied, readOwnerHash } from './owner-hash.ts';
-import {
-  beginMessage,
-  BitReader,
-  BitWriter,
-  DESPAWN_DESTROYED,
-  DESPAWN_OUT_OF_INTEREST,
-  openBody,
-} from './wire-bodies.ts';
+import { beginMessage, BitReader, BitWriter, DESPAWN_DESTROYED, openBody } from './wire-bodies.ts';
 import type { WorldAdapter } from './world-adapter.ts';
 import { OwnerWriteFilter } from './owner-write-filter.ts';
+import { DEFAULT_BANDWIDTH_KBPS, type PriorityFn } from './send-priority.ts';
 import { WriteGate } from './write-gate.ts';
 
 export { PeerReplication } from './peer-replication.ts';
-
-/** Default per-client bandwidth cap: 256 kbps, Glenn Fiedler's budget for a 900-object scene at 60 Hz. */
-export const DEFAULT_BANDWIDTH_KBPS = 256;
+export { DEFAULT_BANDWIDTH_KBPS, defaultPriority, type PriorityFn } from './send-priority.ts';
 
 /** Default state-hash period: once a second catches divergence fast at ~2 kbps per client. */
 export const DEFAULT_HASH_INTERVAL_MS = 1000;
-
-/** Bandwidth tokens saved up at most: a quarter second of the cap, so an idle client cannot burst for long. */
-const MAX_TOKEN_SECONDS = 0.25;
 
 /** Smallest delta worth sending; below this the budget waits for more tokens. */
 const MIN_DELTA_BYTES = 24;
 
 /** Smallest bandwidth share worth a reliable Delta of strings: a name change with its framing takes ~40 bytes. */
 const MIN_RELIABLE_SHARE_BYTES = 48;
-
-/** Priority of an entity for a client; higher is sent sooner. */
-export type PriorityFn = (clientId: number, eid: number, distance: number) => number;
 
 /** Options of the server replicator. */
 export interface ServerReplicatorOptions {
@@ -107,18 +95,16 @@ export interface ServerReplicationCounters {
   reliableDeltas: number;
 }
 
-/** Default priority: 1, plus up to 4 for closeness (within a few cells), doubled for entities a client owns. */
-export function defaultPriority(owner: number, distance: number, cellSize: number): number {
-  const closeness = Number.isFinite(distance) ? (4 * cellSize) / (cellSize + distance) : 0;
-  return (1 + closeness) * (owner !== SERVER_OWNER ? 2 : 1);
-}
-
 /** Server half of the replication layer. */
 export class ServerReplicator {
   readonly protocol: Protocol;
   readonly registry: EntityRegistry;
   readonly shadow: ShadowStore;
   readonly interest: InterestIndex;
+  /** Each client's interest and the changes it pulls (client-view.ts). */
+  readonly views: ClientViews;
+  /** This tick's changes, shared by every client. */
+  readonly changes: ChangeSet;
   readonly peers = new Map<number, PeerReplication>();
   readonly events = new Emitter<ReplicationEvents>();
   /** Authority sequence per network id: bumped on every ownership change, sent with each OwnershipGrant. */
@@ -191,6 +177,8 @@ export class ServerReplicator {
     this.registry = new EntityRegistry(n, INITIAL_ENTITY_CAPACITY);
     this.shadow = new ShadowStore(this.protocol.components, this.registry);
     this.interest = new InterestIndex(options.interest ?? { rateHz: 10, grid: null, predicate: null });
+    this.views = new ClientViews(this.registry, this.interest, this.events);
+    this.changes = new ChangeSet(n);
     this.scratch = createPackScratch(this.protocol.components);
     this.refComponents = this.protocol.components.map((c) => c.fields.some((f) => f.kind === FieldKind.entity));
     this.scanner = new RawScanner(this.shadow.sources);
@@ -240,11 +228,12 @@ export class ServerReplicator {
 
   /** An entity stopped replicating (destroyed, or its Networked marker removed). */
   entityRemoved(eid: number): void {
+    const owner = this.registry.isReplicated(eid) ? this.registry.owner[eid] : SERVER_OWNER;
     const netId = this.registry.remove(eid);
     if (netId === 0) return;
     this.authoritySeq.delete(netId);
     for (let c = 0; c < this.protocol.components.length; c++) this.shadow.clear(c, eid);
-    this.interest.forget(eid);
+    this.interest.forget(eid, owner);
     for (const p of this.peers.values()) {
       if (p.knows(eid)) {
         p.unlearn(eid);
@@ -272,6 +261,7 @@ export class ServerReplicator {
     const previous = this.registry.owner[eid];
     if (previous === clientId) return;
     this.registry.owner[eid] = clientId;
+    this.interest.ownerChanged(eid, previous, clientId);
     // Owner writes carry the owner's ticks: restart ordering for the new owner.
     for (let c = 0; c < this.protocol.components.length; c++) {
       const ticks = this.shadow.tick[c];
@@ -283,7 +273,7 @@ export class ServerReplicator {
       // An owner always has its entities, whatever its interest; it starts from the server's values of this
       // tick (a full state ahead of the grant: deltas to an owned entity are refused, so they cannot carry it).
       if (p.peer.clientId === clientId) {
-        if (!p.knows(eid)) this.announce(p, eid);
+        if (!p.knows(eid)) this.views.announce(p, eid);
         else p.ops.push(Op.Spawn, netId, 0);
         p.delivery.forget(eid);
       }
@@ -313,12 +303,18 @@ export class ServerReplicator {
     p.interest.dirty = true;
   }
 
-  /** Sets an explicit viewpoint for `clientId` (used when it has no view entity). */
+  /**
+   * Sets an explicit viewpoint for `clientId` (used when it has no view entity). Moves within a grid cell of where
+   * its interest was last computed follow the interest rate; a longer move (a jump) recomputes it at the next tick.
+   */
   setViewPosition(clientId: number, x: number, y: number, z: number): void {
     const p = this.peers.get(clientId);
     if (!p) return;
-    p.interest.viewPosition = [x, y, z];
-    p.interest.dirty = true;
+    const v = (p.interest.viewPosition ??= [x, y, z]);
+    v[0] = x;
+    v[1] = y;
+    v[2] = z;
+    if (this.interest.movedFar(p.interest)) p.interest.dirty = true;
   }
 
   /** Puts `eid` in the given scopes (replacing its previous ones); [] removes it from every scope. */
@@ -338,8 +334,7 @@ export class ServerReplicator {
 
   /** Makes `eid` relevant to every client, or not. */
   setAlwaysRelevant(eid: number, on: boolean): void {
-    this.interest.ensure(eid);
-    this.interest.alwaysRelevant[eid] = on ? 1 : 0;
+    this.interest.setAlwaysRelevant(eid, on);
     this.invalidateAll();
   }
 
@@ -385,10 +380,6 @@ export class ServerReplicator {
     for (const p of this.peers.values()) p.interest.dirty = true;
   }
 
-  private isRelevant(p: PeerReplication, eid: number, view: [number, number, number] | null): boolean {
-    return !this.interest.active || this.interest.isRelevant(p.peer.clientId, p.interest, this.registry, eid, view);
-  }
-
   /** Recomputes interest of every client whose turn it is: entering entities spawn, leaving ones despawn. */
   private updateInterest(force: boolean): void {
     if (!this.interest.active) return;
@@ -402,45 +393,8 @@ export class ServerReplicator {
         this.interest.rebuild(this.registry);
         rebuilt = true;
       }
-      this.computeInterest(p);
+      this.views.recompute(p);
     }
-  }
-
-  private computeInterest(p: PeerReplication): void {
-    p.interest.dirty = false;
-    const gen = ++p.generation;
-    const view = this.interest.viewpoint(p.interest, this.registry);
-    const reg = this.registry;
-    this.interest.candidates(reg, view, (eid) => {
-      if (!this.isRelevant(p, eid, view)) return;
-      p.ensure(eid);
-      p.mark[eid] = gen;
-      if (!p.knows(eid)) this.announce(p, eid);
-    });
-    // Entities that are relevant whatever the grid says, but were not candidates.
-    for (let i = 0; i < reg.count; i++) {
-      const eid = reg.list[i];
-      if ((eid < p.mark.length && p.mark[eid] === gen) || !this.isAlwaysIn(p, eid)) continue;
-      p.ensure(eid);
-      p.mark[eid] = gen;
-      if (!p.knows(eid)) this.announce(p, eid);
-    }
-    // Leaving: known but not marked this generation.
-    const known = p.knownSet;
-    for (let i = known.count - 1; i >= 0; i--) {
-      const eid = known.list[i];
-      if (p.mark[eid] === gen) continue;
-      p.unlearn(eid);
-      p.ops.push(Op.Despawn, reg.netIdOf[eid], DESPAWN_OUT_OF_INTEREST);
-      this.events.emit('despawn', eid, reg.netIdOf[eid], true);
-    }
-  }
-
-  private isAlwaysIn(p: PeerReplication, eid: number): boolean {
-    return (
-      this.registry.owner[eid] === p.peer.clientId ||
-      (eid < this.interest.alwaysRelevant.length && this.interest.alwaysRelevant[eid] === 1)
-    );
   }
 
   // ── per send tick ───────────────────────────────────────────────────────────────────────────────────
@@ -487,26 +441,17 @@ export class ServerReplicator {
         for (let i = 0; i < d.length; i += 3) {
           if (d[i] !== Op.Spawn) continue;
           const eid = this.registry.toLocal(d[i + 1]);
-          if (eid !== 0 && !p.knows(eid) && (this.isRelevant(p, eid, view) || this.isAlwaysIn(p, eid)))
-            this.announce(p, eid);
+          if (eid !== 0 && !p.knows(eid) && this.views.isRelevant(p, eid, view)) this.views.announce(p, eid);
         }
       }
     }
     d.length = 0;
   }
 
-  /** Queues the spawn of `eid` for peer `p` (full state travels with it). */
-  private announce(p: PeerReplication, eid: number): void {
-    if (p.knows(eid)) return;
-    p.learn(eid);
-    p.ops.push(Op.Spawn, this.registry.netIdOf[eid], 0);
-    this.events.emit('interest', p.peer.clientId, eid, true);
-  }
-
   /**
    * Change detection: compares every registered field of every replicated entity with its shadow (in wire
-   * form) and marks the changed fields pending for every client that knows the entity, does not own it, and
-   * has not paused it (unless the entity is muted).
+   * form) into the tick's shared change set (muted entities left out); each client then pulls from it the
+   * changes of the entities it knows, does not own and has not paused (client-view.ts).
    */
   detectChanges(): void {
     for (const x of this.extensions) x.beforeDetect?.(this.tick + 1);
@@ -515,10 +460,10 @@ export class ServerReplicator {
     const reg = this.registry;
     const comps = this.protocol.components;
     const shadow = this.shadow;
-    const peers = [...this.peers.values()];
+    const changes = this.changes;
+    changes.begin();
     const list = reg.list;
     const count = reg.count;
-    const pausing = peers.some((p) => p.interest.pausedEntities.size > 0 || p.interest.pausedScopes.size > 0);
     const muting = this.interest.mutedScopes.size > 0 || this.interest.mutedCount > 0;
     // Component by component: a cheap raw scan first, then wire values only where something moved.
     for (let c = 0; c < comps.length; c++) {
@@ -543,21 +488,17 @@ export class ServerReplicator {
       // 2. wire values, field by field (quantized: drift below the precision stays in the component)
       const masks = this.movedMasks;
       shadow.detectMany(c, eids, n, masks);
-      // 3. fan out to every client that has the entity, does not own it, and has not paused it
+      // 3. into the shared change set (a muted entity's changes go to nobody)
       for (let i = 0; i < n; i++) {
         const mask = masks[i];
         if (mask === 0) continue;
         const eid = eids[i];
         if (muting && this.interest.isMuted(eid)) continue;
-        const owner = reg.owner[eid];
-        for (let k = 0; k < peers.length; k++) {
-          const p = peers[k];
-          if (eid >= p.known.length || p.known[eid] === 0 || p.peer.clientId === owner) continue;
-          if (pausing && this.interest.isPaused(p.interest, eid)) continue;
-          p.delivery.mark(eid, c, mask);
-        }
+        changes.add(eid, c, mask);
       }
     }
+    // 4. each client pulls the changes of what it has
+    this.views.pull(this.peers.values(), changes);
   }
 
   /** Sends this tick to every client: structural ops (reliable), the best delta that fits, hashes, then flush. */
@@ -578,19 +519,17 @@ export class ServerReplicator {
         this.protocol.components,
         this.shadow,
       );
+      const pr = p.priority;
       let budget = conn.unreliableSpaceBytes() - this.reservedBytes;
       if (this.bandwidthBytesPerSec > 0) {
-        const dt = p.lastSendAtMs < 0 ? 0 : (now - p.lastSendAtMs) / 1000;
-        const cap = this.bandwidthBytesPerSec * MAX_TOKEN_SECONDS;
-        p.tokens = Math.min(cap, p.tokens + dt * this.bandwidthBytesPerSec);
         // What the packet costs besides the delta: header, acks, framing; reliable data was already counted.
-        budget = Math.min(budget, Math.floor(p.tokens) - 16);
+        budget = Math.min(budget, pr.refill(now, this.bandwidthBytesPerSec) - 16);
       }
-      p.lastSendAtMs = now;
+      pr.lastSendAtMs = now;
       // String components: at most half the client's bandwidth tokens (a flood of renames never starves poses),
       // and what they take is the delta's no more.
       if (this.reliableLane !== null && p.delivery.dirtyCount > 0) {
-        const share = this.bandwidthBytesPerSec > 0 ? Math.floor(p.tokens / 2) : Infinity;
+        const share = this.bandwidthBytesPerSec > 0 ? Math.floor(pr.tokens / 2) : Infinity;
         const lane = this.reliableLane;
         if (share >= MIN_RELIABLE_SHARE_BYTES) {
           this.counters.reliableDeltas += lane.send(p.delivery, conn, this.tick, p.lastStructuralId, share);
@@ -598,7 +537,9 @@ export class ServerReplicator {
         } else if (lane.hasPending(p.delivery)) lane.deferred++;
       }
       if (budget >= MIN_DELTA_BYTES && p.delivery.dirtyCount > 0) {
-        this.prioritize(p);
+        const grid = this.interest.config.grid;
+        const view = grid ? this.interest.viewpoint(p.interest, this.registry) : null;
+        pr.prioritize(p.delivery, p.peer.clientId, this.registry, grid, view, this.priority);
         const delta = writeDelta(
           this.writer,
           this.scratch,
@@ -613,7 +554,7 @@ export class ServerReplicator {
           },
         );
         if (delta !== null && !conn.sendUnreliable(delta)) p.delivery.untake();
-        this.resetSentAccumulators(p);
+        pr.resetSent(p.delivery);
       }
       for (const x of this.extensions) if (x.send) this.extensionSend(x, p.peer, conn);
       if (this.hashIntervalMs > 0 && now >= p.nextHashAtMs) {
@@ -625,44 +566,8 @@ export class ServerReplicator {
       const seq = conn.flush();
       if (seq >= 0) p.delivery.commit(seq);
       else p.delivery.untake();
-      p.tokens -= conn.stats.bytesOut - before;
+      pr.tokens -= conn.stats.bytesOut - before;
       p.lastBytesOut = conn.stats.bytesOut;
-    }
-  }
-
-  /** Grows each waiting entity's accumulator by its priority and orders the dirty list by it, highest first. */
-  private prioritize(p: PeerReplication): void {
-    const d = p.delivery;
-    if (d.dirtyCount < 2) return;
-    const reg = this.registry;
-    const grid = this.interest.config.grid;
-    const view = grid ? this.interest.viewpoint(p.interest, reg) : null;
-    const cell = grid ? grid.cellSize : 1;
-    for (let i = 0; i < d.dirtyCount; i++) {
-      const eid = d.dirty[i];
-      let dist = Infinity;
-      if (grid && view && reg.has[grid.component][eid]) {
-        const dx = grid.x[eid] - view[0];
-        const dy = grid.y[eid] - view[1];
-        const dz = grid.z[eid] - view[2];
-        dist = Math.sqrt(dx * dx + dy * dy + dz * dz);
-      }
-      p.acc[eid] +=
-        this.priority !== null
-          ? this.priority(p.peer.clientId, eid, dist)
-          : defaultPriority(reg.owner[eid], dist, cell);
-    }
-    const acc = p.acc;
-    d.dirty.subarray(0, d.dirtyCount).sort((a, b) => acc[b] - acc[a]);
-  }
-
-  private resetSentAccumulators(p: PeerReplication): void {
-    // Everything still pending keeps its accumulator; what went out starts again from zero.
-    const d = p.delivery;
-    const acc = p.acc;
-    for (let i = 0; i < p.knownSet.count; i++) {
-      const eid = p.knownSet.list[i];
-      if (acc[eid] !== 0 && !d.hasPending(eid)) acc[eid] = 0;
     }
   }
 
@@ -769,7 +674,7 @@ export class ServerReplicator {
       const view = this.interest.viewpoint(p.interest, reg);
       for (let i = 0; i < reg.count; i++) {
         const eid = reg.list[i];
-        if (this.isRelevant(p, eid, view) || this.isAlwaysIn(p, eid)) {
+        if (this.views.isRelevant(p, eid, view)) {
           p.learn(eid);
           entities.push(eid);
         }
@@ -866,12 +771,9 @@ export class ServerReplicator {
     if (left) this.interest.releaseClient(left.interest);
     this.peers.delete(peer.clientId);
     this.ownerFilter.forget(peer.clientId);
-    // Entities the client owned go back to the server.
-    const reg = this.registry;
-    for (let i = 0; i < reg.count; i++) {
-      const eid = reg.list[i];
-      if (reg.owner[eid] === peer.clientId) this.setOwner(eid, SERVER_OWNER);
-    }
+    // Entities the client owned go back to the server (from the ownership index: no walk of the world).
+    const owned = this.interest.owned.get(peer.clientId);
+    if (owned) for (const eid of [...owned]) this.setOwner(eid, SERVER_OWNER);
     for (const x of this.extensions) x.left?.(peer, reason);
   }
 
