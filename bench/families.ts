@@ -2,6 +2,7 @@ import { attackFamily } from './attack.bench.ts';
 import { awarenessFamily } from './awareness.bench.ts';
 import type { BenchFamily } from './bench-family.ts';
 import { ecsyncMethod } from './ecsync-method.ts';
+import { handsFamily } from './hands.bench.ts';
 import { interestScaleFamily } from './interest-scale.bench.ts';
 import { vrQualityFamily } from './vr-quality.bench.ts';
 import { poseBytesFamily } from './pose-bytes.bench.ts';
@@ -12,7 +13,7 @@ import { transportFamily } from './transport.bench.ts';
 
 /**
  * Every benchmark family, in run order: tick cost (ecsync against the baselines), pose bytes, room bandwidth,
- * VR quality, scale (interest per client), transport capacity, short strings, awareness, then the attacks.
+ * VR quality, scale (interest per client), transport capacity, short strings, awareness, hands, then the attacks.
  */
 export const BENCH_FAMILIES: readonly BenchFamily[] = [
   createTickCostFamily([...BASELINE_TICK_METHODS, ecsyncMethod]),
@@ -23,5 +24,6 @@ export const BENCH_FAMILIES: readonly BenchFamily[] = [
   transportFamily,
   shortStringsFamily,
   awarenessFamily,
+  handsFamily,
   attackFamily,
 ];
