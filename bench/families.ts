@@ -3,6 +3,7 @@ import { attackFamily } from './attack.bench.ts';
 import { awarenessFamily } from './awareness.bench.ts';
 import type { BenchFamily } from './bench-family.ts';
 import { ecsyncMethod } from './ecsync-method.ts';
+import { handsFamily } from './hands.bench.ts';
 import { interestScaleFamily } from './interest-scale.bench.ts';
 import { vrQualityFamily } from './vr-quality.bench.ts';
 import { poseBytesFamily } from './pose-bytes.bench.ts';
@@ -15,7 +16,7 @@ import { transportFamily } from './transport.bench.ts';
 /**
  * Every benchmark family, in run order: tick cost (ecsync against the baselines), pose bytes, room bandwidth,
  * VR quality, scale (interest per client), transport capacity, short strings, awareness, assets, scale-out (Redis
- * and room processes), then the attacks.
+ * and room processes), hands, then the attacks.
  */
 export const BENCH_FAMILIES: readonly BenchFamily[] = [
   createTickCostFamily([...BASELINE_TICK_METHODS, ecsyncMethod]),
@@ -28,5 +29,6 @@ export const BENCH_FAMILIES: readonly BenchFamily[] = [
   awarenessFamily,
   assetsFamily,
   scaleOutFamily,
+  handsFamily,
   attackFamily,
 ];

@@ -60,6 +60,18 @@ export const METRICS = [
     what: 'worst row (0/50/100/200 ms RTT) of the largest frame-to-frame rendered jump minus the true motion in that frame',
   },
   {
+    key: 'bytes_per_tracked_hand',
+    unit: 'B',
+    target: '<= 16',
+    what: 'owner-to-server HandInput bytes per moving tracked hand (tag and shared header included), 30 Hz, 100 ms RTT / 20 ms jitter / 2 % loss',
+  },
+  {
+    key: 'hand_joint_error_mm',
+    unit: 'mm',
+    target: '<= 5',
+    what: 'p95 fingertip error of the hand codec (fit, quantize, rebuild) on a synthetic adult hand',
+  },
+  {
     key: 'clients_per_core_20hz',
     unit: 'clients',
     target: '>= 5000',
