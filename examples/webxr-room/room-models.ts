@@ -7,7 +7,7 @@
 import * as THREE from 'three';
 import { GLTFExporter } from 'three/examples/jsm/exporters/GLTFExporter.js';
 import { GLTFLoader } from 'three/examples/jsm/loaders/GLTFLoader.js';
-import type { ClientAssets } from '../../src/index.ts';
+import type { AssetManifest, ClientAssets } from '../../src/index.ts';
 import { GLB_MIME } from './protocol.ts';
 
 /** A shared model fits in a ball of this radius, in metres: about an object in the hand. */
@@ -58,15 +58,17 @@ export function createModelLibrary(assets: ClientAssets): ModelLibrary {
   const loader = new GLTFLoader();
   const ready = new Map<string, THREE.Object3D>();
   const failed = new Set<string>();
-  assets.events.on('received', ({ manifest, bytes }) => {
-    if (manifest.mime !== GLB_MIME || ready.has(manifest.hash)) return;
+  const load = (manifest: AssetManifest, bytes: Uint8Array | undefined) => {
+    if (manifest.mime !== GLB_MIME || bytes === undefined || ready.has(manifest.hash)) return;
     // The bytes are verified to be what was offered, not that they are a good glTF: a parse error stays here.
-    const buffer = bytes.slice().buffer;
     loader
-      .parseAsync(buffer, '')
+      .parseAsync(bytes.slice().buffer, '')
       .then((gltf) => ready.set(manifest.hash, fitted(gltf.scene)))
       .catch(() => failed.add(manifest.hash));
-  });
+  };
+  assets.events.on('received', ({ manifest, bytes }) => load(manifest, bytes));
+  // This page's own model: drawn once the server took it (the server offers it to the others, not back).
+  assets.events.on('uploaded', (manifest) => load(manifest, assets.get(manifest.hash)));
   return {
     instance(hash) {
       const model = ready.get(hash)?.clone();
