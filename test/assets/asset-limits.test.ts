@@ -72,6 +72,26 @@ describe('asset limits and permissions', () => {
     expect(seenB.received.map((r) => r.hash).sort()).toEqual([x.hash, z.hash].sort());
   });
 
+  it('refuses an upload that would take the uploads under way past maxUploadBytes', async () => {
+    const { server, join, run } = assetRoom({ server: { maxUploadBytes: 150_000 } });
+    const a = join();
+    const b = join();
+    const seenA = watch(a.assets);
+    const seenB = watch(b.assets);
+    await run(60);
+    const x = await a.assets.offer(noise(100_000, 1), { name: 'x.glb', mime: GLB });
+    const y = await b.assets.offer(noise(100_000, 2), { name: 'y.glb', mime: GLB });
+    let most = 0;
+    await run(600, () => {
+      most = Math.max(most, server.stats().uploadBytes);
+      return seenA.uploaded.length + seenA.refused.length > 0 && seenB.uploaded.length + seenB.refused.length > 0;
+    });
+    expect(seenA.uploaded).toEqual([x.hash]);
+    expect(seenB.refused).toEqual([{ hash: y.hash, code: 'AssetBusy' }]);
+    expect(most).toBe(100_000);
+    expect(server.stats().uploadBytes).toBe(0);
+  });
+
   it('lets only the roles with the offer-assets capability offer', async () => {
     const { server, join, run } = assetRoom();
     const viewer = join({ role: 'viewer' });
