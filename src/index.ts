@@ -226,3 +226,5 @@ export {
   DEFAULT_ASSET_BANDWIDTH_SHARE,
 } from './assets/asset-limits.ts';
 export { MAX_ASSET_CHUNK_BYTES } from './assets/asset-wire.ts';
+export { DEFAULT_CAPABILITIES, hasCapability } from './authority/roles.ts';
+export type { Capability } from './authority/roles.ts';

@@ -10,7 +10,7 @@ import { createBodyDecoder } from '../codec/msgpack-body.ts';
 import { getNetContext } from '../context.ts';
 import { NetError, usageError, type ErrorCodeName } from '../errors.ts';
 import { Emitter } from '../events.ts';
-import { DEFAULT_PERMISSIONS, senderAllowed, type Sender } from '../authority/roles.ts';
+import { DEFAULT_CAPABILITIES, senderAllowed, type Sender } from '../authority/roles.ts';
 import { Tag } from '../protocol/tags.ts';
 import type { ServerPeer } from '../session/server-peer.ts';
 import { decodeAssetChunk } from './asset-chunk-wire.ts';
@@ -54,7 +54,7 @@ export interface ServerAssetsOptions {
   maxCatalog?: number;
   /** The content cache (default: a new 64 MiB one); pass one to share it or to bound it otherwise. */
   cache?: ContentCache;
-  /** Roles that may offer assets (default: as AssetOffer in the permission table, participants and admins). */
+  /** Roles that may offer assets (default: the `offerAssets` capability, participants and admins). */
   offerRoles?: readonly Sender[];
   /** An upload that receives nothing for this long from a connected client is dropped (default 30 s). */
   stallMs?: number;
@@ -99,7 +99,7 @@ export function createServerAssets(world: object, options: ServerAssetsOptions =
   checkPositive({ maxAssetBytes, perClient, maxTransfers, maxCatalog, maxUploadBytes }, true);
   checkPositive({ share, stallMs, uncapped: options.uncappedKbps ?? DEFAULT_UNCAPPED_ASSET_KBPS }, false);
   if (share > 1) usageError(`bandwidthShare ${share} is above 1`, 'pass a share in (0, 1], e.g. 0.5');
-  const offerRoles = options.offerRoles ?? DEFAULT_PERMISSIONS[Tag.AssetOffer];
+  const offerRoles = options.offerRoles ?? DEFAULT_CAPABILITIES.offerAssets;
   const { replicator, clock, onError } = ctx;
   const cap = replicator.bandwidthBytesPerSec;
   const rate = cap > 0 ? cap * share : ((options.uncappedKbps ?? DEFAULT_UNCAPPED_ASSET_KBPS) * 1000) / 8;
