@@ -3,7 +3,7 @@
  * the WebSocket transport). A shares a generated glTF model (the picker's yellow cone, exported by three's
  * GLTFExporter in A's page); the server checks its SHA-256 and offers it on; B must draw it as a grabbable object,
  * both in its page state and on screen (yellow pixels counted in B's screenshot, saved to test-artifacts/). A user C
- * who opens the room afterwards gets the model too.
+ * who opens the room afterwards gets the model too, and B grabs it (in emulated VR) like any object.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,13 +33,19 @@ const VIEWPORT = { width: 640, height: 360 };
 /** A small model is a few chunks at the room's asset rate (~125 kB/s): well under a second; slack for CI. */
 const MODEL_BOUND_MS = 15_000;
 
+type Vec3 = [number, number, number];
 interface ViewInfo {
   eid: number;
   kind: string;
+  owner: number;
+  rendered: Vec3;
   model?: { hash: string; loaded: boolean };
 }
 interface Handle {
-  status(): { state: string; clientId: number };
+  status(): { state: string; clientId: number; inXR: boolean; xrFrames: number };
+  reach(hand: 'right', at: Vec3): void;
+  hand(hand: 'right'): Vec3;
+  device: { controllers: { right: { updateButtonValue(id: string, v: number): void } } };
   views(): ViewInfo[];
   shareModel(name: string): Promise<string>;
   models(): { ready: string[]; failed: string[] };
@@ -154,6 +160,35 @@ describe('WebXR room shared models', () => {
       ready: [hash],
       failed: [],
     });
+
+    // The model is grabbable like any object: B, in VR, puts its right hand on it and squeezes; A sees B own it.
+    await b.click('#VRButton');
+    await b.waitForFunction(
+      () => {
+        const st = (window as never as { __room: Handle }).__room.status();
+        return st.inXR && st.xrFrames > 10;
+      },
+      undefined,
+      { timeout: 20_000, polling: 50 },
+    );
+    const model = (await views(b)).find((v) => v.model?.hash === hash)!;
+    const idB = await room_(b)(() => (window as never as { __room: Handle }).__room.status().clientId);
+    await room_(b)((at) => (window as never as { __room: Handle }).__room.reach('right', at), model.rendered);
+    await b.waitForFunction(
+      (at) => {
+        const h = (window as never as { __room: Handle }).__room.hand('right');
+        return Math.hypot(h[0] - at[0], h[1] - at[1], h[2] - at[2]) < 0.005;
+      },
+      model.rendered,
+      { timeout: 5000, polling: 20 },
+    );
+    await room_(b)(() =>
+      (window as never as { __room: Handle }).__room.device.controllers.right.updateButtonValue('squeeze', 1),
+    );
+    const ownerOnA = async () => (await views(a)).find((v) => v.model?.hash === hash)?.owner;
+    const start = Date.now();
+    while ((await ownerOnA()) !== idB && Date.now() - start < 5000) await new Promise((r) => setTimeout(r, 20));
+    expect(await ownerOnA()).toBe(idB);
     expect(errors).toEqual([]);
   }, 120_000);
 });
