@@ -4,7 +4,7 @@
  * entities change every frame and carry the frame number, so the client measures the age of what it shows (pose
  * latency) and its spread (jitter). The server offers an asset of random bytes; the same room runs without the
  * asset in the same process. Rows: the default asset share (half the cap) and a share of the whole cap, to show why
- * the share exists.
+ * the share exists, and the default share under 10 % loss.
  */
 import { addComponent, addEntity, createWorld, query } from 'bitecs';
 import type { BenchFamily, FamilyResult } from './bench-family.ts';
@@ -40,6 +40,8 @@ const PLANS = {
 interface Row {
   capKbps: number;
   share: number;
+  /** Packet loss each way on the link. */
+  loss: number;
   /** Asset throughput up to its last chunk, MB/s (simulated time). */
   mbPerSecond: number | null;
   transferSeconds: number | null;
@@ -56,7 +58,14 @@ function protocol(store: { t: Float32Array; x: Float32Array }) {
   return p;
 }
 
-async function runRoom(capKbps: number, share: number, assetBytes: number, withAsset: boolean, seed: number) {
+async function runRoom(
+  capKbps: number,
+  share: number,
+  loss: number,
+  assetBytes: number,
+  withAsset: boolean,
+  seed: number,
+) {
   const clock = createManualClock();
   const network = createMemoryNetwork({ clock, seed });
   const serverStore = { t: new Float32Array(MAX), x: new Float32Array(MAX) };
@@ -75,7 +84,7 @@ async function runRoom(capKbps: number, share: number, assetBytes: number, withA
   const client = createNetworkPlugin(clientWorld, {
     role: 'client',
     protocol: protocol(clientStore),
-    link: network.connect({ up: { latencyMs: 20 }, down: { latencyMs: 20 } }),
+    link: network.connect({ up: { latencyMs: 20, loss }, down: { latencyMs: 20, loss } }),
     clock,
     sendRateHz: 60,
   });
@@ -135,6 +144,7 @@ async function runRoom(capKbps: number, share: number, assetBytes: number, withA
   const row: Row = {
     capKbps,
     share,
+    loss,
     mbPerSecond: transferSeconds ? assetBytes / 1e6 / transferSeconds : null,
     transferSeconds,
     ageMeanMs: mean,
@@ -149,17 +159,17 @@ function markdown(rows: Array<{ on: Row; off: Row }>, assetBytes: number): strin
   const f = formatFigure;
   const lines = [
     `A server streams a ${f(assetBytes / 1024 / 1024)} MiB asset of random bytes (not deflatable) to one client ` +
-      `while ${ENTITIES} entities change every frame (60 Hz sends, 20 ms latency, no loss, manual clock). Age = ` +
+      `while ${ENTITIES} entities change every frame (60 Hz sends, 20 ms latency, manual clock). Age = ` +
       'how old the entity values the client shows are (its pose latency, including waiting for bandwidth), over ' +
       'the transfer; the same room without the asset runs in the same process. Share = the part of the cap ' +
       'assets may take (default 0.5).',
     '',
-    '| cap kbps | share | asset MB/s | transfer s | age mean ms (with / without) | age p95 ms (with / without) | jitter ms (with / without) | kbps down (with / without) |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| cap kbps | share | loss | asset MB/s | transfer s | age mean ms (with / without) | age p95 ms (with / without) | jitter ms (with / without) | kbps down (with / without) |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const { on, off } of rows) {
     lines.push(
-      `| ${on.capKbps} | ${on.share} | ${f(on.mbPerSecond)} | ${f(on.transferSeconds)} | ` +
+      `| ${on.capKbps} | ${on.share} | ${on.loss * 100} % | ${f(on.mbPerSecond)} | ${f(on.transferSeconds)} | ` +
         `${f(on.ageMeanMs)} / ${f(off.ageMeanMs)} | ${f(on.ageP95Ms)} / ${f(off.ageP95Ms)} | ` +
         `${f(on.jitterMs)} / ${f(off.jitterMs)} | ${f(on.kbpsDown)} / ${f(off.kbpsDown)} |`,
     );
@@ -175,13 +185,17 @@ export const assetsFamily: BenchFamily = {
     const plan: Plan = byScale(ctx.scale, PLANS);
     const task = ctx.progress.start('assets');
     const rows: Array<{ on: Row; off: Row }> = [];
-    for (const cap of plan.caps) {
-      for (const share of [0.5, 1]) {
-        task.update(`${cap} kbps, share ${share}`);
-        const off = await runRoom(cap, share, plan.assetBytes, false, ctx.seed);
-        const on = await runRoom(cap, share, plan.assetBytes, true, ctx.seed);
-        rows.push({ on, off });
-      }
+    // Each cap at both shares without loss, then the default share under 10 % loss each way.
+    const cases = plan.caps.flatMap((cap) => [
+      [cap, 0.5, 0],
+      [cap, 1, 0],
+      [cap, 0.5, 0.1],
+    ]);
+    for (const [cap, share, loss] of cases) {
+      task.update(`${cap} kbps, share ${share}, loss ${loss}`);
+      const off = await runRoom(cap, share, loss, plan.assetBytes, false, ctx.seed);
+      const on = await runRoom(cap, share, loss, plan.assetBytes, true, ctx.seed);
+      rows.push({ on, off });
     }
     task.end(rows.map((r) => `${r.on.capKbps}/${r.on.share}: ${formatFigure(r.on.mbPerSecond)} MB/s`).join(', '));
     return { series: { assetBytes: plan.assetBytes, rows }, markdown: markdown(rows, plan.assetBytes) };

@@ -255,3 +255,5 @@ export { HAND_JOINTS_LENGTH } from '../components/tracked-hand.ts';
 export { HAND_JOINT_NAMES, HAND_JOINT_COUNT, FINGERTIP_JOINTS } from './vr/hand-skeleton.ts';
 export { handRenderSystem } from '../systems/hand-render-system.ts';
 export type { VoiceMediaStream, VoiceAudioContext, VoicePeerState, VoiceIceServer } from './voice/voice-dom.ts';
+export { DEFAULT_CAPABILITIES, hasCapability } from './authority/roles.ts';
+export type { Capability } from './authority/roles.ts';

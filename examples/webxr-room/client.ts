@@ -12,6 +12,7 @@ import { createOverlay } from './overlay.ts';
 import { createPageTransport } from './page-transport.ts';
 import { createRoomClient } from './room-client.ts';
 import { createRoomScene, userColor } from './scene.ts';
+import { buildModelGlb, MODEL_PICKS } from './room-models.ts';
 
 /** The overlay refreshes this often: readable numbers, and a canvas upload only 4 times a second. */
 const OVERLAY_INTERVAL_MS = 250;
@@ -84,6 +85,29 @@ const refreshOverlay = (nowMs: number) => {
   note.textContent = page.note;
   note.style.display = page.note ? '' : 'none';
 };
+
+// Shared models: pick one of the generated ones, choose a .glb file, or drop one on the page.
+const modelNote = document.getElementById('model-note') as HTMLElement;
+const share = (bytes: Uint8Array, name: string): Promise<string> =>
+  client.models.share(bytes, name).then(
+    (hash) => ((modelNote.textContent = `shared ${name}`), hash),
+    (e: unknown) => ((modelNote.textContent = `${name}: ${e instanceof Error ? e.message : e}`), ''),
+  );
+const shareFiles = async (files: Iterable<File>) => {
+  for (const f of files)
+    if (f.name.toLowerCase().endsWith('.glb')) await share(new Uint8Array(await f.arrayBuffer()), f.name);
+};
+const picker = document.getElementById('model-pick') as HTMLSelectElement;
+for (const name of Object.keys(MODEL_PICKS)) picker.add(new Option(name, name));
+const sharePick = async (name: string) => share(await buildModelGlb(name), name);
+(document.getElementById('model-share') as HTMLElement).addEventListener('click', () => void sharePick(picker.value));
+const fileInput = document.getElementById('model-file') as HTMLInputElement;
+fileInput.addEventListener('change', () => void shareFiles(fileInput.files ?? []));
+window.addEventListener('dragover', (e) => e.preventDefault());
+window.addEventListener('drop', (e) => {
+  e.preventDefault();
+  void shareFiles(e.dataTransfer?.files ?? []);
+});
 
 let xrFrames = 0;
 let overlayAtMs = 0;
@@ -169,5 +193,7 @@ Object.assign(window, {
       played: () => client.voice.list(),
       signal: (to: number, payload: never) => client.authority.signal(to, payload),
     },
+    shareModel: (name: string) => sharePick(name),
+    models: () => client.models.list(),
   },
 });

@@ -14,6 +14,8 @@ import type { RoomProtocol } from './protocol.ts';
 import { readPose } from './pose-io.ts';
 import type { PoseStore } from './pose-io.ts';
 import { createHandMesh, createHeadMesh, createObjectMesh, userColor } from './scene.ts';
+import { attachModel, createModelSlot } from './room-models.ts';
+import type { ModelLibrary } from './room-models.ts';
 
 /**
  * Time constant of the objects' glide, in ms: a view covers 63 % of the way to a new pose in this time, 99 % in 5x. 40 ms
@@ -26,6 +28,8 @@ interface View {
   kind: AvatarPartName | 'object';
   owner: number;
   seen: number;
+  /** A 'model' object whose model has not been put in yet. */
+  awaitsModel?: boolean;
 }
 
 /** A drawn entity, as the debug handle reports it. */
@@ -33,6 +37,8 @@ export interface ViewInfo {
   eid: number;
   kind: View['kind'];
   owner: number;
+  /** A 'model' object: the asset hash it draws, and whether the model is drawn yet. */
+  model?: { hash: string; loaded: boolean };
   /** Where the view is drawn (room coordinates). */
   rendered: [number, number, number];
   /** The entity's replicated position. */
@@ -59,8 +65,9 @@ export function createEntityViews(
   room: RoomProtocol,
   scene: THREE.Scene,
   isAway: (clientId: number) => boolean,
+  models: ModelLibrary | null = null,
 ): EntityViews {
-  const { Pose, Grabbable, poses } = room;
+  const { Pose, Grabbable, poses, ModelAsset } = room;
   const devices: ReadonlyArray<[AvatarPartName, PoseStore]> = [
     ['head', poses.HeadPose],
     ['left', poses.LeftControllerPose],
@@ -77,7 +84,9 @@ export function createEntityViews(
       const color = userColor(ownerOf(world, eid));
       return { object: kind === 'head' ? createHeadMesh(color) : createHandMesh(color), kind, owner: -1, seen: 0 };
     }
-    const mesh = createObjectMesh(SHAPES[Grabbable.shape[eid]] ?? 'cube', Grabbable.color[eid]);
+    const shape = SHAPES[Grabbable.shape[eid]] ?? 'cube';
+    if (shape === 'model') return { object: createModelSlot(), kind, owner: -1, seen: 0, awaitsModel: true };
+    const mesh = createObjectMesh(shape, Grabbable.color[eid]);
     return { object: mesh, kind, owner: -1, seen: 0 };
   };
 
@@ -126,6 +135,14 @@ export function createEntityViews(
       for (const eid of query(world, [Networked, Pose, Grabbable])) {
         const { view, fresh } = viewOf(eid, 'object');
         view.seen = frame;
+        if (view.awaitsModel) {
+          const model = models?.instance(ModelAsset.hash[eid] ?? '');
+          if (model) {
+            attachModel(view.object as THREE.Mesh, model);
+            view.awaitsModel = false;
+            view.owner = -1; // tint the new materials too
+          }
+        }
         replicatedStore.set(eid, Pose);
         const owner = ownerOf(world, eid);
         if (owner !== view.owner) recolor(view, owner);
@@ -163,6 +180,9 @@ export function createEntityViews(
           rendered: v.object.position.toArray() as [number, number, number],
           replicated: [store.px[eid], store.py[eid], store.pz[eid]] as [number, number, number],
           visible: v.object.visible,
+          ...(SHAPES[Grabbable.shape[eid]] === 'model'
+            ? { model: { hash: ModelAsset.hash[eid] ?? '', loaded: v.awaitsModel === false } }
+            : {}),
         };
       });
     },

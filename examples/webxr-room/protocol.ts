@@ -21,8 +21,14 @@ export const MAX_ENTITIES = 1024;
 export const AVATAR_PARTS = ['head', 'left', 'right'] as const;
 export type AvatarPartName = (typeof AVATAR_PARTS)[number];
 
-/** Shapes of the grabbable objects, in the order of `Grabbable.shape`'s enum. */
-export const SHAPES = ['cube', 'ball', 'ring'] as const;
+/** Shapes of the grabbable objects, in the order of `Grabbable.shape`'s enum; 'model' draws a shared glTF asset. */
+export const SHAPES = ['cube', 'ball', 'ring', 'model'] as const;
+
+/** The MIME type of a binary glTF: the room turns such shared assets into grabbable objects. */
+export const GLB_MIME = 'model/gltf-binary';
+
+/** Largest model a user may share: 8 MiB is a detailed prop with textures, and a few seconds to stream. */
+export const MAX_MODEL_BYTES = 8 * 1024 * 1024;
 
 /** Builds the components of one world and the protocol that replicates them (one set per world). */
 export function defineRoomProtocol() {
@@ -49,9 +55,12 @@ export function defineRoomProtocol() {
   registerPoseComponents(protocol, poses);
   const DisplayName = registerDisplayName(protocol);
   const RoomStats = registerRoomStats(protocol, MAX_ENTITIES);
+  // The SHA-256 (64 hex digits) of the glTF asset a 'model' object draws; the bytes come by the asset layer.
+  const ModelAsset = { hash: [] as string[] };
+  registerComponent(protocol, ModelAsset, { name: 'ModelAsset', fields: { hash: field.shortString(64) } });
   /** Where an object's pose lives, for the authority layer (held objects follow the hand; releases carry it). */
   const objectPose: PoseAccess = { component: Pose, position: ['px', 'py', 'pz'], rotation: ['qx', 'qy', 'qz', 'qw'] };
-  return { protocol, Pose, Grabbable, poses, objectPose, DisplayName, RoomStats };
+  return { protocol, Pose, Grabbable, poses, objectPose, DisplayName, RoomStats, ModelAsset };
 }
 
 /** The components of one room world. */

@@ -8,6 +8,7 @@ import { createWorld, query } from 'bitecs';
 import {
   clientIdOf,
   connectionStateOf,
+  createClientAssets,
   createClientAuthority,
   createClientAwareness,
   createNetworkPlugin,
@@ -32,7 +33,7 @@ import { createEntityViews } from './entity-views.ts';
 import type { EntityViews } from './entity-views.ts';
 import { createGrabber } from './grab.ts';
 import type { Grabber } from './grab.ts';
-import { defineRoomProtocol, MAX_ENTITIES } from './protocol.ts';
+import { defineRoomProtocol, MAX_ENTITIES, MAX_MODEL_BYTES } from './protocol.ts';
 import type { RoomProtocol } from './protocol.ts';
 import { createPoseStore, writeDevice, writePoseFromMatrix } from './pose-io.ts';
 import { claimDisplayName, wantedDisplayName } from './display-name.ts';
@@ -49,6 +50,8 @@ import { createVoiceView } from './voice-view.ts';
 import type { VoiceView } from './voice-view.ts';
 import { readRoomStats } from './room-telemetry.ts';
 import type { RoomStatsView } from './room-telemetry.ts';
+import { createModelLibrary } from './room-models.ts';
+import type { ModelLibrary } from './room-models.ts';
 import type { RoomScene } from './scene.ts';
 
 /** Without tracked controllers (desktop view), the hands rest here relative to the head, in metres. */
@@ -84,6 +87,8 @@ export interface RoomClient {
   readonly locomotion: Locomotion;
   /** Avatar colours chosen on entry. */
   readonly colors: AvatarColors;
+  /** Shared glTF models: share one, and what this page holds. */
+  readonly models: ModelLibrary;
   readonly state: ClientState;
   /** Runs one frame; `frame` is the XRFrame inside a session. */
   tick(frame: XRFrame | undefined): void;
@@ -107,7 +112,8 @@ export function createRoomClient(transport: ClientTransport, view: RoomScene): R
   });
   // A user whose link dropped keeps their session for a while (they may come back): their avatar is hidden meanwhile.
   const isAway = (clientId: number) => presenceOf(world).some((u) => u.clientId === clientId && u.suspended);
-  const views = createEntityViews(world, room, view.scene, isAway);
+  const models = createModelLibrary(createClientAssets(world, { maxAssetBytes: MAX_MODEL_BYTES }));
+  const views = createEntityViews(world, room, view.scene, isAway, models);
   const nameTags = createNameTags(world, room.DisplayName, poses.HeadPose, view.scene, views);
   const wantedName = wantedDisplayName(globalThis.location?.search ?? '');
 
@@ -220,6 +226,7 @@ export function createRoomClient(transport: ClientTransport, view: RoomScene): R
     controllerModels,
     locomotion,
     colors,
+    models,
     get state() {
       return connectionStateOf(world);
     },

@@ -8,6 +8,7 @@ import { addComponent, addEntity, createWorld, hasComponent, removeEntity } from
 import {
   addServerExtension,
   createNetworkPlugin,
+  createServerAssets,
   createServerAuthority,
   createServerAwareness,
   createTelemetryAggregator,
@@ -16,7 +17,7 @@ import {
   setOwner,
 } from '../../src/index.ts';
 import type { Box, NetworkPlugin, ServerTransport, TelemetryAggregator } from '../../src/index.ts';
-import { defineRoomProtocol, OBJECTS, seatOf, SHAPES } from './protocol.ts';
+import { defineRoomProtocol, GLB_MIME, MAX_MODEL_BYTES, OBJECTS, seatOf, SHAPES } from './protocol.ts';
 import { nameHead } from './display-name.ts';
 import { roomAwareness } from './room-awareness.ts';
 import { publishRoomStats, spawnRoomStats } from './room-telemetry.ts';
@@ -29,6 +30,9 @@ export const SERVER_TICK_HZ = 60;
  * user arm's reach and a walk around the table; a pose outside is clamped (and the owner corrected).
  */
 export const PLAY_AREA: Box = { min: [-4, -0.5, -4], max: [4, 3, 4] };
+
+/** Shared models in the room at most: each is a grabbable object; a 13th replaces the oldest. */
+export const MAX_MODELS = 12;
 
 /** A running room. */
 export interface RoomServer {
@@ -48,8 +52,9 @@ type PoseStore = Record<'px' | 'py' | 'pz' | 'qx' | 'qy' | 'qz' | 'qw', Float32A
 /** Starts the room on `transport` (server.ts merges geckos.io and WebSocket into one). */
 export function startRoomServer(transport: ServerTransport): RoomServer {
   const world = createWorld();
-  const { protocol, Pose, Grabbable, poses, objectPose, DisplayName, RoomStats } = defineRoomProtocol();
-  const net = createNetworkPlugin(world, { role: 'server', protocol, transport });
+  const { protocol, Pose, Grabbable, poses, objectPose, DisplayName, RoomStats, ModelAsset } = defineRoomProtocol();
+  // 2 Mbps per client: poses take ~100-300 kbps, and a shared model streams at half the cap (~125 kB/s).
+  const net = createNetworkPlugin(world, { role: 'server', protocol, transport, bandwidthKbps: 2000 });
   const vr = createVrPlugin(world, { components: poses, validation: { playArea: PLAY_AREA } });
 
   const place = (store: PoseStore, eid: number, x: number, y: number, z: number, yaw: number) => {
@@ -84,6 +89,25 @@ export function startRoomServer(transport: ServerTransport): RoomServer {
   const telemetry = createTelemetryAggregator(world, { maxClients: 256 });
   const roomStats = spawnRoomStats(world, RoomStats);
   telemetry.events.on('room', (room) => publishRoomStats(RoomStats, roomStats, room));
+  // Shared models: a user's .glb goes through the asset layer (checked by SHA-256, cached, offered to everyone);
+  // each one becomes a grabbable object that draws it. The oldest goes when there are too many.
+  const assets = createServerAssets(world, { maxAssetBytes: MAX_MODEL_BYTES });
+  const models: number[] = [];
+  assets.events.on('added', (manifest) => {
+    if (manifest.mime !== GLB_MIME) return;
+    if (models.length >= MAX_MODELS) removeEntity(world, models.shift()!);
+    const eid = addEntity(world);
+    const k = models.length;
+    addComponent(world, eid, Pose);
+    place(Pose, eid, -0.3 + 0.2 * (k % 4), 1.35 + 0.2 * Math.floor(k / 4), 0.1, 0);
+    addComponent(world, eid, Grabbable);
+    Grabbable.shape[eid] = SHAPES.indexOf('model');
+    Grabbable.color[eid] = 0xffffff;
+    addComponent(world, eid, ModelAsset);
+    ModelAsset.hash[eid] = manifest.hash;
+    addComponent(world, eid, Networked);
+    models.push(eid);
+  });
 
   const avatars = new Map<number, number[]>();
   addServerExtension(world, {

@@ -42,6 +42,8 @@ export interface ServerAssetStats {
   catalog: number;
   uploads: number;
   downloads: number;
+  /** Bytes the uploads under way hold (their buffers), bounded by `maxUploadBytes`. */
+  uploadBytes: number;
   /** Offers accepted, of which the server already held the bytes (nothing was pulled). */
   offersAccepted: number;
   offersHeld: number;

@@ -15,6 +15,8 @@ export const DEFAULT_ASSET_UPLOAD_KBPS = 1000;
 /** Default concurrent transfers per client (each way), and on the server in total. */
 export const DEFAULT_ASSET_TRANSFERS_PER_CLIENT = 2;
 export const DEFAULT_ASSET_TRANSFERS = 64;
+/** Default bytes of all uploads under way on the server: 128 MiB, four large models at once, a bounded heap. */
+export const DEFAULT_ASSET_UPLOAD_BYTES = 128 * 1024 * 1024;
 /** Default offers a receiver keeps (its catalog; the server's is shown to joiners). */
 export const DEFAULT_ASSET_CATALOG = 256;
 /** A transfer that receives nothing for this long while its sender is connected is dropped (`AssetUnavailable`). */

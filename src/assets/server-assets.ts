@@ -10,7 +10,7 @@ import { createBodyDecoder } from '../codec/msgpack-body.ts';
 import { getNetContext } from '../context.ts';
 import { NetError, usageError, type ErrorCodeName } from '../errors.ts';
 import { Emitter } from '../events.ts';
-import { DEFAULT_PERMISSIONS, senderAllowed, type Sender } from '../authority/roles.ts';
+import { DEFAULT_CAPABILITIES, senderAllowed, type Sender } from '../authority/roles.ts';
 import { Tag } from '../protocol/tags.ts';
 import type { ServerPeer } from '../session/server-peer.ts';
 import { decodeAssetChunk } from './asset-chunk-wire.ts';
@@ -22,6 +22,7 @@ import {
   DEFAULT_ASSET_STALL_MS,
   DEFAULT_ASSET_TRANSFERS,
   DEFAULT_ASSET_TRANSFERS_PER_CLIENT,
+  DEFAULT_ASSET_UPLOAD_BYTES,
   DEFAULT_MAX_ASSET_BYTES,
   DEFAULT_UNCAPPED_ASSET_KBPS,
   checkChunkBytes,
@@ -47,11 +48,13 @@ export interface ServerAssetsOptions {
   /** Concurrent transfers per client each way (default 2), and in total (default 64); more: `AssetBusy`. */
   maxTransfersPerClient?: number;
   maxTransfers?: number;
+  /** Bytes of all uploads under way at most (default 128 MiB): each holds a buffer of its size; more: `AssetBusy`. */
+  maxUploadBytes?: number;
   /** Assets offered to joiners at most (default 256): the oldest leaves the catalog. */
   maxCatalog?: number;
   /** The content cache (default: a new 64 MiB one); pass one to share it or to bound it otherwise. */
   cache?: ContentCache;
-  /** Roles that may offer assets (default: as AssetOffer in the permission table, participants and admins). */
+  /** Roles that may offer assets (default: the `offerAssets` capability, participants and admins). */
   offerRoles?: readonly Sender[];
   /** An upload that receives nothing for this long from a connected client is dropped (default 30 s). */
   stallMs?: number;
@@ -91,11 +94,12 @@ export function createServerAssets(world: object, options: ServerAssetsOptions =
   const perClient = options.maxTransfersPerClient ?? DEFAULT_ASSET_TRANSFERS_PER_CLIENT;
   const maxTransfers = options.maxTransfers ?? DEFAULT_ASSET_TRANSFERS;
   const maxCatalog = options.maxCatalog ?? DEFAULT_ASSET_CATALOG;
+  const maxUploadBytes = options.maxUploadBytes ?? DEFAULT_ASSET_UPLOAD_BYTES;
   const stallMs = options.stallMs ?? DEFAULT_ASSET_STALL_MS;
-  checkPositive({ maxAssetBytes, perClient, maxTransfers, maxCatalog }, true);
+  checkPositive({ maxAssetBytes, perClient, maxTransfers, maxCatalog, maxUploadBytes }, true);
   checkPositive({ share, stallMs, uncapped: options.uncappedKbps ?? DEFAULT_UNCAPPED_ASSET_KBPS }, false);
   if (share > 1) usageError(`bandwidthShare ${share} is above 1`, 'pass a share in (0, 1], e.g. 0.5');
-  const offerRoles = options.offerRoles ?? DEFAULT_PERMISSIONS[Tag.AssetOffer];
+  const offerRoles = options.offerRoles ?? DEFAULT_CAPABILITIES.offerAssets;
   const { replicator, clock, onError } = ctx;
   const cap = replicator.bandwidthBytesPerSec;
   const rate = cap > 0 ? cap * share : ((options.uncappedKbps ?? DEFAULT_UNCAPPED_ASSET_KBPS) * 1000) / 8;
@@ -108,6 +112,7 @@ export function createServerAssets(world: object, options: ServerAssetsOptions =
   const stats: ServerAssetStats = {
     catalog: 0,
     uploads: 0,
+    uploadBytes: 0,
     downloads: 0,
     offersAccepted: 0,
     offersHeld: 0,
@@ -145,9 +150,15 @@ export function createServerAssets(world: object, options: ServerAssetsOptions =
     for (const s of streams.values()) n += s.active.length;
     return n;
   };
+  const uploadBytes = () => {
+    let n = 0;
+    for (const u of uploads.values()) n += u.download.manifest.size;
+    return n;
+  };
   const count = () => {
     stats.catalog = catalog.size;
     stats.uploads = uploads.size;
+    stats.uploadBytes = uploadBytes();
     stats.downloads = totalTransfers() - uploads.size;
   };
 
@@ -235,6 +246,10 @@ export function createServerAssets(world: object, options: ServerAssetsOptions =
     if (transfersOf(peer.clientId) >= perClient || totalTransfers() >= maxTransfers) {
       stats.refusedBusy++;
       return refuse(peer, hash, 'AssetBusy', `too many concurrent asset transfers (${perClient} per client)`);
+    }
+    if (uploadBytes() + size > maxUploadBytes) {
+      stats.refusedBusy++;
+      return refuse(peer, hash, 'AssetBusy', `uploads under way hold ${maxUploadBytes} bytes already`);
     }
     const download = new AssetDownload(offer.manifest, offer.chunkBytes, peer.clientId, now);
     uploads.set(hash, { download, offerers: new Set([peer.clientId]) });

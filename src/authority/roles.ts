@@ -36,7 +36,8 @@ const ADMINS: readonly Sender[] = ['admin'];
 /**
  * Default table. Session upkeep, resync, subscriptions, signalling (voice for everyone), telemetry and awareness
  * (a viewer may point and select too): every role.
- * Writing state, owning, acting, editing and uploading assets: participants and admins. Session control: admins.
+ * Writing state, owning, acting and editing: participants and admins. Session control: admins. Offering assets is the
+ * `offerAssets` capability below (participants and admins), checked by the asset layer.
  * Tags the table does not list (application tags, future tags) default to `unlisted`.
  */
 export const DEFAULT_PERMISSIONS: Readonly<Record<number, readonly Sender[]>> = Object.freeze({
@@ -56,6 +57,10 @@ export const DEFAULT_PERMISSIONS: Readonly<Record<number, readonly Sender[]>> = 
   [Tag.NotifyUnsubscribe]: EVERYONE,
   [Tag.AssetResume]: EVERYONE,
   [Tag.AssetDone]: EVERYONE,
+  // Everyone may speak the asset messages; who may offer is the `offerAssets` capability, which the asset layer
+  // checks itself so that a refused offer gets its AssetForbidden answer (chunks are taken only when asked for).
+  [Tag.AssetOffer]: EVERYONE,
+  [Tag.AssetChunk]: EVERYONE,
   [Tag.TelemetryReport]: EVERYONE,
   [Tag.AwarenessSet]: EVERYONE,
   [Tag.AwarenessMotion]: EVERYONE,
@@ -66,13 +71,29 @@ export const DEFAULT_PERMISSIONS: Readonly<Record<number, readonly Sender[]>> = 
   [Tag.OwnershipRequest]: WRITERS,
   [Tag.OwnershipRelease]: WRITERS,
   [Tag.CommandEntry]: WRITERS,
-  [Tag.AssetOffer]: WRITERS,
-  [Tag.AssetChunk]: WRITERS,
   [Tag.RoleChange]: ADMINS,
   [Tag.Kick]: ADMINS,
   [Tag.Ban]: ADMINS,
   [Tag.HostMigration]: ADMINS,
 });
+
+/** What a role may do beyond sending a tag, checked by the layer that owns it. The server itself always may. */
+export type Capability = 'offerAssets';
+
+/** Default capabilities: participants and admins may offer assets (viewers only receive them). */
+export const DEFAULT_CAPABILITIES: Readonly<Record<Capability, readonly Sender[]>> = Object.freeze({
+  offerAssets: WRITERS,
+});
+
+/** True when a client with `role` (the host when `isHost`) has `capability` in `table` (default: the defaults). */
+export function hasCapability(
+  capability: Capability,
+  role: string,
+  isHost = false,
+  table: Readonly<Partial<Record<Capability, readonly Sender[]>>> = DEFAULT_CAPABILITIES,
+): boolean {
+  return senderAllowed(table[capability] ?? DEFAULT_CAPABILITIES[capability], role, isHost);
+}
 
 /** Senders of tags the table does not list: read-only viewers may not send messages nobody declared for them. */
 export const DEFAULT_UNLISTED: readonly Sender[] = WRITERS;

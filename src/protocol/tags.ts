@@ -86,9 +86,13 @@ export const Tag = {
   CommandReject: 6009,
   CommandSnapshot: 6010,
   // 7000-7999 assets, telemetry
+  /** Either way, reliable: "I hold this asset" `{h, s, m, n, c}` (see wire.md "Assets"). */
   AssetOffer: 7000,
+  /** The holder → the puller, reliable, binary: one chunk of an asset (hash, index, flags, raw length, data). */
   AssetChunk: 7001,
+  /** The puller → the holder, reliable: send chunks from `f` on `{h, f}` (0 starts, more continues). */
   AssetResume: 7002,
+  /** Either way, reliable: verified or held `{h}`, or refused `{h, e, w}`. */
   AssetDone: 7003,
   TelemetryReport: 7004,
 } as const;

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeAssetChunk } from '../../src/assets/asset-chunk-wire.ts';
 import { hashBytes } from '../../src/assets/asset-manifest.ts';
 import { encodeMessage } from '../../src/codec/message-frame.ts';
-import { ErrorCode } from '../../src/index.ts';
+import { createServerAuthority, DEFAULT_CAPABILITIES, ErrorCode, hasCapability } from '../../src/index.ts';
 import { Tag } from '../../src/protocol/tags.ts';
 import { RawPeer } from '../session/session-harness.ts';
 import { assetRoom, noise, same, watch } from './asset-room.ts';
@@ -72,6 +72,26 @@ describe('asset limits and permissions', () => {
     expect(seenB.received.map((r) => r.hash).sort()).toEqual([x.hash, z.hash].sort());
   });
 
+  it('refuses an upload that would take the uploads under way past maxUploadBytes', async () => {
+    const { server, join, run } = assetRoom({ server: { maxUploadBytes: 150_000 } });
+    const a = join();
+    const b = join();
+    const seenA = watch(a.assets);
+    const seenB = watch(b.assets);
+    await run(60);
+    const x = await a.assets.offer(noise(100_000, 1), { name: 'x.glb', mime: GLB });
+    const y = await b.assets.offer(noise(100_000, 2), { name: 'y.glb', mime: GLB });
+    let most = 0;
+    await run(600, () => {
+      most = Math.max(most, server.stats().uploadBytes);
+      return seenA.uploaded.length + seenA.refused.length > 0 && seenB.uploaded.length + seenB.refused.length > 0;
+    });
+    expect(seenA.uploaded).toEqual([x.hash]);
+    expect(seenB.refused).toEqual([{ hash: y.hash, code: 'AssetBusy' }]);
+    expect(most).toBe(100_000);
+    expect(server.stats().uploadBytes).toBe(0);
+  });
+
   it('lets only the roles with the offer-assets capability offer', async () => {
     const { server, join, run } = assetRoom();
     const viewer = join({ role: 'viewer' });
@@ -89,6 +109,11 @@ describe('asset limits and permissions', () => {
     await run(240, () => viewer.assets.get(ad.hash) !== undefined);
     expect(viewer.assets.get(ad.hash)).toBeDefined();
 
+    // The capability table: the server always may; clients per role.
+    expect(DEFAULT_CAPABILITIES.offerAssets).toEqual(['participant', 'admin']);
+    expect(['viewer', 'participant', 'admin'].map((r) => hasCapability('offerAssets', r))).toEqual([false, true, true]);
+    expect(hasCapability('offerAssets', 'viewer', false, { offerAssets: ['viewer'] })).toBe(true);
+
     // offerRoles narrows it to admins: a participant is refused.
     const r2 = assetRoom({ server: { offerRoles: ['admin'] } });
     const p = r2.join({ role: 'participant' });
@@ -97,6 +122,23 @@ describe('asset limits and permissions', () => {
     const ph = await p.assets.offer(noise(5000, 3), { name: 'p.glb', mime: GLB });
     await r2.run(120, () => seenP.refused.length > 0);
     expect(seenP.refused).toEqual([{ hash: ph.hash, code: 'AssetForbidden' }]);
+  });
+
+  it('with the authority layer attached, a viewer’s offer still gets its AssetForbidden answer', async () => {
+    const r = assetRoom();
+    createServerAuthority(r.s.server.world, {});
+    const viewer = r.join({ role: 'viewer' });
+    const part = r.join();
+    const seenV = watch(viewer.assets);
+    const seenP = watch(part.assets);
+    await r.run(60);
+    const v = await viewer.assets.offer(noise(5000, 1), { name: 'v.glb', mime: GLB });
+    const p = await part.assets.offer(noise(5000, 2), { name: 'p.glb', mime: GLB });
+    await r.run(240, () => seenV.refused.length > 0 && seenP.uploaded.length > 0);
+    expect(seenV.refused).toEqual([{ hash: v.hash, code: 'AssetForbidden' }]);
+    expect(seenP.uploaded).toEqual([p.hash]);
+    await r.run(120, () => seenV.received.length > 0);
+    expect(seenV.received.map((x) => x.hash)).toEqual([p.hash]);
   });
 
   it('bounds both catalogs: the server forgets its oldest offer, a client drops offers it has no room for', async () => {
