@@ -191,7 +191,13 @@ describe('the packed package in a fresh project', () => {
       const { analysis } = JSON.parse(report) as {
         analysis: { entrypoints: Record<string, unknown>; problems: Array<{ kind: string; resolutionKind?: string }> };
       };
-      expect(Object.keys(analysis.entrypoints).sort()).toEqual(['.', './geckos', './package.json', './server']);
+      expect(Object.keys(analysis.entrypoints).sort()).toEqual([
+        '.',
+        './discovery',
+        './geckos',
+        './package.json',
+        './server',
+      ]);
       const problems = analysis.problems.filter(
         (p) => p.resolutionKind === undefined || p.resolutionKind === 'node16-esm' || p.resolutionKind === 'bundler',
       );
