@@ -103,6 +103,7 @@ export function txtEntries(info: ServiceInfo): string[] {
 export function serviceAnswers(info: ServiceInfo, hostName: string, addresses: string[], ttl: number): MdnsRecord[] {
   const instance = instanceName(info.name);
   return [
+    { name: SERVICE_TYPES_NAME, type: 'PTR', ttl, data: ECSYNC_SERVICE_TYPE }, // for service-type enumeration
     { name: ECSYNC_SERVICE_TYPE, type: 'PTR', ttl, data: instance },
     { name: instance, type: 'SRV', ttl, flush: true, data: { port: info.port, target: hostName } },
     { name: instance, type: 'TXT', ttl, flush: true, data: txtEntries(info) },

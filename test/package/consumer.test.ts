@@ -193,6 +193,7 @@ describe('the packed package in a fresh project', () => {
       };
       expect(Object.keys(analysis.entrypoints).sort()).toEqual([
         '.',
+        './discovery',
         './geckos',
         './package.json',
         './scale',

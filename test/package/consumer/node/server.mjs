@@ -3,6 +3,7 @@
 import { addComponent, addEntity, createWorld } from 'bitecs';
 import { connectedClients, createNetworkPlugin, Networked, NetError, setOwner } from 'ecsync';
 import { createGeckosServerTransport, createWebSocketServerTransport } from 'ecsync/server';
+import { advertise } from 'ecsync/discovery';
 import { AVATAR_Y, BOX, defineProtocol, near } from './protocol.mjs';
 
 const DEADLINE_MS = 30_000;
@@ -14,6 +15,16 @@ const missing = await createGeckosServerTransport({ port: 0 }).then(
 );
 if (!(missing instanceof NetError) || missing.code !== 'Usage' || missing.fix !== 'npm install @geckos.io/server') {
   console.error('expected a Usage NetError for the missing @geckos.io/server, got', missing);
+  process.exit(1);
+}
+
+// Nor is multicast-dns: importing ecsync/discovery works, advertising says what to install.
+const noMdns = await advertise({ name: 'room', port: 1 }).then(
+  () => null,
+  (error) => error,
+);
+if (!(noMdns instanceof NetError) || noMdns.code !== 'Usage' || noMdns.fix !== 'npm install multicast-dns') {
+  console.error('expected a Usage NetError for the missing multicast-dns, got', noMdns);
   process.exit(1);
 }
 
