@@ -31,6 +31,10 @@ export const ErrorCode = {
   ServerKeyMismatch: 19,
   /** A relayed command-log entry whose signature is not its author's (a compromised or buggy server). */
   ForgedCommand: 20,
+  /** A Resync the server refuses: malformed, unsolicited (not resuming), or naming a tick it never sent. */
+  ResyncRefused: 21,
+  /** A catch-up Deltas batch that is malformed or out of sequence: dropped, the client asks for a resync. */
+  CatchUpInvalid: 22,
   /** An awareness message that does not fit the declared awareness schema (unknown field, bad value, long list). */
   AwarenessInvalid: 30,
   /** The server's awareness schema is not this client's: the client's awareness stays off. */

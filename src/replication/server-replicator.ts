@@ -31,6 +31,8 @@ import { type InterestConfig, InterestIndex } from './interest.ts';
 import { Op, PeerReplication } from './peer-replication.ts';
 import { RawScanner } from './raw-scanner.ts';
 import { ReliableLane } from './reliable-deltas.ts';
+import { CatchUpServer, type CatchUpOptions } from './catch-up-server.ts';
+import { ChangeKind } from './change-history.ts';
 import { ResyncBudget, type ResyncBudgetOptions } from './resync-budget.ts';
 import { resolveScopeLimits, type ScopeLimits } from './scope-names.ts';
 import { INITIAL_ENTITY_CAPACITY, ShadowStore } from './shadow-store.ts';
@@ -90,6 +92,8 @@ export interface ServerReplicatorOptions {
   resync?: ResyncBudgetOptions;
   /** Bounds of scope names, in all and per client (see ScopeLimits for the defaults). */
   scopeLimits?: ScopeLimits;
+  /** Bounds of the change history and of the resume catch-up (see CatchUpOptions for the defaults). */
+  catchUp?: CatchUpOptions;
 }
 
 /** Counters of the server replicator, for stats. */
@@ -171,6 +175,8 @@ export class ServerReplicator {
   private movedMasks = new Uint32Array(0);
   /** Some component has a short-string field: its changes go out as reliable Deltas. */
   readonly reliableLane: ReliableLane | null;
+  /** Resume catch-up: the room's change history and the resumed clients waiting for their Resync. */
+  readonly catchUp: CatchUpServer;
 
   constructor(options: ServerReplicatorOptions) {
     this.protocol = options.protocol;
@@ -202,6 +208,7 @@ export class ServerReplicator {
     this.shadow.onInvalidString = (f, eid, why) =>
       this.onError?.(new NetError('InvalidString', `field '${f.name}' of entity ${eid} ${why}; not replicated`));
     this.writeGate = new WriteGate(this.protocol.components);
+    this.catchUp = this.createCatchUp(options.catchUp);
     this.ownerFilter = new OwnerWriteFilter(this.writeGate, this.registry, this.clock);
     this.session.setHandler({
       joined: (peer) => this.onJoined(peer),
@@ -236,6 +243,7 @@ export class ServerReplicator {
   entityRemoved(eid: number): void {
     const netId = this.registry.remove(eid);
     if (netId === 0) return;
+    this.catchUp.history.structural(ChangeKind.Despawn, netId, 0, 0);
     this.authoritySeq.delete(netId);
     for (let c = 0; c < this.protocol.components.length; c++) this.shadow.clear(c, eid);
     this.interest.forget(eid);
@@ -272,6 +280,7 @@ export class ServerReplicator {
       for (let f = 0; f < ticks.length; f++) ticks[f][eid] = 0;
     }
     const netId = this.registry.netIdOf[eid];
+    this.catchUp.history.structural(ChangeKind.Owner, netId, 0, clientId);
     this.authoritySeq.set(netId, (this.authoritySeq.get(netId) ?? 0) + 1);
     for (const p of this.peers.values()) {
       // An owner always has its entities, whatever its interest; it starts from the server's values of this
@@ -456,16 +465,19 @@ export class ServerReplicator {
           this.registry.has[k][eid] = present ? 1 : 0;
           if (present) this.shadow.capture(k, eid);
         }
+        this.catchUp.history.structural(ChangeKind.Spawn, d[i + 1], 0, 0);
         spawned = true;
       } else if (op === Op.ComponentAdd) {
         if (this.registry.has[c][eid] || !this.world.hasComponent(eid, c)) continue;
         this.registry.has[c][eid] = 1;
         this.shadow.capture(c, eid);
+        this.catchUp.history.structural(ChangeKind.ComponentAdd, d[i + 1], c, 0);
         for (const p of this.peers.values()) if (p.knows(eid)) p.ops.push(Op.ComponentAdd, d[i + 1], c);
       } else {
         if (!this.registry.has[c][eid] || this.world.hasComponent(eid, c)) continue;
         this.registry.has[c][eid] = 0;
         this.shadow.clear(c, eid);
+        this.catchUp.history.structural(ChangeKind.ComponentRemove, d[i + 1], c, 0);
         for (const p of this.peers.values()) {
           if (!p.knows(eid)) continue;
           p.delivery.forgetComponent(eid, c);
@@ -504,6 +516,7 @@ export class ServerReplicator {
    */
   detectChanges(): void {
     for (const x of this.extensions) x.beforeDetect?.(this.tick + 1);
+    this.catchUp.beginTick(this.tick + 1);
     this.resolveDeferred();
     this.updateInterest(false);
     const reg = this.registry;
@@ -537,6 +550,8 @@ export class ServerReplicator {
       // 2. wire values, field by field (quantized: drift below the precision stays in the component)
       const masks = this.movedMasks;
       shadow.detectMany(c, eids, n, masks);
+      const history = this.catchUp.history;
+      for (let i = 0; i < n; i++) history.fields(reg.netIdOf[eids[i]], c, masks[i]);
       // 3. fan out to every client that has the entity, does not own it, and has not paused it
       for (let i = 0; i < n; i++) {
         const mask = masks[i];
@@ -558,6 +573,7 @@ export class ServerReplicator {
   send(): void {
     this.tick++;
     const now = this.clock.now();
+    this.catchUp.poll(now);
     for (const p of this.peers.values()) {
       if (p.suspended) continue;
       this.sendOps(p);
@@ -754,20 +770,7 @@ export class ServerReplicator {
     const reg = this.registry;
     const entities: number[] = [];
     if (buckets === null) {
-      // Fresh interest: everything relevant now, nothing announced piecemeal.
-      p.ops.length = 0;
-      p.knownSet.clear();
-      p.known.fill(0);
-      p.delivery.reset();
-      if (this.interest.active) this.interest.rebuild(reg);
-      const view = this.interest.viewpoint(p.interest, reg);
-      for (let i = 0; i < reg.count; i++) {
-        const eid = reg.list[i];
-        if (this.isRelevant(p, eid, view) || this.isAlwaysIn(p, eid)) {
-          p.learn(eid);
-          entities.push(eid);
-        }
-      }
+      entities.push(...this.resetInterest(p));
     } else {
       for (let i = 0; i < p.knownSet.count; i++) {
         const eid = p.knownSet.list[i];
@@ -795,6 +798,46 @@ export class ServerReplicator {
     this.counters.snapshotSentBytes += figures.sentBytes;
     return figures;
   }
+
+  /** Fresh interest for `p`: nothing pending or announced piecemeal; returns (and learns) everything relevant now. */
+  private resetInterest(p: PeerReplication): number[] {
+    this.resolveDeferred();
+    const reg = this.registry;
+    const entities: number[] = [];
+    p.ops.length = 0;
+    p.knownSet.clear();
+    p.known.fill(0);
+    p.delivery.reset();
+    if (this.interest.active) this.interest.rebuild(reg);
+    const view = this.interest.viewpoint(p.interest, reg);
+    for (let i = 0; i < reg.count; i++) {
+      const eid = reg.list[i];
+      if (this.isRelevant(p, eid, view) || this.isAlwaysIn(p, eid)) {
+        p.learn(eid);
+        entities.push(eid);
+      }
+    }
+    return entities;
+  }
+
+  // ── resume catch-up hooks (the logic is in catch-up-server.ts) ─────────────────────────────────────
+  private createCatchUp(options: CatchUpOptions | undefined): CatchUpServer {
+    const host = {
+      currentTick: () => this.tick,
+      comps: this.protocol.components,
+      registry: this.registry,
+      shadow: this.shadow,
+      scratch: this.scratch,
+      resetInterest: (p: PeerReplication) => this.resetInterest(p),
+      sendSnapshot: (p: PeerReplication) => this.sendSnapshot(p),
+      deflates: (p: PeerReplication) => this.deflates(p),
+      finishResume: (p: PeerReplication) => {
+        for (const x of this.extensions) x.joined?.(p.peer);
+      },
+    };
+    return new CatchUpServer(host, options, this.onError);
+  }
+  // ── end of catch-up hooks ──────────────────────────────────────────────────────────────────────────
 
   /**
    * StateHash: for each bucket whose entities are all settled for this client (nothing pending or in flight),
@@ -858,6 +901,7 @@ export class ServerReplicator {
   private onLeft(peer: ServerPeer, reason: string): void {
     const left = this.peers.get(peer.clientId);
     if (left) this.interest.releaseClient(left.interest);
+    if (left) this.catchUp.forget(left);
     this.peers.delete(peer.clientId);
     this.ownerFilter.forget(peer.clientId);
     // Entities the client owned go back to the server.
@@ -878,8 +922,8 @@ export class ServerReplicator {
     }
     p.suspended = false;
     p.nextOwnerEpoch = 0;
-    this.sendSnapshot(p);
-    for (const x of this.extensions) x.joined?.(peer);
+    // Catch-up: the client asks with Resync {lastSeq}; until then (or a timeout) nothing is sent to it.
+    this.catchUp.resumed(p, this.clock.now());
   }
 
   private onMessage(peer: ServerPeer, tag: number, msg: Uint8Array, packetSeq: number): void {
@@ -889,6 +933,9 @@ export class ServerReplicator {
         return;
       case Tag.ResyncRequest:
         this.onResyncRequest(peer, msg);
+        return;
+      case Tag.Resync:
+        this.catchUp.onResync(peer, this.peers.get(peer.clientId), msg);
         return;
       case Tag.OwnerHash:
         this.onOwnerHash(peer, msg);
