@@ -204,3 +204,9 @@ export { createServerAwareness } from './awareness/server-awareness.ts';
 export type { ServerAwareness, ServerAwarenessOptions, ServerAwarenessStats } from './awareness/server-awareness.ts';
 export { createClientAwareness } from './awareness/client-awareness.ts';
 export type { ClientAwareness, ClientAwarenessOptions, ClientAwarenessStats } from './awareness/client-awareness.ts';
+// Resume catch-up (Resync {lastSeq} answered by a Deltas batch, snapshot fallback)
+export { catchUpStatsOf } from './catch-up-api.ts';
+export type { ServerCatchUpStats, ClientCatchUpStats } from './catch-up-api.ts';
+export type { CatchUpOptions, CatchUpServerCounters } from './replication/catch-up-server.ts';
+export type { CatchUpClientCounters } from './replication/catch-up-client.ts';
+export type { ChangeHistoryCounters, ChangeHistoryOptions } from './replication/change-history.ts';

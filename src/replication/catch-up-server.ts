@@ -113,10 +113,14 @@ export class CatchUpServer {
     if (tick > this.history.newestTick) this.history.begin(tick);
   }
 
-  /** A suspended client is back: it stays quiet (no sends) until its Resync arrives or `waitMs` passes. */
+  /** A suspended client is back: it gets no state (only the session's messages) until its Resync or `waitMs`. */
   resumed(p: PeerReplication, now: number): void {
-    p.suspended = true;
     this.waiting.set(p, now + this.waitMs);
+  }
+
+  /** True while `p` resumed and its Resync has not been answered. */
+  isWaiting(p: PeerReplication): boolean {
+    return this.waiting.size > 0 && this.waiting.has(p);
   }
 
   /** The client left for good. */
@@ -221,7 +225,6 @@ export class CatchUpServer {
 
   private finish(p: PeerReplication): void {
     this.waiting.delete(p);
-    p.suspended = false;
     this.host.finishResume(p);
   }
 

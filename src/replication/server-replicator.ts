@@ -576,6 +576,11 @@ export class ServerReplicator {
     this.catchUp.poll(now);
     for (const p of this.peers.values()) {
       if (p.suspended) continue;
+      // Resumed, its Resync not answered yet: only the session's messages (Welcome) go out.
+      if (this.catchUp.isWaiting(p)) {
+        p.peer.connection.flush();
+        continue;
+      }
       this.sendOps(p);
       this.serveResync(p, now);
       const conn = p.peer.connection;
