@@ -1,5 +1,6 @@
 import { attackFamily } from './attack.bench.ts';
 import { awarenessFamily } from './awareness.bench.ts';
+import { catchUpFamily } from './catch-up.bench.ts';
 import type { BenchFamily } from './bench-family.ts';
 import { ecsyncMethod } from './ecsync-method.ts';
 import { interestScaleFamily } from './interest-scale.bench.ts';
@@ -12,7 +13,7 @@ import { transportFamily } from './transport.bench.ts';
 
 /**
  * Every benchmark family, in run order: tick cost (ecsync against the baselines), pose bytes, room bandwidth,
- * VR quality, scale (interest per client), transport capacity, short strings, awareness, then the attacks.
+ * VR quality, scale (interest per client), transport capacity, short strings, awareness, catch-up, then the attacks.
  */
 export const BENCH_FAMILIES: readonly BenchFamily[] = [
   createTickCostFamily([...BASELINE_TICK_METHODS, ecsyncMethod]),
@@ -23,5 +24,6 @@ export const BENCH_FAMILIES: readonly BenchFamily[] = [
   transportFamily,
   shortStringsFamily,
   awarenessFamily,
+  catchUpFamily,
   attackFamily,
 ];
