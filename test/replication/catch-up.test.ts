@@ -161,4 +161,29 @@ describe('catch-up on resume', () => {
     expect(serverStats(s).tooLarge).toBe(1);
     expect(dump(peerA)).toEqual(dump(b));
   });
+
+  it('a change the server never got to send before the cut (still pending) is in the batch though older than lastSeq', async () => {
+    // 1 kbps: the unreliable Delta never fits, so changes stay pending; StateHashes (reliable) still advance lastSeq.
+    const s = new Stepper({ seed: 3, server: () => ({ heartbeatMs: FAST_HEARTBEAT_MS, bandwidthKbps: 1 }) });
+    const a = addResumableClient(s.network, s.clock, defineFixture());
+    const peerA: Peer = { ...a.fx, world: a.world, net: a.net, errors: a.errors };
+    s.clients.push(peerA);
+    const es = [0, 1, 2, 3, 4, 5].map(() => spawn(s.server, [s.server.Pose]));
+    const step = () => s.step();
+    await runFrames(step, 30);
+    expect(dump(peerA).size).toBe(6);
+    s.server.Pose.px[es[2]] = 12.5;
+    const ctx = getNetContext(s.server.world);
+    if (ctx.role !== 'server') throw new Error('server expected');
+    const changedAt = ctx.replicator.tick + 1;
+    await runFrames(step, 150);
+    const before = catchUpStatsOf(a.world);
+    expect(before.role === 'client' && before.lastSeq).toBeGreaterThan(changedAt);
+    const onA = () => [...dump(peerA).values()].map((r) => r.Pose[0]);
+    expect(onA()).not.toContain(12.5);
+    await cutAndResume(s.network, a, step, 20);
+    await runFrames(step, 10);
+    expect(serverStats(s).catchUps).toBe(1);
+    expect(onA()).toContain(12.5);
+  });
 });
