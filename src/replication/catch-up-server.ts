@@ -14,6 +14,7 @@ import type { RegisteredComponent } from '../register.ts';
 import type { ServerPeer } from '../session/server-session.ts';
 import { ChangeHistory, type ChangeHistoryOptions } from './change-history.ts';
 import { decodeCatchUpResync, DEFAULT_MAX_HAVE, writeCatchUpBatch } from './catch-up-wire.ts';
+import type { DeliveryState } from './delivery-state.ts';
 import type { PackScratch } from './delta-packer.ts';
 import type { EntityRegistry } from './entity-registry.ts';
 import type { PeerReplication } from './peer-replication.ts';
@@ -89,6 +90,8 @@ export class CatchUpServer {
   private readonly waiting = new Map<PeerReplication, number>();
   private batchId = 0;
   private touched = new Uint8Array(0);
+  /** Scratch of recordLaneSend: triples (eid, component, pending mask). */
+  private readonly lanePending: number[] = [];
 
   constructor(
     private readonly host: CatchUpHost,
@@ -111,6 +114,32 @@ export class CatchUpServer {
   /** Starts the history's record of send tick `tick` (called by change detection, once per tick). */
   beginTick(tick: number): void {
     if (tick > this.history.newestTick) this.history.begin(tick);
+  }
+
+  /**
+   * Runs `send` (the reliable lane's send to one client) and records, at this tick, every reliable-only field it
+   * queued: a change that waited for bandwidth was recorded when detected, which may be older than the lastSeq of a
+   * client whose link then drops with this message in flight (the lane does not keep what it queued pending).
+   */
+  recordLaneSend(d: DeliveryState, send: () => number): number {
+    const comps = this.host.comps;
+    const before = this.lanePending;
+    before.length = 0;
+    for (let i = 0; i < d.dirtyCount; i++) {
+      const eid = d.dirty[i];
+      for (let c = 0; c < comps.length; c++)
+        if (comps[c].reliable && d.pending[c][eid] !== 0) before.push(eid, c, d.pending[c][eid]);
+    }
+    const sent = send();
+    if (sent === 0 || before.length === 0) return sent;
+    const reg = this.host.registry;
+    for (let k = 0; k < before.length; k += 3) {
+      const eid = before[k];
+      const c = before[k + 1];
+      const taken = before[k + 2] & ~d.pending[c][eid];
+      if (taken !== 0 && reg.isReplicated(eid)) this.history.fields(reg.netIdOf[eid], c, taken);
+    }
+    return sent;
   }
 
   /** A suspended client is back: it gets no state (only the session's messages) until its Resync or `waitMs`. */

@@ -608,7 +608,10 @@ export class ServerReplicator {
         const share = this.bandwidthBytesPerSec > 0 ? Math.floor(p.tokens / 2) : Infinity;
         const lane = this.reliableLane;
         if (share >= MIN_RELIABLE_SHARE_BYTES) {
-          this.counters.reliableDeltas += lane.send(p.delivery, conn, this.tick, p.lastStructuralId, share);
+          // (catch-up records what the lane queued: see CatchUpServer.recordLaneSend)
+          this.counters.reliableDeltas += this.catchUp.recordLaneSend(p.delivery, () =>
+            lane.send(p.delivery, conn, this.tick, p.lastStructuralId, share),
+          );
           budget -= lane.lastBytes;
         } else if (lane.hasPending(p.delivery)) lane.deferred++;
       }
