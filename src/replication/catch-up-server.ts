@@ -43,6 +43,8 @@ export interface CatchUpServerCounters {
   /** Bytes of the batches before and after compression (with framing). */
   catchUpRawBytes: number;
   catchUpSentBytes: number;
+  /** Deltas messages those batches took (chunks of at most 16 KiB raw; at most 2,048 despawns each). */
+  catchUpChunks: number;
   /** Resumes answered with a snapshot: lastSeq older than the history, the batch as large as a snapshot, no Resync. */
   tooOld: number;
   tooLarge: number;
@@ -77,6 +79,7 @@ export class CatchUpServer {
     catchUpDespawns: 0,
     catchUpRawBytes: 0,
     catchUpSentBytes: 0,
+    catchUpChunks: 0,
     tooOld: 0,
     tooLarge: 0,
     waitTimeouts: 0,
@@ -244,6 +247,7 @@ export class CatchUpServer {
     c.catchUpDespawns += despawns.length / 2;
     c.catchUpRawBytes += figures.rawBytes;
     c.catchUpSentBytes += figures.sentBytes;
+    c.catchUpChunks += figures.chunks;
     this.finish(p);
   }
 

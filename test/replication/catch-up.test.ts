@@ -186,4 +186,42 @@ describe('catch-up on resume', () => {
     expect(serverStats(s).catchUps).toBe(1);
     expect(onA()).toContain(12.5);
   });
+
+  it('a large batch is chunked (16 KiB raw, 2,048 despawns per chunk) and applied whole', async () => {
+    const s = new Stepper({ seed: 11, server: () => ({ heartbeatMs: FAST_HEARTBEAT_MS }) });
+    const b = s.addClient(undefined, undefined, { heartbeatMs: FAST_HEARTBEAT_MS });
+    const a = addResumableClient(s.network, s.clock, defineFixture());
+    const peerA: Peer = { ...a.fx, world: a.world, net: a.net, errors: a.errors };
+    s.clients.push(peerA);
+    const es: number[] = [];
+    for (let i = 0; i < 3600; i++) es.push(spawn(s.server, [s.server.Pose, s.server.Ints]));
+    const step = () => s.step();
+    await runFrames(step, 120);
+    expect(dump(peerA).size).toBe(3600);
+    let edited = false;
+    await cutAndResume(
+      s.network,
+      a,
+      () => {
+        step();
+        if (edited) return;
+        edited = true;
+        // 2,100 destroyed (two despawn chunks), 1,400 changed (more than 16 KiB of entities), 100 untouched.
+        for (let i = 0; i < 2100; i++) removeEntity(s.server.world, es[i]);
+        for (let i = 2100; i < 3500; i++) s.server.Ints.u32[es[i]] = 100_000 + i;
+      },
+      20,
+    );
+    await runFrames(step, 60);
+    const st = serverStats(s);
+    expect(st.catchUps).toBe(1);
+    expect(st.catchUpDespawns).toBe(2100);
+    expect(st.catchUpEntities).toBe(1400);
+    expect(st.catchUpChunks).toBeGreaterThanOrEqual(2);
+    expect(st.catchUpRawBytes / st.catchUpChunks).toBeLessThanOrEqual(16 * 1024);
+    const ca = catchUpStatsOf(a.world);
+    expect(ca.role === 'client' && ca.despawns).toBe(2100);
+    expect(dump(peerA).size).toBe(1500);
+    expect(dump(peerA)).toEqual(dump(b));
+  });
 });
