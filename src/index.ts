@@ -257,3 +257,9 @@ export { handRenderSystem } from '../systems/hand-render-system.ts';
 export type { VoiceMediaStream, VoiceAudioContext, VoicePeerState, VoiceIceServer } from './voice/voice-dom.ts';
 export { DEFAULT_CAPABILITIES, hasCapability } from './authority/roles.ts';
 export type { Capability } from './authority/roles.ts';
+// Resume catch-up (Resync {lastSeq} answered by a Deltas batch, snapshot fallback)
+export { catchUpStatsOf } from './catch-up-api.ts';
+export type { ServerCatchUpStats, ClientCatchUpStats } from './catch-up-api.ts';
+export type { CatchUpOptions, CatchUpServerCounters } from './replication/catch-up-server.ts';
+export type { CatchUpClientCounters } from './replication/catch-up-client.ts';
+export type { ChangeHistoryCounters, ChangeHistoryOptions } from './replication/change-history.ts';
