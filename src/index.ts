@@ -215,3 +215,10 @@ export type { RenderHand } from '../components/render-hand.ts';
 export { HAND_JOINTS_LENGTH } from '../components/tracked-hand.ts';
 export { HAND_JOINT_NAMES, HAND_JOINT_COUNT, FINGERTIP_JOINTS } from './vr/hand-skeleton.ts';
 export { handRenderSystem } from '../systems/hand-render-system.ts';
+// Held objects as attachments (issue 16 §2): drawn rigidly in the holder's hand, grab and release blended.
+export { addAttachments, attachTo, detach, attachmentStatsOf, DEFAULT_ATTACH_BLEND_MS } from './vr/attachments.ts';
+export type { AttachmentOptions, AttachmentStats } from './vr/attachments.ts';
+export { registerAttachment } from './vr/attachment-protocol.ts';
+export { createAttachment } from '../components/attachment.ts';
+export type { Attachment } from '../components/attachment.ts';
+export { attachmentSystem } from '../systems/attachment-system.ts';
