@@ -222,3 +222,8 @@ export { registerAttachment } from './vr/attachment-protocol.ts';
 export { createAttachment } from '../components/attachment.ts';
 export type { Attachment } from '../components/attachment.ts';
 export { attachmentSystem } from '../systems/attachment-system.ts';
+export { registerFlight } from './vr/attachment-protocol.ts';
+export { createFlight } from '../components/flight.ts';
+export type { Flight } from '../components/flight.ts';
+export { addServerFlights, GRAVITY_MS2 } from './vr/server-flights.ts';
+export type { ServerFlightOptions, ServerFlightStats } from './vr/server-flights.ts';

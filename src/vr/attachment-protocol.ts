@@ -1,5 +1,6 @@
-/** Registering the Attachment component of held objects in the shared protocol. */
+/** Registering the Attachment and Flight components of held objects in the shared protocol. */
 import type { Attachment } from '../../components/attachment.ts';
+import type { Flight } from '../../components/flight.ts';
 import { field } from '../protocol/field-schema.ts';
 import { type Protocol, registerComponent } from '../register.ts';
 
@@ -24,4 +25,13 @@ export function registerAttachment(protocol: Protocol, attachment: Attachment): 
       rot: field.quat(['qx', 'qy', 'qz', 'qw'], ATTACHMENT_QUAT_BITS),
     },
   });
+}
+
+/** Fastest throw carried (m/s): a hard overarm throw is ~20 m/s. */
+export const FLIGHT_SPEED_RANGE_MS = 20;
+
+/** Registers `flight` (velocities at 1 mm/s, a flying flag). */
+export function registerFlight(protocol: Protocol, flight: Flight): void {
+  const v = () => field.quantized(-FLIGHT_SPEED_RANGE_MS, FLIGHT_SPEED_RANGE_MS, 0.001);
+  registerComponent(protocol, flight, { name: 'Flight', fields: { vx: v(), vy: v(), vz: v(), flying: field.u8() } });
 }

@@ -15,6 +15,7 @@
  * // each frame after interpolationSystem: attachmentSystem(world); draw the object at vr.RenderPose
  */
 import type { Attachment } from '../../components/attachment.ts';
+import type { Flight } from '../../components/flight.ts';
 import { type PoseAccess, type PoseArrays, poseArrays } from '../authority/hold.ts';
 import { getNetContext } from '../context.ts';
 import { usageError } from '../errors.ts';
@@ -34,6 +35,8 @@ export interface AttachmentOptions {
   pose: PoseAccess;
   /** Blend of a grab or release (ms). */
   blendMs?: number;
+  /** The Flight component (`registerFlight`), for throws: `detach(world, eid, { throw: true })`. */
+  flight?: Flight;
 }
 
 interface Shown {
@@ -41,7 +44,15 @@ interface Shown {
   readonly displayed: Float64Array;
   readonly error: Float64Array;
   blendStartMs: number;
+  /** Recent drawn positions while attached (ring): time, x, y, z. */
+  readonly trail: Float64Array;
+  trailNext: number;
 }
+
+/** Frames of drawn motion kept for a throw's velocity: 8 at 90 Hz cover the last ~90 ms. */
+const TRAIL_FRAMES = 8;
+/** A throw's velocity is the drawn motion over at least the last 40 ms (one frame is too noisy). */
+const THROW_WINDOW_MS = 40;
 
 /** Counters of the attachment layer. */
 export interface AttachmentStats {
@@ -59,6 +70,7 @@ interface AttachmentContext {
   readonly componentId: number;
   readonly pose: PoseArrays;
   readonly blendMs: number;
+  readonly flight: Flight | null;
   readonly shown: Map<number, Shown>;
   readonly target: Float64Array;
   readonly stats: AttachmentStats;
@@ -86,6 +98,7 @@ export function addAttachments(
     componentId: reg.id,
     pose: poseArrays(options.pose),
     blendMs,
+    flight: options.flight ?? null,
     shown: new Map(),
     target: new Float64Array(7),
     stats: { attachedFrames: 0, freeFrames: 0, blends: 0, missingHolder: 0 },
@@ -177,8 +190,11 @@ export function attachTo(world: object, eid: number, holder: number): void {
   a.holder[eid] = holder;
 }
 
-/** Owner of `eid`: lets it go where it is drawn now (its own pose takes that value). */
-export function detach(world: object, eid: number): void {
+/**
+ * Owner of `eid`: lets it go where it is drawn now (its own pose takes that value). With `throw`, it leaves with the
+ * velocity of its drawn motion over the last ~40 ms, and the server (`addServerFlights`) flies it from there.
+ */
+export function detach(world: object, eid: number, options: { throw?: boolean } = {}): void {
   const ctx = getContext(world);
   const holder = ctx.attachment.holder[eid];
   if (holder !== 0 && holderDrawn(ctx, holder)) {
@@ -186,6 +202,31 @@ export function detach(world: object, eid: number): void {
     writeObjectPose(ctx.pose, eid, ctx.target);
   }
   ctx.attachment.holder[eid] = 0;
+  if (!options.throw) return;
+  const f = ctx.flight;
+  if (!f) usageError('throwing needs the flight option', 'pass { flight } to addAttachments');
+  const s = ctx.shown.get(eid);
+  const v = ctx.target;
+  v.fill(0);
+  if (s) throwVelocity(s, v);
+  f.vx[eid] = v[0];
+  f.vy[eid] = v[1];
+  f.vz[eid] = v[2];
+  f.flying[eid] = 1;
+}
+
+/** Velocity of the newest trail point against the newest one at least THROW_WINDOW_MS older (0 if none). */
+function throwVelocity(s: Shown, out: Float64Array): void {
+  const t = s.trail;
+  const newest = (s.trailNext + TRAIL_FRAMES - 1) % TRAIL_FRAMES;
+  const tn = t[newest * 4];
+  for (let k = 1; k < TRAIL_FRAMES; k++) {
+    const j = (newest + TRAIL_FRAMES - k) % TRAIL_FRAMES;
+    const dt = (tn - t[j * 4]) / 1000;
+    if (!(dt * 1000 >= THROW_WINDOW_MS)) continue;
+    for (let a = 0; a < 3; a++) out[a] = (t[newest * 4 + 1 + a] - t[j * 4 + 1 + a]) / dt;
+    return;
+  }
 }
 
 function writeObjectPose(p: PoseArrays, eid: number, pose: Float64Array): void {
@@ -235,6 +276,8 @@ export function updateAttachments(world: object): void {
         displayed: new Float64Array(target),
         error: new Float64Array([0, 0, 0, 0, 0, 0, 1]),
         blendStartMs: -Infinity,
+        trail: new Float64Array(TRAIL_FRAMES * 4).fill(-Infinity),
+        trailNext: 0,
       };
       ctx.shown.set(eid, s);
     } else if (s.holder !== holder) {
@@ -245,6 +288,14 @@ export function updateAttachments(world: object): void {
       ctx.stats.blends++;
     }
     applyBlend(target, s.error, s.blendStartMs, now, ctx.blendMs, s.displayed);
+    if (holder !== 0) {
+      const k = s.trailNext * 4;
+      s.trail[k] = now;
+      s.trail[k + 1] = target[0];
+      s.trail[k + 2] = target[1];
+      s.trail[k + 3] = target[2];
+      s.trailNext = (s.trailNext + 1) % TRAIL_FRAMES;
+    }
     rp.px[eid] = s.displayed[0];
     rp.py[eid] = s.displayed[1];
     rp.pz[eid] = s.displayed[2];
