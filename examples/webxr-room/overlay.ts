@@ -127,7 +127,7 @@ export function createOverlay(
       lines.forEach((line, i) => {
         ctx.fillStyle = i === 0 ? (figures.state === 'connected' ? '#7ee29a' : '#ffb35c') : '#e8eef8';
         if (i === lines.length - 1) ctx.fillStyle = figures.conditioner === 'off' ? '#9fb0c8' : '#ffb35c';
-        ctx.fillText(line, 18, 40 + i * 39);
+        ctx.fillText(line, 18, 40 + i * 39, CANVAS_W - 36); // long preset labels are squeezed, not cut
       });
       chart.draw(ctx, 18, CHART_AT_Y, CANVAS_W - 36, CHART_H, 20);
       texture.needsUpdate = true;
