@@ -7,7 +7,7 @@
 import { capacityFor, grown } from '../codec/grow-array.ts';
 import type { RegisteredComponent } from '../register.ts';
 import { quantize } from '../codec/quantize.ts';
-import { createQuatScratch, packQuatFast } from '../codec/quaternion-fast.ts';
+import { createQuatScratch, detectQuatChanges } from '../codec/quaternion-fast.ts';
 import { ShortStringCodec, shortStringHash, utf8ByteLength } from '../codec/short-string.ts';
 import { FieldKind } from '../protocol/field-schema.ts';
 import {
@@ -207,16 +207,7 @@ export class ShadowStore {
         }
       } else if (fd.kind === FieldKind.quat) {
         const [qx, qy, qz, qw] = fd.quat!;
-        const bits = fd.quatBits;
-        const t = this.quatScratch;
-        for (let i = 0; i < count; i++) {
-          const eid = eids[i];
-          const v = packQuatFast(t, qx[eid], qy[eid], qz[eid], qw[eid], bits);
-          if (v !== shadow[eid]) {
-            shadow[eid] = v;
-            masks[i] |= bit;
-          }
-        }
+        detectQuatChanges(this.quatScratch, qx, qy, qz, qw, fd.quatBits, eids, count, shadow, masks, bit);
       } else if (fd.strings !== null) {
         for (let i = 0; i < count; i++) if (this.detectString(c, f, eids[i])) masks[i] |= bit;
       } else {

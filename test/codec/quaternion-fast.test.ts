@@ -1,9 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_QUAT_BITS, MIN_QUAT_BITS, packQuat } from '../../src/codec/quaternion.ts';
-import { createQuatScratch, packQuatFast } from '../../src/codec/quaternion-fast.ts';
+import { createQuatScratch, detectQuatChanges } from '../../src/codec/quaternion-fast.ts';
 import { createRandom } from '../../src/random.ts';
 
 const S = Math.SQRT1_2;
+
+const cols = [new Float64Array(1), new Float64Array(1), new Float64Array(1), new Float64Array(1)];
+const one = Int32Array.of(0);
+const shadow = new Float64Array(1);
+const masks = new Uint32Array(1);
+
+/** One rotation through the detection kernel: the value it stores in the shadow. */
+function packQuatFast(t: Float64Array, x: number, y: number, z: number, w: number, bits: number): number {
+  cols[0][0] = x;
+  cols[1][0] = y;
+  cols[2][0] = z;
+  cols[3][0] = w;
+  shadow[0] = -1;
+  detectQuatChanges(t, cols[0], cols[1], cols[2], cols[3], bits, one, 1, shadow, masks, 1);
+  return shadow[0];
+}
 
 /** Rotations where the largest-index choice, the canonical sign, the clamp or the nudge are decided at the edge. */
 const EDGE_CASES: [number, number, number, number][] = [
@@ -36,7 +52,7 @@ const EDGE_CASES: [number, number, number, number][] = [
   [0.5000001, 0.5, 0.4999999, 0.5],
 ];
 
-describe('branchless smallest-three (packQuatFast)', () => {
+describe('branchless smallest-three (detectQuatChanges)', () => {
   it('gives packQuat’s exact bits on edge cases: negative w, equal magnitudes, near-zero, non-finite', () => {
     const t = createQuatScratch();
     for (let bits = MIN_QUAT_BITS; bits <= MAX_QUAT_BITS; bits++) {
@@ -71,5 +87,28 @@ describe('branchless smallest-three (packQuatFast)', () => {
     const nudged = packQuat(0.5, 0.5, 0.5, 0.5, 4);
     expect(packQuatFast(t, 0.5, 0.5, 0.5, 0.5, 4)).toBe(nudged);
     expect(nudged).not.toBe(((0 * 16 + 12) * 16 + 12) * 16 + 12);
+  });
+
+  it('marks exactly the entities whose packed rotation changed, over float32 columns', () => {
+    const rnd = createRandom(9);
+    const n = 500;
+    const q = [new Float32Array(n), new Float32Array(n), new Float32Array(n), new Float32Array(n)];
+    for (const c of q) for (let e = 0; e < n; e++) c[e] = rnd.gaussian();
+    const eids = Int32Array.from({ length: n }, (_, e) => e);
+    const sh = new Float64Array(n);
+    const m = new Uint32Array(n);
+    const t = createQuatScratch();
+    detectQuatChanges(t, q[0], q[1], q[2], q[3], 10, eids, n, sh, m, 4);
+    for (let round = 0; round < 20; round++) {
+      const before = Float64Array.from(sh);
+      for (let k = 0; k < 40; k++) q[rnd.int(4)][rnd.int(n)] += rnd.next() < 0.5 ? 1e-9 : rnd.gaussian() * 0.1;
+      m.fill(0);
+      detectQuatChanges(t, q[0], q[1], q[2], q[3], 10, eids, n, sh, m, 4);
+      for (let e = 0; e < n; e++) {
+        const expected = packQuat(q[0][e], q[1][e], q[2][e], q[3][e], 10);
+        expect(sh[e]).toBe(expected);
+        expect(m[e], `entity ${e}`).toBe(expected !== before[e] ? 4 : 0);
+      }
+    }
   });
 });
