@@ -5,17 +5,19 @@ import type { TickMethod } from './tick-method.ts';
 /**
  * ecsync itself on the tick-cost workload. The workload's world gets the real server plugin (Pose registered as three
  * `field.quantized(-32, 32, 0.001)` positions and a 10-bit smallest-three `field.quat()`) over the in-memory network,
- * with one connected client. Timed: `replicator.detectChanges()` (every field of every entity against its quantized
- * shadow, fanned out to the client's delivery state), then every pending change packed by `writeDelta` into Delta
- * messages and flushed through the client's real `Connection` onto the link, one <= 1,200 B packet after another.
- * Bytes = the connection's `bytesOut` for the tick: packet headers, entry framing and Delta messages. Untimed: the
- * client receives and decodes, its acks go back. See ecsync-pose-server.ts for why it loops instead of `send()`.
+ * with one connected client. Timed: the server reads the client's acks (connection + delivery state), then
+ * `replicator.detectChanges()` (raw scan, every moved entity against its quantized shadow, fanned out to the client's
+ * delivery state), the priority pass, the bandwidth tokens, then every pending change packed by `writeDelta` into
+ * Delta messages and flushed through the client's real `Connection` onto the link, one <= 1,200 B packet after
+ * another. Bytes = the connection's `bytesOut` for the tick: packet headers, entry framing and Delta messages.
+ * Untimed: the client receives, decodes and sends its acks. See ecsync-pose-server.ts for why it loops instead of
+ * `send()`.
  */
 export const ecsyncMethod: TickMethod = {
   name: 'ecsync',
   description:
-    'ecsync server plugin, 1 client: replicator.detectChanges() + writeDelta packed into real packets until nothing ' +
-    'is pending (bytes = link bytes incl. packet headers)',
+    'ecsync server plugin, 1 client: ack processing + replicator.detectChanges() + priority pass + bandwidth tokens ' +
+    '+ writeDelta packed into real packets until nothing is pending (bytes = link bytes incl. packet headers)',
   tolerance: POSITION_TOLERANCE_M,
   create(workload) {
     let server: EcsyncPoseServer | undefined;

@@ -3,13 +3,15 @@
  * session, in-memory network without loss) with ONE connected client world, so change detection has a peer to fan out
  * to and every packed byte can be decoded on the other side. Shared by the tick-cost method and the pose-bytes family.
  *
- * `packAll()` is the per-tick server work being measured: `replicator.detectChanges()`, then the replicator's own
- * packing (`writeDelta`) into packets through the peer's real `Connection`, one packet after another until the
- * client's delivery state is empty. ecsync's `send()` packs one packet per tick (the connection's 1,100 B unreliable
- * budget, which the MTU bounds, and the per-client bandwidth cap) and leaves the rest to later ticks; so for an
- * "encode every change of this tick" comparison the loop below repeats exactly what `send()` does for the delta
- * (`writeDelta` with the connection's space, `sendUnreliable`, `flush`, `delivery.commit`) instead, without the
- * priority sort and the cap.
+ * `packAll()` is the per-tick server work being measured, the parts of `send()` that concern the delta included:
+ * the server reads the client's acks (`serverNet.receive`: the connection's ack processing and the delivery
+ * state's `acked`), `replicator.detectChanges()`, the priority pass over the pending entities, the bandwidth
+ * tokens (refilled from the clock, each packet's budget capped by them, the bytes sent taken off), then the
+ * replicator's own packing (`writeDelta`) into packets through the peer's real `Connection`, one packet after
+ * another until the client's delivery state is empty, and the accumulators of what went out reset. ecsync's
+ * `send()` packs one packet per tick (the connection's 1,100 B unreliable budget, which the MTU bounds, and the
+ * per-client cap) and leaves the rest to later ticks; for an "encode every change of this tick" comparison the
+ * loop repeats `send()`'s delta path instead, with a cap (BENCH_BANDWIDTH_KBPS) that never binds.
  */
 import { addComponent, createWorld } from 'bitecs';
 import type { World } from 'bitecs';
@@ -46,6 +48,10 @@ const QUAT_BITS = 10;
  * (0.275 degrees at 10 bits, see src/codec/quaternion.ts), plus 1e-4 rad for float32 storage on both ends.
  */
 export const ORIENTATION_TOLERANCE_RAD = (2 * Math.sqrt(6)) / (2 ** QUAT_BITS - 2) + 1e-4;
+/** The per-client cap of the bench server: high enough never to bind, so every change of a tick goes out. */
+export const BENCH_BANDWIDTH_KBPS = 1_000_000;
+/** A reliable ack header covers the newest packet and the 32 before it (see the connection's packet header). */
+const ACK_WINDOW_PACKETS = 33;
 /** A 60 Hz server tick. */
 export const FRAME_MS = 1000 / 60;
 /** Frames allowed for the handshake and the join snapshot (8 packets per flush: ~10 KB per frame, 50k entities fit). */
@@ -88,7 +94,7 @@ export interface EcsyncPoseServer {
   packAllCounted(): PackFigures;
   /** Untimed: hands this tick's packets to the client and lets it decode them (idempotent until the next pack). */
   deliver(): void;
-  /** Untimed: time moves one frame, the client decodes and acks, the server reads the acks. */
+  /** Untimed: time moves one frame, the client decodes and sends its acks (the next packAll reads them). */
   settle(): void;
   /** Largest position error of the client's copy (throws above the orientation tolerance). */
   maxError(): number;
@@ -134,6 +140,7 @@ export function createEcsyncPoseServer(workload: PoseWorkload, seed: number): Ec
     transport: network.server,
     clock,
     sendRateHz: 60,
+    bandwidthKbps: BENCH_BANDWIDTH_KBPS,
   });
   for (const eid of eids) addComponent(world, eid, Networked);
 
@@ -193,28 +200,52 @@ export function createEcsyncPoseServer(workload: PoseWorkload, seed: number): Ec
     lastChanged = d.dirtyCount;
   }
 
+  const bytesPerSec = (BENCH_BANDWIDTH_KBPS * 1000) / 8;
+  // The replicator's priority pass and accumulator reset, as send() runs them (the bench drives the delta path
+  // itself); the priority function is the replicator's own (private: the default unless the options set one).
+  const pr = peer.priority;
+  const priorityFn = (replicator as unknown as { priority: Parameters<typeof pr.prioritize>[5] }).priority;
+  const priorityPass = () => {
+    const grid = replicator.interest.config.grid;
+    const view = grid ? replicator.interest.viewpoint(peer.interest, replicator.registry) : null;
+    pr.prioritize(peer.delivery, peer.peer.clientId, replicator.registry, grid, view, priorityFn);
+  };
+
   function pack(count: boolean): PackFigures {
+    // 1. acks the client sent since the last tick (settle() put them on the link)
+    serverNet.receive(world);
+    // 2. change detection
     replicator.detectChanges();
     if (count) countAllFields();
     replicator.tick++;
     const d = peer.delivery;
     const before = connection.stats.bytesOut;
+    // 3. bandwidth tokens, as send() refills them
+    const now = clock.now();
+    pr.refill(now, bytesPerSec);
+    pr.lastSendAtMs = now;
+    // 4. priority pass over the pending entities
+    priorityPass();
     let deltaBytes = 0;
     let packets = 0;
     while (d.dirtyCount > 0) {
+      const budget = Math.min(connection.unreliableSpaceBytes(), Math.floor(pr.tokens) - 16);
       const delta = writeDelta(writer, scratch, comps, replicator.shadow, replicator.registry, d, {
         tick: replicator.tick,
         dependsOn: connection.lastReliableIdSent,
-        budgetBytes: connection.unreliableSpaceBytes(),
+        budgetBytes: budget,
       });
       if (delta === null) break;
       if (!connection.sendUnreliable(delta)) throw new Error('a Delta packed to the space left did not fit');
       deltaBytes += delta.length;
+      const out = connection.stats.bytesOut;
       const seq = connection.flush();
       d.commit(seq);
+      pr.tokens -= connection.stats.bytesOut - out;
       sentSeqs.push(seq);
       packets++;
     }
+    pr.resetSent(d);
     if (d.dirtyCount > 0) throw new Error(`${d.dirtyCount} entities still pending after packing every change`);
     delivered = false;
     return { linkBytes: connection.stats.bytesOut - before, deltaBytes, packets };
@@ -250,9 +281,11 @@ export function createEcsyncPoseServer(workload: PoseWorkload, seed: number): Ec
       if (received < sentSeqs.length) {
         throw new Error(`the client received ${received} of ${sentSeqs.length} packets on a lossless link`);
       }
-      // The lossless link delivered every packet: file them as acked now. A tick of 10k+ changes takes more packets
-      // than one ack covers (ack + 32 bits), and the connection would call the oldest lost and resend them.
-      for (const seq of sentSeqs) peer.delivery.acked(seq);
+      // The lossless link delivered every packet. A tick of many changes takes more packets than one ack header
+      // covers, and the connection would call the oldest lost and resend them: file those as acked here; the
+      // newest ACK_WINDOW_PACKETS are acked the real way, by the client's ack read in the next packAll().
+      const uncovered = Math.max(0, sentSeqs.length - ACK_WINDOW_PACKETS);
+      for (let i = 0; i < uncovered; i++) peer.delivery.acked(sentSeqs[i]);
       sentSeqs.length = 0;
     },
     settle() {
@@ -260,7 +293,6 @@ export function createEcsyncPoseServer(workload: PoseWorkload, seed: number): Ec
       harness.deliver();
       clientNet.send(clientWorld);
       network.pump();
-      serverNet.receive(world);
     },
     maxOrientationError() {
       let max = 0;

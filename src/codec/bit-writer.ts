@@ -57,25 +57,34 @@ export class BitWriter {
     this.buf = next;
   }
 
-  /** Writes the low `bits` (0..32) bits of `value` as an unsigned integer, MSB first. */
+  /**
+   * Writes the low `bits` (0..32) bits of `value` as an unsigned integer, MSB first. No loop: the bits already in
+   * the current byte and the value are combined into one 32-bit word written as four bytes (the buffer keeps four
+   * bytes of slack; bytes past the written bits get zeros, and a later write assigns them afresh).
+   */
   writeBits(value: number, bits: number): void {
     if (bits <= 0) return;
-    this.ensure(bits);
-    const buf = this.buf;
-    let pos = this.bitPos;
-    let remaining = bits;
-    // Each pass fills the free low bits of one byte with the next-highest bits of the value.
-    while (remaining > 0) {
-      const index = pos >>> 3;
-      const free = 8 - (pos & 7);
-      const take = remaining < free ? remaining : free;
-      remaining -= take;
-      const chunk = ((value >>> remaining) & ((1 << take) - 1)) << (free - take);
-      // A fresh byte is assigned (so reuse after reset needs no clearing); a partly filled one is OR-ed.
-      buf[index] = free === 8 ? chunk : buf[index] | chunk;
-      pos += take;
+    const pos = this.bitPos;
+    const off = pos & 7;
+    if (off + bits > 32) {
+      // Rare (more than 24 bits at an unaligned position): the high part, then the low 16 bits.
+      this.writeBits(value >>> 16, bits - 16);
+      this.writeBits(value & 0xffff, 16);
+      return;
     }
-    this.bitPos = pos;
+    if ((pos + bits + 39) >>> 3 > this.buf.length) this.ensure(bits + 32);
+    const buf = this.buf;
+    const index = pos >>> 3;
+    const total = off + bits;
+    // The top `off` bits of the current byte are written already; the rest of it is stale and dropped.
+    const head = off === 0 ? 0 : (buf[index] >>> (8 - off)) << (32 - off);
+    const masked = bits === 32 ? value >>> 0 : value & ((1 << bits) - 1);
+    const word = head | (masked << (32 - total));
+    buf[index] = word >>> 24;
+    buf[index + 1] = word >>> 16;
+    buf[index + 2] = word >>> 8;
+    buf[index + 3] = word;
+    this.bitPos = pos + bits;
   }
 
   /** Writes a non-negative integer of up to 53 bits (split arithmetically into high and low words). */

@@ -108,6 +108,10 @@ export function writeDelta(
   let used = 0;
   let count = 0;
   let misses = 0;
+  // Detection gives entities in ascending order and ids grow with entities, so the selection is often sorted
+  // already: then no sort.
+  let ascending = true;
+  let lastNetId = -1;
   for (let i = 0; i < d.dirtyCount; i++) {
     const eid = d.dirty[i];
     if (!loadMasks(s, comps, d, reliable, eid)) continue;
@@ -127,10 +131,12 @@ export function writeDelta(
     s.selected[count] = netId * 65536 + count;
     s.selectedEids[count] = eid;
     count++;
+    if (netId < lastNetId) ascending = false;
+    lastNetId = netId;
   }
   if (count === 0) return null;
-  // 2. order by network id so each id is a small gap
-  const keys = s.selected.subarray(0, count).sort();
+  // 2. order by network id so each id is a small gap (unless already in order)
+  const keys = ascending ? s.selected.subarray(0, count) : s.selected.subarray(0, count).sort();
   // 3. header
   beginMessage(w, Tag.Delta);
   w.writeVarUint(h.tick);

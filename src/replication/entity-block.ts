@@ -42,6 +42,33 @@ function fullBits(comp: RegisteredComponent): number {
   return bits;
 }
 
+const plainBitsCache = new WeakMap<RegisteredComponent, Int32Array | null>();
+
+/**
+ * Per field, the bit width a component's fields are written with when every one of them is a plain unsigned
+ * integer of at most 32 bits on the wire (quantized, enum, bool, the integer kinds, a quaternion of <= 32 bits):
+ * then `writeBits(wire, bits)` is the whole encoder (it keeps the low bits, which is the two's complement of the
+ * signed kinds). null when a field needs its own writer (floats, references, strings, wide values).
+ */
+function plainBits(comp: RegisteredComponent): Int32Array | null {
+  let bits = plainBitsCache.get(comp);
+  if (bits === undefined) {
+    bits = new Int32Array(comp.fields.length);
+    for (let f = 0; f < comp.fields.length; f++) {
+      const fd = comp.fields[f];
+      const variable = fd.kind === FieldKind.entity || fd.kind === FieldKind.shortString;
+      const float = fd.kind === FieldKind.f32 || fd.kind === FieldKind.f64;
+      if (variable || float || fd.bits > 32 || fd.bits <= 0) {
+        bits = null;
+        break;
+      }
+      bits[f] = fd.bits;
+    }
+    plainBitsCache.set(comp, bits);
+  }
+  return bits;
+}
+
 /** Bits a varuint of `v` takes in the bit writer (8-bit groups). */
 export function varUintBits(v: number): number {
   let bits = 8;
@@ -116,8 +143,13 @@ export function writeEntityBlock(
         w.writeBits(mask, fields.length);
       }
     }
-    // 2b. values
+    // 2b. values: one writeBits per field when every field is a plain integer, else each field's writer
     const wires = wire[c];
+    const plain = plainBits(comp);
+    if (plain !== null) {
+      for (let f = 0; f < plain.length; f++) if ((mask & (1 << f)) !== 0) w.writeBits(wires[f][eid], plain[f]);
+      continue;
+    }
     for (let f = 0; f < fields.length; f++) {
       if ((mask & (1 << f)) === 0) continue;
       if (fields[f].kind === FieldKind.shortString) {

@@ -1,12 +1,12 @@
 /**
  * The first, cheap pass of change detection: which entities' raw component values moved since the last scan.
- * Each source array is compared column by column with a private copy of itself; Float32Arrays compare two
- * entities at a time through 64-bit views (about 6 ns per entity for a 7-float pose here, against ~14 ns row
- * by row). Only entities flagged here pay for quantization. A false "moved" (two floats whose 64-bit view is a
- * NaN) costs a wire comparison, never a wrong result. The one pair the 64-bit compare cannot tell apart is +0
- * and -0 (both lanes zero, the high lane's sign bit differing: f32 +0/-0 at the odd entity), and f32 is
- * bit-exact on the wire, so a zero pair also compares its sign (1 / x). Float columns compare zeros by sign on
- * the narrow path too. Integer arrays never take the wide path: for them 0x80000000 is not "minus zero".
+ * Each source array is compared column by column with a private copy of itself. Float32Arrays compare two
+ * entities at a time through 64-bit views; a pair that differs is then checked lane by lane on 32-bit integer
+ * views (exact: bit patterns, so +0/-0 and NaN payloads count, and the copy is refreshed bit-exact), so only the
+ * entity that really moved is flagged and pays for quantization. The one pair the 64-bit compare calls equal with
+ * different bits is +0/-0 in the high lane (both lanes zero), so a zero pair also compares its sign (1 / x).
+ * Float columns compare zeros by sign on the narrow path too. Integer arrays never take the wide path: for them
+ * 0x80000000 is not "minus zero".
  */
 import { grown } from '../codec/grow-array.ts';
 import type { NumericArray } from './compiled-field.ts';
@@ -17,6 +17,9 @@ interface Column {
   /** 64-bit views of source and copy when both allow it, else null. */
   wide: Float64Array | null;
   wideCopy: Float64Array | null;
+  /** 32-bit integer views of source and copy (the exact lane check), when `wide` is set. */
+  lanes: Int32Array | null;
+  laneCopy: Int32Array | null;
   /** Float values (a float typed array or a plain array): zeros compare by sign too. */
   float: boolean;
 }
@@ -32,16 +35,20 @@ function makeColumn(source: NumericArray): Column {
     for (let i = 0; i < source.length; i++) copy[i] = source[i];
     let wide: Float64Array | null = null;
     let wideCopy: Float64Array | null = null;
+    let lanes: Int32Array | null = null;
+    let laneCopy: Int32Array | null = null;
     if (source instanceof Float32Array && source.byteOffset % 8 === 0 && source.length >= 2) {
       const pairs = source.length >> 1;
       wide = new Float64Array(source.buffer, source.byteOffset, pairs);
       wideCopy = new Float64Array(copy.buffer, copy.byteOffset, pairs);
+      lanes = new Int32Array(source.buffer, source.byteOffset, source.length);
+      laneCopy = new Int32Array(copy.buffer, copy.byteOffset, source.length);
     }
     const float = source instanceof Float32Array || source instanceof Float64Array;
-    return { source, copy, wide, wideCopy, float };
+    return { source, copy, wide, wideCopy, lanes, laneCopy, float };
   }
   const copy = Array.from({ length: source.length }, (_, i) => source[i]);
-  return { source, copy, wide: null, wideCopy: null, float: true };
+  return { source, copy, wide: null, wideCopy: null, lanes: null, laneCopy: null, float: true };
 }
 
 /** Flags entities whose raw values changed, component by component. */
@@ -64,24 +71,33 @@ export class RawScanner {
     for (const col of this.columns[c]) {
       const src = col.source;
       const limit = Math.min(end, src.length);
-      if (col.wide !== null && col.wideCopy !== null) {
-        // 1. two entities per comparison
+      if (col.wide !== null && col.wideCopy !== null && col.lanes !== null && col.laneCopy !== null) {
+        // 1. two entities per comparison; a pair that differs is settled lane by lane, bit-exact
         const a = col.wide;
         const b = col.wideCopy;
-        const pairs = Math.min(a.length, (limit + 1) >> 1);
+        const la = col.lanes;
+        const lb = col.laneCopy;
+        const pairs = Math.min(a.length, limit >> 1);
         for (let j = 0; j < pairs; j++) {
           const x = a[j];
           if (x !== b[j] || (x === 0 && 1 / x !== 1 / b[j])) {
-            b[j] = x;
-            moved[2 * j] = 1;
-            moved[2 * j + 1] = 1;
+            const e = 2 * j;
+            const v0 = la[e];
+            const v1 = la[e + 1];
+            if (v0 !== lb[e]) {
+              lb[e] = v0;
+              moved[e] = 1;
+            }
+            if (v1 !== lb[e + 1]) {
+              lb[e + 1] = v1;
+              moved[e + 1] = 1;
+            }
           }
         }
-        // 2. odd tail element, and refresh the copy of both lanes exactly (a NaN pair may not copy bit-exact)
-        const copy = col.copy;
+        // 2. odd tail element
         for (let e = pairs * 2; e < limit; e++) {
-          if (src[e] !== copy[e] || (src[e] === 0 && 1 / src[e] !== 1 / copy[e])) {
-            copy[e] = src[e];
+          if (la[e] !== lb[e]) {
+            lb[e] = la[e];
             moved[e] = 1;
           }
         }
@@ -104,5 +120,23 @@ export class RawScanner {
       }
     }
     return moved;
+  }
+
+  /**
+   * Scans component `c` over [0, end) and writes into `ids`, ascending, the entities that moved and have the
+   * component (`has[eid] !== 0`), or every entity that has it when `all` is set (components whose wire value can
+   * change without their raw value: entity references). Clears the moved flags; returns the count.
+   */
+  scanIds(c: number, end: number, has: Uint8Array, all: boolean, ids: Int32Array): number {
+    const moved = this.scan(c, end);
+    const limit = Math.min(end, has.length);
+    let n = 0;
+    for (let e = 0; e < limit; e++) {
+      if (moved[e] === 0 && !all) continue;
+      moved[e] = 0;
+      if (has[e] !== 0) ids[n++] = e;
+    }
+    for (let e = limit; e < end; e++) moved[e] = 0;
+    return n;
   }
 }

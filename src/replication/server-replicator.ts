@@ -10,7 +10,6 @@ import type { Clock } from '../clock.ts';
 import { Emitter, type ReplicationEvents } from '../events.ts';
 import { decodeBody } from '../codec/msgpack-body.ts';
 import { asString, asUint, isRecord } from '../protocol/handshake.ts';
-import { FieldKind } from '../protocol/field-schema.ts';
 import { Tag } from '../protocol/tags.ts';
 import type { Protocol } from '../register.ts';
 import type { ServerPeer, ServerSession } from '../session/server-session.ts';
@@ -31,7 +30,7 @@ import { ChangeSet } from './change-set.ts';
 import { ClientViews } from './client-view.ts';
 import { type InterestConfig, InterestIndex } from './interest.ts';
 import { Op, PeerReplication } from './peer-replication.ts';
-import { RawScanner } from './raw-scanner.ts';
+import { ChangeDetector } from './change-detector.ts';
 import { ReliableLane } from './reliable-deltas.ts';
 import { CatchUpServer, type CatchUpOptions } from './catch-up-server.ts';
 import { ChangeKind } from './change-history.ts';
@@ -156,11 +155,8 @@ export class ServerReplicator {
   private readonly hashes = new BucketHashes();
   private snapshotId = 0;
   private nextInterestAtMs = 0;
-  /** Components with entity-reference fields: always diffed in wire form. */
-  private readonly refComponents: boolean[];
-  private readonly scanner: RawScanner;
-  private movedEids = new Int32Array(0);
-  private movedMasks = new Uint32Array(0);
+  /** Change detection: raw scan, then wire values where something moved (change-detector.ts). */
+  private readonly detector: ChangeDetector;
   /** Some component has a short-string field: its changes go out as reliable Deltas. */
   readonly reliableLane: ReliableLane | null;
   /** Resume catch-up: the room's change history and the resumed clients waiting for their Resync. */
@@ -186,8 +182,7 @@ export class ServerReplicator {
     this.views = new ClientViews(this.registry, this.interest, this.events);
     this.changes = new ChangeSet(n);
     this.scratch = createPackScratch(this.protocol.components);
-    this.refComponents = this.protocol.components.map((c) => c.fields.some((f) => f.kind === FieldKind.entity));
-    this.scanner = new RawScanner(this.shadow.sources);
+    this.detector = new ChangeDetector(this.shadow, this.registry);
     this.reliableLane = ReliableLane.create(
       this.writer,
       this.scratch,
@@ -472,35 +467,16 @@ export class ServerReplicator {
     this.updateInterest(false);
     const reg = this.registry;
     const comps = this.protocol.components;
-    const shadow = this.shadow;
     const changes = this.changes;
     changes.begin();
-    const list = reg.list;
-    const count = reg.count;
     const muting = this.interest.mutedScopes.size > 0 || this.interest.mutedCount > 0;
-    // Component by component: a cheap raw scan first, then wire values only where something moved.
+    const detector = this.detector;
     for (let c = 0; c < comps.length; c++) {
-      if (comps[c].fields.length === 0) continue;
-      const hasC = reg.has[c];
-      // Entity references change when their target's id changes, not only when the raw value does.
-      const always = this.refComponents[c];
-      const moved = this.scanner.scan(c, reg.capacity);
-      // 1. the replicated entities that moved
-      if (this.movedEids.length < count) {
-        this.movedEids = new Int32Array(reg.capacity);
-        this.movedMasks = new Uint32Array(reg.capacity);
-      }
-      const eids = this.movedEids;
-      let n = 0;
-      for (let i = 0; i < count; i++) {
-        const eid = list[i];
-        if (hasC[eid] !== 0 && (moved[eid] !== 0 || always)) eids[n++] = eid;
-      }
-      moved.fill(0);
+      // 1-2. the replicated entities that moved, and their changed fields (change-detector.ts)
+      const n = detector.detect(c);
       if (n === 0) continue;
-      // 2. wire values, field by field (quantized: drift below the precision stays in the component)
-      const masks = this.movedMasks;
-      shadow.detectMany(c, eids, n, masks);
+      const eids = detector.eids;
+      const masks = detector.masks;
       const history = this.catchUp.history;
       for (let i = 0; i < n; i++) history.fields(reg.netIdOf[eids[i]], c, masks[i]);
       // 3. into the shared change set (a muted entity's changes go to nobody)

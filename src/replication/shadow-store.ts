@@ -7,7 +7,7 @@
 import { capacityFor, grown } from '../codec/grow-array.ts';
 import type { RegisteredComponent } from '../register.ts';
 import { quantize } from '../codec/quantize.ts';
-import { packQuat } from '../codec/quaternion.ts';
+import { createQuatScratch, detectQuatChanges } from '../codec/quaternion-fast.ts';
 import { ShortStringCodec, shortStringHash, utf8ByteLength } from '../codec/short-string.ts';
 import { FieldKind } from '../protocol/field-schema.ts';
 import {
@@ -50,6 +50,8 @@ export class ShadowStore {
   /** Told of each refused short-string write; the replicator reports it through onError. */
   onInvalidString: InvalidStringHandler | null = null;
   private readonly codec = new ShortStringCodec();
+  /** Working space of the branchless quaternion packing in `detectMany`. */
+  private readonly quatScratch = createQuatScratch();
 
   constructor(components: readonly RegisteredComponent[], mapper: EntityMapper, capacity = INITIAL_ENTITY_CAPACITY) {
     this.components = components;
@@ -205,15 +207,7 @@ export class ShadowStore {
         }
       } else if (fd.kind === FieldKind.quat) {
         const [qx, qy, qz, qw] = fd.quat!;
-        const bits = fd.quatBits;
-        for (let i = 0; i < count; i++) {
-          const eid = eids[i];
-          const v = packQuat(qx[eid], qy[eid], qz[eid], qw[eid], bits);
-          if (v !== shadow[eid]) {
-            shadow[eid] = v;
-            masks[i] |= bit;
-          }
-        }
+        detectQuatChanges(this.quatScratch, qx, qy, qz, qw, fd.quatBits, eids, count, shadow, masks, bit);
       } else if (fd.strings !== null) {
         for (let i = 0; i < count; i++) if (this.detectString(c, f, eids[i])) masks[i] |= bit;
       } else {

@@ -95,4 +95,23 @@ describe('BitWriter layout', () => {
     expect(copy[0]).toBe(1);
     expect(view.buffer).not.toBe(copy.buffer);
   });
+
+  it('matches a bit-by-bit reference on random widths, values and positions, over a reused buffer', () => {
+    const rnd = createRandom(5);
+    const w = new BitWriter(4);
+    for (let round = 0; round < 50; round++) {
+      w.reset();
+      const expected: number[] = [];
+      for (let k = 0; k < 200; k++) {
+        const bits = rnd.int(33);
+        const value = rnd.int(2 ** 16) * 65536 + rnd.int(65536);
+        w.writeBits(value, bits);
+        for (let b = bits - 1; b >= 0; b--) expected.push(Math.floor(value / 2 ** b) % 2);
+      }
+      while (expected.length % 8 !== 0) expected.push(0);
+      const bytes: number[] = [];
+      for (let i = 0; i < expected.length; i += 8) bytes.push(parseInt(expected.slice(i, i + 8).join(''), 2));
+      expect([...w.finish()], `round ${round}`).toEqual(bytes);
+    }
+  });
 });

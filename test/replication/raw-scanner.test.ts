@@ -62,4 +62,34 @@ describe('raw scanner', () => {
       moved.fill(0);
     }
   });
+
+  it('flags exactly the entities that moved (lane by lane), NaN payloads and -0 included, ids ascending', () => {
+    const rnd = createRandom(11);
+    const f = new Float32Array(64);
+    const g = new Float32Array(64);
+    const bits = new Uint32Array(f.buffer);
+    const gBits = new Uint32Array(g.buffer);
+    const has = new Uint8Array(64).fill(1);
+    has[5] = 0;
+    const scanner = new RawScanner([[f, g]]);
+    const ids = new Int32Array(64);
+    scanner.scanIds(0, 64, has, false, ids);
+    for (let round = 0; round < 300; round++) {
+      const before = [Uint32Array.from(bits), Uint32Array.from(gBits)];
+      for (let k = 0; k < 6; k++) {
+        const e = rnd.int(64);
+        const kind = rnd.int(4);
+        if (kind === 0) f[e] = rnd.gaussian();
+        else if (kind === 1) f[e] = Object.is(f[e], -0) ? 0 : -0;
+        else if (kind === 2)
+          bits[e] = 0x7fc00000 + rnd.int(1000); // NaN with another payload
+        else g[e] = rnd.gaussian();
+      }
+      const expected: number[] = [];
+      for (let e = 0; e < 64; e++)
+        if (has[e] !== 0 && (bits[e] !== before[0][e] || gBits[e] !== before[1][e])) expected.push(e);
+      const n = scanner.scanIds(0, 64, has, false, ids);
+      expect([...ids.subarray(0, n)], `round ${round}`).toEqual(expected);
+    }
+  });
 });
