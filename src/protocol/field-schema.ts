@@ -84,7 +84,7 @@ export type FieldSpec =
 
 /** Builders for field schemas, e.g. `{ px: field.quantized(-32, 32, 0.001), rot: field.quat(['qx','qy','qz','qw']) }`. */
 export const field = {
-  /** Boolean stored in a u8 array, sent as 1 bit. */
+  /** Boolean (0 or 1), sent as 1 bit. */
   bool: (): ScalarFieldSpec => ({ kind: 'bool' }),
   /** Unsigned 8-bit integer (Uint8Array), sent in 8 bits. */
   u8: (): ScalarFieldSpec => ({ kind: 'u8' }),
