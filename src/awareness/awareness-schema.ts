@@ -19,6 +19,7 @@ export type AwarenessKind = Exclude<FieldSpec, { kind: 'quat' | 'shortString' }>
 
 /** One field of an awareness schema. */
 export interface AwarenessFieldSpec {
+  /** The field's kind and range, built with the `field` builders. */
   readonly spec: AwarenessKind;
   /** Continuous fields travel unreliable and latest-wins; discrete ones reliable. */
   readonly continuous: boolean;
