@@ -16,11 +16,17 @@ import { connectionErrorOf, onSessionEvent } from '../world-api.ts';
 
 /** A seat the matchmaker granted (as `POST /matchmake/join` answers). */
 export interface RoomSeat {
+  /** Id of the granted room. */
   roomId: string;
+  /** The room definition's name. */
   name: string;
+  /** The room's WebSocket URL. */
   url: string;
+  /** The signed seat reservation, passed as the client's `auth`. */
   token: string;
+  /** The user id the seat is held for. */
   userId: string;
+  /** When the reservation expires, in wall-clock ms (`Date.now()` time). */
   expiresAtMs: number;
 }
 
@@ -45,6 +51,7 @@ export interface SeatRequest {
   matchmaker: string;
   /** A room name (join-or-create) or `{ id }` of one room. */
   room: string | { id: string };
+  /** The user id to ask the seat for (default: the matchmaker's choice, e.g. a fresh id). */
   userId?: string;
   /** `fetch` to use (default: the global one). */
   fetch?: typeof fetch;
@@ -55,11 +62,15 @@ export type JoinRoomOptions<W extends object> = SeatRequest & RoomClientOptions<
 
 /** A client in a room; `world` and `net` change when the room moves to another process. */
 export interface RoomClient<W extends object> {
+  /** The client's world now (a fresh one after each move). */
   readonly world: W;
+  /** The client's network plugin now (a fresh one after each move). */
   readonly net: NetworkPlugin;
+  /** The seat the client holds now. */
   readonly seat: RoomSeat;
   /** How many times the room moved under this client. */
   readonly moves: number;
+  /** Disposes the current network plugin (closes its connection) and stops following moves. */
   dispose(): Promise<void>;
 }
 

@@ -22,6 +22,7 @@ export type Identify = (request: IncomingMessage, body: { userId?: string }) => 
 
 /** Options of the HTTP matchmaker. */
 export interface MatchmakerHttpOptions {
+  /** The matchmaker that grants the seats. */
   matchmaker: Matchmaker;
   /** Lists rooms for `GET /matchmake/rooms`. */
   backend: ScaleBackend;
@@ -133,9 +134,11 @@ export function createMatchmakerHandler(
 
 /** A standalone matchmaker HTTP server. */
 export interface MatchmakerServer {
+  /** The TCP port the server listens on. */
   readonly port: number;
   /** Base URL, e.g. `http://127.0.0.1:9000`. */
   readonly url: string;
+  /** Stops the HTTP server. */
   close(): Promise<void>;
 }
 

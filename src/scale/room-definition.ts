@@ -46,9 +46,13 @@ export interface RoomDefinition<W extends object = object> {
 
 /** A room running in this process. */
 export interface HostedRoom<W extends object = object> {
+  /** The room's id (unique in the deployment). */
   readonly id: string;
+  /** The room definition's name. */
   readonly name: string;
+  /** The room's world. */
   readonly world: W;
+  /** The room's server network plugin. */
   readonly net: NetworkPlugin;
   /** Clients in the room (connected or suspended). */
   clientCount(): number;

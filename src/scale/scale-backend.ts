@@ -22,6 +22,7 @@ export interface ProcessInfo {
   ccu: number;
   /** Rooms hosted now. */
   rooms: number;
+  /** Whether the process takes new rooms (`ready`) or is draining. */
   state: ProcessState;
 }
 
@@ -30,6 +31,7 @@ export type RoomState = 'open' | 'moving';
 
 /** One room as the registry lists it. */
 export interface RoomRecord {
+  /** The room's id (unique in the deployment). */
   id: string;
   /** The room definition's name; join-or-create picks among rooms of one name. */
   name: string;
@@ -41,11 +43,13 @@ export interface RoomRecord {
   clients: number;
   /** Seats held by reservations not used yet. */
   reserved: number;
+  /** Most clients the room takes. */
   capacity: number;
   /** A locked room takes no new seats, by name or by id. */
   locked: boolean;
   /** A private room is never picked by name; it takes seats by id. */
   private: boolean;
+  /** Whether the room is open or being moved to another process. */
   state: RoomState;
   /** Application data shown in room lists (JSON, at most `MAX_METADATA_BYTES` encoded). */
   metadata: Record<string, unknown>;
@@ -63,8 +67,11 @@ export type ConsumeResult = 'ok' | 'expired';
 
 /** One user in one room, as presence lists it. */
 export interface PresenceEntry {
+  /** The user's id. */
   userId: string;
+  /** Id of the room the user is in. */
   roomId: string;
+  /** Id of the process hosting that room. */
   process: string;
   /** Application data (JSON), e.g. a display name. */
   data?: unknown;
@@ -99,6 +106,7 @@ export interface ScaleBackendStats {
 export interface ScaleBackend {
   /** 'redis' or 'memory'. */
   readonly kind: string;
+  /** The backend's counters. */
   readonly stats: ScaleBackendStats;
 
   /** Registers or renews a process; it disappears when not renewed within `ttlMs`. Ready ones join the load index. */
@@ -120,6 +128,7 @@ export interface ScaleBackend {
   syncRoom(id: string, clients: number): Promise<number>;
   /** Removes a room, its seats and its presence. */
   removeRoom(id: string): Promise<void>;
+  /** A room by id, or null when there is none. */
   getRoom(id: string): Promise<RoomRecord | null>;
   /** Rooms, all or of one name. */
   listRooms(name?: string): Promise<RoomRecord[]>;
