@@ -30,7 +30,10 @@ export class ContentCache {
   readonly stats: ContentCacheStats = { entries: 0, bytes: 0, hits: 0, misses: 0, evictions: 0, tooLarge: 0 };
 
   /** Creates an empty cache bounded by `maxBytes` bytes (default 64 MiB). */
-  constructor(readonly maxBytes: number = DEFAULT_CACHE_BYTES) {}
+  constructor(
+    /** Bound of the cache, in bytes (default 64 MiB). */
+    readonly maxBytes: number = DEFAULT_CACHE_BYTES,
+  ) {}
 
   /** True when the asset `hash` is cached (counts a hit or a miss, and refreshes its age). */
   has(hash: string): boolean {

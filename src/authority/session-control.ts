@@ -39,6 +39,7 @@ export type ControlResult = 'ok' | 'forbidden' | 'unknown-client';
 export class SessionControl {
   /** The privileged host's client id, 0 when there is none. */
   hostId = 0;
+  /** Counters of role changes, kicks, bans and host migrations. */
   readonly counters = {
     /** Role changes applied. */
     roleChanges: 0,

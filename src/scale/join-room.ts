@@ -36,7 +36,12 @@ export type RoomClientOptions<W extends object> = Omit<
   'role' | 'link' | 'transport' | 'auth' | 'protocol'
 > & {
   /** A fresh world and its protocol for each connection (a move starts over from the new process's state). */
-  create: () => { world: W; protocol: Protocol };
+  create: () => {
+    /** The fresh bitecs world. */
+    world: W;
+    /** The protocol its components are registered in (the same on every peer). */
+    protocol: Protocol;
+  };
   /** WebSocket constructor (default: the global one, or `ws` under Node). */
   WebSocket?: WebSocketConstructor;
   /** How long connecting may take (default 10 s). */
@@ -50,7 +55,12 @@ export interface SeatRequest {
   /** The matchmaker's base URL, e.g. `https://play.example.com` (it serves `/matchmake/join`). */
   matchmaker: string;
   /** A room name (join-or-create) or `{ id }` of one room. */
-  room: string | { id: string };
+  room:
+    | string
+    | {
+        /** Id of the room. */
+        id: string;
+      };
   /** The user id to ask the seat for (default: the matchmaker's choice, e.g. a fresh id). */
   userId?: string;
   /** `fetch` to use (default: the global one). */
@@ -120,7 +130,12 @@ export async function requestSeat(request: SeatRequest): Promise<RoomSeat> {
 export async function connectToSeat<W extends object>(
   seat: Pick<RoomSeat, 'url' | 'token' | 'expiresAtMs'>,
   options: RoomClientOptions<W>,
-): Promise<{ world: W; net: NetworkPlugin }> {
+): Promise<{
+  /** The connected world. */
+  world: W;
+  /** Its client network plugin, welcomed. */
+  net: NetworkPlugin;
+}> {
   const { create, WebSocket, connectTimeoutMs, onMove: _onMove, ...pluginOptions } = options;
   const { world, protocol } = create();
   const transport = createWebSocketClientTransport({ url: seat.url, WebSocket, connectTimeoutMs });

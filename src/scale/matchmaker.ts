@@ -21,7 +21,15 @@ const CREATE_LOCK_MS = 3000;
 const CREATE_WAIT_MS = 15;
 
 /** What to join: a room name (join-or-create) or a room id. */
-export type JoinTarget = { name: string } | { roomId: string };
+export type JoinTarget =
+  | {
+      /** A room name: join a room of this name with a free seat, or create one. */
+      name: string;
+    }
+  | {
+      /** A room id: join that room. */
+      roomId: string;
+    };
 
 /** A granted seat: where to connect and with what. */
 export interface SeatGrant {
@@ -43,7 +51,21 @@ export interface SeatGrant {
 export type JoinFailureCode = 'RoomFull' | 'RoomLocked' | 'RoomUnknown' | 'MatchmakerUnavailable';
 
 /** A join's outcome. */
-export type JoinResult = { ok: true; seat: SeatGrant } | { ok: false; code: JoinFailureCode; message: string };
+export type JoinResult =
+  | {
+      /** A seat was granted. */
+      ok: true;
+      /** The granted seat. */
+      seat: SeatGrant;
+    }
+  | {
+      /** No seat was granted. */
+      ok: false;
+      /** Why, as the error code the client sees. */
+      code: JoinFailureCode;
+      /** Why, for people. */
+      message: string;
+    };
 
 /** Options of `createMatchmaker`. */
 export interface MatchmakerOptions {

@@ -60,7 +60,22 @@ export type ReserveFailure = 'full' | 'locked' | 'unknown';
 
 /** A seat held for `ttlMs`, or why there is none. */
 export type ReserveResult =
-  { ok: true; room: RoomRecord; seatId: string; expiresAtMs: number } | { ok: false; reason: ReserveFailure };
+  | {
+      /** A seat is held. */
+      ok: true;
+      /** The room the seat is in. */
+      room: RoomRecord;
+      /** Id of the held seat. */
+      seatId: string;
+      /** When the hold expires, in wall-clock ms (`Date.now()` time). */
+      expiresAtMs: number;
+    }
+  | {
+      /** No seat is held. */
+      ok: false;
+      /** Why not. */
+      reason: ReserveFailure;
+    };
 
 /** What the room process finds when a client presents a reservation: the seat becomes a client, or it is gone. */
 export type ConsumeResult = 'ok' | 'expired';
@@ -79,12 +94,42 @@ export interface PresenceEntry {
 
 /** A command to one process (sent by a matchmaker or a draining process), answered by that process. */
 export type ProcessCommand =
-  | { op: 'create'; roomId: string; name: string }
+  | {
+      /** Create a new room. */
+      op: 'create';
+      /** Id of the room to create. */
+      roomId: string;
+      /** The room definition's name. */
+      name: string;
+    }
   /** Take over a room from a draining process, restoring `snapshot` (base64), under the same id. */
-  | { op: 'adopt'; roomId: string; name: string; snapshot: string; from: string };
+  | {
+      /** Adopt a room from a draining process. */
+      op: 'adopt';
+      /** Id of the room (kept). */
+      roomId: string;
+      /** The room definition's name. */
+      name: string;
+      /** The room's state snapshot, base64. */
+      snapshot: string;
+      /** Id of the draining process it comes from. */
+      from: string;
+    };
 
 /** The answer to a `ProcessCommand`: the room record, or why not. */
-export type CommandReply = { ok: true; room: RoomRecord } | { ok: false; error: string };
+export type CommandReply =
+  | {
+      /** The command was carried out. */
+      ok: true;
+      /** The room's record now. */
+      room: RoomRecord;
+    }
+  | {
+      /** The command failed. */
+      ok: false;
+      /** Why, for people. */
+      error: string;
+    };
 
 /** Counters of a backend: what it dropped and what it cleaned up. */
 export interface ScaleBackendStats {
