@@ -56,7 +56,7 @@ export const Tag = {
   ComponentRemove: 1009,
   /** Reserved in the state-sync family; not sent by this version. */
   SnapshotChunk: 1010,
-  /** Server → owner: the server's validated pose of a tracked device whose input it corrected. */
+  /** Server → owner, unreliable: the accepted pose of its tracked device at a tick, where it differs from the input. */
   Correction: 1011,
   /** Client → server: hash of the client's owned state, with a gapless epoch (EpochGap / HashMismatch). */
   OwnerHash: 1012,
