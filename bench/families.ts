@@ -1,6 +1,7 @@
 import { assetsFamily } from './assets.bench.ts';
 import { attackFamily } from './attack.bench.ts';
 import { awarenessFamily } from './awareness.bench.ts';
+import { catchUpFamily } from './catch-up.bench.ts';
 import type { BenchFamily } from './bench-family.ts';
 import { ecsyncMethod } from './ecsync-method.ts';
 import { handsFamily } from './hands.bench.ts';
@@ -16,7 +17,7 @@ import { transportFamily } from './transport.bench.ts';
 /**
  * Every benchmark family, in run order: tick cost (ecsync against the baselines), pose bytes, room bandwidth,
  * VR quality, scale (interest per client), transport capacity, short strings, awareness, assets, scale-out (Redis
- * and room processes), hands, then the attacks.
+ * and room processes), hands, catch-up, then the attacks.
  */
 export const BENCH_FAMILIES: readonly BenchFamily[] = [
   createTickCostFamily([...BASELINE_TICK_METHODS, ecsyncMethod]),
@@ -30,5 +31,6 @@ export const BENCH_FAMILIES: readonly BenchFamily[] = [
   assetsFamily,
   scaleOutFamily,
   handsFamily,
+  catchUpFamily,
   attackFamily,
 ];

@@ -43,6 +43,8 @@ export interface VrPeer {
   components: PoseComponents;
   protocol: Protocol;
   errors: Error[];
+  /** What `VrStepperOptions.registerExtra` registered in this world's protocol (undefined without it). */
+  extra?: unknown;
 }
 
 /** Server entities of one avatar. */
@@ -67,16 +69,22 @@ export interface VrStepperOptions {
   hashIntervalMs?: number;
   /** Server plugin's per-client limits (false: none, so a fuzzing client is not cut off); default the plugin's. */
   rateLimits?: ServerPluginOptions['rateLimits'];
+  /** Registers more components after the pose components, per world; its result is the peer's `extra`. */
+  registerExtra?: (protocol: Protocol) => unknown;
 }
 
-function defineVrProtocol(options: PoseProtocolOptions | undefined): {
+function defineVrProtocol(
+  options: PoseProtocolOptions | undefined,
+  registerExtra?: (protocol: Protocol) => unknown,
+): {
   protocol: Protocol;
   components: PoseComponents;
+  extra: unknown;
 } {
   const protocol = createProtocol();
   const components = createPoseComponents(VR_CAPACITY);
   registerPoseComponents(protocol, components, options);
-  return { protocol, components };
+  return { protocol, components, extra: registerExtra?.(protocol) };
 }
 
 /** Server and clients with VR poses over one memory network, stepped by a manual clock. */
@@ -95,7 +103,7 @@ export class VrStepper {
     this.network = createMemoryNetwork({ clock: this.clock, seed: options.seed ?? 1 });
     this.frameMs = options.frameMs ?? 1000 / 90;
     this.sendRateHz = options.sendRateHz ?? 30;
-    const { protocol, components } = defineVrProtocol(options.protocol);
+    const { protocol, components, extra } = defineVrProtocol(options.protocol, options.registerExtra);
     const world = createWorld();
     const errors: Error[] = [];
     const net = createNetworkPlugin(world, {
@@ -109,12 +117,12 @@ export class VrStepper {
       onError: (e) => errors.push(e),
     });
     const vr = addVrPoses(world, { ...options.server, components });
-    this.server = { world, link: null, net, vr, components, protocol, errors };
+    this.server = { world, link: null, net, vr, components, protocol, errors, extra };
   }
 
   /** Connects a client whose link to the server has `conditions` both ways (or `up`/`down` apart). */
   addClient(conditions?: LinkConditions | { up?: LinkConditions; down?: LinkConditions }): VrPeer {
-    const { protocol, components } = defineVrProtocol(this.options.protocol);
+    const { protocol, components, extra } = defineVrProtocol(this.options.protocol, this.options.registerExtra);
     const world = createWorld();
     const errors: Error[] = [];
     const pair =
@@ -131,7 +139,7 @@ export class VrStepper {
       onError: (e) => errors.push(e),
     });
     const vr = addVrPoses(world, { ...this.options.client, components });
-    const peer = { world, link, net, vr, components, protocol, errors };
+    const peer = { world, link, net, vr, components, protocol, errors, extra };
     this.clients.push(peer);
     return peer;
   }

@@ -43,6 +43,10 @@ export const ErrorCode = {
   ServerKeyMismatch: 19,
   /** A relayed command-log entry whose signature is not its author's (a compromised or buggy server). */
   ForgedCommand: 20,
+  /** A Resync the server refuses: malformed, unsolicited (not resuming), or naming a tick it never sent. */
+  ResyncRefused: 21,
+  /** A catch-up Deltas batch that is malformed or out of sequence: dropped, the client asks for a resync. */
+  CatchUpInvalid: 22,
   /** An asset offer above the receiver's maximum asset size: refused before any byte of it is pulled. */
   AssetTooLarge: 23,
   /** An asset's bytes do not hash to the SHA-256 its offer named (a corrupted or forged chunk): refused, not handed on. */

@@ -257,3 +257,21 @@ export { handRenderSystem } from '../systems/hand-render-system.ts';
 export type { VoiceMediaStream, VoiceAudioContext, VoicePeerState, VoiceIceServer } from './voice/voice-dom.ts';
 export { DEFAULT_CAPABILITIES, hasCapability } from './authority/roles.ts';
 export type { Capability } from './authority/roles.ts';
+// Resume catch-up (Resync {lastSeq} answered by a Deltas batch, snapshot fallback)
+export { catchUpStatsOf } from './catch-up-api.ts';
+export type { ServerCatchUpStats, ClientCatchUpStats } from './catch-up-api.ts';
+export type { CatchUpOptions, CatchUpServerCounters } from './replication/catch-up-server.ts';
+export type { CatchUpClientCounters } from './replication/catch-up-client.ts';
+export type { ChangeHistoryCounters, ChangeHistoryOptions } from './replication/change-history.ts';
+// Held objects as attachments (issue 16 §2): drawn rigidly in the holder's hand, grab and release blended.
+export { addAttachments, attachTo, detach, attachmentStatsOf, DEFAULT_ATTACH_BLEND_MS } from './vr/attachments.ts';
+export type { AttachmentOptions, AttachmentStats } from './vr/attachments.ts';
+export { registerAttachment } from './vr/attachment-protocol.ts';
+export { createAttachment } from '../components/attachment.ts';
+export type { Attachment } from '../components/attachment.ts';
+export { attachmentSystem } from '../systems/attachment-system.ts';
+export { registerFlight } from './vr/attachment-protocol.ts';
+export { createFlight } from '../components/flight.ts';
+export type { Flight } from '../components/flight.ts';
+export { addServerFlights, GRAVITY_MS2 } from './vr/server-flights.ts';
+export type { ServerFlightOptions, ServerFlightStats } from './vr/server-flights.ts';

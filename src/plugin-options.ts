@@ -7,6 +7,7 @@ import type { HelloBody } from './protocol/handshake.ts';
 import type { Protocol } from './register.ts';
 import type { PriorityFn } from './replication/server-replicator.ts';
 import type { ResyncBudgetOptions } from './replication/resync-budget.ts';
+import type { CatchUpOptions } from './replication/catch-up-server.ts';
 import type { ScopeLimits } from './replication/scope-names.ts';
 import type { ClientState } from './session/client-session.ts';
 import type { Authorize } from './session/server-session.ts';
@@ -66,6 +67,8 @@ export interface ServerPluginOptions extends CommonOptions {
   resync?: ResyncBudgetOptions;
   /** Bounds of scope names: in all (default 4,096) and per client (default 64). */
   scopeLimits?: ScopeLimits;
+  /** Resume catch-up: change-history bounds (ticks, bytes), the wait for a Resync, the ids it may list. */
+  catchUp?: CatchUpOptions;
 }
 
 /** Interest options of a server plugin. */

@@ -150,6 +150,7 @@ export function createNetworkPlugin(world: World, options: NetworkPluginOptions)
       allowScope: options.allowScope,
       resync: options.resync,
       scopeLimits: options.scopeLimits,
+      catchUp: options.catchUp,
     });
     unsubscribe.push(
       observe(world, onAdd(Networked), (eid: number) => replicator.entityAdded(eid)),

@@ -26,6 +26,7 @@ export {
   createRoomHost,
   DEFAULT_HEARTBEAT_MS,
   DEFAULT_IDLE_DISPOSE_MS,
+  DEFAULT_MAX_ROOMS,
   DEFAULT_PROCESS_TTL_MS,
 } from './scale/room-host.ts';
 export type { RoomHost, RoomHostOptions } from './scale/room-host.ts';
@@ -50,6 +51,12 @@ export {
   MAX_JOIN_BODY_BYTES,
   MAX_JOINS_IN_FLIGHT,
 } from './scale/matchmaker-http.ts';
-export type { Identify, MatchmakerHttpOptions, MatchmakerServer } from './scale/matchmaker-http.ts';
+export type {
+  Identify,
+  MatchmakerHandler,
+  MatchmakerHttpOptions,
+  MatchmakerHttpStats,
+  MatchmakerServer,
+} from './scale/matchmaker-http.ts';
 export { signReservation, verifyReservation, MAX_RESERVATION_CHARS } from './scale/seat-reservation.ts';
 export type { ReservationProblem, SeatClaims } from './scale/seat-reservation.ts';

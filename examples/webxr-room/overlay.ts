@@ -137,7 +137,7 @@ export function createOverlay(
         ctx.fillStyle = i === 0 ? (figures.state === 'connected' ? '#7ee29a' : '#ffb35c') : '#e8eef8';
         if (line.startsWith('room')) ctx.fillStyle = '#8fd0ff';
         if (i === lines.length - 1) ctx.fillStyle = figures.conditioner === 'off' ? '#9fb0c8' : '#ffb35c';
-        ctx.fillText(line, 18, 34 + i * 32);
+        ctx.fillText(line, 18, 34 + i * 32, CANVAS_W - 36); // long preset labels are squeezed, not cut
       });
       chart.draw(ctx, 18, CHART_AT_Y, CANVAS_W - 36, CHART_H, 20);
       texture.needsUpdate = true;

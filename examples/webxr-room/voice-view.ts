@@ -24,8 +24,8 @@ export interface VoiceView {
   readonly microphone: 'pending' | 'on' | 'none';
   /** Moves each voice and speaking ring to its user's head; run after the entity views' update. */
   update(): void;
-  /** The users this page plays, with whether they are speaking now. */
-  list(): Array<{ clientId: number; attached: boolean; speaking: boolean }>;
+  /** The users this page plays: whether the voice hangs on their head, where it sounds from, whether they speak. */
+  list(): Array<{ clientId: number; attached: boolean; position: [number, number, number]; speaking: boolean }>;
 }
 
 /** Starts voice for the page; `camera` carries the listener. */
@@ -103,7 +103,8 @@ export function createVoiceView(
     list: () =>
       [...sounds].map(([clientId, sound]) => ({
         clientId,
-        attached: sound.parent !== null,
+        attached: sound.parent !== null && sound.parent === headOf(clientId),
+        position: sound.getWorldPosition(new THREE.Vector3()).toArray() as [number, number, number],
         speaking: voice.isSpeaking(clientId),
       })),
   };

@@ -15,5 +15,5 @@ export function sharesInterest(viewer: PeerReplication, user: PeerReplication): 
   const view = user.interest.viewEntity;
   if (viewerScopes.size === 0 && userScopes.size === 0 && view === 0) return true;
   for (const s of userScopes) if (viewerScopes.has(s)) return true;
-  return view !== 0 && view < viewer.known.length && viewer.known[view] === 1;
+  return view !== 0 && viewer.knows(view);
 }

@@ -13,11 +13,14 @@ export const ChangeKind = { Fields: 0, Spawn: 1, Despawn: 2, ComponentAdd: 3, Co
 /** A kind of history record. */
 export type ChangeKindValue = (typeof ChangeKind)[keyof typeof ChangeKind];
 
-/** Default tick bound: 30 s at 30 Hz, the longest absence the catch-up bench measures. */
-export const DEFAULT_HISTORY_TICKS = 900;
+/** Default tick bound: 60 s at the default 30 Hz send rate, the default resume window. */
+export const DEFAULT_HISTORY_TICKS = 1800;
 
-/** Default byte bound: 1 MiB of 16-byte records (65,536 changes), a few seconds of a busy 1,000-entity room. */
-export const DEFAULT_HISTORY_BYTES = 1024 * 1024;
+/**
+ * Default byte bound: 2 MiB of 16-byte records (131,072 changes): the 16-user room (48 moving parts) for 60 s at
+ * 30 Hz needs ~86,000; a few seconds of a busy 1,000-entity room.
+ */
+export const DEFAULT_HISTORY_BYTES = 2 * 1024 * 1024;
 
 /** Bytes one record takes: four u32. */
 export const HISTORY_RECORD_BYTES = 16;

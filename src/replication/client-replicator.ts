@@ -37,6 +37,7 @@ import { writeOwnerHash } from './owner-hash.ts';
 import { ClientHashCheck, readStateHash } from './client-hash-check.ts';
 import { beginMessage, BitReader, BitWriter, DESPAWN_OUT_OF_INTEREST, openBody } from './wire-bodies.ts';
 import type { ClientExtension } from './extension.ts';
+import { CatchUpClient } from './catch-up-client.ts';
 import type { WorldAdapter } from './world-adapter.ts';
 
 /** Send ticks between two OwnerHash checks of this client's owned state (~1 s at 30 Hz). */
@@ -107,6 +108,8 @@ export class ClientReplicator {
   /** References to entities not here (not spawned yet, out of interest), resolved when they arrive. */
   private readonly pendingRefs: PendingReferences;
   private readonly refs: ReferenceLinks;
+  /** Resume catch-up: lastSeq, the Resync, the Deltas batch (logic in catch-up-client.ts). */
+  readonly catchUp: CatchUpClient;
 
   constructor(options: ClientReplicatorOptions) {
     this.protocol = options.protocol;
@@ -137,8 +140,9 @@ export class ClientReplicator {
     );
     this.shadow.onInvalidString = (f, eid, why) =>
       this.onError?.(new NetError('InvalidString', `field '${f.name}' of entity ${eid} ${why}; not replicated`));
+    this.catchUp = this.createCatchUp();
     this.session.setHandler({
-      welcomed: () => this.onWelcomed(),
+      welcomed: (welcome) => this.onWelcomed(welcome.resumed),
       message: (tag, msg, seq) => this.onMessage(tag, msg, seq),
       acked: (seq) => {
         this.delivery.acked(seq);
@@ -155,8 +159,9 @@ export class ClientReplicator {
   readonly ownerWriteExcluded: Uint8Array;
 
   /** A new connection (first or resumed): whatever was in flight on the old one is void. */
-  private onWelcomed(): void {
-    this.held.clear();
+  private onWelcomed(resumed: boolean): void {
+    const resync = this.catchUp.welcomed(resumed, this.held.take());
+    if (resync !== null) this.session.connection?.sendReliable(resync);
     this.snapshots.reset();
     this.ownerEpoch = 0;
     this.serverTicks.reset();
@@ -231,6 +236,8 @@ export class ClientReplicator {
         return this.onSpawn(r);
       case Tag.Snapshot:
         return this.onSnapshotChunk(r, msg);
+      case Tag.Deltas:
+        return this.catchUp.accept(r, msg);
       case Tag.Despawn:
         return this.onDespawn(r);
       case Tag.ComponentAdd:
@@ -393,6 +400,7 @@ export class ClientReplicator {
     const count = r.readVarUint();
     if (r.ok && !this.plausibleTick(tick)) return;
     if (!r.ok || !this.applyFullEntities(r, count, tick, null)) this.report('DecodeError', 'malformed Spawn');
+    else this.catchUp.applied(tick);
   }
 
   private onSnapshotChunk(r: BitReader, msg: Uint8Array): void {
@@ -408,9 +416,10 @@ export class ClientReplicator {
   private applySnapshot(snapshot: AssembledSnapshot): void {
     const seen = new Set<number>();
     const r = this.reader;
+    let tick = 0;
     for (const chunk of snapshot.chunks) {
       r.reset(chunk, 0);
-      const tick = r.readVarUint();
+      tick = r.readVarUint();
       const count = r.readVarUint();
       if (!r.ok || !this.plausibleTick(tick) || !this.applyFullEntities(r, count, tick, seen, true)) {
         // Not the whole truth after all: removing what it does not list would drop live entities.
@@ -419,6 +428,7 @@ export class ClientReplicator {
     }
     const reg = this.registry;
     const buckets = snapshot.buckets;
+    if (buckets === null) this.catchUp.snapshotApplied();
     for (let i = reg.count - 1; i >= 0; i--) {
       const eid = reg.list[i];
       const netId = reg.netIdOf[eid];
@@ -431,6 +441,7 @@ export class ClientReplicator {
     }
     this.refs.unlink();
     this.counters.snapshots++;
+    this.catchUp.applied(tick);
   }
 
   /** StateHash: compared at once, after the held deltas whose dependencies have arrived. */
@@ -442,6 +453,7 @@ export class ClientReplicator {
     this.releaseHeld();
     const [lo, hi] = this.hashCheck.diverged(hash, this.clientId);
     this.counters.hashChecks++;
+    this.catchUp.applied(hash.tick);
     if (lo === 0 && hi === 0) return;
     this.counters.hashMismatches++;
     this.onError?.(new NetError('HashMismatch', 'state diverged from the server; asking for a resync'));
@@ -491,6 +503,7 @@ export class ClientReplicator {
     if (eid === 0) return this.report('UnknownEntity', `ComponentAdd for unknown entity ${netId}`);
     this.ensureEntity(netId, s.present, this.registry.owner[eid], false);
     this.applyValues(eid, tick);
+    this.catchUp.applied(tick);
   }
 
   /** The server refused or clamped writes to entities we own: take its values for those components. */
@@ -549,6 +562,35 @@ export class ClientReplicator {
     } else this.delivery.forget(eid);
     this.events.emit('ownership', eid, owner);
   }
+
+  // ── resume catch-up hooks (the logic is in catch-up-client.ts) ─────────────────────────────────────
+  private createCatchUp(): CatchUpClient {
+    return new CatchUpClient(
+      {
+        registry: this.registry,
+        plausibleTick: (tick) => this.plausibleTick(tick),
+        applyFullEntities: (r, count, tick, seen) => this.applyFullEntities(r, count, tick, seen, true),
+        despawn: (netId, outOfInterest) => {
+          const eid = this.registry.toLocal(netId);
+          if (eid !== 0) this.destroy(eid, outOfInterest);
+        },
+        unlinkDestroyed: () => this.refs.unlink(),
+        applyOrphan: (msg) => {
+          openBody(this.reader, msg);
+          if (readDeltaHeader(this.reader, this.info)) this.applyDelta(this.reader);
+        },
+        askFullResync: () => {
+          const w = this.writer;
+          beginMessage(w, Tag.ResyncRequest);
+          w.writeU32(0xffffffff);
+          w.writeU32(0xffffffff);
+          this.session.connection?.sendReliable(w.toBytes());
+        },
+      },
+      this.onError,
+    );
+  }
+  // ── end of catch-up hooks ──────────────────────────────────────────────────────────────────────────
 
   // ── requests to the server ─────────────────────────────────────────────────────────────────────────
 

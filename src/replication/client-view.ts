@@ -47,7 +47,7 @@ export class ClientViews {
     const interest = this.interest;
     const me = p.peer.clientId;
     p.interest.dirty = false;
-    const gen = ++p.generation;
+    const gen = p.nextGeneration();
     const view = interest.viewpoint(p.interest, reg);
     p.interest.computedWithView = view !== null;
     if (view !== null) p.interest.computedView.set(view);
@@ -81,7 +81,7 @@ export class ClientViews {
     const known = p.knownSet;
     for (let i = known.count - 1; i >= 0; i--) {
       const eid = known.list[i];
-      if (p.mark[eid] === gen) continue;
+      if (p.known[eid] === gen) continue;
       const netId = reg.netIdOf[eid];
       p.unlearn(eid);
       p.ops.push(Op.Despawn, netId, DESPAWN_OUT_OF_INTEREST);
@@ -90,10 +90,15 @@ export class ClientViews {
   }
 
   private keep(p: PeerReplication, eid: number, gen: number): void {
-    if (eid >= p.mark.length) p.ensure(eid);
-    if (p.mark[eid] === gen) return;
-    p.mark[eid] = gen;
-    if (p.known[eid] === 0 && this.reg.isReplicated(eid)) this.announce(p, eid);
+    if (eid >= p.known.length) p.ensure(eid);
+    const k = p.known[eid];
+    if (k === gen) return;
+    if (k === 0) {
+      // Not replicated (an always-relevant mark on a plain entity): nothing to keep.
+      if (!this.reg.isReplicated(eid)) return;
+      this.announce(p, eid);
+    }
+    p.known[eid] = gen;
   }
 
   /**

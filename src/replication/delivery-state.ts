@@ -185,7 +185,7 @@ export class DeliveryState {
   }
 
   /** Packet `seq` was lost: its fields become pending again (sent with their latest value). */
-  lost(seq: number, tracked: Uint8Array | null): void {
+  lost(seq: number, tracked: Uint8Array | Uint32Array | null): void {
     const slot = seq % SENT_RECORD_SLOTS;
     const r = this.records[slot];
     if (r === null || r.seq !== seq) return;
@@ -204,7 +204,7 @@ export class DeliveryState {
     return eid >= this.capacity || (this.inflight[eid] === 0 && !this.hasPending(eid));
   }
 
-  private resend(r: SentRecord, tracked: Uint8Array | null): void {
+  private resend(r: SentRecord, tracked: Uint8Array | Uint32Array | null): void {
     for (let i = 0; i < r.count; i++) {
       const eid = r.eids[i];
       const c = r.comps[i];

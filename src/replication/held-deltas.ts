@@ -42,6 +42,13 @@ export class HeldDeltas {
     this.held = keep;
   }
 
+  /** Hands over everything held, oldest first, and holds nothing after. */
+  take(): Uint8Array[] {
+    const all = this.held;
+    this.held = [];
+    return all;
+  }
+
   /** Drops everything held (a new connection: what they wait for will never come). */
   clear(): void {
     this.held = [];

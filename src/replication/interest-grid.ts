@@ -134,6 +134,11 @@ export class InterestGrid {
     if (this.result.length < this.placed) this.result = grown(this.result, this.placed);
     const out = this.result;
     let n = 0;
+    // A non-finite viewpoint is within no distance of anything (and must not cost a walk of every entity).
+    if (!Number.isFinite(vx + vy + vz)) {
+      this.resultCount = 0;
+      return 0;
+    }
     const x0 = Math.floor((vx - r) * inv);
     const x1 = Math.floor((vx + r) * inv);
     const y0 = Math.floor((vy - r) * inv);
@@ -145,8 +150,8 @@ export class InterestGrid {
     const px = src.x;
     const py = src.y;
     const pz = src.z;
-    if (!(cells <= this.placed)) {
-      // A radius spanning more cells than there are entities (or a non-finite viewpoint): test every entity.
+    if (cells > this.placed) {
+      // A radius spanning more cells than there are entities: test every entity.
       for (let i = 0; i < this.placed; i++) {
         const eid = items[i];
         const dx = px[eid] - vx;

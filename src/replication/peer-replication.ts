@@ -7,14 +7,21 @@ import { SendPriority } from './send-priority.ts';
 import { ClientInterest } from './interest.ts';
 import { TickWindow } from './tick-window.ts';
 
+/** `known` value of an entity learned outside an interest recompute (a spawn, a grant, a snapshot). */
+export const KNOWN_UNMARKED = 0xffffffff;
+
 /** Structural operations queued for one peer, in the order they happened. */
 export const Op = { Spawn: 0, Despawn: 1, ComponentAdd: 2, ComponentRemove: 3, Owner: 4 } as const;
 
 /** What the server tracks per client: known entities, pending fields, interest, priority and bandwidth. */
 export class PeerReplication {
   readonly peer: ServerPeer;
-  /** known[eid]: the client has been sent the spawn of eid (and no despawn since). */
-  known: Uint8Array;
+  /**
+   * known[eid] !== 0: the client has been sent the spawn of eid (and no despawn since). The value is the interest
+   * generation that last kept it (see client-view.ts), or KNOWN_UNMARKED when it was learned outside a recompute:
+   * one table for both, so a recompute touches one entry per candidate.
+   */
+  known: Uint32Array;
   /** The same entities as a dense list, for walking them. */
   readonly knownSet = new EntitySet();
   readonly delivery: DeliveryState;
@@ -37,15 +44,13 @@ export class PeerReplication {
   nextOwnerEpoch = 0;
   /** Bounds the ticks of this client's owner Deltas (a far-future tick would block fields for good). */
   readonly ownerTicks = new TickWindow();
-  /** Generation marks for interest recomputation. */
-  mark: Uint32Array;
+  /** Generation of the last interest recompute (1 .. KNOWN_UNMARKED - 1). */
   generation = 0;
 
   constructor(peer: ServerPeer, componentCount: number, capacity: number) {
     this.peer = peer;
-    this.known = new Uint8Array(capacity);
+    this.known = new Uint32Array(capacity);
     this.priority = new SendPriority(capacity);
-    this.mark = new Uint32Array(capacity);
     this.delivery = new DeliveryState(componentCount, capacity);
   }
 
@@ -55,14 +60,13 @@ export class PeerReplication {
     const cap = capacityFor(this.known.length, eid);
     this.known = grown(this.known, cap);
     this.priority.ensure(eid);
-    this.mark = grown(this.mark, cap);
     this.delivery.ensure(eid);
   }
 
   /** Records that the client now has `eid`. */
   learn(eid: number): void {
     this.ensure(eid);
-    this.known[eid] = 1;
+    if (this.known[eid] === 0) this.known[eid] = KNOWN_UNMARKED;
     this.knownSet.add(eid);
     this.priority.clear(eid);
   }
@@ -77,5 +81,13 @@ export class PeerReplication {
   /** True when the client has `eid`. */
   knows(eid: number): boolean {
     return eid < this.known.length && this.known[eid] !== 0;
+  }
+
+  /** The generation of a new interest recompute; after 2^32 - 2 of them, older marks are cleared first. */
+  nextGeneration(): number {
+    if (++this.generation < KNOWN_UNMARKED) return this.generation;
+    const known = this.knownSet;
+    for (let i = 0; i < known.count; i++) this.known[known.list[i]] = KNOWN_UNMARKED;
+    return (this.generation = 1);
   }
 }

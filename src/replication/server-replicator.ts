@@ -33,6 +33,8 @@ import { type InterestConfig, InterestIndex } from './interest.ts';
 import { Op, PeerReplication } from './peer-replication.ts';
 import { RawScanner } from './raw-scanner.ts';
 import { ReliableLane } from './reliable-deltas.ts';
+import { CatchUpServer, type CatchUpOptions } from './catch-up-server.ts';
+import { ChangeKind } from './change-history.ts';
 import { ResyncBudget, type ResyncBudgetOptions } from './resync-budget.ts';
 import { resolveScopeLimits, type ScopeLimits } from './scope-names.ts';
 import { INITIAL_ENTITY_CAPACITY, ShadowStore } from './shadow-store.ts';
@@ -78,6 +80,8 @@ export interface ServerReplicatorOptions {
   resync?: ResyncBudgetOptions;
   /** Bounds of scope names, in all and per client (see ScopeLimits for the defaults). */
   scopeLimits?: ScopeLimits;
+  /** Bounds of the change history and of the resume catch-up (see CatchUpOptions for the defaults). */
+  catchUp?: CatchUpOptions;
 }
 
 /** Counters of the server replicator, for stats. */
@@ -159,6 +163,8 @@ export class ServerReplicator {
   private movedMasks = new Uint32Array(0);
   /** Some component has a short-string field: its changes go out as reliable Deltas. */
   readonly reliableLane: ReliableLane | null;
+  /** Resume catch-up: the room's change history and the resumed clients waiting for their Resync. */
+  readonly catchUp: CatchUpServer;
 
   constructor(options: ServerReplicatorOptions) {
     this.protocol = options.protocol;
@@ -192,6 +198,7 @@ export class ServerReplicator {
     this.shadow.onInvalidString = (f, eid, why) =>
       this.onError?.(new NetError('InvalidString', `field '${f.name}' of entity ${eid} ${why}; not replicated`));
     this.writeGate = new WriteGate(this.protocol.components);
+    this.catchUp = this.createCatchUp(options.catchUp);
     this.ownerFilter = new OwnerWriteFilter(this.writeGate, this.registry, this.clock);
     this.session.setHandler({
       joined: (peer) => this.onJoined(peer),
@@ -231,6 +238,7 @@ export class ServerReplicator {
     const owner = this.registry.isReplicated(eid) ? this.registry.owner[eid] : SERVER_OWNER;
     const netId = this.registry.remove(eid);
     if (netId === 0) return;
+    this.catchUp.history.structural(ChangeKind.Despawn, netId, 0, 0);
     this.authoritySeq.delete(netId);
     for (let c = 0; c < this.protocol.components.length; c++) this.shadow.clear(c, eid);
     this.interest.forget(eid, owner);
@@ -268,6 +276,7 @@ export class ServerReplicator {
       for (let f = 0; f < ticks.length; f++) ticks[f][eid] = 0;
     }
     const netId = this.registry.netIdOf[eid];
+    this.catchUp.history.structural(ChangeKind.Owner, netId, 0, clientId);
     this.authoritySeq.set(netId, (this.authoritySeq.get(netId) ?? 0) + 1);
     for (const p of this.peers.values()) {
       // An owner always has its entities, whatever its interest; it starts from the server's values of this
@@ -416,16 +425,19 @@ export class ServerReplicator {
           this.registry.has[k][eid] = present ? 1 : 0;
           if (present) this.shadow.capture(k, eid);
         }
+        this.catchUp.history.structural(ChangeKind.Spawn, d[i + 1], 0, 0);
         spawned = true;
       } else if (op === Op.ComponentAdd) {
         if (this.registry.has[c][eid] || !this.world.hasComponent(eid, c)) continue;
         this.registry.has[c][eid] = 1;
         this.shadow.capture(c, eid);
+        this.catchUp.history.structural(ChangeKind.ComponentAdd, d[i + 1], c, 0);
         for (const p of this.peers.values()) if (p.knows(eid)) p.ops.push(Op.ComponentAdd, d[i + 1], c);
       } else {
         if (!this.registry.has[c][eid] || this.world.hasComponent(eid, c)) continue;
         this.registry.has[c][eid] = 0;
         this.shadow.clear(c, eid);
+        this.catchUp.history.structural(ChangeKind.ComponentRemove, d[i + 1], c, 0);
         for (const p of this.peers.values()) {
           if (!p.knows(eid)) continue;
           p.delivery.forgetComponent(eid, c);
@@ -455,6 +467,7 @@ export class ServerReplicator {
    */
   detectChanges(): void {
     for (const x of this.extensions) x.beforeDetect?.(this.tick + 1);
+    this.catchUp.beginTick(this.tick + 1);
     this.resolveDeferred();
     this.updateInterest(false);
     const reg = this.registry;
@@ -488,6 +501,8 @@ export class ServerReplicator {
       // 2. wire values, field by field (quantized: drift below the precision stays in the component)
       const masks = this.movedMasks;
       shadow.detectMany(c, eids, n, masks);
+      const history = this.catchUp.history;
+      for (let i = 0; i < n; i++) history.fields(reg.netIdOf[eids[i]], c, masks[i]);
       // 3. into the shared change set (a muted entity's changes go to nobody)
       for (let i = 0; i < n; i++) {
         const mask = masks[i];
@@ -505,8 +520,14 @@ export class ServerReplicator {
   send(): void {
     this.tick++;
     const now = this.clock.now();
+    this.catchUp.poll(now);
     for (const p of this.peers.values()) {
       if (p.suspended) continue;
+      // Resumed, its Resync not answered yet: only the session's messages (Welcome) go out.
+      if (this.catchUp.isWaiting(p)) {
+        p.peer.connection.flush();
+        continue;
+      }
       this.sendOps(p);
       this.serveResync(p, now);
       const conn = p.peer.connection;
@@ -532,7 +553,10 @@ export class ServerReplicator {
         const share = this.bandwidthBytesPerSec > 0 ? Math.floor(pr.tokens / 2) : Infinity;
         const lane = this.reliableLane;
         if (share >= MIN_RELIABLE_SHARE_BYTES) {
-          this.counters.reliableDeltas += lane.send(p.delivery, conn, this.tick, p.lastStructuralId, share);
+          // (catch-up records what the lane queued: see CatchUpServer.recordLaneSend)
+          this.counters.reliableDeltas += this.catchUp.recordLaneSend(p.delivery, () =>
+            lane.send(p.delivery, conn, this.tick, p.lastStructuralId, share),
+          );
           budget -= lane.lastBytes;
         } else if (lane.hasPending(p.delivery)) lane.deferred++;
       }
@@ -665,20 +689,7 @@ export class ServerReplicator {
     const reg = this.registry;
     const entities: number[] = [];
     if (buckets === null) {
-      // Fresh interest: everything relevant now, nothing announced piecemeal.
-      p.ops.length = 0;
-      p.knownSet.clear();
-      p.known.fill(0);
-      p.delivery.reset();
-      if (this.interest.active) this.interest.rebuild(reg);
-      const view = this.interest.viewpoint(p.interest, reg);
-      for (let i = 0; i < reg.count; i++) {
-        const eid = reg.list[i];
-        if (this.views.isRelevant(p, eid, view)) {
-          p.learn(eid);
-          entities.push(eid);
-        }
-      }
+      entities.push(...this.resetInterest(p));
     } else {
       for (let i = 0; i < p.knownSet.count; i++) {
         const eid = p.knownSet.list[i];
@@ -706,6 +717,46 @@ export class ServerReplicator {
     this.counters.snapshotSentBytes += figures.sentBytes;
     return figures;
   }
+
+  /** Fresh interest for `p`: nothing pending or announced piecemeal; returns (and learns) everything relevant now. */
+  private resetInterest(p: PeerReplication): number[] {
+    this.resolveDeferred();
+    const reg = this.registry;
+    const entities: number[] = [];
+    p.ops.length = 0;
+    p.knownSet.clear();
+    p.known.fill(0);
+    p.delivery.reset();
+    if (this.interest.active) this.interest.rebuild(reg);
+    const view = this.interest.viewpoint(p.interest, reg);
+    for (let i = 0; i < reg.count; i++) {
+      const eid = reg.list[i];
+      if (this.views.isRelevant(p, eid, view)) {
+        p.learn(eid);
+        entities.push(eid);
+      }
+    }
+    return entities;
+  }
+
+  // ── resume catch-up hooks (the logic is in catch-up-server.ts) ─────────────────────────────────────
+  private createCatchUp(options: CatchUpOptions | undefined): CatchUpServer {
+    const host = {
+      currentTick: () => this.tick,
+      comps: this.protocol.components,
+      registry: this.registry,
+      shadow: this.shadow,
+      scratch: this.scratch,
+      resetInterest: (p: PeerReplication) => this.resetInterest(p),
+      sendSnapshot: (p: PeerReplication) => this.sendSnapshot(p),
+      deflates: (p: PeerReplication) => this.deflates(p),
+      finishResume: (p: PeerReplication) => {
+        for (const x of this.extensions) x.joined?.(p.peer);
+      },
+    };
+    return new CatchUpServer(host, options, this.onError);
+  }
+  // ── end of catch-up hooks ──────────────────────────────────────────────────────────────────────────
 
   /**
    * StateHash: for each bucket whose entities are all settled for this client (nothing pending or in flight),
@@ -769,6 +820,7 @@ export class ServerReplicator {
   private onLeft(peer: ServerPeer, reason: string): void {
     const left = this.peers.get(peer.clientId);
     if (left) this.interest.releaseClient(left.interest);
+    if (left) this.catchUp.forget(left);
     this.peers.delete(peer.clientId);
     this.ownerFilter.forget(peer.clientId);
     // Entities the client owned go back to the server (from the ownership index: no walk of the world).
@@ -786,8 +838,8 @@ export class ServerReplicator {
     }
     p.suspended = false;
     p.nextOwnerEpoch = 0;
-    this.sendSnapshot(p);
-    for (const x of this.extensions) x.joined?.(peer);
+    // Catch-up: the client asks with Resync {lastSeq}; until then (or a timeout) nothing is sent to it.
+    this.catchUp.resumed(p, this.clock.now());
   }
 
   private onMessage(peer: ServerPeer, tag: number, msg: Uint8Array, packetSeq: number): void {
@@ -797,6 +849,9 @@ export class ServerReplicator {
         return;
       case Tag.ResyncRequest:
         this.onResyncRequest(peer, msg);
+        return;
+      case Tag.Resync:
+        this.catchUp.onResync(peer, this.peers.get(peer.clientId), msg);
         return;
       case Tag.OwnerHash:
         this.onOwnerHash(peer, msg);

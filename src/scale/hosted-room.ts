@@ -29,6 +29,8 @@ export interface RoomHostStats {
   roomsDisposed: number;
   /** Hellos refused for a reservation that was malformed, unsigned, for another room, expired or already used. */
   refusedReservations: number;
+  /** Room creations refused because the process hosts `maxRooms` already. */
+  roomsRefused: number;
   /** Exceptions thrown by a room's own systems (contained, reported as InternalError). */
   containedErrors: number;
 }

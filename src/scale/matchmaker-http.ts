@@ -63,19 +63,36 @@ function readBody(req: IncomingMessage): Promise<string | null> {
   });
 }
 
-/** A request handler for `/matchmake/*`; returns false for other paths (left to the caller). */
-export function createMatchmakerHandler(
-  options: MatchmakerHttpOptions,
-): (req: IncomingMessage, res: ServerResponse) => boolean {
+/** Counters of one HTTP matchmaker. */
+export interface MatchmakerHttpStats {
+  requests: number;
+  /** 400s: bodies too big, not JSON, or without a valid name or id. */
+  badRequests: number;
+  /** 503s because `MAX_JOINS_IN_FLIGHT` joins were already running. */
+  overloaded: number;
+}
+
+/** A `/matchmake/*` request handler (false for other paths, left to the caller), with its counters. */
+export type MatchmakerHandler = ((req: IncomingMessage, res: ServerResponse) => boolean) & {
+  readonly stats: MatchmakerHttpStats;
+};
+
+/** Creates the handler of `/matchmake/*`. */
+export function createMatchmakerHandler(options: MatchmakerHttpOptions): MatchmakerHandler {
   let inFlight = 0;
+  const stats: MatchmakerHttpStats = { requests: 0, badRequests: 0, overloaded: 0 };
+  const bad = (res: ServerResponse, message: string) => {
+    stats.badRequests++;
+    send(res, 400, { code: 'BadRequest', message });
+  };
   const join = async (req: IncomingMessage, res: ServerResponse) => {
     const text = await readBody(req);
     const body = parseJson(text, MAX_JOIN_BODY_BYTES) as
       { name?: unknown; roomId?: unknown; userId?: unknown } | undefined;
     if (typeof body !== 'object' || body === null || Array.isArray(body))
-      return send(res, 400, { code: 'BadRequest', message: 'the body must be a JSON object' });
+      return bad(res, 'the body must be a JSON object');
     const target = isId(body.roomId) ? { roomId: body.roomId } : isRoomName(body.name) ? { name: body.name } : null;
-    if (!target) return send(res, 400, { code: 'BadRequest', message: 'pass {name} or {roomId}' });
+    if (!target) return bad(res, 'pass {name} or {roomId}');
     const claimed = isId(body.userId) ? body.userId : undefined;
     const userId = options.identify ? await options.identify(req, { userId: claimed }) : claimed;
     if (options.identify && userId === null) return send(res, 401, { code: 'Unauthorized', message: 'who are you?' });
@@ -85,7 +102,7 @@ export function createMatchmakerHandler(
   };
   const list = async (req: IncomingMessage, res: ServerResponse) => {
     const name = new URL(req.url ?? '/', 'http://x').searchParams.get('name') ?? undefined;
-    if (name !== undefined && !isRoomName(name)) return send(res, 400, { code: 'BadRequest', message: 'bad name' });
+    if (name !== undefined && !isRoomName(name)) return bad(res, 'bad name');
     const rooms = (await options.backend.listRooms(name)).filter((r) => !r.private);
     send(
       res,
@@ -101,9 +118,10 @@ export function createMatchmakerHandler(
       })),
     );
   };
-  return (req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse): boolean => {
     const path = (req.url ?? '').split('?')[0];
     if (!path.startsWith('/matchmake/')) return false;
+    stats.requests++;
     if (req.method === 'OPTIONS') {
       send(res, 204, null);
       return true;
@@ -119,6 +137,7 @@ export function createMatchmakerHandler(
       return true;
     }
     if (inFlight >= MAX_JOINS_IN_FLIGHT) {
+      stats.overloaded++;
       send(res, 503, { code: 'MatchmakerUnavailable', message: 'too many joins in flight; retry' });
       return true;
     }
@@ -130,12 +149,14 @@ export function createMatchmakerHandler(
       .finally(() => inFlight--);
     return true;
   };
+  return Object.assign(handle, { stats });
 }
 
 /** A standalone matchmaker HTTP server. */
 export interface MatchmakerServer {
   /** The TCP port the server listens on. */
   readonly port: number;
+  readonly stats: MatchmakerHttpStats;
   /** Base URL, e.g. `http://127.0.0.1:9000`. */
   readonly url: string;
   /** Stops the HTTP server. */
@@ -155,6 +176,7 @@ export async function createMatchmakerServer(
   const port = (server.address() as AddressInfo).port;
   return {
     port,
+    stats: handle.stats,
     url: `http://${host}:${port}`,
     close: () =>
       new Promise<void>((resolve) => {

@@ -28,6 +28,11 @@ import type { NotifyOptions } from './host-notify.ts';
 export const DEFAULT_HEARTBEAT_MS = 1000;
 /** Default process expiry: three missed heartbeats and the process (and its rooms) are gone. */
 export const DEFAULT_PROCESS_TTL_MS = 3000;
+/**
+ * Default cap on rooms per process: joins create rooms (one per `capacity` seats), so a flood of joins could make
+ * rooms without end; 256 rooms of 8 is 2,048 clients, past what one process serves at 30-60 Hz anyway.
+ */
+export const DEFAULT_MAX_ROOMS = 256;
 /** Default idle time after which an empty room (no clients, no reservations) is disposed. */
 export const DEFAULT_IDLE_DISPOSE_MS = 30_000;
 
@@ -51,6 +56,8 @@ export interface RoomHostOptions {
   geckosUrl?: string;
   /** Most clients in all rooms of this process (default 1,000). */
   capacity?: number;
+  /** Most rooms this process hosts at once (default `DEFAULT_MAX_ROOMS`): beyond, a create is refused. */
+  maxRooms?: number;
   /** Heartbeat to the registry, in ms (default 1,000): it renews the process and reports client counts. */
   heartbeatMs?: number;
   /** Process expiry in the registry, in ms (default 3,000): a process not renewed within it is gone. */
@@ -135,7 +142,14 @@ export async function createRoomHost(options: RoomHostOptions): Promise<RoomHost
   const idleMs = options.idleDisposeMs ?? DEFAULT_IDLE_DISPOSE_MS;
   const capacity = options.capacity ?? 1000;
   const runtimes = new Map<string, RoomRuntime>();
-  const stats: RoomHostStats = { roomsCreated: 0, roomsDisposed: 0, refusedReservations: 0, containedErrors: 0 };
+  const stats: RoomHostStats = {
+    roomsCreated: 0,
+    roomsDisposed: 0,
+    roomsRefused: 0,
+    refusedReservations: 0,
+    containedErrors: 0,
+  };
+  const maxRooms = options.maxRooms ?? DEFAULT_MAX_ROOMS;
   let state: RoomHost['state'] = 'ready';
   const report = (e: unknown) =>
     options.onError?.(
@@ -237,6 +251,10 @@ export async function createRoomHost(options: RoomHostOptions): Promise<RoomHost
   };
   const serve = async (command: ProcessCommand): Promise<CommandReply> => {
     if (state !== 'ready') return { ok: false, error: 'draining' };
+    if (runtimes.size >= maxRooms) {
+      stats.roomsRefused++;
+      return { ok: false, error: `this process hosts its maximum of ${maxRooms} rooms` };
+    }
     try {
       const snapshot = command.op === 'adopt' ? new Uint8Array(Buffer.from(command.snapshot, 'base64')) : undefined;
       return { ok: true, room: await start(command.name, command.roomId, snapshot) };

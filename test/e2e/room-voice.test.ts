@@ -71,11 +71,12 @@ interface VoiceHandle {
   microphoneLevel(): number;
   isSpeaking(clientId: number): boolean;
   stats(): VoiceStats;
-  played(): Array<{ clientId: number; attached: boolean; speaking: boolean }>;
+  played(): Array<{ clientId: number; attached: boolean; position: [number, number, number]; speaking: boolean }>;
   signal(to: number, payload: unknown): void;
 }
 interface Handle {
   status(): { state: string; clientId: number; transport: string };
+  views(): Array<{ kind: string; owner: number; rendered: [number, number, number] }>;
   voice: VoiceHandle;
 }
 
@@ -207,6 +208,14 @@ describe.each([
       console.log(`${transport}: pair connected after ${connectMs} ms; B hears A at RMS ${heard.toFixed(4)}`);
       expect(heard).toBeGreaterThan(SILENCE_RMS * 5);
       await b.poll(async () => [await b.isSpeaking(idA), await b.stats()], 5000, "A's speaking flag");
+      // The voice sounds from A's head as B draws it (a PositionalAudio hanging on it).
+      const [played, views] = await b.page.evaluate(() => {
+        const r = (window as never as { __room: Handle }).__room;
+        return [r.voice.played(), r.views()] as const;
+      });
+      const headOfA = views.find((v) => v.owner === idA && v.kind === 'head')!.rendered;
+      expect(played.map((p) => [p.clientId, p.attached])).toEqual([[idA, true]]);
+      expect(Math.hypot(...played[0].position.map((x, i) => x - headOfA[i]))).toBeLessThan(1e-3);
       await b.page.screenshot({ path: join(ARTIFACTS, `room-voice-${transport}-b-hears-a.png`) });
 
       // 3. A mutes: B hears silence, and A's speaking flag goes off.

@@ -14,6 +14,7 @@ import {
   createRoomHost,
   defineRoom,
   MAX_JOIN_BODY_BYTES,
+  MAX_JOINS_IN_FLIGHT,
   MAX_NOTIFY_BYTES,
   signReservation,
 } from '../../src/scale.ts';
@@ -289,5 +290,52 @@ describe('room host on the memory backend', () => {
     expect(byName.roomId).not.toBe(first.roomId);
     await room.setLocked(false);
     expect((await requestSeat({ matchmaker: url, room: { id: first.roomId } })).roomId).toBe(first.roomId);
+  });
+
+  it('caps joins in flight: beyond MAX_JOINS_IN_FLIGHT a request gets 503 at once, and is counted', async () => {
+    const memory = createMemoryBackend();
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const slow: ScaleBackend = {
+      ...memory,
+      reserveByName: async (...args) => {
+        await gate;
+        return memory.reserveByName(...args);
+      },
+    };
+    const server = await createMatchmakerServer({
+      matchmaker: createMatchmaker({ backend: slow, keyPair }),
+      backend: slow,
+    });
+    cleanup.push(() => server.close());
+    const extra = 4;
+    const requests = Array.from({ length: MAX_JOINS_IN_FLIGHT + extra }, () =>
+      fetch(`${server.url}/matchmake/join`, { method: 'POST', body: JSON.stringify({ name: 'lobby' }) }),
+    );
+    await until(() => server.stats.requests === MAX_JOINS_IN_FLIGHT + extra);
+    expect(server.stats.overloaded).toBe(extra);
+    open();
+    const statuses = await Promise.all(requests.map(async (r) => (await r).status));
+    expect(statuses.filter((s) => s === 503)).toHaveLength(MAX_JOINS_IN_FLIGHT + extra); // no process: unavailable
+    expect(server.stats.overloaded).toBe(extra);
+  });
+
+  it('a process hosts at most maxRooms rooms: a further create is refused and counted', async () => {
+    const backend = createMemoryBackend();
+    const host = await createRoomHost({
+      backend,
+      keyPair,
+      maxRooms: 2,
+      definitions: [scaleRoomDefinition('solo', 1)],
+      heartbeatMs: 50,
+    });
+    cleanup.push(() => host.close());
+    const matchmaker = createMatchmaker({ backend, keyPair });
+    const results = [];
+    for (let i = 0; i < 3; i++) results.push(await matchmaker.join({ name: 'solo' }));
+    expect(results.map((r) => r.ok)).toEqual([true, true, false]);
+    expect(!results[2].ok && results[2].code).toBe('MatchmakerUnavailable');
+    expect(host.rooms()).toHaveLength(2);
+    expect(host.stats.roomsRefused).toBe(1);
   });
 });
