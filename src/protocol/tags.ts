@@ -17,7 +17,7 @@ export const Tag = {
   Pong: 3,
   /** Either way, reliable: `{code, message, fatal}`; a fatal Error is followed by closing the link. */
   Error: 4,
-  /** Client → server, reliable: a resumed client asks to be caught up after the last state tick it applied `{lastSeq}`. */
+  /** Client → server, reliable: a resumed client's `{lastSeq, n, have}`: the server catches it up from there. */
   Resync: 5,
   /** Client → server, reliable: the client leaves `{reason?}`; the session ends at once, without resume. */
   Goodbye: 6,
@@ -38,7 +38,7 @@ export const Tag = {
   Snapshot: 1000,
   /** Either way: changed fields of entities at a tick, owner writes upstream and replicated state downstream. */
   Delta: 1001,
-  /** Reserved in the state-sync family; not sent by this version. */
+  /** Server → client, reliable: the catch-up batch after a resume (entities in full, despawns), in chunks. */
   Deltas: 1002,
   /** Server → client: entities that appeared (created, or entered the receiver's interest), as full entities. */
   Spawn: 1003,
