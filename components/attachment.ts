@@ -6,13 +6,21 @@
 
 /** SoA arrays of the attachment. */
 export interface Attachment {
+  /** Entity id of the holder (a controller entity), 0 when the object is free. */
   holder: Uint32Array;
+  /** Offset x in the holder's frame, in metres. */
   ox: Float32Array;
+  /** Offset y in the holder's frame, in metres. */
   oy: Float32Array;
+  /** Offset z in the holder's frame, in metres. */
   oz: Float32Array;
+  /** Offset rotation in the holder's frame: x of the unit quaternion. */
   qx: Float32Array;
+  /** Offset rotation in the holder's frame: y of the unit quaternion. */
   qy: Float32Array;
+  /** Offset rotation in the holder's frame: z of the unit quaternion. */
   qz: Float32Array;
+  /** Offset rotation in the holder's frame: w of the unit quaternion (1 at allocation: the identity). */
   qw: Float32Array;
 }
 

@@ -6,8 +6,11 @@
 
 /** SoA arrays of the flight. */
 export interface Flight {
+  /** Release velocity x, in m/s. */
   vx: Float32Array;
+  /** Release velocity y, in m/s. */
   vy: Float32Array;
+  /** Release velocity z, in m/s. */
   vz: Float32Array;
   /** 1 while flying. */
   flying: Uint8Array;

@@ -5,7 +5,9 @@
 
 /** SoA arrays of the grip state. */
 export interface GripState {
+  /** Analog grip squeeze per entity, 0 (released) to 1 (fully squeezed). */
   grip: Float32Array;
+  /** Analog trigger pull per entity, 0 (released) to 1 (fully pulled). */
   trigger: Float32Array;
   /** Bit i set = button i pressed (WebXR gamepad button order). */
   buttons: Uint16Array;

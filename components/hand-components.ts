@@ -10,6 +10,7 @@ import { createTrackedHand, type TrackedHand } from './tracked-hand.ts';
 
 /** The hand components of one world. */
 export interface HandComponents {
+  /** Entity capacity the arrays were sized for: entity ids must be below it. */
   readonly capacity: number;
   /** Owner input: tracked flag and joint poses of owned controller entities. */
   readonly TrackedHand: TrackedHand;

@@ -18,10 +18,15 @@ export const DEFAULT_POSE_CAPACITY = 4096;
 
 /** The VR pose components of one world. */
 export interface PoseComponents {
+  /** Entity capacity the arrays were sized for: entity ids must be below it. */
   readonly capacity: number;
+  /** Head pose (the XR viewer) of each head entity: owner input, validated by the server, replicated. */
   readonly HeadPose: HeadPose;
+  /** Left controller pose of each left-hand entity: owner input, validated by the server, replicated. */
   readonly LeftControllerPose: ControllerPose;
+  /** Right controller pose of each right-hand entity: owner input, validated by the server, replicated. */
   readonly RightControllerPose: ControllerPose;
+  /** Grip, trigger and button state of each controller entity, replicated by the owner-write path. */
   readonly GripState: GripState;
   /** Local output: what to draw for every tracked device. */
   readonly RenderPose: RenderPose;

@@ -9,6 +9,7 @@ import { HAND_JOINTS_LENGTH } from './tracked-hand.ts';
 export interface RenderHand {
   /** 1 when the device is drawn as a hand this frame (0: as a controller). */
   tracked: Uint8Array;
+  /** World-space joint poses to draw, 175 numbers per entity (25 joints x px, py, pz in m, qx, qy, qz, qw). */
   joints: Float32Array;
 }
 

@@ -5,12 +5,19 @@
 
 /** SoA arrays of the pose to render. */
 export interface RenderPose {
+  /** World-space x position to draw, in metres. */
   px: Float32Array;
+  /** World-space y position to draw, in metres. */
   py: Float32Array;
+  /** World-space z position to draw, in metres. */
   pz: Float32Array;
+  /** Orientation to draw: x of the unit quaternion. */
   qx: Float32Array;
+  /** Orientation to draw: y of the unit quaternion. */
   qy: Float32Array;
+  /** Orientation to draw: z of the unit quaternion. */
   qz: Float32Array;
+  /** Orientation to draw: w of the unit quaternion (1 at allocation: the identity). */
   qw: Float32Array;
 }
 

@@ -12,6 +12,7 @@ export const HAND_JOINTS_LENGTH = 175;
 export interface TrackedHand {
   /** 1 while the input source is a tracked hand (0: a controller, or nothing). */
   tracked: Uint8Array;
+  /** Joint poses, 175 numbers per entity (25 joints x px, py, pz in m, qx, qy, qz, qw), in the controller's space. */
   joints: Float32Array;
 }
 

@@ -9,18 +9,31 @@
 
 /** SoA arrays of one tracked device kind. Velocities are optional on the wire but always have arrays. */
 export interface TrackedPose {
+  /** Position x, in metres. */
   px: Float32Array;
+  /** Position y, in metres. */
   py: Float32Array;
+  /** Position z, in metres. */
   pz: Float32Array;
+  /** Orientation: x of the unit quaternion. */
   qx: Float32Array;
+  /** Orientation: y of the unit quaternion. */
   qy: Float32Array;
+  /** Orientation: z of the unit quaternion. */
   qz: Float32Array;
+  /** Orientation: w of the unit quaternion (1 at allocation: the identity). */
   qw: Float32Array;
+  /** Linear velocity x, in m/s. */
   vx: Float32Array;
+  /** Linear velocity y, in m/s. */
   vy: Float32Array;
+  /** Linear velocity z, in m/s. */
   vz: Float32Array;
+  /** Angular velocity about the world x axis, in rad/s. */
   wx: Float32Array;
+  /** Angular velocity about the world y axis, in rad/s. */
   wy: Float32Array;
+  /** Angular velocity about the world z axis, in rad/s. */
   wz: Float32Array;
   /** Server-written sample stamp: capture time (quarter ms, mod 2^16) and horizon (8 ms units) packed. */
   stamp: Uint32Array;

@@ -12,6 +12,7 @@ import type { CatchUpServerCounters } from './replication/catch-up-server.ts';
 
 /** Server figures: batches and fallbacks, refused Resyncs, and the change history's size and drops. */
 export interface ServerCatchUpStats extends CatchUpServerCounters {
+  /** Marks the server's figures. */
   role: 'server';
   /** Records held, bytes, and records dropped by the byte and tick bounds. */
   history: ChangeHistoryCounters;
@@ -23,7 +24,9 @@ export interface ServerCatchUpStats extends CatchUpServerCounters {
 
 /** Client figures: Resyncs sent, batches applied, and the lastSeq the next resume would send. */
 export interface ClientCatchUpStats extends CatchUpClientCounters {
+  /** Marks the client's figures. */
   role: 'client';
+  /** The newest server tick of a reliable state message applied in order: what the next resume's Resync sends. */
   lastSeq: number;
 }
 

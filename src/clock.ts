@@ -1,5 +1,6 @@
 /** Time source in milliseconds. Real peers use `performance.now()`; tests use a manual clock and never sleep. */
 export interface Clock {
+  /** The current time, in milliseconds. */
   now(): number;
 }
 
@@ -8,7 +9,9 @@ export const systemClock: Clock = { now: () => performance.now() };
 
 /** A clock that moves only when told to, so tests are deterministic and never sleep. */
 export interface ManualClock extends Clock {
+  /** Moves the clock forward by `ms` milliseconds. */
   advance(ms: number): void;
+  /** Sets the clock to `ms` milliseconds. */
   set(ms: number): void;
 }
 

@@ -3,17 +3,29 @@
  * Wire values are explicit so peers built from different versions of this file still agree.
  */
 export const ErrorCode = {
+  /** The sender's role may not send this message or write this entity. */
   Forbidden: 1,
+  /** The owned state hashes of client and server differ: the diverged buckets are resynced. */
   HashMismatch: 2,
+  /** An owner's state-hash epoch skipped a number: the server asks the owner to resync. */
   EpochGap: 3,
+  /** A message, field or structure is larger than its limit; it is refused. */
   Oversize: 4,
+  /** A message from the network is malformed; it is dropped. */
   DecodeError: 5,
+  /** The peers speak different protocol versions; the session is refused. */
   VersionMismatch: 6,
+  /** The peers registered different components (schema hash differs); the session is refused. */
   SchemaMismatch: 7,
+  /** The server's authorize hook refused the client's credentials. */
   Unauthorized: 8,
+  /** A peer sent more than its rate limits allow; repeat offenders are disconnected. */
   RateLimited: 9,
+  /** The client is banned from the room. */
   Banned: 10,
+  /** A message names an entity this peer does not know; it is ignored. */
   UnknownEntity: 11,
+  /** Something did not happen in time (handshake, welcome, ack); the session is retried or suspended. */
   Timeout: 12,
   /** A bounded server structure is full (command state, scope names): the request is refused, nothing else. */
   LimitExceeded: 13,
@@ -97,10 +109,14 @@ export function errorCodeName(code: number): ErrorCodeName | undefined {
  * problems caused by network input are reported through `onError` and never thrown into the game loop.
  */
 export class NetError extends Error {
+  /** Name of the error code (a key of `ErrorCode`). */
   readonly code: ErrorCodeName;
+  /** What the programmer should do to fix the mistake, when the error is a usage error. */
   readonly fix: string | undefined;
+  /** True when the error ended the session (the link is closed after it). */
   readonly fatal: boolean;
 
+  /** Creates an error with `code`, a `message`, and optionally a `fix` and whether it is `fatal` (default false). */
   constructor(code: ErrorCodeName, message: string, options: { fix?: string; fatal?: boolean } = {}) {
     super(options.fix ? `${code}: ${message} (fix: ${options.fix})` : `${code}: ${message}`);
     this.name = 'NetError';

@@ -30,7 +30,9 @@ interface CommonOptions {
 
 /** Options of a server plugin. */
 export interface ServerPluginOptions extends CommonOptions {
+  /** Selects the server plugin. */
   role: 'server';
+  /** The transport the server accepts client links from (memory, WebSocket or geckos.io). */
   transport: ServerTransport;
   /**
    * Decides identity and role from the Hello: return `{ role?, userId? }`, or false to refuse with `Unauthorized`.
@@ -75,10 +77,21 @@ export interface InterestOptions {
   rateHz?: number;
   /** Spatial grid: entities with `position` within `radius` of each client's viewpoint. */
   grid?: {
+    /** Edge of a grid cell, in the position's unit (world units, e.g. metres). */
     cellSize: number;
+    /** Distance from a client's viewpoint within which entities are relevant, in the same unit. */
     radius: number;
     /** A registered component and the names of its x/y/z arrays. */
-    position: { component: object; x: string; y: string; z: string };
+    position: {
+      /** The registered component holding the position. */
+      component: object;
+      /** Name of its x array. */
+      x: string;
+      /** Name of its y array. */
+      y: string;
+      /** Name of its z array. */
+      z: string;
+    };
   };
   /** Custom rule, combined with the others: return false to hide `eid` from `clientId`. */
   predicate?: (clientId: number, eid: number) => boolean;
@@ -86,8 +99,11 @@ export interface InterestOptions {
 
 /** Options of a client plugin: an open link (in-memory) or a transport to connect with. */
 export interface ClientPluginOptions extends CommonOptions {
+  /** Selects the client plugin. */
   role: 'client';
+  /** An already open link to the server (e.g. from a memory network); give this or `transport`. */
   link?: Link;
+  /** The transport to connect (and reconnect) to the server with; give this or `link`. */
   transport?: ClientTransport;
   /** Credentials passed to the server's `authorize` hook. */
   auth?: string;
@@ -115,7 +131,9 @@ export type System = <W extends object>(world: W) => W;
 
 /** Per-connection figures: the connection layer's estimates and counters plus the replication counters. */
 export interface PeerStats extends ConnectionStats {
+  /** Server: the client's id; client: this client's own id (0 before its Welcome). */
   clientId: number;
+  /** Writes of this client the server refused (permission, ownership, write gate); always 0 on a client. */
   rejectedWrites: number;
   /** Non-fatal Error replies to this client dropped by its error-reply budget (server only). */
   suppressedErrors: number;
@@ -123,6 +141,7 @@ export interface PeerStats extends ConnectionStats {
 
 /** What `createNetworkPlugin` returns. */
 export interface NetworkPlugin {
+  /** Whether this plugin is the server or a client. */
   readonly role: 'server' | 'client';
   /** Run first each frame: applies everything received. */
   readonly receive: System;
@@ -139,7 +158,15 @@ export interface NetworkPlugin {
    * handshakes and the bytes held for undelivered reliable messages now; null on a client.
    */
   sessionStats():
-    (ServerSessionStats & { pendingHandshakes: number; lingering: number; receiveBufferedBytes: number }) | null;
+    | (ServerSessionStats & {
+        /** Connections in the handshake now (no Welcome yet). */
+        pendingHandshakes: number;
+        /** Refused links kept open just long enough to deliver their fatal Error. */
+        lingering: number;
+        /** Bytes held now for received reliable messages that cannot be delivered yet (out of order or partial). */
+        receiveBufferedBytes: number;
+      })
+    | null;
   /** Exceptions the receive and send systems caught (reported as `InternalError`); should stay 0. */
   containedErrors(): number;
   /** Closes connections and detaches from the world. */

@@ -35,9 +35,13 @@ export interface ComponentRegistration {
 
 /** A registered component: its wire id, its bitecs store and its compiled fields. */
 export interface RegisteredComponent {
+  /** Wire id of the component: its index in registration order. */
   readonly id: number;
+  /** Name of the component, as registered (part of the schema hash). */
   readonly name: string;
+  /** The bitecs store: an object of arrays indexed by entity id. */
   readonly store: object;
+  /** The component's fields, compiled, in declaration order. */
   readonly fields: readonly CompiledField[];
   /** Mask with one bit per field. */
   readonly allFieldsMask: number;
@@ -47,9 +51,15 @@ export interface RegisteredComponent {
 
 /** The shared protocol: the ordered list of replicated components, its manifest and hash. */
 export interface Protocol {
+  /** The replicated components, in registration order (the same on every peer). */
   readonly components: readonly RegisteredComponent[];
   /** Canonical manifest (components and fields in registration order). */
-  readonly manifest: { version: number; components: unknown[] };
+  readonly manifest: {
+    /** Version of the manifest format. */
+    version: number;
+    /** Each component's canonical entry: its name and its fields' manifests. */
+    components: unknown[];
+  };
   /** 64-bit schema hash as 16 hex digits; changes with any registration difference. */
   readonly schemaHash: string;
   /** True once a plugin started using the protocol; registering afterwards throws. */

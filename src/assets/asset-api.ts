@@ -13,7 +13,9 @@ export interface AssetMeta {
 
 /** A verified asset handed to the application. */
 export interface ReceivedAsset {
+  /** The asset's manifest: SHA-256 hash, size in bytes, MIME type and name. */
   manifest: AssetManifest;
+  /** The asset's bytes, verified against `manifest.hash`. */
   bytes: Uint8Array;
   /** True when it came from the local content cache (nothing was transferred). */
   cached: boolean;
@@ -40,30 +42,41 @@ export type ServerAssetEvents = {
 export interface ServerAssetStats {
   /** Assets in the catalog, uploads and downloads under way now. */
   catalog: number;
+  /** Uploads under way now: assets the server is pulling from clients. */
   uploads: number;
+  /** Downloads under way now: assets the server is streaming to clients. */
   downloads: number;
   /** Bytes the uploads under way hold (their buffers), bounded by `maxUploadBytes`. */
   uploadBytes: number;
   /** Offers accepted, of which the server already held the bytes (nothing was pulled). */
   offersAccepted: number;
+  /** Offers the server answered at once because it already held the bytes (nothing was pulled). */
   offersHeld: number;
+  /** Uploads whose bytes hashed to their offer and joined the catalog. */
   uploadsVerified: number;
   /** AssetDone receipts from clients. */
   downloadsDone: number;
   /** Transfers started from chunk 0, and continued from a later chunk after an interruption. */
   pulls: number;
+  /** Transfers continued from a later chunk after an interruption (either direction). */
   resumes: number;
+  /** Upload chunks accepted from clients, in order. */
   chunksReceived: number;
+  /** Chunk messages sent to clients. */
   chunksSent: number;
   /** Chunk message bytes sent (after deflate) and the asset bytes they carried. */
   wireBytesSent: number;
+  /** Asset bytes carried by the chunks sent, before deflate. */
   rawBytesSent: number;
   /** Send ticks where a chunk waited for the bandwidth share or the connection's queue. */
   paced: number;
   /** Catalog entries dropped for newer ones (`maxCatalog`). */
   catalogEvicted: number;
+  /** Offers over `maxAssetBytes`, and verified uploads the content cache could not hold (`AssetTooLarge`). */
   refusedTooLarge: number;
+  /** Offers and pulls refused for the per-client or total transfer limit or the upload byte bound (`AssetBusy`). */
   refusedBusy: number;
+  /** Offers from a role that may not offer assets (`AssetForbidden`). */
   refusedForbidden: number;
   /** Requests for an asset the server does not hold. */
   unavailable: number;
@@ -73,9 +86,11 @@ export interface ServerAssetStats {
   malformed: number;
   /** Chunks of no upload from that client, and chunks out of order or of the wrong length. */
   unsolicitedChunks: number;
+  /** Upload chunks out of order or of the wrong length (the message is counted as malformed too). */
   outOfOrderChunks: number;
   /** Uploads dropped for silence (`stallMs`) and because their client left. */
   stalled: number;
+  /** Uploads dropped because their client left. */
   abandoned: number;
   /** AssetDone refusals clients sent (a corrupt download, an upload they could not serve). */
   clientRefusals: number;
@@ -99,26 +114,39 @@ export type ClientAssetEvents = {
 export interface ClientAssetStats {
   /** Offers held (the catalog), downloads under way, offers waiting for a free transfer slot, uploads unanswered. */
   catalog: number;
+  /** Downloads under way now. */
   downloads: number;
+  /** Offers waiting for a free transfer slot. */
   queued: number;
+  /** Uploads this client offered that the server has not answered yet. */
   uploads: number;
+  /** Downloads that arrived and hashed to their offer (stored in the content cache). */
   received: number;
   /** Offers answered from the content cache (nothing transferred). */
   fromCache: number;
   /** Pulls re-issued after a reconnect, and chunks they did not have to send again. */
   resumes: number;
+  /** Chunks the re-issued pulls did not have to fetch again. */
   resumedChunks: number;
+  /** Download chunks accepted, in order. */
   chunksReceived: number;
   /** Chunk data bytes as they came on the wire (deflated or not). */
   wireBytesReceived: number;
+  /** Uploads the server verified and accepted. */
   uploadsAccepted: number;
+  /** Upload chunk messages sent to the server. */
   chunksSent: number;
+  /** Upload chunk message bytes sent, after deflate. */
   wireBytesSent: number;
+  /** Asset bytes the upload chunks carried, before deflate. */
   rawBytesSent: number;
+  /** Send ticks where an upload chunk waited for the bandwidth share or the connection's queue. */
   paced: number;
   /** Offers over `maxAssetBytes`; offers the `accept` hook declined; offers dropped because the catalog was full. */
   refusedTooLarge: number;
+  /** Offers the `accept` hook declined. */
   declined: number;
+  /** Offers dropped because the catalog was full. */
   catalogFull: number;
   /** Transfers whose bytes did not hash to their offer. */
   corrupt: number;
@@ -126,8 +154,11 @@ export interface ClientAssetStats {
   refusedByServer: number;
   /** Pulls the server refused as busy (`AssetBusy`), queued again to be asked a second later. */
   busyRetries: number;
+  /** Asset messages from the server that did not decode or fit their layout. */
   malformed: number;
+  /** Chunks of no download under way. */
   unsolicitedChunks: number;
+  /** Download chunks out of order or of the wrong length. */
   outOfOrderChunks: number;
   /** Downloads dropped because nothing arrived for `stallMs` while connected. */
   stalled: number;

@@ -12,8 +12,11 @@ export const MAX_ASSET_LABEL_CHARS = 128;
 export interface AssetManifest {
   /** SHA-256 of the bytes as 64 lowercase hex digits: the asset's identity and its cache key. */
   hash: string;
+  /** Size of the asset, in bytes. */
   size: number;
+  /** The MIME type, e.g. `model/gltf-binary` (at most 128 characters). */
   mime: string;
+  /** Display name of the asset (at most 128 characters). */
   name: string;
 }
 

@@ -53,7 +53,9 @@ export interface ClientAssetsOptions {
 
 /** A client's asset layer. */
 export interface ClientAssets {
+  /** Events of the client's asset layer: offered, progress, received, uploaded, refused. */
   readonly events: Emitter<ClientAssetEvents>;
+  /** The content cache verified assets are kept in (and looked up in before pulling). */
   readonly cache: ContentCache;
   /** Offers `bytes` to the server (SHA-256 by WebCrypto); resolves to the manifest, `uploaded` fires once taken. */
   offer(bytes: Uint8Array, meta: AssetMeta): Promise<AssetManifest>;
@@ -65,6 +67,7 @@ export interface ClientAssets {
   catalog(): AssetManifest[];
   /** Bytes received of an asset under way, or undefined. */
   progress(hash: string): number | undefined;
+  /** The client's asset counters. */
   stats(): ClientAssetStats;
 }
 

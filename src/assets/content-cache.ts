@@ -9,10 +9,15 @@ export const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
 
 /** Counters of a content cache. */
 export interface ContentCacheStats {
+  /** Assets held now. */
   entries: number;
+  /** Bytes held now, at most `maxBytes`. */
   bytes: number;
+  /** Lookups that found the asset. */
   hits: number;
+  /** Lookups that did not find the asset. */
   misses: number;
+  /** Entries dropped, least recently used first, to make room for newer ones. */
   evictions: number;
   /** Assets refused because they alone exceed the bound. */
   tooLarge: number;
@@ -21,9 +26,14 @@ export interface ContentCacheStats {
 /** A cache of verified asset bytes by hash, bounded by `maxBytes`. */
 export class ContentCache {
   private readonly entries = new Map<string, Uint8Array>();
+  /** The cache's counters, updated in place. */
   readonly stats: ContentCacheStats = { entries: 0, bytes: 0, hits: 0, misses: 0, evictions: 0, tooLarge: 0 };
 
-  constructor(readonly maxBytes: number = DEFAULT_CACHE_BYTES) {}
+  /** Creates an empty cache bounded by `maxBytes` bytes (default 64 MiB). */
+  constructor(
+    /** Bound of the cache, in bytes (default 64 MiB). */
+    readonly maxBytes: number = DEFAULT_CACHE_BYTES,
+  ) {}
 
   /** True when the asset `hash` is cached (counts a hit or a miss, and refreshes its age). */
   has(hash: string): boolean {

@@ -47,6 +47,7 @@ export interface ServerAssetsOptions {
   uncappedKbps?: number;
   /** Concurrent transfers per client each way (default 2), and in total (default 64); more: `AssetBusy`. */
   maxTransfersPerClient?: number;
+  /** Concurrent transfers in total, both ways (default 64); more: `AssetBusy`. */
   maxTransfers?: number;
   /** Bytes of all uploads under way at most (default 128 MiB): each holds a buffer of its size; more: `AssetBusy`. */
   maxUploadBytes?: number;
@@ -62,7 +63,9 @@ export interface ServerAssetsOptions {
 
 /** The server's asset layer. */
 export interface ServerAssets {
+  /** Events of the server's asset layer: added, delivered, refused. */
   readonly events: Emitter<ServerAssetEvents>;
+  /** The content cache the server keeps verified assets in. */
   readonly cache: ContentCache;
   /** Hashes `bytes` (SHA-256), keeps them and offers them to every client; resolves to the manifest. */
   offer(bytes: Uint8Array, meta: AssetMeta): Promise<AssetManifest>;
@@ -70,6 +73,7 @@ export interface ServerAssets {
   get(hash: string): Uint8Array | undefined;
   /** The assets offered to clients, oldest first. */
   catalog(): AssetManifest[];
+  /** The server's asset counters. */
   stats(): ServerAssetStats;
 }
 

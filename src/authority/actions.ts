@@ -16,6 +16,7 @@ export const DEFAULT_ACTION_TIMEOUT_MS = 30_000;
 
 /** An action refused by the handler: `code` is for programs, `message` for people. Throw it from a handler. */
 export class ActionError extends Error {
+  /** Machine-readable reason for programs (cut to the longest code the wire allows); `message` is for people. */
   readonly code: string;
 
   constructor(code: string, message: string) {
@@ -27,8 +28,11 @@ export class ActionError extends Error {
 
 /** What a server handler is given. */
 export interface ActionContext {
+  /** Client id of the client that sent the action. */
   readonly clientId: number;
+  /** That client's role at the time (e.g. `participant`). */
   readonly role: string;
+  /** The client's operation id of this action (> 0), unique among its actions in flight. */
   readonly opId: number;
   /** The action as the client sent it: validate it before use. */
   readonly action: unknown;
@@ -57,7 +61,14 @@ export interface ActionSink {
 
 /** Server side: runs actions through the handler and answers them. */
 export class ActionRunner {
-  readonly counters = { received: 0, ok: 0, err: 0 };
+  readonly counters = {
+    /** Actions received. */
+    received: 0,
+    /** Actions answered with ActionOk. */
+    ok: 0,
+    /** Actions answered with ActionErr. */
+    err: 0,
+  };
   private readonly inFlight = new Map<number, Set<number>>();
 
   constructor(
@@ -137,6 +148,7 @@ export class ActionRunner {
 
 /** Why an action failed on the client: the server's code and message ('timeout' and 'disconnected' are local). */
 export class ActionFailure extends Error {
+  /** The server's error code, or the local `timeout` / `disconnected`. */
   readonly code: string;
 
   /** `cause`: what the rollback threw, if it did (the failure is reported all the same). */

@@ -155,8 +155,22 @@ export function parseDomains(v: unknown): DomainsBody | null {
 
 /** A WebRTC signalling payload: an SDP offer or answer, or an ICE candidate. */
 export type SignalPayload =
-  | { type: 'offer' | 'answer'; sdp: string }
-  | { type: 'candidate'; candidate: string; sdpMid?: string; sdpMLineIndex?: number };
+  | {
+      /** An SDP offer or the answer to one. */
+      type: 'offer' | 'answer';
+      /** The session description text. */
+      sdp: string;
+    }
+  | {
+      /** An ICE candidate. */
+      type: 'candidate';
+      /** The candidate line (RTCIceCandidate.candidate). */
+      candidate: string;
+      /** Media stream identification tag of the candidate's media section. */
+      sdpMid?: string;
+      /** Index of the candidate's media section in the SDP. */
+      sdpMLineIndex?: number;
+    };
 
 /** Validates a signalling payload. */
 export function parseSignalPayload(v: unknown): SignalPayload | null {

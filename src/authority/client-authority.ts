@@ -40,7 +40,9 @@ export type { ClientAuthorityOptions } from './client-authority-options.ts';
 
 /** The client side of authority, roles, commands and application messages. */
 export class ClientAuthority {
+  /** Events of the client authority layer (ownership, commands, roles, notifications, ...). */
   readonly events = new Emitter<ClientAuthorityEvents>();
+  /** This client's Lamport clock, which stamps its ownership requests and commands. */
   readonly lamport = new LamportClock();
   /** The command state in the server's total order (the same on every peer). */
   readonly commands: CommandLog;

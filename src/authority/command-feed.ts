@@ -20,7 +20,10 @@ import { commandRow, ENTRIES_PER_MESSAGE } from './command-wire.ts';
 export class CommandFeed {
   private readonly nextIndex = new Map<number, number>();
   /** Command snapshots sent, and their rows, chunks and bytes (raw and as sent). */
-  readonly figures: CommandSnapshotFigures & { snapshots: number } = {
+  readonly figures: CommandSnapshotFigures & {
+    /** Command snapshots sent. */
+    snapshots: number;
+  } = {
     snapshots: 0,
     rows: 0,
     chunks: 0,

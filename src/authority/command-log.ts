@@ -16,15 +16,21 @@ export type ConflictPolicy = 'last-writer-wins' | 'merge' | 'reject-on-conflict'
 
 /** What a merge function is told about the entry it folds in. */
 export interface CommandMeta {
+  /** Client id of the entry's author. */
   readonly author: number;
+  /** The author's sequence number of the entry. */
   readonly seq: number;
+  /** Lamport counter of the entry. */
   readonly counter: number;
+  /** Log index of the entry (numbered from 1). */
   readonly index: number;
+  /** The target (record key) the entry changes. */
   readonly target: string;
 }
 
 /** One command type: its policy and application functions. Declare the same types on every peer. */
 export interface CommandType<P = unknown> {
+  /** How concurrent entries on one target are resolved. */
   policy: ConflictPolicy;
   /** Checks (and clamps) a decoded payload; undefined refuses the entry. Must be deterministic. Default: as is. */
   validate?(payload: unknown): P | undefined;
@@ -39,9 +45,11 @@ export type CommandTypes = Record<string, CommandType<unknown>>;
 
 /** The state of one target. */
 export interface CommandRecord {
+  /** The target's current value. */
   value: unknown;
   /** Lamport stamp of the entry that last changed it. */
   counter: number;
+  /** Client id of the author of the entry that last changed it. */
   author: number;
   /** Log index of the entry that last changed it (what reject-on-conflict compares `base` with). */
   version: number;
@@ -54,7 +62,19 @@ export type CommandRow = [string, unknown, number, number, number];
 export type CommandRefusal = 'unknown-type' | 'invalid' | 'conflict';
 
 /** Outcome of checking an entry: its validated payload, or why it is refused. */
-export type CommandCheck = { ok: true; payload: unknown } | { ok: false; reason: CommandRefusal };
+export type CommandCheck =
+  | {
+      /** The entry can be applied. */
+      ok: true;
+      /** The payload as the type's `validate` returned it. */
+      payload: unknown;
+    }
+  | {
+      /** The entry is refused. */
+      ok: false;
+      /** Why it is refused. */
+      reason: CommandRefusal;
+    };
 
 /** Longest command payload in bytes: editor commands are small records; 16 KiB bounds the log's memory. */
 export const MAX_COMMAND_PAYLOAD_BYTES = 16_384;
@@ -92,6 +112,7 @@ export function checkCommandTypes(types: CommandTypes): CommandTypes {
 
 /** The state built from the log: records by target, and how many entries were applied. */
 export class CommandLog {
+  /** The records, by target. */
   readonly records = new Map<string, CommandRecord>();
   /** Index of the last entry applied (entries are numbered from 1). */
   index = 0;

@@ -19,13 +19,21 @@ export const MAX_LOG_TAIL = 16_384;
 
 /** Counters of the sequencer. */
 export interface CommandCounters {
+  /** Entries accepted into the log. */
   accepted: number;
+  /** Entries refused because their Ed25519 signature did not verify (`forged`). */
   forged: number;
+  /** Entries refused because their sequence number was already used (`replayed`). */
   replayed: number;
+  /** Entries refused because the author's role may not issue them (`forbidden`). */
   forbidden: number;
+  /** Entries whose payload the type's `validate` refused (`invalid`). */
   invalid: number;
+  /** Entries refused by reject-on-conflict: their base version was stale (`conflict`). */
   conflicts: number;
+  /** Entries of a command type not declared on the server (`unknown-type`). */
   unknownType: number;
+  /** CommandEntry messages that did not decode (`malformed`). */
   malformed: number;
   /** Entries refused because the command state is at a bound (targets, per-author targets, bytes). */
   limited: number;

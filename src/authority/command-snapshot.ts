@@ -33,9 +33,13 @@ export const MAX_COMMAND_CHUNK_RAW_BYTES = 128 * 1024;
 
 /** Figures of one written command snapshot. */
 export interface CommandSnapshotFigures {
+  /** Records (rows) the snapshot carried. */
   rows: number;
+  /** CommandSnapshot chunks it was sent in. */
   chunks: number;
+  /** Bytes of the encoded rows before deflate. */
   rawBytes: number;
+  /** Bytes of the chunks as sent (after deflate). */
   sentBytes: number;
 }
 

@@ -11,8 +11,11 @@ import { quatMultiply } from '../vr/pose-math.ts';
 
 /** Where a pose lives: a component store and the names of its position (and optional rotation xyzw) arrays. */
 export interface PoseAccess {
+  /** The component store holding the pose arrays. */
   component: object;
+  /** Names of the x, y and z position arrays in `component`. */
   position: readonly [string, string, string];
+  /** Names of the x, y, z and w rotation (quaternion) arrays, when the pose has a rotation. */
   rotation?: readonly [string, string, string, string];
 }
 

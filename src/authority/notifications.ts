@@ -8,7 +8,12 @@
 export const MAX_DOMAINS_PER_CLIENT = 64;
 
 /** Who a notification goes to: every subscriber, one client, or every client of one user. */
-export type NotifyTarget = number | { userId: string };
+export type NotifyTarget =
+  | number
+  | {
+      /** Every client of this user (the authorize hook's userId). */
+      userId: string;
+    };
 
 /** The server's subscription table. */
 export class NotificationHub {

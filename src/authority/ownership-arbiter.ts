@@ -13,9 +13,13 @@ export type OwnershipDecision = 'grant' | 'refuse' | 'queue';
 
 /** What a policy is told about a request. */
 export interface OwnershipRequestInfo {
+  /** Client id of the requester. */
   clientId: number;
+  /** The requester's role. */
   role: string;
+  /** Server entity id of the requested entity. */
   eid: number;
+  /** Network id of the requested entity. */
   netId: number;
   /** Current owner (0 = the server). */
   owner: number;
@@ -55,12 +59,17 @@ export interface ArbiterHost {
 
 /** Counters of the arbiter. */
 export interface OwnershipCounters {
+  /** Ownership requests received. */
   requests: number;
+  /** Requests granted. */
   granted: number;
+  /** Requests refused (by the policy, or because the entity is not grabbable). */
   refused: number;
   /** Requests refused because the entity is not grabbable (also counted in `refused`). */
   notGrabbable: number;
+  /** Requests queued until the holder releases. */
   queued: number;
+  /** Releases by the holder (the entity went to the next queued client or the server). */
   released: number;
 }
 

@@ -62,25 +62,37 @@ export interface ServerAuthorityOptions extends AppMessageOptions {
 
 /** Counters of the server authority layer. */
 export interface ServerAuthorityStats {
+  /** Messages refused because the sender's role or the entity's owner did not allow them. */
   forbidden: number;
+  /** Authority messages that did not decode. */
   decodeErrors: number;
+  /** Counters of ownership requests and releases. */
   ownership: OwnershipArbiter['counters'];
+  /** Counters of the command sequencer (accepted and refused entries). */
   commands: CommandSequencer['counters'];
   /** Command snapshots sent on joins and resumes: rows, chunks, raw and sent bytes. */
   commandSnapshots: CommandFeed['figures'];
+  /** Counters of actions: received, answered ok, answered with an error. */
   actions: ServerAppMessages['actions']['counters'];
+  /** Counters of role changes, kicks, bans and host migrations. */
   control: SessionControl['counters'];
+  /** Counters of the WebRTC signal relay: relayed and refused. */
   signals: ServerAppMessages['relay']['counters'];
+  /** Notifications delivered, one per recipient. */
   notifications: number;
 }
 
 /** The server side of authority, roles, commands and application messages. */
 export class ServerAuthority {
+  /** Events of the server authority layer (ownership, commands, roles, forbidden messages, ...). */
   readonly events = new Emitter<ServerAuthorityEvents>();
+  /** The permission table: which roles may send which messages. */
   readonly permissions: PermissionTable;
+  /** The server's Lamport clock, which orders ownership requests and commands. */
   readonly lamport = new LamportClock();
   /** The command state in log order (every client holds the same). */
   readonly commands: CommandLog;
+  /** Role changes, kicks, bans and the host. */
   readonly control: SessionControl;
   private readonly arbiter: OwnershipArbiter;
   private readonly sequencer: CommandSequencer;

@@ -39,7 +39,17 @@ export type ControlResult = 'ok' | 'forbidden' | 'unknown-client';
 export class SessionControl {
   /** The privileged host's client id, 0 when there is none. */
   hostId = 0;
-  readonly counters = { roleChanges: 0, kicks: 0, bans: 0, hostMigrations: 0 };
+  /** Counters of role changes, kicks, bans and host migrations. */
+  readonly counters = {
+    /** Role changes applied. */
+    roleChanges: 0,
+    /** Clients kicked. */
+    kicks: 0,
+    /** Clients banned. */
+    bans: 0,
+    /** Changes of the privileged host. */
+    hostMigrations: 0,
+  };
 
   constructor(
     private readonly host: ControlHost,

@@ -13,7 +13,12 @@ export type RelayVerdict = 'relay' | 'not-a-member' | 'refused';
 
 /** Counters and the decision of the relay. */
 export class SignalRelay {
-  readonly counters = { relayed: 0, refused: 0 };
+  readonly counters = {
+    /** Signals relayed to their addressee. */
+    relayed: 0,
+    /** Signals refused (the addressee is not a member, or the relay said no). */
+    refused: 0,
+  };
 
   constructor(
     private readonly isMember: (clientId: number) => boolean,

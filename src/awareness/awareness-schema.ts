@@ -15,10 +15,17 @@ export const MAX_AWARENESS_FIELDS = 64;
 
 /** A field kind usable in awareness (every kind of field-schema.ts but `quat`, which spans four arrays, and short
  * strings, which need a string column). */
-export type AwarenessKind = Exclude<FieldSpec, { kind: 'quat' | 'shortString' }>;
+export type AwarenessKind = Exclude<
+  FieldSpec,
+  {
+    /** The kinds excluded. */
+    kind: 'quat' | 'shortString';
+  }
+>;
 
 /** One field of an awareness schema. */
 export interface AwarenessFieldSpec {
+  /** The field's kind and range, built with the `field` builders. */
   readonly spec: AwarenessKind;
   /** Continuous fields travel unreliable and latest-wins; discrete ones reliable. */
   readonly continuous: boolean;

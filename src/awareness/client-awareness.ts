@@ -41,19 +41,27 @@ export interface ClientAwarenessOptions {
 export interface ClientAwarenessStats {
   /** Other users' records held now. */
   records: number;
+  /** AwarenessSet messages sent (changed discrete fields, reliable). */
   setsSent: number;
+  /** AwarenessMotion messages sent (continuous fields, unreliable). */
   motionSent: number;
   /** Continuous sends that did not fit a packet (sent a tick later) and reliable copies of resting values. */
   motionDeferred: number;
+  /** Reliable copies of continuous values sent once they came to rest. */
   restCopies: number;
+  /** AwarenessUpdate messages applied (another user's discrete fields). */
   updatesApplied: number;
+  /** Relayed motions applied (another user's continuous fields). */
   motionApplied: number;
   /** Relayed motions older than the one held (reordered on the way): dropped. */
   motionStale: number;
+  /** AwarenessClear messages applied (a user's record dropped). */
   clears: number;
+  /** AwarenessSnapshot messages applied. */
   snapshots: number;
   /** Server messages that did not decode or fit the schema, records refused by `maxRecords`. */
   malformed: number;
+  /** Records of other users refused because `maxRecords` were held. */
   recordsRefused: number;
   /** True when the server's schema differs: awareness is off on this client (`AwarenessSchemaMismatch`). */
   schemaMismatch: boolean;
@@ -61,6 +69,7 @@ export interface ClientAwarenessStats {
 
 /** A client's awareness. */
 export interface ClientAwareness {
+  /** Events of the client's awareness (records changed and cleared). */
   readonly events: Emitter<AwarenessEvents>;
   /**
    * Sets fields of this user's record (enum fields by name); throws a Usage NetError on an unknown field or a
@@ -71,6 +80,7 @@ export interface ClientAwareness {
   get(userId: number): AwarenessRecord | undefined;
   /** Other users whose record this client holds. */
   users(): number[];
+  /** A copy of the client's awareness counters. */
   stats(): ClientAwarenessStats;
 }
 

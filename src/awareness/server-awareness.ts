@@ -35,6 +35,7 @@ export interface ServerAwarenessOptions {
   maxRecordBytes?: number;
   /** Awareness messages accepted per user per second (default 60) and the bucket size (default 120). */
   maxRateHz?: number;
+  /** Bucket size of the per-user rate limit, in messages (default 120). */
   burst?: number;
   /** Drops within a second after which the user is reported with `RateLimited` (default 30). */
   offenderDrops?: number;
@@ -46,29 +47,41 @@ export interface ServerAwarenessOptions {
 export interface ServerAwarenessStats {
   /** Users with a record now. */
   records: number;
+  /** AwarenessSet messages accepted. */
   setsAccepted: number;
+  /** AwarenessMotion messages accepted. */
   motionAccepted: number;
   /** Motions older than the one held (reordered or duplicated on the way): dropped, not an error. */
   motionStale: number;
   /** Messages dropped by the per-user rate limit, and times a user passed `offenderDrops` in a second. */
   rateLimited: number;
+  /** Times a user passed `offenderDrops` drops in a second (each reported as `RateLimited`). */
   offences: number;
   /** Bodies above `maxRecordBytes`, undecodable, with a list above its `maxItems`, or not fitting the schema. */
   oversize: number;
+  /** Bodies that did not decode. */
   malformed: number;
+  /** Bodies with a list above its field's `maxItems`. */
   listTooLong: number;
+  /** Bodies that did not fit the schema (unknown field, value out of range). */
   invalid: number;
   /** Messages sent to viewers: discrete updates, continuous relays (and their reliable copies), clears, snapshots. */
   updatesSent: number;
+  /** Continuous relays (AwarenessMotionRelay) sent to viewers. */
   motionRelayed: number;
+  /** Continuous relays that did not fit a packet and went out a tick later. */
   motionDeferred: number;
+  /** Reliable copies of resting continuous values sent to viewers. */
   restCopies: number;
+  /** AwarenessClear messages sent to viewers. */
   clearsSent: number;
+  /** AwarenessSnapshot messages sent (on join, resume, entering interest). */
   snapshotsSent: number;
 }
 
 /** The server's awareness relay. */
 export interface ServerAwareness {
+  /** Events of the server's awareness (records changed and cleared). */
   readonly events: Emitter<AwarenessEvents>;
   /** The current record of a user (client id), or undefined when it has set nothing. */
   get(userId: number): AwarenessRecord | undefined;
@@ -76,6 +89,7 @@ export interface ServerAwareness {
   users(): number[];
   /** Users whose awareness `viewerId` receives now. */
   visibleTo(viewerId: number): number[];
+  /** A copy of the server's awareness counters. */
   stats(): ServerAwarenessStats;
 }
 

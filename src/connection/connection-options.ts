@@ -54,6 +54,8 @@ export interface ConnectionOptions {
 
 /** Receives the messages of `Connection.receive`; the views are valid only during the call. */
 export interface ConnectionHandler {
+  /** Receives one reliable message, in order. */
   reliable(message: Uint8Array): void;
+  /** Receives one unreliable message and the sequence number of the packet it came in. */
   unreliable(message: Uint8Array, packetSeq: number): void;
 }

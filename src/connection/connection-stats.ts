@@ -9,9 +9,13 @@ export interface ConnectionStats {
   jitterMs: number;
   /** Fraction of recently resolved sent packets that were declared lost. */
   lossRatio: number;
+  /** Bytes received, counting whole packets (headers included). */
   bytesIn: number;
+  /** Bytes sent, counting whole packets (headers included). */
   bytesOut: number;
+  /** Packets received. */
   packetsIn: number;
+  /** Packets sent. */
   packetsOut: number;
   /** Reliable fragments sent again. */
   resends: number;

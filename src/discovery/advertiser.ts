@@ -36,8 +36,11 @@ export interface AdvertiseOptions extends MdnsSocketOptions {
   protocolVersion?: number;
   /** Default ['ws']. */
   transports?: string[];
+  /** The WebSocket path, when it is not the default (TXT record). */
   path?: string;
+  /** Whether the port speaks TLS (https/wss) (TXT record). */
   tls?: boolean;
+  /** The protocol's schema hash (hex), so a client can tell a matching room before it connects (TXT record). */
   schemaHash?: string;
   /** SRV target (default `<os hostname>.local`). */
   hostName?: string;
@@ -47,12 +50,16 @@ export interface AdvertiseOptions extends MdnsSocketOptions {
 
 /** Counters of an advertisement. */
 export interface AdvertiserStats extends MdnsSocketStats {
+  /** Unsolicited announcements sent (at start and repeated). */
   announcements: number;
+  /** mDNS queries received. */
   queries: number;
   /** Answers sent to queries; queries answered late because an answer had just gone out; queries merged into an
    * answer already pending (the flood bound). */
   answered: number;
+  /** Queries answered late because an answer had just gone out. */
   deferred: number;
+  /** Queries merged into an answer already pending (the flood bound). */
   suppressed: number;
 }
 
@@ -60,10 +67,13 @@ export interface AdvertiserStats extends MdnsSocketStats {
 export interface Advertisement {
   /** What is advertised. */
   readonly info: Readonly<ServiceInfo>;
+  /** The SRV target host name (default `<os hostname>.local`). */
   readonly hostName: string;
+  /** The IPv4 addresses in the host's A records. */
   readonly addresses: readonly string[];
   /** The records as they go on the wire (for a banner or a log). */
   records(): MdnsRecord[];
+  /** A copy of the advertisement's counters. */
   stats(): AdvertiserStats;
   /** Sends the goodbye and closes the socket. */
   stop(): Promise<void>;

@@ -10,10 +10,15 @@
  * dns-packet's types): `data` is a string (PTR, A), `{port, target}` (SRV) or byte strings (TXT).
  */
 export interface MdnsRecord {
+  /** The record's owner name, e.g. `_ecsync._udp.local`. */
   name: string;
+  /** The record type: `PTR`, `SRV`, `TXT` or `A`. */
   type: string;
+  /** Time to live, in seconds (0 is a goodbye). */
   ttl?: number;
+  /** The mDNS cache-flush bit: this record replaces the cached ones of its name and type. */
   flush?: boolean;
+  /** The record data: a string (PTR, A), `{port, target}` (SRV) or byte strings (TXT). */
   data?: unknown;
 }
 

@@ -34,6 +34,7 @@ export interface BrowseOptions extends MdnsSocketOptions {
 
 /** Counters of a browser (every bound has one). */
 export interface ServiceBrowserStats extends MdnsSocketStats {
+  /** mDNS responses received. */
   responses: number;
   /** Record sets refused, by reason. */
   refused: Record<RecordRefusal | 'oversize', number>;
@@ -41,6 +42,7 @@ export interface ServiceBrowserStats extends MdnsSocketStats {
   servicesRefused: number;
   /** Servers dropped by a goodbye, and by expiry. */
   goodbyes: number;
+  /** Servers dropped because their records expired. */
   expired: number;
   /** Servers kept now. */
   services: number;
@@ -56,12 +58,15 @@ export type ServiceBrowserEvents = {
 
 /** A running browser. */
 export interface ServiceBrowser {
+  /** Events of the browser: servers up and down. */
   readonly events: Emitter<ServiceBrowserEvents>;
   /** The servers known now, by name. */
   servers(): DiscoveredServer[];
   /** Sends a query now. */
   query(): void;
+  /** A copy of the browser's counters. */
   stats(): ServiceBrowserStats;
+  /** Stops querying and closes the socket (idempotent). */
   stop(): Promise<void>;
 }
 

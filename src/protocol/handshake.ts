@@ -24,7 +24,9 @@ export const NONCE_BYTES = 32;
 
 /** Client → server: first message of a connection. */
 export interface HelloBody {
+  /** The client's `PROTOCOL_VERSION`; the server refuses another with `VersionMismatch`. */
   protocolVersion: number;
+  /** Hash of the client's registered components; the server refuses another with `SchemaMismatch`. */
   schemaHash: string;
   /** What the client can do, e.g. 'deflate' (inflates snapshots), 'ed25519' (signs with clientPublicKey). */
   capabilities: string[];

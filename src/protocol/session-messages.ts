@@ -16,10 +16,13 @@ export const MAX_USER_ID_LENGTH = 256;
 
 /** One user of the session as every client sees it. */
 export interface PresenceUser {
+  /** The user's client id in this session. */
   clientId: number;
   /** The user id `authorize` gave this client, if any. */
   userId?: string;
+  /** The user's role, e.g. `viewer`, `participant` or `admin`. */
   role: string;
+  /** The user's presence status: `active`, `idle` or `away`. */
   status: PresenceStatus;
   /** When the client first joined, in server time (ms). */
   connectedAt: number;
@@ -140,7 +143,9 @@ export function parsePresenceStatus(v: unknown): PresenceStatusBody | null {
 
 /** Where a room moved to: the room's new WebSocket URL and a fresh seat reservation there. */
 export interface MoveNotice {
+  /** The room's new WebSocket URL. */
   url: string;
+  /** A fresh seat reservation token to present there. */
   token: string;
 }
 

@@ -22,7 +22,9 @@ export interface CatchUpClientCounters {
   resyncsSent: number;
   /** Deltas batches applied, the entities they carried in full, the despawns they listed. */
   batches: number;
+  /** Entities the batches carried in full. */
   entities: number;
+  /** Despawns the batches listed. */
   despawns: number;
   /** Held Deltas of the old link applied after a batch. */
   orphansApplied: number;

@@ -39,19 +39,25 @@ export interface CatchUpServerCounters {
   catchUps: number;
   /** Entities sent in full by those batches, and despawns. */
   catchUpEntities: number;
+  /** Despawns those batches listed. */
   catchUpDespawns: number;
   /** Bytes of the batches before and after compression (with framing). */
   catchUpRawBytes: number;
+  /** Bytes of the batches after compression (with framing). */
   catchUpSentBytes: number;
   /** Deltas messages those batches took (chunks of at most 16 KiB raw; at most 2,048 despawns each). */
   catchUpChunks: number;
   /** Resumes answered with a snapshot: lastSeq older than the history, the batch as large as a snapshot, no Resync. */
   tooOld: number;
+  /** Resumes answered with a snapshot because the batch would carry every entity. */
   tooLarge: number;
+  /** Resumes answered with a snapshot because no Resync came within `waitMs`. */
   waitTimeouts: number;
   /** Resyncs refused: malformed or over maxHave, lastSeq ahead of the server, sent when not resuming. */
   malformed: number;
+  /** Resyncs refused because their lastSeq is ahead of the server's tick. */
   futureLastSeq: number;
+  /** Resyncs refused because the client was not resuming. */
   unsolicited: number;
 }
 

@@ -12,6 +12,7 @@ import { type FieldSpec, FieldKind, SCALAR_BITS } from '../protocol/field-schema
 /** Anything indexable by entity id that holds numbers: a typed array or a plain array. */
 export interface NumericArray {
   [index: number]: number;
+  /** Number of slots (entity capacity of the array). */
   readonly length: number;
 }
 
@@ -27,11 +28,15 @@ export interface EntityMapper {
 
 /** A field ready for encoding: wire kind, bit width and the arrays it reads and writes. */
 export interface CompiledField {
+  /** Name of the field (the store array's key; for a quaternion the field's own name). */
   readonly name: string;
   /** Index of the component in the protocol, and of this field in the component. */
   readonly component: number;
+  /** Index of this field in its component. */
   readonly index: number;
+  /** The field's schema as declared with the `field` builders. */
   readonly spec: FieldSpec;
+  /** Wire kind of the field (a `FieldKind` value). */
   readonly kind: number;
   /** Fixed bit width on the wire; entity references and short strings are variable and say 0 here. */
   readonly bits: number;
@@ -39,11 +44,15 @@ export interface CompiledField {
   readonly array: NumericArray;
   /** The four arrays of a quaternion, else null. */
   readonly quat: readonly [NumericArray, NumericArray, NumericArray, NumericArray] | null;
+  /** Lower bound of a quantized field (0 for other kinds). */
   readonly min: number;
+  /** Upper bound of a quantized field (0 for other kinds). */
   readonly max: number;
+  /** Step size of a quantized field (0 for other kinds). */
   readonly precision: number;
   /** Largest valid integer on the wire (quantized steps, enum count - 1). */
   readonly maxWire: number;
+  /** Bits of each smallest-three component of a quaternion field (0 for other kinds). */
   readonly quatBits: number;
   /** The `string[]` column of a short-string field (also `array`, for the raw scan), else null. */
   readonly strings: string[] | null;

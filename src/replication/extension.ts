@@ -20,6 +20,7 @@ export interface ServerExtension {
   send?(peer: ServerPeer, connection: Connection, tick: number): void;
   /** Packet `seq` to `peer` was acked / lost (for extensions that track their own delivery). */
   acked?(peer: ServerPeer, seq: number): void;
+  /** Packet `seq` to `peer` was declared lost. */
   lost?(peer: ServerPeer, seq: number): void;
 }
 
@@ -31,5 +32,6 @@ export interface ClientExtension {
   send?(connection: Connection, tick: number): void;
   /** Packet `seq` was acked / lost (for extensions that track their own delivery). */
   acked?(seq: number): void;
+  /** Packet `seq` was declared lost. */
   lost?(seq: number): void;
 }

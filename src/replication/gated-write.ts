@@ -9,6 +9,7 @@ import { type WriteGate, type WritePath, WriteVerdict } from './write-gate.ts';
 
 /** What a gated write did. */
 export interface WriteOutcome {
+  /** Whether the write was applied as proposed, applied after a rule clamped it, or refused. */
   verdict: 'accepted' | 'clamped' | 'refused';
   /** The refusing rule's reason ('' unless refused). */
   reason: string;

@@ -32,8 +32,11 @@ export type WritePath = 'delta' | 'poses' | 'action' | 'release';
 export interface WriteCheck {
   /** Client id of the writer. */
   writer: number;
+  /** Server entity id of the written entity. */
   eid: number;
+  /** The registered component written. */
   component: RegisteredComponent;
+  /** Which path the write came by: a Delta, pose input, an action or a release. */
   path: WritePath;
   /** Fields written: one bit per field of `component.fields` (a rule's change to another field is ignored). */
   mask: number;
@@ -53,7 +56,14 @@ export interface WriteCheck {
 export type WriteRule = (check: WriteCheck) => string | undefined | void;
 
 /** Outcome of a check. */
-export const WriteVerdict = { accepted: 0, clamped: 1, refused: 2 } as const;
+export const WriteVerdict = {
+  /** The write is applied as proposed. */
+  accepted: 0,
+  /** The write is applied after a rule clamped it. */
+  clamped: 1,
+  /** The write is refused and the server's values stay. */
+  refused: 2,
+} as const;
 /** An outcome of a check. */
 export type WriteVerdictId = (typeof WriteVerdict)[keyof typeof WriteVerdict];
 
@@ -61,7 +71,9 @@ export type WriteVerdictId = (typeof WriteVerdict)[keyof typeof WriteVerdict];
 export interface WriteGateCounters {
   /** Writes checked (component by component). */
   checked: number;
+  /** Writes a rule clamped (applied with changed values). */
   clamped: number;
+  /** Writes refused (by a rule, or a non-finite float). */
   refused: number;
   /** Refused because a float field was NaN or infinite. */
   nonFinite: number;

@@ -13,6 +13,7 @@ import { isId, isRoomName, parseJson } from './scale-records.ts';
 
 /** Options of a notification: fire-and-forget (default) or through a capped durable stream. */
 export interface NotifyOptions {
+  /** True to publish through the capped durable stream instead of fire-and-forget pub/sub (default false). */
   durable?: boolean;
   /** Entries the durable stream keeps (default 10,000). */
   maxLength?: number;

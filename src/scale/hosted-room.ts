@@ -23,7 +23,9 @@ const DEFAULT_TICK_HZ = 60;
 
 /** Counters of the rooms of one host. */
 export interface RoomHostStats {
+  /** Rooms this host created (new or adopted). */
   roomsCreated: number;
+  /** Rooms this host disposed (idle, drained or closed). */
   roomsDisposed: number;
   /** Hellos refused for a reservation that was malformed, unsigned, for another room, expired or already used. */
   refusedReservations: number;

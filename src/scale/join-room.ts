@@ -16,11 +16,17 @@ import { connectionErrorOf, onSessionEvent } from '../world-api.ts';
 
 /** A seat the matchmaker granted (as `POST /matchmake/join` answers). */
 export interface RoomSeat {
+  /** Id of the granted room. */
   roomId: string;
+  /** The room definition's name. */
   name: string;
+  /** The room's WebSocket URL. */
   url: string;
+  /** The signed seat reservation, passed as the client's `auth`. */
   token: string;
+  /** The user id the seat is held for. */
   userId: string;
+  /** When the reservation expires, in wall-clock ms (`Date.now()` time). */
   expiresAtMs: number;
 }
 
@@ -30,7 +36,12 @@ export type RoomClientOptions<W extends object> = Omit<
   'role' | 'link' | 'transport' | 'auth' | 'protocol'
 > & {
   /** A fresh world and its protocol for each connection (a move starts over from the new process's state). */
-  create: () => { world: W; protocol: Protocol };
+  create: () => {
+    /** The fresh bitecs world. */
+    world: W;
+    /** The protocol its components are registered in (the same on every peer). */
+    protocol: Protocol;
+  };
   /** WebSocket constructor (default: the global one, or `ws` under Node). */
   WebSocket?: WebSocketConstructor;
   /** How long connecting may take (default 10 s). */
@@ -44,7 +55,13 @@ export interface SeatRequest {
   /** The matchmaker's base URL, e.g. `https://play.example.com` (it serves `/matchmake/join`). */
   matchmaker: string;
   /** A room name (join-or-create) or `{ id }` of one room. */
-  room: string | { id: string };
+  room:
+    | string
+    | {
+        /** Id of the room. */
+        id: string;
+      };
+  /** The user id to ask the seat for (default: the matchmaker's choice, e.g. a fresh id). */
   userId?: string;
   /** `fetch` to use (default: the global one). */
   fetch?: typeof fetch;
@@ -55,11 +72,15 @@ export type JoinRoomOptions<W extends object> = SeatRequest & RoomClientOptions<
 
 /** A client in a room; `world` and `net` change when the room moves to another process. */
 export interface RoomClient<W extends object> {
+  /** The client's world now (a fresh one after each move). */
   readonly world: W;
+  /** The client's network plugin now (a fresh one after each move). */
   readonly net: NetworkPlugin;
+  /** The seat the client holds now. */
   readonly seat: RoomSeat;
   /** How many times the room moved under this client. */
   readonly moves: number;
+  /** Disposes the current network plugin (closes its connection) and stops following moves. */
   dispose(): Promise<void>;
 }
 
@@ -109,7 +130,12 @@ export async function requestSeat(request: SeatRequest): Promise<RoomSeat> {
 export async function connectToSeat<W extends object>(
   seat: Pick<RoomSeat, 'url' | 'token' | 'expiresAtMs'>,
   options: RoomClientOptions<W>,
-): Promise<{ world: W; net: NetworkPlugin }> {
+): Promise<{
+  /** The connected world. */
+  world: W;
+  /** Its client network plugin, welcomed. */
+  net: NetworkPlugin;
+}> {
   const { create, WebSocket, connectTimeoutMs, onMove: _onMove, ...pluginOptions } = options;
   const { world, protocol } = create();
   const transport = createWebSocketClientTransport({ url: seat.url, WebSocket, connectTimeoutMs });

@@ -22,6 +22,7 @@ export type Identify = (request: IncomingMessage, body: { userId?: string }) => 
 
 /** Options of the HTTP matchmaker. */
 export interface MatchmakerHttpOptions {
+  /** The matchmaker that grants the seats. */
   matchmaker: Matchmaker;
   /** Lists rooms for `GET /matchmake/rooms`. */
   backend: ScaleBackend;
@@ -64,6 +65,7 @@ function readBody(req: IncomingMessage): Promise<string | null> {
 
 /** Counters of one HTTP matchmaker. */
 export interface MatchmakerHttpStats {
+  /** Requests to `/matchmake/*` handled. */
   requests: number;
   /** 400s: bodies too big, not JSON, or without a valid name or id. */
   badRequests: number;
@@ -73,6 +75,7 @@ export interface MatchmakerHttpStats {
 
 /** A `/matchmake/*` request handler (false for other paths, left to the caller), with its counters. */
 export type MatchmakerHandler = ((req: IncomingMessage, res: ServerResponse) => boolean) & {
+  /** The handler's counters. */
   readonly stats: MatchmakerHttpStats;
 };
 
@@ -153,10 +156,13 @@ export function createMatchmakerHandler(options: MatchmakerHttpOptions): Matchma
 
 /** A standalone matchmaker HTTP server. */
 export interface MatchmakerServer {
+  /** The TCP port the server listens on. */
   readonly port: number;
+  /** The HTTP handler's counters. */
   readonly stats: MatchmakerHttpStats;
   /** Base URL, e.g. `http://127.0.0.1:9000`. */
   readonly url: string;
+  /** Stops the HTTP server. */
   close(): Promise<void>;
 }
 

@@ -21,17 +21,29 @@ const CREATE_LOCK_MS = 3000;
 const CREATE_WAIT_MS = 15;
 
 /** What to join: a room name (join-or-create) or a room id. */
-export type JoinTarget = { name: string } | { roomId: string };
+export type JoinTarget =
+  | {
+      /** A room name: join a room of this name with a free seat, or create one. */
+      name: string;
+    }
+  | {
+      /** A room id: join that room. */
+      roomId: string;
+    };
 
 /** A granted seat: where to connect and with what. */
 export interface SeatGrant {
+  /** Id of the granted room. */
   roomId: string;
+  /** The room definition's name. */
   name: string;
   /** The room's WebSocket URL. */
   url: string;
   /** The signed reservation, to pass as the client's `auth`. */
   token: string;
+  /** The user id the seat is held for. */
   userId: string;
+  /** When the reservation expires, in wall-clock ms (`Date.now()` time). */
   expiresAtMs: number;
 }
 
@@ -39,26 +51,47 @@ export interface SeatGrant {
 export type JoinFailureCode = 'RoomFull' | 'RoomLocked' | 'RoomUnknown' | 'MatchmakerUnavailable';
 
 /** A join's outcome. */
-export type JoinResult = { ok: true; seat: SeatGrant } | { ok: false; code: JoinFailureCode; message: string };
+export type JoinResult =
+  | {
+      /** A seat was granted. */
+      ok: true;
+      /** The granted seat. */
+      seat: SeatGrant;
+    }
+  | {
+      /** No seat was granted. */
+      ok: false;
+      /** Why, as the error code the client sees. */
+      code: JoinFailureCode;
+      /** Why, for people. */
+      message: string;
+    };
 
 /** Options of `createMatchmaker`. */
 export interface MatchmakerOptions {
+  /** The registry of processes and rooms. */
   backend: ScaleBackend;
   /** The deployment's key pair (the room processes hold the same one). */
   keyPair: KeyPair;
+  /** Lifetime of a seat reservation, in ms (default 10,000). */
   reservationMs?: number;
+  /** Time a join may spend finding or creating a room, in ms (default 5,000). */
   joinTimeoutMs?: number;
 }
 
 /** Counters of a matchmaker. */
 export interface MatchmakerStats {
+  /** Joins asked for. */
   joins: number;
+  /** Joins that got no seat (room full, locked, unknown, or the matchmaker unavailable). */
   refused: number;
+  /** Rooms created by this matchmaker's joins. */
   roomsCreated: number;
 }
 
 /** The matchmaker. */
 export interface Matchmaker {
+  /** The matchmaker's counters. */
   readonly stats: MatchmakerStats;
   /** Finds (or creates) a room and holds a seat in it for `userId` (default: a fresh id). */
   join(target: JoinTarget, userId?: string): Promise<JoinResult>;

@@ -15,7 +15,12 @@ export interface RoomDefinition<W extends object = object> {
    * A fresh world and its protocol for each room (components are arrays indexed by entity id, so each world needs
    * its own; bitecs's `createWorld({ ...components })` keeps them on the world).
    */
-  create: () => { world: W; protocol: Protocol };
+  create: () => {
+    /** The fresh bitecs world. */
+    world: W;
+    /** The protocol its components are registered in (the same on every peer). */
+    protocol: Protocol;
+  };
   /** Your systems, run every tick between the plugin's `receive` and `send`. */
   systems?: readonly System[];
   /** Ticks per second (default 60). */
@@ -46,9 +51,13 @@ export interface RoomDefinition<W extends object = object> {
 
 /** A room running in this process. */
 export interface HostedRoom<W extends object = object> {
+  /** The room's id (unique in the deployment). */
   readonly id: string;
+  /** The room definition's name. */
   readonly name: string;
+  /** The room's world. */
   readonly world: W;
+  /** The room's server network plugin. */
   readonly net: NetworkPlugin;
   /** Clients in the room (connected or suspended). */
   clientCount(): number;

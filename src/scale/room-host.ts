@@ -38,6 +38,7 @@ export const DEFAULT_IDLE_DISPOSE_MS = 30_000;
 
 /** Options of `createRoomHost`. */
 export interface RoomHostOptions {
+  /** The registry of processes, rooms, seats and presence (Redis or memory). */
   backend: ScaleBackend;
   /** The room kinds this process can host (each made with `defineRoom`). */
   definitions: readonly RoomDefinition[];
@@ -57,8 +58,11 @@ export interface RoomHostOptions {
   capacity?: number;
   /** Most rooms this process hosts at once (default `DEFAULT_MAX_ROOMS`): beyond, a create is refused. */
   maxRooms?: number;
+  /** Heartbeat to the registry, in ms (default 1,000): it renews the process and reports client counts. */
   heartbeatMs?: number;
+  /** Process expiry in the registry, in ms (default 3,000): a process not renewed within it is gone. */
   processTtlMs?: number;
+  /** Idle time in ms after which an empty room (no clients, no reservations) is disposed (default 30,000). */
   idleDisposeMs?: number;
   /** Serve the matchmaker's `/matchmake/*` on this process's HTTP server too. */
   matchmaker?: Matchmaker;
@@ -68,12 +72,15 @@ export interface RoomHostOptions {
 
 /** A running room process. */
 export interface RoomHost {
+  /** The process id in the registry. */
   readonly id: string;
   /** The WebSocket base URL advertised. */
   readonly url: string;
+  /** The TCP port the HTTP and WebSocket server listens on. */
   readonly port: number;
   /** The HTTP server (a matchmaker may serve on it: `serveMatchmaker(host.server, ...)`). */
   readonly server: http.Server;
+  /** The host's counters. */
   readonly stats: RoomHostStats;
   /** 'ready', 'draining' or 'closed'. */
   readonly state: 'ready' | 'draining' | 'closed';

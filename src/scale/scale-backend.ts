@@ -22,6 +22,7 @@ export interface ProcessInfo {
   ccu: number;
   /** Rooms hosted now. */
   rooms: number;
+  /** Whether the process takes new rooms (`ready`) or is draining. */
   state: ProcessState;
 }
 
@@ -30,6 +31,7 @@ export type RoomState = 'open' | 'moving';
 
 /** One room as the registry lists it. */
 export interface RoomRecord {
+  /** The room's id (unique in the deployment). */
   id: string;
   /** The room definition's name; join-or-create picks among rooms of one name. */
   name: string;
@@ -41,11 +43,13 @@ export interface RoomRecord {
   clients: number;
   /** Seats held by reservations not used yet. */
   reserved: number;
+  /** Most clients the room takes. */
   capacity: number;
   /** A locked room takes no new seats, by name or by id. */
   locked: boolean;
   /** A private room is never picked by name; it takes seats by id. */
   private: boolean;
+  /** Whether the room is open or being moved to another process. */
   state: RoomState;
   /** Application data shown in room lists (JSON, at most `MAX_METADATA_BYTES` encoded). */
   metadata: Record<string, unknown>;
@@ -56,15 +60,33 @@ export type ReserveFailure = 'full' | 'locked' | 'unknown';
 
 /** A seat held for `ttlMs`, or why there is none. */
 export type ReserveResult =
-  { ok: true; room: RoomRecord; seatId: string; expiresAtMs: number } | { ok: false; reason: ReserveFailure };
+  | {
+      /** A seat is held. */
+      ok: true;
+      /** The room the seat is in. */
+      room: RoomRecord;
+      /** Id of the held seat. */
+      seatId: string;
+      /** When the hold expires, in wall-clock ms (`Date.now()` time). */
+      expiresAtMs: number;
+    }
+  | {
+      /** No seat is held. */
+      ok: false;
+      /** Why not. */
+      reason: ReserveFailure;
+    };
 
 /** What the room process finds when a client presents a reservation: the seat becomes a client, or it is gone. */
 export type ConsumeResult = 'ok' | 'expired';
 
 /** One user in one room, as presence lists it. */
 export interface PresenceEntry {
+  /** The user's id. */
   userId: string;
+  /** Id of the room the user is in. */
   roomId: string;
+  /** Id of the process hosting that room. */
   process: string;
   /** Application data (JSON), e.g. a display name. */
   data?: unknown;
@@ -72,12 +94,42 @@ export interface PresenceEntry {
 
 /** A command to one process (sent by a matchmaker or a draining process), answered by that process. */
 export type ProcessCommand =
-  | { op: 'create'; roomId: string; name: string }
+  | {
+      /** Create a new room. */
+      op: 'create';
+      /** Id of the room to create. */
+      roomId: string;
+      /** The room definition's name. */
+      name: string;
+    }
   /** Take over a room from a draining process, restoring `snapshot` (base64), under the same id. */
-  | { op: 'adopt'; roomId: string; name: string; snapshot: string; from: string };
+  | {
+      /** Adopt a room from a draining process. */
+      op: 'adopt';
+      /** Id of the room (kept). */
+      roomId: string;
+      /** The room definition's name. */
+      name: string;
+      /** The room's state snapshot, base64. */
+      snapshot: string;
+      /** Id of the draining process it comes from. */
+      from: string;
+    };
 
 /** The answer to a `ProcessCommand`: the room record, or why not. */
-export type CommandReply = { ok: true; room: RoomRecord } | { ok: false; error: string };
+export type CommandReply =
+  | {
+      /** The command was carried out. */
+      ok: true;
+      /** The room's record now. */
+      room: RoomRecord;
+    }
+  | {
+      /** The command failed. */
+      ok: false;
+      /** Why, for people. */
+      error: string;
+    };
 
 /** Counters of a backend: what it dropped and what it cleaned up. */
 export interface ScaleBackendStats {
@@ -99,6 +151,7 @@ export interface ScaleBackendStats {
 export interface ScaleBackend {
   /** 'redis' or 'memory'. */
   readonly kind: string;
+  /** The backend's counters. */
   readonly stats: ScaleBackendStats;
 
   /** Registers or renews a process; it disappears when not renewed within `ttlMs`. Ready ones join the load index. */
@@ -120,6 +173,7 @@ export interface ScaleBackend {
   syncRoom(id: string, clients: number): Promise<number>;
   /** Removes a room, its seats and its presence. */
   removeRoom(id: string): Promise<void>;
+  /** A room by id, or null when there is none. */
   getRoom(id: string): Promise<RoomRecord | null>;
   /** Rooms, all or of one name. */
   listRooms(name?: string): Promise<RoomRecord[]>;

@@ -15,9 +15,13 @@ export const MAX_RESERVATION_CHARS = 1024;
 
 /** What a reservation says. */
 export interface SeatClaims {
+  /** Id of the room the seat is in. */
   roomId: string;
+  /** Id of the reserved seat (consumed once on Hello). */
   seatId: string;
+  /** The user id the seat is held for. */
   userId: string;
+  /** When the reservation expires, in wall-clock ms (`Date.now()` time). */
   expiresAtMs: number;
 }
 

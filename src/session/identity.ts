@@ -9,7 +9,9 @@ import { ed25519Sign, ed25519Verify } from './ed25519.ts';
 
 /** An Ed25519 key pair as tweetnacl makes it (32-byte public key, 64-byte secret key). */
 export interface KeyPair {
+  /** The 32-byte Ed25519 public key. */
   publicKey: Uint8Array;
+  /** The 64-byte Ed25519 secret key (keep it private). */
   secretKey: Uint8Array;
 }
 

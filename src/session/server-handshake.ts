@@ -16,7 +16,14 @@ import { bytesEqual, createResumeToken, type KeyPair, verifyResume } from './ide
 import type { ServerPeer } from './server-peer.ts';
 
 /** What `authorize` returns: accept with a role (default 'participant') and an optional user id, or refuse. */
-export type AuthorizeResult = { role?: string; userId?: string } | false;
+export type AuthorizeResult =
+  | {
+      /** The client's role (default `participant`). */
+      role?: string;
+      /** The user's id, e.g. from your session store (at most 256 characters). */
+      userId?: string;
+    }
+  | false;
 
 /**
  * Decides identity and role from a Hello. It may return a Promise (e.g. to check a token with an auth service);

@@ -13,9 +13,11 @@ export type PeerState = 'handshaking' | 'authorizing' | 'connected' | 'suspended
 
 /** Counters kept per peer on top of the connection's own. */
 export interface PeerCounters {
+  /** Writes of this client the server refused (permission, ownership, write gate). */
   rejectedWrites: number;
   /** Malformed packets and messages from this peer, in every layer. */
   decodeErrors: number;
+  /** Messages from this client with a tag no layer handles (skipped, never fatal). */
   unknownTags: number;
   /** Times this client resumed its session on a new link. */
   resumes: number;
@@ -34,20 +36,25 @@ export interface ConnectionBinding {
 export class ServerPeer {
   /** The current connection (replaced when a suspended client resumes). */
   connection: Connection;
+  /** The client's id in this session (> 0 once welcomed; 0 during the handshake). */
   clientId = 0;
+  /** The client's role (default `participant`; `authorize` or an admin may change it). */
   role = 'participant';
   /** The user id `authorize` returned, if any. */
   userId: string | undefined = undefined;
+  /** Where the client is in its lifecycle: handshaking, authorizing, connected, suspended or closed. */
   state: PeerState = 'handshaking';
   /** The Hello of the current connection. */
   hello: HelloBody | null = null;
   /** Capabilities both sides have (granted in the Welcome). */
   capabilities: string[] = [];
+  /** The client's presence status: `active`, `idle` or `away`. */
   status: PresenceStatus = 'active';
   /** Server time of the first join (kept through resumes). */
   connectedAtMs = 0;
   /** Server time of the suspension, or -1. */
   suspendedAtMs = -1;
+  /** Per-client counters kept on top of the connection's own. */
   readonly counters: PeerCounters = {
     rejectedWrites: 0,
     decodeErrors: 0,

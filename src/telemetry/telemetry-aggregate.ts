@@ -6,20 +6,27 @@ import type { TelemetryReport } from './telemetry-codec.ts';
 export interface RoomTelemetry {
   /** Clients with a report. */
   clients: number;
+  /** Median of the clients' round trips, in ms. */
   rttP50Ms: number;
+  /** 95th percentile of the clients' round trips, in ms. */
   rttP95Ms: number;
+  /** 95th percentile of the clients' jitter, in ms. */
   jitterP95Ms: number;
   /** Mean and worst loss ratio across clients. */
   lossMean: number;
+  /** Worst loss ratio across clients, 0..1. */
   lossMax: number;
   /** Sum over clients of what they receive and send, kbit/s. */
   kbpsInTotal: number;
+  /** Sum over clients of what they send, in kbit/s. */
   kbpsOutTotal: number;
   /** Median and worst-5 % of the clients' frame time p95, ms. */
   frameP95P50Ms: number;
+  /** Worst-5 % (95th percentile) of the clients' frame time p95, in ms. */
   frameP95P95Ms: number;
   /** Slow frames and corrections summed over the clients' last intervals. */
   slowFrames: number;
+  /** Pose corrections summed over the clients' last intervals. */
   corrections: number;
   /** Largest reconciliation error across clients, mm. */
   reconErrorMaxMm: number;

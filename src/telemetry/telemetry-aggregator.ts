@@ -37,12 +37,15 @@ export interface TelemetryAggregatorOptions {
 
 /** The latest telemetry of one client. */
 export interface ClientTelemetry {
+  /** The reporting client's id. */
   clientId: number;
+  /** The client's latest accepted report. */
   report: TelemetryReport;
   /** Server time the report arrived. */
   receivedAtMs: number;
   /** Reports accepted from this client, and the ones missing from its sequence (lost on the way). */
   reports: number;
+  /** Reports missing from the client's sequence (lost on the way). */
   missing: number;
   /** Reports of this client dropped by the rate limit. */
   rateLimited: number;
@@ -50,11 +53,13 @@ export interface ClientTelemetry {
 
 /** Counters of the aggregator (every bound has one). */
 export interface TelemetryAggregatorStats {
+  /** Reports accepted. */
   reportsAccepted: number;
   /** Reports dropped by the per-client rate limit. */
   rateLimited: number;
   /** Bodies refused: longer than the fixed size, or short / unknown version / inconsistent. */
   oversize: number;
+  /** Bodies refused as short, of an unknown version or inconsistent. */
   malformed: number;
   /** Times a client passed `offenderDrops` within a second (each reported as `RateLimited`). */
   offences: number;
@@ -74,6 +79,7 @@ export type TelemetryEvents = {
 
 /** The server's telemetry aggregator. */
 export interface TelemetryAggregator {
+  /** Events of the aggregator: each accepted report, and the room aggregate. */
   readonly events: Emitter<TelemetryEvents>;
   /** The latest telemetry of each reporting client. */
   clients(): ClientTelemetry[];
@@ -81,6 +87,7 @@ export interface TelemetryAggregator {
   client(clientId: number): ClientTelemetry | undefined;
   /** The room aggregate now. */
   room(): RoomTelemetry;
+  /** A copy of the aggregator's counters. */
   stats(): TelemetryAggregatorStats;
 }
 

@@ -20,17 +20,21 @@ export interface TelemetryReport {
   intervalMs: number;
   /** Frame time median and 95th percentile over the interval, ms (0 when no frame was recorded). */
   frameP50Ms: number;
+  /** Frame time 95th percentile over the interval, in ms (0 when no frame was recorded). */
   frameP95Ms: number;
   /** Frames recorded in the interval, and how many were slower than the reporter's slow-frame threshold. */
   frames: number;
+  /** Frames of the interval slower than the reporter's slow-frame threshold. */
   slowFrames: number;
   /** The connection's smoothed round trip and jitter, ms. */
   rttMs: number;
+  /** The connection's jitter (mean deviation of the round trip), in ms. */
   jitterMs: number;
   /** The connection's recent loss ratio, 0..1. */
   lossRatio: number;
   /** Bytes per second received and sent over the interval. */
   bytesInPerSec: number;
+  /** Bytes per second sent over the interval. */
   bytesOutPerSec: number;
   /** Whether the client has a VR layer (corrections and reconciliation error are 0 otherwise). */
   vr: boolean;

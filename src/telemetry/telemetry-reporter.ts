@@ -29,6 +29,7 @@ export interface TelemetryReporterOptions {
 
 /** Counters of a reporter. */
 export interface TelemetryReporterStats {
+  /** Reports sent. */
   reportsSent: number;
   /** Reports that did not fit a packet and went out a tick later. */
   reportsDeferred: number;
@@ -44,6 +45,7 @@ export interface TelemetryReporter {
   readonly frameSystem: <W extends object>(world: W) => W;
   /** The last report sent, or null. */
   lastReport(): TelemetryReport | null;
+  /** A copy of the reporter's counters. */
   stats(): TelemetryReporterStats;
   /** Stops reporting (the extension stays registered but sends nothing). */
   stop(): void;

@@ -31,8 +31,11 @@ export interface GeckosConnectFailure {
   elapsedMs: number;
   /** Peer connection, ICE and gathering state last seen, and the number of local candidates gathered. */
   state: string;
+  /** ICE connection state last seen (RTCPeerConnection.iceConnectionState). */
   iceState: string;
+  /** ICE gathering state last seen (RTCPeerConnection.iceGatheringState). */
   gatheringState: string;
+  /** Local ICE candidates gathered. */
   localCandidates: number;
 }
 

@@ -59,6 +59,7 @@ export interface GeckosClientLink extends Link {
   readonly id: string;
   /** What the server's `authorization` hook returned as an object. */
   readonly userData: unknown;
+  /** Packet counters of this link since creation. */
   readonly counters: LinkCounters;
 }
 

@@ -43,7 +43,12 @@ export interface GeckosServerTransportOptions {
   /** STUN/TURN servers; default none, which suits loopback and LAN (the server needs STUN only behind NAT). */
   iceServers?: IceServer[];
   /** UDP ports the data channels may use. */
-  portRange?: { min: number; max: number };
+  portRange?: {
+    /** Lowest UDP port. */
+    min: number;
+    /** Highest UDP port. */
+    max: number;
+  };
   /**
    * Local address ICE binds to; default `host` when it is a specific IPv4 address, else per attempt: loopback for a
    * client on this machine (libdatachannel gathers no loopback candidate by itself), every interface for others.
@@ -56,7 +61,12 @@ export interface GeckosServerTransportOptions {
   /** Hears why each WebRTC connection attempt failed (log it: the client only sees a timeout). */
   onConnectFailed?: (failure: GeckosConnectFailure) => void;
   /** CORS of the signalling routes (geckos.io's option), for pages served from another origin. */
-  cors?: { origin?: string | ((request: http.IncomingMessage) => string); allowAuthorization?: boolean };
+  cors?: {
+    /** The allowed origin, or a function of the request that returns it. */
+    origin?: string | ((request: http.IncomingMessage) => string);
+    /** Whether the Authorization header is allowed in cross-origin requests. */
+    allowAuthorization?: boolean;
+  };
   /**
    * Checks the client's `authorization` string (sent as the HTTP Authorization header) before any WebRTC work.
    * A returned object becomes the link's `userData` (and is echoed to the client: keep secrets out of it).
@@ -78,6 +88,7 @@ export interface GeckosServerLink extends Link {
   readonly id: string;
   /** What `authorization` returned as an object, else `{}`. */
   readonly userData: unknown;
+  /** Packet counters of this link since creation. */
   readonly counters: LinkCounters;
 }
 

@@ -28,7 +28,12 @@ export interface LinkConditions {
   /** Bytes the bandwidth queue holds before it drops; default 250 ms worth of `bandwidthBytesPerSec`. */
   bandwidthQueueBytes?: number;
   /** Deterministic bursts: the first `length` packets of every `everyPackets` sent are dropped. */
-  burstLoss?: { everyPackets: number; length: number };
+  burstLoss?: {
+    /** Length of the cycle, in packets sent. */
+    everyPackets: number;
+    /** Packets dropped at the start of each cycle. */
+    length: number;
+  };
 }
 
 /** Counters of one conditioner (one direction of one link). */
@@ -55,6 +60,7 @@ export interface LinkConditioner {
   clear(): void;
   /** Packets in flight. */
   readonly pendingCount: number;
+  /** Counters of the conditioner: packets sent, dropped, duplicated and delivered. */
   readonly stats: LinkConditionerStats;
 }
 

@@ -13,7 +13,9 @@ import type { ClientTransport, CloseReason, Link, ServerTransport } from './tran
 
 /** Conditions of both directions of one link: `up` is client to server, `down` is server to client. */
 export interface LinkPairConditions {
+  /** Conditions from client to server (default none: a perfect link). */
   up?: LinkConditions;
+  /** Conditions from server to client (default none: a perfect link). */
   down?: LinkConditions;
 }
 
@@ -29,7 +31,9 @@ export interface MemoryNetworkOptions {
 
 /** Counters of one link, both directions. */
 export interface MemoryLinkStats {
+  /** Counters of the client-to-server direction. */
   up: LinkConditionerStats;
+  /** Counters of the server-to-client direction. */
   down: LinkConditionerStats;
   /** Packets larger than the MTU that either end tried to send (dropped). */
   oversizeDropped: number;

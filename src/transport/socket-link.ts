@@ -10,7 +10,9 @@ import type { CloseReason, Link } from './transport.ts';
 
 /** Counters of one link, or of every link of a server transport together (all since creation). */
 export interface LinkCounters {
+  /** Packets handed to the socket. */
   packetsSent: number;
+  /** Packets received from the socket. */
   packetsReceived: number;
   /** Packets `send` dropped because the socket still held more than the buffer limit (congestion). */
   droppedCongested: number;

@@ -8,8 +8,11 @@ export const MAX_PACKET_BYTES = 1200;
 
 /** A STUN or TURN server, as WebRTC's `RTCIceServer`; declared here so that Node code needs no DOM types. */
 export interface IceServer {
+  /** The server's URL or URLs, e.g. `stun:stun.example.com:3478`. */
   urls: string | string[];
+  /** User name for a TURN server. */
   username?: string;
+  /** Credential (password) for a TURN server. */
   credential?: string;
 }
 
@@ -51,5 +54,6 @@ export interface ServerTransport {
 
 /** The client side of a transport: opens a link to the server (again, for each reconnect). */
 export interface ClientTransport {
+  /** Opens a new link to the server; rejects when it cannot be opened. */
   connect(): Promise<Link>;
 }

@@ -56,6 +56,7 @@ export interface WebSocketClientTransportOptions {
 
 /** A link to a WebSocket server transport. */
 export interface WebSocketClientLink extends Link {
+  /** Packet counters of this link since creation. */
   readonly counters: LinkCounters;
 }
 

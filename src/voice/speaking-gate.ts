@@ -10,6 +10,7 @@ export function rmsLevel(samples: Float32Array): number {
 /** Debounces a level into a speaking flag. */
 export class SpeakingGate {
   private loudAtMs = -Infinity;
+  /** The debounced flag: true while the level passed the threshold within the last `holdMs` ms. */
   speaking = false;
 
   constructor(

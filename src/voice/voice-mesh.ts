@@ -30,9 +30,11 @@ export type VoiceEvents = {
 
 /** One pair as `peers()` reports it. */
 export interface VoicePeerInfo {
+  /** The other user's client id. */
   clientId: number;
   /** True when this user offered (the lower client id). */
   offerer: boolean;
+  /** The pair's `RTCPeerConnection.connectionState`. */
   state: VoicePeerState;
   /** True once the peer's audio track arrived. */
   hasAudio: boolean;
@@ -40,11 +42,13 @@ export interface VoicePeerInfo {
 
 /** A voice mesh. */
 export interface Voice {
+  /** Events of the mesh: remote streams arriving, pairs closing, this user's speaking flag. */
   readonly events: Emitter<VoiceEvents>;
   /** Sends `stream`'s first audio track to every peer from now on (null: send silence). */
   setMicrophone(stream: VoiceMediaStream | null): void;
   /** Mutes (the peers receive silence, the speaking flag goes off) or unmutes the microphone. */
   setMuted(muted: boolean): void;
+  /** True while the microphone is muted. */
   readonly muted: boolean;
   /** This user's speaking flag now (debounced). */
   readonly speaking: boolean;
@@ -56,7 +60,9 @@ export interface Voice {
   levelOf(clientId: number): number;
   /** The received stream of `clientId`, or null. */
   streamOf(clientId: number): VoiceMediaStream | null;
+  /** Every pair of this user's mesh now. */
   peers(): VoicePeerInfo[];
+  /** A copy of the mesh's counters. */
   stats(): VoiceStats;
   /** Closes every pair and stops listening; the microphone stream stays the caller's. */
   dispose(): void;

@@ -4,11 +4,13 @@ export interface VoiceStats {
   peers: number;
   /** Peer connections ever opened, and closed (member left, failed, mesh rebuilt). */
   opened: number;
+  /** Peer connections closed (member left, failed, mesh rebuilt). */
   closed: number;
   /** Remote audio tracks received. */
   tracks: number;
   /** Signals this client sent (offers, answers, candidates), and received and applied. */
   signalsSent: number;
+  /** Signals received and applied. */
   signalsApplied: number;
   /**
    * Signals refused: from a user who is not in the session or not a peer, out of order (an answer without an
@@ -21,6 +23,7 @@ export interface VoiceStats {
   meshFull: number;
   /** ICE restarts tried, and pairs given up after their connection failed. */
   iceRestarts: number;
+  /** Pairs given up after their connection failed (ICE restarts did not help). */
   failed: number;
   /** Times the speaking flag changed and was published. */
   speakingChanges: number;

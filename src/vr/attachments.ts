@@ -58,7 +58,9 @@ const THROW_WINDOW_MS = 40;
 export interface AttachmentStats {
   /** Object frames drawn attached / free, and grab or release changes blended. */
   attachedFrames: number;
+  /** Object frames drawn free (no holder). */
   freeFrames: number;
+  /** Grab or release changes blended. */
   blends: number;
   /** Frames an attached object's holder had no RenderPose here (drawn at its own pose). */
   missingHolder: number;
@@ -82,7 +84,12 @@ const contexts = new WeakMap<object, AttachmentContext>();
 export function addAttachments(
   world: object,
   options: AttachmentOptions,
-): { stats(): AttachmentStats; dispose(): void } {
+): {
+  /** A copy of the attachment counters. */
+  stats(): AttachmentStats;
+  /** Stops drawing attachments on this world. */
+  dispose(): void;
+} {
   const net = getNetContext(world);
   const vr = findVrContext(world);
   if (!vr || vr.role !== 'client')

@@ -10,17 +10,23 @@ import type { VrClientContext, VrServerContext } from './vr-context.ts';
 export interface HandClientStats {
   /** HandInput messages sent, their bytes (tag included), and the hand entries in them (tracked / whole bodies). */
   inputMessages: number;
+  /** Bytes of the HandInput messages sent (tag included). */
   inputBytes: number;
+  /** Hand entries sent with tracked joints. */
   trackedHandsSent: number;
+  /** Hand entries sent as a whole body (no tracked hand: the controller only). */
   wholeBodiesSent: number;
   /** HandInput messages that did not fit the packet (dropped; the next send codes against the same baseline). */
   oversize: number;
   /** HandFrames received and hand samples taken from them. */
   frameMessages: number;
+  /** Hand samples taken from the HandFrames received. */
   handSamples: number;
   /** Malformed HandFrames dropped; messages cut short at a missing baseline; samples with no timeline yet. */
   decodeErrors: number;
+  /** HandFrames cut short at a missing baseline (the rest of the message is skipped). */
   missingBaselines: number;
+  /** Hand samples dropped because their sender has no timeline here yet. */
   unplacedSamples: number;
   /** Remote hands forgotten because the receive state was full. */
   evictedHands: number;
@@ -30,15 +36,21 @@ export interface HandClientStats {
 export interface HandServerStats {
   /** HandInput messages received; hand entries accepted, and refused (not the sender's controller). */
   inputMessages: number;
+  /** Hand entries accepted (the sender's own controller). */
   acceptedHands: number;
+  /** Hand entries refused (not the sender's controller). */
   rejectedHands: number;
+  /** Malformed HandInput messages dropped. */
   decodeErrors: number;
+  /** HandInput messages cut short at a missing baseline (the rest of the message is skipped). */
   missingBaselines: number;
   /** Hand samples before the sender's clock was known (no pose stream yet): not relayed. */
   unplacedSamples: number;
   /** HandFrames sent, their bytes, and hand entries in them. */
   frameMessages: number;
+  /** Bytes of the HandFrames sent (tag included). */
   frameBytes: number;
+  /** Hand entries in the HandFrames sent. */
   handsSent: number;
 }
 

@@ -45,6 +45,7 @@ export type HandStats = HandClientStats | HandServerStats;
 
 /** What `addHandTracking` returns. */
 export interface HandTracking {
+  /** Whether this hand layer runs on the server or a client. */
   readonly role: 'server' | 'client';
   /** Counters (client: HandInput sent, HandFrames received; server: hands accepted, refused, relayed). */
   stats(): HandStats;

@@ -16,7 +16,14 @@ import { createRandom, type Random } from '../random.ts';
 import { angularVelocityBetween, quatMultiply, quatNormalize } from './pose-math.ts';
 
 /** Devices of the trace. */
-export const TraceDevice = { head: 0, left: 1, right: 2 } as const;
+export const TraceDevice = {
+  /** The head. */
+  head: 0,
+  /** The left controller. */
+  left: 1,
+  /** The right controller. */
+  right: 2,
+} as const;
 /** A device of the trace. */
 export type TraceDeviceId = (typeof TraceDevice)[keyof typeof TraceDevice];
 
@@ -28,6 +35,7 @@ const DIFF_HALF_MS = 0.25;
 
 /** A seeded motion trace. */
 export interface MotionTrace {
+  /** The seed the trace was made from (the same seed gives the same motion). */
   readonly seed: number;
   /** Writes the pose of `device` at `tMs` (>= 0) into `out` (TRACE_SAMPLE_LENGTH numbers). */
   sample(device: TraceDeviceId, tMs: number, out: Float64Array): void;

@@ -27,15 +27,25 @@ export interface PoseProtocolOptions {
    * Replicate the owner's velocities so viewers extrapolate with them (SPEC 6). Default: controllers yes (fast hands
    * need it to hide latency), head no (it moves slowly; viewers estimate it from samples and save 8 bytes per update).
    */
-  velocities?: { head?: boolean; controllers?: boolean };
+  velocities?: {
+    /** Replicate the head's velocities (default false). */
+    head?: boolean;
+    /** Replicate the controllers' velocities (default true). */
+    controllers?: boolean;
+  };
 }
 
 /** What `registerPoseComponents` registered. */
 export interface RegisteredPoses {
+  /** Ranges and precisions the pose fields were registered with. */
   readonly quantization: PoseQuantization;
+  /** The registered head pose component. */
   readonly head: RegisteredComponent;
+  /** The registered left controller pose component. */
   readonly left: RegisteredComponent;
+  /** The registered right controller pose component. */
   readonly right: RegisteredComponent;
+  /** The registered grip state component. */
   readonly grip: RegisteredComponent;
   /** Whether each device kind (head, left, right) replicates velocities. */
   readonly velocities: readonly [boolean, boolean, boolean];

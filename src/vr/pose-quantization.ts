@@ -10,15 +10,19 @@ import { DEFAULT_QUAT_BITS } from '../protocol/field-schema.ts';
 export interface PoseQuantization {
   /** Position range per axis in metres and its step. */
   readonly positionMin: number;
+  /** Largest position per axis, in metres. */
   readonly positionMax: number;
+  /** Step of positions, in metres. */
   readonly positionPrecision: number;
   /** Bits per smallest-three component (10 = ~0.1 degree typical error, 32 bits per rotation). */
   readonly quatBits: number;
   /** Linear velocity range (+-, m/s) and step. */
   readonly velocityMax: number;
+  /** Step of linear velocities, in m/s. */
   readonly velocityPrecision: number;
   /** Angular velocity range (+-, rad/s) and step. */
   readonly angularMax: number;
+  /** Step of angular velocities, in rad/s. */
   readonly angularPrecision: number;
 }
 

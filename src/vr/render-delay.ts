@@ -25,6 +25,7 @@ export interface RenderDelayOptions {
   lagWindow: number;
   /** Bounds of the delay above the mean lag (ms). */
   minDelayMs: number;
+  /** Largest delay above the mean lag, in ms. */
   maxDelayMs: number;
   /** Largest relative playback-rate change while the delay moves to its target (0.1 = 10 %). */
   slewRate: number;

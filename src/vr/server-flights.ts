@@ -19,6 +19,7 @@ const MAX_STEP_MS = 50;
 
 /** Options of `addServerFlights`. */
 export interface ServerFlightOptions {
+  /** The flight component (registered in the protocol) the throwers write at release. */
   flight: Flight;
   /** The objects' replicated pose. */
   pose: PoseAccess;
@@ -30,7 +31,9 @@ export interface ServerFlightOptions {
 
 /** Counters of the server's flights. */
 export interface ServerFlightStats {
+  /** Flights started: thrown objects the server took over. */
   launched: number;
+  /** Flights ended on the floor. */
   landed: number;
   /** Flights refused: the release velocity was not finite. */
   refused: number;
@@ -40,7 +43,12 @@ export interface ServerFlightStats {
 export function addServerFlights(
   world: object,
   options: ServerFlightOptions,
-): { stats(): ServerFlightStats; dispose(): void } {
+): {
+  /** A copy of the flight counters. */
+  stats(): ServerFlightStats;
+  /** Stops simulating flights (removes the server extension). */
+  dispose(): void;
+} {
   const net = getNetContext(world);
   if (net.role !== 'server') usageError('flights are simulated by the server', 'call it on the server world');
   const rep = net.replicator;

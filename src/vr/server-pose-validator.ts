@@ -14,20 +14,32 @@
 import { POSE_LENGTH } from './pose-history.ts';
 
 /** Kinds of tracked devices. */
-export const DeviceKind = { head: 0, left: 1, right: 2 } as const;
+export const DeviceKind = {
+  /** The head (XR viewer). */
+  head: 0,
+  /** The left controller or hand. */
+  left: 1,
+  /** The right controller or hand. */
+  right: 2,
+} as const;
 /** A device kind. */
 export type DeviceKindId = (typeof DeviceKind)[keyof typeof DeviceKind];
 
 /** An axis-aligned box in world space (m). */
 export interface Box {
+  /** Corner with the smallest x, y and z, in metres. */
   readonly min: readonly [number, number, number];
+  /** Corner with the largest x, y and z, in metres. */
   readonly max: readonly [number, number, number];
 }
 
 /** One pose under validation. Rules read it and may change `pose`. */
 export interface PoseCheck {
+  /** Client id of the device's owner (the sender). */
   clientId: number;
+  /** Server entity id of the device. */
   eid: number;
+  /** Which device the pose is of: head, left or right controller. */
   device: DeviceKindId;
   /** The owner's tick of this pose. */
   tick: number;
@@ -49,7 +61,12 @@ export interface PoseValidationOptions {
   /** Hard world bounds (default: none beyond the quantization range). */
   bounds?: Box;
   /** Speed limits (m/s) between consecutive accepted poses. */
-  maxSpeedMps?: { head?: number; controller?: number };
+  maxSpeedMps?: {
+    /** Limit of the head, in m/s (default 8). */
+    head?: number;
+    /** Limit of each controller, in m/s (default 20). */
+    controller?: number;
+  };
   /** Where each client may put its devices; null = anywhere. */
   playArea?: Box | ((clientId: number) => Box | null);
   /** Application rules, run last, in order. */

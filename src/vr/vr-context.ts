@@ -28,15 +28,19 @@ export interface ResolvedClientOptions {
 export interface VrClientStats {
   /** InputPoses messages sent and their bytes (tag included). */
   posePackets: number;
+  /** Bytes of the InputPoses messages sent (tag included). */
   poseBytes: number;
   /** Corrections received, and how many made the owner rebase. */
   corrections: number;
+  /** Corrections that made the owner rebase its prediction. */
   rebases: number;
   /** Malformed Correction messages dropped. */
   decodeErrors: number;
   /** Remote device frames rendered interpolating, extrapolating and holding. */
   interpolatedFrames: number;
+  /** Remote device frames rendered extrapolating (no newer sample yet). */
   extrapolatedFrames: number;
+  /** Remote device frames rendered holding the last pose (extrapolation ran out). */
   heldFrames: number;
 }
 
@@ -44,6 +48,7 @@ export interface VrClientStats {
 export interface VrServerStats {
   /** InputPoses messages received and device ticks accepted (validated and applied). */
   inputMessages: number;
+  /** Device ticks accepted (validated and applied). */
   acceptedTicks: number;
   /** Ticks whose accepted pose differs from what the owner sent. */
   correctedTicks: number;
@@ -51,6 +56,7 @@ export interface VrServerStats {
   correctionMessages: number;
   /** Device entries refused: not owned by the sender, unknown, or not a tracked device. */
   rejectedDevices: number;
+  /** Malformed InputPoses messages dropped. */
   decodeErrors: number;
 }
 

@@ -76,6 +76,7 @@ export type VrStats = VrClientStats | VrServerStats;
 
 /** What `addVrPoses` returns. */
 export interface VrPoses {
+  /** Whether this VR layer runs on the server or a client. */
   readonly role: 'server' | 'client';
   /** Counters (client: stream bytes, corrections, render modes; server: inputs, corrections, rejections). */
   stats(): VrStats;
