@@ -3,7 +3,7 @@
  * Wire values are explicit so peers built from different versions of this file still agree.
  */
 export const ErrorCode = {
-  /** The sender's role may not send this message or write this entity. */
+  /** The sender's role may not send this message or write this entity; also the fatal code of a kick. */
   Forbidden: 1,
   /** The owned state hashes of client and server differ: the diverged buckets are resynced. */
   HashMismatch: 2,
@@ -17,11 +17,11 @@ export const ErrorCode = {
   VersionMismatch: 6,
   /** The peers registered different components (schema hash differs); the session is refused. */
   SchemaMismatch: 7,
-  /** The server's authorize hook refused the client's credentials. */
+  /** The server's `authorize` hook refused (or could not check) the client's credentials; the session is refused. */
   Unauthorized: 8,
   /** A peer sent more than its rate limits allow; repeat offenders are disconnected. */
   RateLimited: 9,
-  /** The client is banned from the room. */
+  /** The client's user id or key is banned from the session; it is refused. */
   Banned: 10,
   /** A message names an entity this peer does not know; it is ignored. */
   UnknownEntity: 11,
