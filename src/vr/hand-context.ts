@@ -12,9 +12,9 @@ export interface HandClientStats {
   inputMessages: number;
   /** Bytes of the HandInput messages sent (tag included). */
   inputBytes: number;
-  /** Hand entries sent with tracked joints. */
+  /** Hand entries sent with tracked joints (whole or delta-coded). */
   trackedHandsSent: number;
-  /** Hand entries sent as a whole body (no tracked hand: the controller only). */
+  /** Tracked hands sent whole (no baseline), not delta-coded against an acked frame. */
   wholeBodiesSent: number;
   /** HandInput messages that did not fit the packet (dropped; the next send codes against the same baseline). */
   oversize: number;
