@@ -40,7 +40,7 @@ export interface VrClientStats {
   interpolatedFrames: number;
   /** Remote device frames rendered extrapolating (no newer sample yet). */
   extrapolatedFrames: number;
-  /** Remote device frames rendered holding the last pose (extrapolation ran out). */
+  /** Remote device frames rendered holding a pose (past the extrapolation horizon, or no owner stream yet). */
   heldFrames: number;
 }
 
