@@ -21,9 +21,9 @@ export const MAX_LOG_TAIL = 16_384;
 export interface CommandCounters {
   /** Entries accepted into the log. */
   accepted: number;
-  /** Entries refused because their Ed25519 signature did not verify (`forged`). */
+  /** Entries refused because the author has no key or their Ed25519 signature did not verify (`forged`). */
   forged: number;
-  /** Entries refused because their sequence number was already used (`replayed`). */
+  /** Entries refused because their sequence number is not above the author's last one (`replayed`). */
   replayed: number;
   /** Entries refused because the author's role may not issue them (`forbidden`). */
   forbidden: number;
