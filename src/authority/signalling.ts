@@ -16,7 +16,7 @@ export class SignalRelay {
   readonly counters = {
     /** Signals relayed to their addressee. */
     relayed: 0,
-    /** Signals refused (the addressee is not a member, or the relay said no). */
+    /** Signals refused: sender or addressee not a connected member (or the same client), or the allow hook said no. */
     refused: 0,
   };
 
