@@ -56,17 +56,29 @@ export class RawScanner {
   private readonly columns: Column[][];
   /** moved[c][eid] = 1 after a scan when any source of c changed at eid. */
   moved: Uint8Array[];
+  /** 64-bit views of `moved` (flags are 0 or 1 bytes, so a word is 0 exactly when its eight entities did not move). */
+  private readonly movedWords: Float64Array[];
+  /** reach[c]: entities below which the last scan of c could flag anything (its longest source, up to `end`). */
+  private readonly reach: Int32Array;
 
   constructor(sources: readonly (readonly NumericArray[])[]) {
     this.columns = sources.map((list) => list.map(makeColumn));
     this.moved = sources.map(() => new Uint8Array(0));
+    this.movedWords = sources.map(() => new Float64Array(0));
+    this.reach = new Int32Array(sources.length);
   }
 
   /** Scans component `c` over entity ids [0, end) and returns its moved flags (cleared by the caller). */
   scan(c: number, end: number): Uint8Array {
     if (this.moved[c].length < end + 2) {
-      this.moved[c] = grown(this.moved[c], Math.max(end + 2, this.moved[c].length * 2));
+      // A multiple of 8 entries, so `scanIds` can skip eight unmoved entities per 64-bit read.
+      const length = (Math.max(end + 2, this.moved[c].length * 2) + 7) & ~7;
+      this.moved[c] = grown(this.moved[c], length);
+      this.movedWords[c] = new Float64Array(this.moved[c].buffer);
     }
+    let reach = 0;
+    for (const col of this.columns[c]) reach = Math.max(reach, Math.min(end, col.source.length));
+    this.reach[c] = reach;
     const moved = this.moved[c];
     for (const col of this.columns[c]) {
       const src = col.source;
@@ -129,14 +141,28 @@ export class RawScanner {
    */
   scanIds(c: number, end: number, has: Uint8Array, all: boolean, ids: Int32Array): number {
     const moved = this.scan(c, end);
-    const limit = Math.min(end, has.length);
+    const limit = Math.min(this.reach[c], has.length);
     let n = 0;
-    for (let e = 0; e < limit; e++) {
-      if (moved[e] === 0 && !all) continue;
-      moved[e] = 0;
-      if (has[e] !== 0) ids[n++] = e;
+    if (all) {
+      for (let e = 0; e < limit; e++) {
+        moved[e] = 0;
+        if (has[e] !== 0) ids[n++] = e;
+      }
+    } else {
+      const words = this.movedWords[c];
+      const wordCount = (limit + 7) >> 3;
+      for (let k = 0; k < wordCount; k++) {
+        if (words[k] === 0) continue;
+        const top = Math.min(limit, 8 * k + 8);
+        for (let e = 8 * k; e < top; e++) {
+          if (moved[e] === 0) continue;
+          moved[e] = 0;
+          if (has[e] !== 0) ids[n++] = e;
+        }
+      }
     }
-    for (let e = limit; e < end; e++) moved[e] = 0;
+    // Flags at or past `limit` (a source longer than the registry's tables) name no replicated entity.
+    moved.fill(0, limit, this.reach[c]);
     return n;
   }
 }
