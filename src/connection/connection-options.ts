@@ -30,6 +30,11 @@ export const DEFAULT_MAX_RELIABLE_QUEUE_MESSAGES = 16_384;
 export const MAX_INBOX_PACKETS = 1024;
 /** A pending packet older than this many RTOs is declared lost even if no later packet was acked. */
 export const LOST_TIMEOUT_RTOS = 2;
+/**
+ * A late ack (of a packet already declared lost) counts as an RTT sample only when the peer's previous packet came
+ * at most this long before: the peer is sending steadily, so it acked promptly. 50 ms is three ticks at 60 Hz.
+ */
+export const PROMPT_ACK_GAP_MS = 50;
 
 /** Options of `new Connection`. */
 export interface ConnectionOptions {

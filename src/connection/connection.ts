@@ -36,7 +36,7 @@ import { ReliableSender } from './reliable-sender.ts';
 import type { OutgoingFragment } from './reliable-sender.ts';
 import { ConnectionCounters } from './connection-stats.ts';
 import type { ConnectionStats } from './connection-stats.ts';
-import { LOST_TIMEOUT_RTOS, MAX_INBOX_PACKETS } from './connection-options.ts';
+import { LOST_TIMEOUT_RTOS, MAX_INBOX_PACKETS, PROMPT_ACK_GAP_MS } from './connection-options.ts';
 import { resolveConnectionLimits } from './connection-limits.ts';
 import type { ConnectionHandler, ConnectionOptions } from './connection-options.ts';
 
@@ -78,6 +78,8 @@ export class Connection {
   private readonly received = new ReceivedPacketWindow();
   private readonly sent = new SentPacketWindow<OutgoingFragment[]>();
   private readonly rtt = new RttEstimator();
+  /** When the last packet was accepted (-Infinity before any): a late ack is a sample only when it is recent. */
+  private lastAcceptedAtMs = -Infinity;
   private readonly loss = new LossEstimator();
   private readonly sender: ReliableSender;
   private readonly receiver: ReliableReceiver;
@@ -392,6 +394,7 @@ export class Connection {
     // 3. Accept: apply acks, then entries in order, then record the packet as received (to be acked). Recording
     //    last means a handler that throws leaves the packet unacked, so its reliable data comes again.
     if ((h.flags & PacketFlag.HasAcks) !== 0) this.applyAcks(h.ack, h.ackBits, now);
+    this.lastAcceptedAtMs = now;
     for (let pos = PACKET_HEADER_BYTES; pos < length && this.open; pos = e.next) {
       parseEntry(packet, pos, length, e);
       if (e.kind === EntryKind.Unreliable) handler.unreliable(packet.subarray(e.start, e.start + e.length), seq);
@@ -403,12 +406,16 @@ export class Connection {
   private applyAcks(ack: number, ackBits: number, now: number): void {
     this.sent.noteAckField(ack);
     for (let i = 31; i >= 0; i--) {
-      if ((ackBits >>> i) & 1) this.ackPacket(seqAdd(ack, -1 - i), now);
+      if ((ackBits >>> i) & 1) this.ackPacket(seqAdd(ack, -1 - i), now, false);
     }
-    this.ackPacket(ack, now);
+    // A late ack (of a packet already declared lost) is a round trip only when the peer acked it promptly: the
+    // header's own `ack` field, while the peer's packets keep arriving (its ack delay is at most that gap). An idle
+    // peer's first packet after a pause acks old packets late by the pause, not by the path.
+    const prompt = now - this.lastAcceptedAtMs <= PROMPT_ACK_GAP_MS;
+    this.ackPacket(ack, now, prompt);
   }
 
-  private ackPacket(seq: number, now: number): void {
+  private ackPacket(seq: number, now: number, lateIsSample: boolean): void {
     const slot = this.sent.ack(seq);
     if (slot < 0) return;
     const frags = this.sent.payload[slot];
@@ -416,7 +423,16 @@ export class Connection {
       for (let i = 0; i < frags.length; i++) this.sender.onAcked(frags[i]);
       this.sent.payload[slot] = null;
     }
-    if (this.sent.state[slot] !== SentState.Acked) return;
+    // Packet numbers are never reused, so even the ack of a packet already declared lost measures a round trip
+    // (no Karn ambiguity). Sampling it is what lets the estimate follow a sudden rise of the RTT past the loss
+    // timeout: otherwise every packet would time out before its ack, and the RTT and RTO would never move again.
+    if (this.sent.state[slot] !== SentState.Acked) {
+      if (lateIsSample) {
+        this.rtt.sample(now - this.sent.sentAtMs[slot]);
+        this.counters.update(this.rtt, this.loss);
+      }
+      return;
+    }
     this.rtt.sample(now - this.sent.sentAtMs[slot]);
     this.loss.add(false);
     this.counters.update(this.rtt, this.loss);

@@ -46,6 +46,25 @@ describe('RTT and loss estimates', () => {
     expect(pair.server.conn.stats.lossRatio).toBeLessThan(0.02);
   });
 
+  it('follow a sudden rise of the round trip past the loss timeout (late acks still measure it)', () => {
+    // 15 ms each way, then +100 ms each way: every packet in flight outlives 2 x RTO and is declared lost before its
+    // ack comes back. Packet numbers are never reused, so a late ack is an exact RTT sample (no Karn ambiguity):
+    // without it the estimate would stay at 30 ms for ever and every packet would count as lost.
+    const pair = createPair({ up: { latencyMs: 15 }, down: { latencyMs: 15 } });
+    for (let i = 0; i < 300; i++) pair.step(8);
+    expect(pair.client.conn.stats.rttMs).toBeLessThan(50);
+    pair.net.setConditions(pair.client.link, { up: { latencyMs: 115 }, down: { latencyMs: 115 } });
+    for (let i = 0; i < 250; i++) pair.step(8); // 2 s
+    for (const p of [pair.client, pair.server]) {
+      expect(p.conn.stats.rttMs).toBeGreaterThan(200);
+      expect(p.conn.stats.rttMs).toBeLessThan(260);
+      expect(p.conn.rtoMs).toBeGreaterThan(230);
+    }
+    // Once the RTO follows, packets stop timing out: the loss estimate falls back towards none.
+    for (let i = 0; i < 750; i++) pair.step(8);
+    expect(pair.client.conn.stats.lossRatio).toBeLessThan(0.05);
+  });
+
   it('RttEstimator clamps the RTO and starts from the initial value', () => {
     const rtt = new RttEstimator();
     expect(rtt.rtoMs).toBe(INITIAL_RTO_MS);

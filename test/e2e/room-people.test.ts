@@ -302,9 +302,16 @@ describe('WebXR room people', () => {
         3000,
         'the per-direction label',
       );
-      await b.page.waitForTimeout(1500);
-      const history = await b.eval((r) => r.history());
-      expect(Math.max(...history.map((h) => h.rttMs))).toBeGreaterThan(150);
+      // +100 ms each way shows in the RTT history once the smoothed RTT has caught up: poll for it (a loaded machine
+      // samples the history slower), and check the chart still holds the earlier, faster samples.
+      await b.poll(
+        async () => {
+          const rtts = (await b.eval((r) => r.history())).map((h) => h.rttMs);
+          return [Math.max(...rtts) > 150 && Math.min(...rtts) < 150, rtts.slice(-8)];
+        },
+        15_000,
+        'the RTT history shows the +200 ms round trip next to the earlier samples',
+      );
       await b.shot('room-people-5-b-chart.png');
       await b.eval((r) => r.setPreset(0));
       expect(users.flatMap((u) => u.errors)).toEqual([]);
