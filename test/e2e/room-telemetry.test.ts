@@ -172,24 +172,33 @@ describe('WebXR room telemetry', () => {
       expect(server.reports).toBeGreaterThanOrEqual(c.reports);
     }
     expect(shown.summary).toMatch(/^2 users, 2 reporting/);
-    // Each chart has drawn lines in the users' colours (not only the grid).
-    const inked = await dash.evaluate(() =>
-      ['rtt', 'loss', 'kbps', 'frame'].map((key) => {
-        const canvas = document.getElementById(`chart-${key}`) as HTMLCanvasElement;
-        const px = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
-        let n = 0;
-        // The first two series colours, #4fc3f7 and #ffb74d.
-        for (let i = 0; i < px.length; i += 4) {
-          const [r, g, b] = [px[i], px[i + 1], px[i + 2]];
-          if ((r < 100 && g > 170 && b > 220) || (r > 230 && g > 160 && g < 200 && b < 110)) n++;
-        }
-        return n;
-      }),
+    // Each chart has drawn lines in the users' colours (not only the grid). How many pixels follows how many
+    // samples arrived so far (fewer on a loaded machine): poll until the lines are drawn. The loss line is a flat 0
+    // along the bottom, so its pixel count is the line's length alone.
+    const chartPixels = () =>
+      dash.evaluate(() =>
+        ['rtt', 'loss', 'kbps', 'frame'].map((key) => {
+          const canvas = document.getElementById(`chart-${key}`) as HTMLCanvasElement;
+          const px = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+          let n = 0;
+          // The first two series colours, #4fc3f7 and #ffb74d.
+          for (let i = 0; i < px.length; i += 4) {
+            const [r, g, b] = [px[i], px[i + 1], px[i + 2]];
+            if ((r < 100 && g > 170 && b > 220) || (r > 230 && g > 160 && g < 200 && b < 110)) n++;
+          }
+          return n;
+        }),
+      );
+    let inked: number[] = [];
+    await poll(
+      async () => {
+        inked = await chartPixels();
+        return [inked.every((n, i) => n > (i === 1 ? 8 : 100)), inked];
+      },
+      FIGURES_BOUND_MS,
+      "the four charts drawn in the users' colours",
     );
     console.log(`dashboard chart pixels in the users' colours (rtt, loss, kbps, frame): ${inked.join(', ')}`);
-    for (const n of inked.filter((_, i) => i !== 1)) expect(n).toBeGreaterThan(100); // loss may be a flat 0 line
-    // The loss line is a flat 0 along the bottom: its length (in pixels) follows how many samples arrived so far.
-    expect(inked[1]).toBeGreaterThan(8);
     await dash.setViewportSize({ width: 1200, height: 760 });
     await dash.waitForTimeout(1200); // one more snapshot drawn at this size
     await dash.screenshot({ path: join(ARTIFACTS, 'room-dashboard.png') });
