@@ -15,6 +15,8 @@ export interface ScaleProcess {
   readonly pid: number;
   /** The matchmaker URL of this process (every process serves it). */
   readonly url: string;
+  /** The geckos.io signalling origin of this process, or null when it serves none. */
+  readonly geckosUrl: string | null;
   readonly lines: string[];
   /** Resolves with the first line (seen or to come) matching `pattern`, after `from` lines. */
   waitFor(pattern: RegExp, timeoutMs?: number, from?: number): Promise<string>;
@@ -32,6 +34,14 @@ export interface ScaleProcessOptions {
   domains?: string[];
   drain?: 'handover' | 'wait';
   reservationMs?: number;
+  /** Serve geckos.io: signalling on the host's HTTP port ('shared') or on a port of its own ('own'). */
+  geckos?: 'shared' | 'own';
+  /** The UDP port range of the geckos.io data channels. */
+  geckosPorts?: { min: number; max: number };
+  /** The geckos.io server's bound on attempts in flight. */
+  geckosMaxPending?: number;
+  /** The geckos.io server's deadline for an attempt's data channel, in ms. */
+  geckosConnectTimeoutMs?: number;
 }
 
 /** Starts one child room process and waits for READY. */
@@ -48,6 +58,10 @@ export async function startScaleProcess(options: ScaleProcessOptions): Promise<S
       ECSYNC_DOMAINS: (options.domains ?? []).join(','),
       ECSYNC_DRAIN: options.drain ?? 'handover',
       ECSYNC_RESERVATION_MS: String(options.reservationMs ?? 10_000),
+      ECSYNC_GECKOS: options.geckos ?? '',
+      ECSYNC_GECKOS_PORTS: options.geckosPorts ? `${options.geckosPorts.min}-${options.geckosPorts.max}` : '',
+      ECSYNC_GECKOS_MAX_PENDING: options.geckosMaxPending ? String(options.geckosMaxPending) : '',
+      ECSYNC_GECKOS_CONNECT_TIMEOUT_MS: options.geckosConnectTimeoutMs ? String(options.geckosConnectTimeoutMs) : '',
     },
   });
   const lines: string[] = [];
@@ -74,12 +88,13 @@ export async function startScaleProcess(options: ScaleProcessOptions): Promise<S
       check();
     });
   const ready = await waitFor(/^READY /, 30_000);
-  const [, id, port] = ready.split(' ');
+  const [, id, port, geckosUrl] = ready.split(' ');
   const pid = child.pid ?? 0;
   return {
     id,
     pid,
     url: `http://127.0.0.1:${port}`,
+    geckosUrl: geckosUrl && geckosUrl !== '-' ? geckosUrl : null,
     lines,
     waitFor,
     send: (line) => child.stdin?.write(`${line}\n`),

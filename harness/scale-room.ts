@@ -1,6 +1,7 @@
 /**
  * The room kind used by the scale-out tests, bench and example: a counter entity the server ticks, and a
- * `Score` per user; `save`/`load` carry the counter over a handover. Each world has its own component arrays.
+ * `Score` per user; `save`/`load` carry the counter over a handover. The counter entity also carries `RoomTag`, a
+ * hash of the room id, so a client can tell which room's entities it sees. Each world has its own component arrays.
  */
 import { addComponent, addEntity, createWorld, query } from 'bitecs';
 import { createProtocol, field, Networked, registerComponent } from '../src/index.ts';
@@ -13,9 +14,11 @@ const MAX_ENTITIES = 256;
 /** A world of the test room with its components. */
 export function createScaleWorld() {
   const Counter = { value: new Uint32Array(MAX_ENTITIES) };
+  const RoomTag = { value: new Uint32Array(MAX_ENTITIES) };
   const protocol = createProtocol();
   registerComponent(protocol, Counter, { name: 'Counter', fields: { value: field.u32() } });
-  const world = createWorld({ Counter });
+  registerComponent(protocol, RoomTag, { name: 'RoomTag', fields: { value: field.u32() } });
+  const world = createWorld({ Counter, RoomTag });
   return { world, protocol };
 }
 
@@ -29,6 +32,8 @@ export function scaleRoomDefinition(name = 'lobby', capacity = 8): RoomDefinitio
     setup(room) {
       const eid = addEntity(room.world);
       addComponent(room.world, eid, room.world.Counter);
+      addComponent(room.world, eid, room.world.RoomTag);
+      room.world.RoomTag.value[eid] = roomTagOf(room.id);
       addComponent(room.world, eid, Networked);
     },
     systems: [
@@ -54,4 +59,16 @@ export function scaleRoomDefinition(name = 'lobby', capacity = 8): RoomDefinitio
 export function counterOf(world: ReturnType<typeof createScaleWorld>['world']): number {
   const [eid] = query(world, [world.Counter]);
   return eid === undefined ? -1 : world.Counter.value[eid];
+}
+
+/** The `RoomTag` of room `roomId`: FNV-1a of its id. */
+export function roomTagOf(roomId: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < roomId.length; i++) h = Math.imul(h ^ roomId.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
+/** The `RoomTag` of every entity a world holds that has one. */
+export function roomTagsIn(world: ReturnType<typeof createScaleWorld>['world']): number[] {
+  return [...query(world, [world.RoomTag])].map((eid) => world.RoomTag.value[eid]);
 }

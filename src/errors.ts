@@ -79,6 +79,14 @@ export const ErrorCode = {
   MatchmakerUnavailable: 45,
   /** Scale-out: a registry record, command or notification from the backend that does not fit its shape. */
   BackendInvalid: 46,
+  /**
+   * Scale-out: a geckos.io connection to a room host refused at signalling, before it reached a room: its
+   * authorization (the seat reservation) is missing, oversize, malformed, not signed by the deployment key or expired,
+   * or names a room this process does not host (any more).
+   */
+  GeckosRouteRefused: 47,
+  /** Scale-out: `joinRoom` was asked for geckos.io, but the seat's process serves no geckos.io endpoint. */
+  GeckosUnavailable: 48,
   /** A voice signal refused: from a non-member or non-peer, out of order, or SDP/candidate the browser rejected. */
   VoiceSignalInvalid: 55,
   /** The voice mesh has `maxPeers` peers: another user was not connected. */

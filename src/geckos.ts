@@ -12,3 +12,6 @@ export type {
   GeckosClientLink,
   PeerConnectionConstructor,
 } from './transport/geckos-client-transport.ts';
+// Scale-out over WebRTC: the connector `joinRoom({ transport: 'geckos' | 'auto', geckos })` opens links with.
+export { geckosSeatConnector } from './scale/geckos-seat.ts';
+export type { GeckosSeatOptions } from './scale/geckos-seat.ts';

@@ -218,7 +218,17 @@ export type { LevelMeter } from './voice/level-meter.ts';
 export { rmsLevel, SpeakingGate } from './voice/speaking-gate.ts';
 // Scale-out, client side (the Node side is `ecsync/scale`): join a room through the matchmaker, follow it on a move.
 export { joinRoom, requestSeat, connectToSeat } from './scale/join-room.ts';
-export type { JoinRoomOptions, RoomClient, RoomClientOptions, RoomSeat, SeatRequest } from './scale/join-room.ts';
+export type {
+  GeckosSeatConnector,
+  JoinRoomOptions,
+  RoomClient,
+  RoomClientOptions,
+  RoomSeat,
+  RoomTransportKind,
+  SeatAddress,
+  SeatConnection,
+  SeatRequest,
+} from './scale/join-room.ts';
 export { moveClient } from './world-api.ts';
 export type { MoveNotice } from './protocol/session-messages.ts';
 // Assets: content-addressed binary assets (glTF models, textures, sounds) streamed in chunks on the reliable lane.

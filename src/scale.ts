@@ -30,6 +30,7 @@ export {
   DEFAULT_PROCESS_TTL_MS,
 } from './scale/room-host.ts';
 export type { RoomHost, RoomHostOptions } from './scale/room-host.ts';
+export type { GeckosRouteStats, RoomHostGeckos, RoomHostGeckosOptions } from './scale/geckos-router.ts';
 export type { NotifyOptions } from './scale/host-notify.ts';
 export type { RoomHostStats } from './scale/hosted-room.ts';
 export { defineRoom } from './scale/room-definition.ts';

@@ -147,19 +147,30 @@ export interface MoveNotice {
   url: string;
   /** A fresh seat reservation token to present there. */
   token: string;
+  /**
+   * The new process's geckos.io signalling origin (`http(s)://host[:port]`), when it serves one: a client on geckos.io
+   * reconnects there (the token names the room).
+   */
+  geckosUrl?: string;
 }
 
 /** A Move's URL is at most 512 characters and its token at most 1,024 (a reservation is ~250). */
 const MAX_MOVE_URL_CHARS = 512;
 const MAX_MOVE_TOKEN_CHARS = 1024;
 
-/** Validates a Move body `{url, token}`: a ws(s) URL and a token, both bounded. */
+/**
+ * Validates a Move body `{url, token, geckosUrl?}`: a ws(s) URL, a token and optionally an http(s) origin without
+ * path, all bounded.
+ */
 export function parseMove(v: unknown): MoveNotice | null {
   if (!isRecord(v)) return null;
   const url = asString(v.url, MAX_MOVE_URL_CHARS);
   const token = asString(v.token, MAX_MOVE_TOKEN_CHARS);
   if (url === undefined || token === undefined || !/^wss?:\/\/[^\s]+$/.test(url)) return null;
-  return { url, token };
+  if (v.geckosUrl === undefined) return { url, token };
+  const geckosUrl = asString(v.geckosUrl, MAX_MOVE_URL_CHARS);
+  if (geckosUrl === undefined || !/^https?:\/\/[^\s/?#]+$/.test(geckosUrl)) return null;
+  return { url, token, geckosUrl };
 }
 
 /** Validates a Goodbye or Shutdown body: an empty map or `{reason}`; returns the reason ('' when none). */

@@ -1,7 +1,8 @@
 /**
- * One room inside a room host: its world, its server plugin on its own WebSocket path of the host's HTTP server,
- * its tick, and its seat accounting. A client is admitted only with a reservation signed by the deployment key for
- * this room and not expired, which the registry then turns into a client exactly once.
+ * One room inside a room host: its world, its server plugin on its own WebSocket path of the host's HTTP server (and
+ * on the geckos.io links the host routes to it), its tick, and its seat accounting. A client is admitted only with a
+ * reservation signed by the deployment key for this room and not expired, which the registry then turns into a
+ * client exactly once.
  */
 import { NetError, usageError } from '../errors.ts';
 import type { ErrorHandler } from '../errors.ts';
@@ -9,10 +10,10 @@ import { createNetworkPlugin } from '../plugin.ts';
 import type { HelloBody } from '../protocol/handshake.ts';
 import type { AuthorizeResult } from '../session/server-handshake.ts';
 import { createWebSocketServerTransport } from '../transport/websocket-server-transport.ts';
-import type { WebSocketServerTransport } from '../transport/websocket-server-transport.ts';
 import { addServerExtension } from '../world-api.ts';
 import type { HostedRoom, RoomDefinition } from './room-definition.ts';
 import type { ScaleBackend } from './scale-backend.ts';
+import { RoomTransport } from './room-transport.ts';
 import { encodeMetadata } from './scale-records.ts';
 import { verifyReservation } from './seat-reservation.ts';
 
@@ -62,7 +63,7 @@ export class RoomRuntime implements HostedRoom {
   private constructor(
     readonly id: string,
     readonly definition: RoomDefinition,
-    readonly transport: WebSocketServerTransport,
+    readonly transport: RoomTransport,
     private readonly env: RoomEnv,
     snapshot: Uint8Array | undefined,
   ) {
@@ -98,20 +99,20 @@ export class RoomRuntime implements HostedRoom {
     this.timer = setInterval(() => this.tick(systems), 1000 / (definition.tickHz ?? DEFAULT_TICK_HZ));
   }
 
-  /** Starts a room on path `/rooms/<id>` of the host's server. */
+  /** Starts a room on path `/rooms/<id>` of the host's server (and on its geckos.io server, when it has one). */
   static async start(
     id: string,
     definition: RoomDefinition,
     env: RoomEnv,
     snapshot?: Uint8Array,
   ): Promise<RoomRuntime> {
-    const transport = await createWebSocketServerTransport({
+    const websocket = await createWebSocketServerTransport({
       manual: true,
       path: `/rooms/${encodeURIComponent(id)}`,
       onError: env.onError,
     });
     env.stats.roomsCreated++;
-    return new RoomRuntime(id, definition, transport, env, snapshot);
+    return new RoomRuntime(id, definition, new RoomTransport(websocket), env, snapshot);
   }
 
   get name(): string {

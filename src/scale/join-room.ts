@@ -1,15 +1,17 @@
 /**
  * The client side of scale-out (browser and Node): ask the matchmaker for a seat, connect to the room's process
- * with the signed reservation, and follow the room when a drain moves it (the Move notice carries the new URL and a
- * fresh reservation). Failures are NetErrors with the scale-out codes: RoomFull, RoomLocked, RoomUnknown,
- * ReservationExpired, ReservationInvalid, MatchmakerUnavailable.
+ * with the signed reservation (over WebSocket, or over geckos.io when asked and the process serves it), and follow
+ * the room when a drain moves it (the Move notice carries the new URLs and a fresh reservation; the client keeps
+ * its transport kind). Failures are NetErrors with the scale-out codes: RoomFull, RoomLocked, RoomUnknown,
+ * ReservationExpired, ReservationInvalid, MatchmakerUnavailable, GeckosUnavailable.
  */
-import { NetError } from '../errors.ts';
+import { NetError, usageError } from '../errors.ts';
 import type { ErrorCodeName } from '../errors.ts';
 import { createNetworkPlugin } from '../plugin.ts';
 import type { ClientPluginOptions, NetworkPlugin } from '../plugin-options.ts';
 import type { MoveNotice } from '../protocol/session-messages.ts';
 import type { Protocol } from '../register.ts';
+import type { ClientTransport, Link } from '../transport/transport.ts';
 import { createWebSocketClientTransport } from '../transport/websocket-client-transport.ts';
 import type { WebSocketConstructor } from '../transport/websocket-client-transport.ts';
 import { connectionErrorOf, onSessionEvent } from '../world-api.ts';
@@ -22,6 +24,8 @@ export interface RoomSeat {
   name: string;
   /** The room's WebSocket URL. */
   url: string;
+  /** The geckos.io signalling origin of the room's process (`http(s)://host[:port]`), when it serves one. */
+  geckosUrl?: string;
   /** The signed seat reservation, passed as the client's `auth`. */
   token: string;
   /** The user id the seat is held for. */
@@ -29,6 +33,20 @@ export interface RoomSeat {
   /** When the reservation expires, in wall-clock ms (`Date.now()` time). */
   expiresAtMs: number;
 }
+
+/** The transport kind a room client is connected over. */
+export type RoomTransportKind = 'websocket' | 'geckos';
+
+/**
+ * Makes the geckos.io client transport to one process's signalling origin (`url`) that presents `token` (the seat
+ * reservation, which names the room) as its authorization: `geckosSeatConnector({...})` of `ecsync/geckos`.
+ */
+export type GeckosSeatConnector = (endpoint: {
+  /** The process's geckos.io signalling origin, `http(s)://host[:port]`. */
+  url: string;
+  /** The seat reservation. */
+  token: string;
+}) => ClientTransport;
 
 /** How a client plugin is made for a seat: everything of `ClientPluginOptions` but role, link, transport and auth. */
 export type RoomClientOptions<W extends object> = Omit<
@@ -44,6 +62,14 @@ export type RoomClientOptions<W extends object> = Omit<
   };
   /** WebSocket constructor (default: the global one, or `ws` under Node). */
   WebSocket?: WebSocketConstructor;
+  /**
+   * 'websocket' (default); 'geckos': WebRTC data channels, rejecting with `GeckosUnavailable` when the room's
+   * process serves no geckos.io endpoint; 'auto': geckos.io when the process serves it, else (or when its data
+   * channel does not open) WebSocket. A moved client keeps the kind it is connected over.
+   */
+  transport?: 'websocket' | 'geckos' | 'auto';
+  /** Makes the geckos.io transports ('geckos' and 'auto' need it): `geckosSeatConnector()` of `ecsync/geckos`. */
+  geckos?: GeckosSeatConnector;
   /** How long connecting may take (default 10 s). */
   connectTimeoutMs?: number;
   /** Called after the room moved, with the client now connected to the new process. */
@@ -78,6 +104,8 @@ export interface RoomClient<W extends object> {
   readonly net: NetworkPlugin;
   /** The seat the client holds now. */
   readonly seat: RoomSeat;
+  /** The transport kind the client is connected over now. */
+  readonly transport: RoomTransportKind;
   /** How many times the room moved under this client. */
   readonly moves: number;
   /** Disposes the current network plugin (closes its connection) and stops following moves. */
@@ -88,6 +116,8 @@ export interface RoomClient<W extends object> {
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 /** While connecting, the plugin is stepped this often (the application takes over once connected). */
 const CONNECT_STEP_MS = 10;
+/** A geckos.io signalling origin: scheme, host and port, no path (geckos.io adds its own), at most 512 characters. */
+const GECKOS_URL = /^https?:\/\/[^\s/?#]{1,500}$/;
 const CODES: readonly ErrorCodeName[] = ['RoomFull', 'RoomLocked', 'RoomUnknown', 'MatchmakerUnavailable'];
 
 function isSeat(v: unknown): v is RoomSeat {
@@ -101,7 +131,8 @@ function isSeat(v: unknown): v is RoomSeat {
     /^wss?:\/\//.test(s.url) &&
     typeof s.token === 'string' &&
     typeof s.userId === 'string' &&
-    typeof s.expiresAtMs === 'number'
+    typeof s.expiresAtMs === 'number' &&
+    (s.geckosUrl === undefined || (typeof s.geckosUrl === 'string' && GECKOS_URL.test(s.geckosUrl)))
   );
 }
 
@@ -126,19 +157,46 @@ export async function requestSeat(request: SeatRequest): Promise<RoomSeat> {
   throw new NetError(code, message);
 }
 
-/** Connects a fresh world to a seat's room; resolves once welcomed. */
-export async function connectToSeat<W extends object>(
-  seat: Pick<RoomSeat, 'url' | 'token' | 'expiresAtMs'>,
-  options: RoomClientOptions<W>,
-): Promise<{
+/** Where a seat (or a Move) says the room is, and the reservation to present there. */
+export type SeatAddress = Pick<RoomSeat, 'url' | 'token' | 'expiresAtMs' | 'geckosUrl'>;
+
+/** A world connected to its room: the world, its plugin and the transport kind. */
+export interface SeatConnection<W extends object> {
   /** The connected world. */
   world: W;
   /** Its client network plugin, welcomed. */
   net: NetworkPlugin;
-}> {
-  const { create, WebSocket, connectTimeoutMs, onMove: _onMove, ...pluginOptions } = options;
+  /** The transport kind it is connected over. */
+  transport: RoomTransportKind;
+}
+
+/** One connection over one transport kind; `opened` says whether a link ever opened (for the 'auto' fallback). */
+async function connectOver<W extends object>(
+  seat: SeatAddress,
+  kind: RoomTransportKind,
+  options: RoomClientOptions<W>,
+): Promise<{ ok: true; connected: SeatConnection<W> } | { ok: false; error: NetError; opened: boolean }> {
+  const { create, WebSocket, connectTimeoutMs, onMove: _onMove, transport: _kind, geckos, ...pluginOptions } = options;
   const { world, protocol } = create();
-  const transport = createWebSocketClientTransport({ url: seat.url, WebSocket, connectTimeoutMs });
+  const inner =
+    kind === 'geckos' && geckos && seat.geckosUrl !== undefined
+      ? geckos({ url: seat.geckosUrl, token: seat.token })
+      : createWebSocketClientTransport({ url: seat.url, WebSocket, connectTimeoutMs });
+  let opened = false;
+  let connectFailure: unknown;
+  const transport: ClientTransport = {
+    connect: () =>
+      inner.connect().then(
+        (link: Link) => {
+          opened = true;
+          return link;
+        },
+        (e: unknown) => {
+          connectFailure = e;
+          throw e;
+        },
+      ),
+  };
   let settled = false;
   let resolveDone: ((error: NetError | null) => void) | undefined;
   const done = new Promise<NetError | null>((resolve) => (resolveDone = resolve));
@@ -172,16 +230,65 @@ export async function connectToSeat<W extends object>(
   const error = await done;
   clearInterval(step);
   clearTimeout(timer);
-  if (!error) return { world, net };
+  if (!error) return { ok: true, connected: { world, net, transport: kind } };
   await net.dispose();
-  if (error.code === 'Unauthorized') {
+  // A transport that refused at connect (geckos.io refuses a bad reservation at signalling) says so itself.
+  const cause = connectFailure instanceof NetError && connectFailure.code === 'Unauthorized' ? connectFailure : error;
+  if (cause.code === 'Unauthorized') {
     const expired = Date.now() >= seat.expiresAtMs;
-    throw new NetError(
-      expired ? 'ReservationExpired' : 'ReservationInvalid',
-      expired ? 'the seat reservation expired before it was used' : 'the room refused the seat reservation',
-    );
+    return {
+      ok: false,
+      opened,
+      error: new NetError(
+        expired ? 'ReservationExpired' : 'ReservationInvalid',
+        expired ? 'the seat reservation expired before it was used' : 'the room refused the seat reservation',
+      ),
+    };
   }
-  throw error;
+  return { ok: false, opened, error: !opened && connectFailure instanceof NetError ? connectFailure : error };
+}
+
+function checkTransport(options: RoomClientOptions<object>): void {
+  const kind = options.transport ?? 'websocket';
+  if (kind !== 'websocket' && kind !== 'geckos' && kind !== 'auto')
+    usageError(`transport ${JSON.stringify(kind)} is not known`, "pass 'websocket', 'geckos' or 'auto'");
+  if (kind !== 'websocket' && typeof options.geckos !== 'function')
+    usageError(
+      `transport '${kind}' needs a geckos.io connector`,
+      "pass geckos: geckosSeatConnector({ ... }) from 'ecsync/geckos' (in Node with node-datachannel's RTCPeerConnection)",
+    );
+}
+
+/**
+ * Connects a fresh world to a seat's room over the transport `options.transport` asks for; resolves once welcomed.
+ * `prefer` (for a moved client) overrides 'auto' with the kind it was connected over.
+ */
+export async function connectToSeat<W extends object>(
+  seat: SeatAddress,
+  options: RoomClientOptions<W>,
+  prefer?: RoomTransportKind,
+): Promise<SeatConnection<W>> {
+  checkTransport(options as RoomClientOptions<object>);
+  const asked = options.transport ?? 'websocket';
+  const kind = asked === 'auto' && prefer !== undefined ? prefer : asked;
+  if (kind === 'geckos' && seat.geckosUrl === undefined)
+    throw new NetError('GeckosUnavailable', "the room's process serves no geckos.io endpoint", {
+      fix: "join with transport 'auto' or 'websocket', or give the room host a geckos option",
+    });
+  if (kind === 'websocket' || seat.geckosUrl === undefined) {
+    const ws = await connectOver(seat, 'websocket', options);
+    if (ws.ok) return ws.connected;
+    throw ws.error;
+  }
+  const rtc = await connectOver(seat, 'geckos', options);
+  if (rtc.ok) return rtc.connected;
+  // 'auto': no data channel opened, so the Hello never went and the reservation is unused: try the WebSocket.
+  if (asked === 'auto' && !rtc.opened && Date.now() < seat.expiresAtMs) {
+    const ws = await connectOver(seat, 'websocket', options);
+    if (ws.ok) return ws.connected;
+    throw ws.error;
+  }
+  throw rtc.error;
 }
 
 /**
@@ -189,9 +296,11 @@ export async function connectToSeat<W extends object>(
  * @example
  * const client = await joinRoom({ matchmaker: 'https://play.example.com', room: 'lobby', create: defineTableWorld });
  * // each frame: client.net.receive(client.world); ...; client.net.send(client.world);
+ * // over WebRTC: joinRoom({ ..., transport: 'auto', geckos: geckosSeatConnector() }) (from 'ecsync/geckos')
  */
 export async function joinRoom<W extends object>(options: JoinRoomOptions<W>): Promise<RoomClient<W>> {
   const { matchmaker, room, userId, fetch, ...clientOptions } = options;
+  checkTransport(clientOptions as RoomClientOptions<object>);
   const seat = await requestSeat({ matchmaker, room, userId, fetch });
   let current = await connectToSeat(seat, clientOptions);
   let moves = 0;
@@ -202,6 +311,9 @@ export async function joinRoom<W extends object>(options: JoinRoomOptions<W>): P
     },
     get net() {
       return current.net;
+    },
+    get transport() {
+      return current.transport;
     },
     seat,
     get moves() {
@@ -214,11 +326,15 @@ export async function joinRoom<W extends object>(options: JoinRoomOptions<W>): P
   };
   const follow = (world: W) =>
     onSessionEvent(world, 'moved', (notice: MoveNotice) => {
-      // The reservation in a Move is fresh: its expiry is the server's business, ours only for the error's name.
-      const next = connectToSeat({ ...notice, expiresAtMs: Date.now() + 60_000 }, clientOptions).catch(async () => {
-        const again = await requestSeat({ matchmaker, room: { id: seat.roomId }, userId: seat.userId, fetch });
-        return connectToSeat(again, clientOptions);
-      });
+      // The same transport kind as now. The reservation in a Move is fresh: its expiry is the server's business,
+      // ours only for the error's name.
+      const kind = current.transport;
+      const next = connectToSeat({ ...notice, expiresAtMs: Date.now() + 60_000 }, clientOptions, kind).catch(
+        async () => {
+          const again = await requestSeat({ matchmaker, room: { id: seat.roomId }, userId: seat.userId, fetch });
+          return connectToSeat(again, clientOptions, kind);
+        },
+      );
       void next.then(
         async (moved) => {
           const old = current;

@@ -39,6 +39,8 @@ export interface SeatGrant {
   name: string;
   /** The room's WebSocket URL. */
   url: string;
+  /** The geckos.io signalling origin of the room's process, when it serves one (the reservation names the room). */
+  geckosUrl?: string;
   /** The signed reservation, to pass as the client's `auth`. */
   token: string;
   /** The user id the seat is held for. */
@@ -110,10 +112,16 @@ export function createMatchmaker(options: MatchmakerOptions): Matchmaker {
   const grant = (r: ReserveResult & { ok: true }, userId: string): JoinResult => {
     stats.joins++;
     const token = signReservation({ roomId: r.room.id, seatId: r.seatId, userId, expiresAtMs: r.expiresAtMs }, keyPair);
-    return {
-      ok: true,
-      seat: { roomId: r.room.id, name: r.room.name, url: r.room.wsUrl, token, userId, expiresAtMs: r.expiresAtMs },
+    const seat: SeatGrant = {
+      roomId: r.room.id,
+      name: r.room.name,
+      url: r.room.wsUrl,
+      token,
+      userId,
+      expiresAtMs: r.expiresAtMs,
     };
+    if (r.room.geckosUrl) seat.geckosUrl = r.room.geckosUrl;
+    return { ok: true, seat };
   };
 
   /** Creates a room of `name` on the least-loaded process and takes a seat in it; null when another try is due. */

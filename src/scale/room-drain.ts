@@ -2,7 +2,8 @@
  * Drain of a room process (on SIGTERM): it stops taking rooms (out of the load index, its rooms locked), then
  * either waits for its rooms to empty until a deadline, or hands each room to the least-loaded other process from a
  * snapshot: the adopter restores the room under the same id, and every client here gets a Move with the room's new
- * URL and a fresh seat reservation there, then this copy closes. A room no one can adopt is closed (Shutdown).
+ * URLs (WebSocket, and geckos.io when the adopter serves it) and a fresh seat reservation there, then this copy
+ * closes. A room no one can adopt is closed (Shutdown).
  */
 import { randomUUID } from 'node:crypto';
 import { NetError } from '../errors.ts';
@@ -74,7 +75,9 @@ async function handOver(
         const seat = await host.backend.reserveById(room.id, seatId, options.moveReservationMs ?? 15_000, true);
         if (!seat.ok) continue;
         const token = signReservation({ roomId: room.id, seatId, userId, expiresAtMs: seat.expiresAtMs }, host.keyPair);
-        if (moveClient(room.world, clientId, { url: reply.room.wsUrl, token })) report.movedClients++;
+        // Both addresses of the adopter: a client follows over the transport kind it uses now.
+        const notice = { url: reply.room.wsUrl, token, geckosUrl: reply.room.geckosUrl };
+        if (moveClient(room.world, clientId, notice)) report.movedClients++;
       }
       // Keep the links open until the clients have read the Move and closed them: a link cut at once could lose it.
       const until = performance.now() + (options.moveGraceMs ?? DEFAULT_MOVE_GRACE_MS);

@@ -1,6 +1,7 @@
 /**
  * A room process: hosts many rooms (each its own world and server plugin) behind one HTTP server, where room `id`
- * is the WebSocket path `/rooms/<id>`. It registers itself in the registry with an expiry renewed by a heartbeat,
+ * is the WebSocket path `/rooms/<id>`, and optionally one geckos.io server shared by its rooms (see
+ * geckos-router.ts). It registers itself in the registry with an expiry renewed by a heartbeat,
  * syncs its rooms' client counts and presence, creates rooms when a matchmaker asks, disposes empty rooms after an
  * idle time, sweeps the rooms of dead processes, and drains on request (see room-drain.ts). Node only.
  */
@@ -22,6 +23,8 @@ import type { DrainOptions, DrainReport } from './room-drain.ts';
 import type { CommandReply, ProcessCommand, ProcessInfo, RoomRecord, ScaleBackend } from './scale-backend.ts';
 import { encodeMetadata, isId, isRoomName } from './scale-records.ts';
 import { createHostNotifier } from './host-notify.ts';
+import { startGeckosRouter } from './geckos-router.ts';
+import type { GeckosRouter, RoomHostGeckos, RoomHostGeckosOptions } from './geckos-router.ts';
 import type { NotifyOptions } from './host-notify.ts';
 
 /** Default heartbeat: the registry learns client counts within a second. */
@@ -52,8 +55,11 @@ export interface RoomHostOptions {
   port?: number;
   /** The WebSocket base URL clients reach this process at (default `ws://<host>:<port>`; behind a proxy, its URL). */
   publicUrl?: string;
-  /** The geckos.io URL of this process, advertised in the registry. */
-  geckosUrl?: string;
+  /**
+   * Serve geckos.io (WebRTC) too: one geckos.io server for all rooms of this process, one UDP port range; clients
+   * connect with their seat reservation as authorization (`joinRoom({ transport: 'geckos' })`).
+   */
+  geckos?: RoomHostGeckosOptions;
   /** Most clients in all rooms of this process (default 1,000). */
   capacity?: number;
   /** Most rooms this process hosts at once (default `DEFAULT_MAX_ROOMS`): beyond, a create is refused. */
@@ -80,6 +86,8 @@ export interface RoomHost {
   readonly port: number;
   /** The HTTP server (a matchmaker may serve on it: `serveMatchmaker(host.server, ...)`). */
   readonly server: http.Server;
+  /** The geckos.io endpoint, when the host was created with `geckos`; else null. */
+  readonly geckos: RoomHostGeckos | null;
   /** The host's counters. */
   readonly stats: RoomHostStats;
   /** 'ready', 'draining' or 'closed'. */
@@ -173,7 +181,7 @@ export async function createRoomHost(options: RoomHostOptions): Promise<RoomHost
       id = undefined;
     }
     const room = id === undefined ? undefined : runtimes.get(id);
-    if (room && !room.detached) room.transport.handleUpgrade(req, socket, head);
+    if (room && !room.detached) room.transport.websocket.handleUpgrade(req, socket, head);
     else socket.destroy();
   });
   await new Promise<void>((resolve, reject) => {
@@ -182,6 +190,21 @@ export async function createRoomHost(options: RoomHostOptions): Promise<RoomHost
   });
   const port = (server.address() as AddressInfo).port;
   const url = options.publicUrl ?? `ws://${options.host ?? '127.0.0.1'}:${port}`;
+  let geckos: GeckosRouter | null = null;
+  if (options.geckos) {
+    try {
+      geckos = await startGeckosRouter(options.geckos, {
+        server,
+        host: options.host ?? '127.0.0.1',
+        publicKey: keyPair.publicKey,
+        room: (roomId) => runtimes.get(roomId),
+        onError: options.onError,
+      });
+    } catch (e) {
+      server.close();
+      throw e;
+    }
+  }
 
   const info = (): ProcessInfo => {
     let ccu = 0;
@@ -189,26 +212,30 @@ export async function createRoomHost(options: RoomHostOptions): Promise<RoomHost
     return {
       id,
       wsUrl: url,
-      geckosUrl: options.geckosUrl,
+      geckosUrl: geckos?.url,
       capacity,
       ccu,
       rooms: runtimes.size,
       state: state === 'ready' ? 'ready' : 'draining',
     };
   };
-  const recordOf = (r: RoomRuntime): RoomRecord => ({
-    id: r.id,
-    name: r.name,
-    process: id,
-    wsUrl: `${url}/rooms/${encodeURIComponent(r.id)}`,
-    clients: 0,
-    reserved: 0,
-    capacity: r.definition.capacity,
-    locked: state !== 'ready',
-    private: r.definition.private ?? false,
-    state: 'open',
-    metadata: r.definition.metadata ?? {},
-  });
+  const recordOf = (r: RoomRuntime): RoomRecord => {
+    const record: RoomRecord = {
+      id: r.id,
+      name: r.name,
+      process: id,
+      wsUrl: `${url}/rooms/${encodeURIComponent(r.id)}`,
+      clients: 0,
+      reserved: 0,
+      capacity: r.definition.capacity,
+      locked: state !== 'ready',
+      private: r.definition.private ?? false,
+      state: 'open',
+      metadata: r.definition.metadata ?? {},
+    };
+    if (geckos) record.geckosUrl = geckos.url;
+    return record;
+  };
   const sync = async (r: RoomRuntime) => {
     if (r.detached) return;
     await backend.syncRoom(r.id, r.seatsInUse());
@@ -312,6 +339,7 @@ export async function createRoomHost(options: RoomHostOptions): Promise<RoomHost
     url,
     port,
     server,
+    geckos,
     stats,
     get state() {
       return state;
@@ -333,6 +361,7 @@ export async function createRoomHost(options: RoomHostOptions): Promise<RoomHost
       await stopCommands().catch(report);
       for (const r of [...runtimes.values()]) await disposeRoom(r.id);
       await backend.removeProcess(id).catch(report);
+      await geckos?.close().catch(report);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -14,7 +14,7 @@ export interface ProcessInfo {
   id: string;
   /** Base WebSocket URL clients reach this process at, e.g. `ws://10.0.0.5:9001` (rooms add `/rooms/<id>`). */
   wsUrl: string;
-  /** The geckos.io (WebRTC) URL of this process, when it has one; advertised to clients as is. */
+  /** The geckos.io (WebRTC) signalling origin of this process (`http(s)://host[:port]`), when it serves one. */
   geckosUrl?: string;
   /** Most clients this process serves in all its rooms. */
   capacity: number;
@@ -39,6 +39,11 @@ export interface RoomRecord {
   process: string;
   /** WebSocket URL of the room itself (its process's URL + `/rooms/<id>`). */
   wsUrl: string;
+  /**
+   * The geckos.io signalling origin of the room's process (`http(s)://host[:port]`), when it serves one: a geckos.io
+   * client connects there with the seat reservation as its authorization, which names the room.
+   */
+  geckosUrl?: string;
   /** Clients the owning process counts (connected, suspended, or admitted and not yet welcomed). */
   clients: number;
   /** Seats held by reservations not used yet. */

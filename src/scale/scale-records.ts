@@ -23,6 +23,11 @@ export function isRoomName(s: unknown): s is string {
   return typeof s === 'string' && NAME_PATTERN.test(s);
 }
 
+/** True for a geckos.io signalling origin: `http(s)://host[:port]`, no path (geckos.io adds its own). */
+export function isGeckosUrl(s: unknown): s is string {
+  return typeof s === 'string' && s.length <= MAX_URL_CHARS && /^https?:\/\/[^\s/?#]+$/.test(s);
+}
+
 function isUrl(s: unknown): s is string {
   return typeof s === 'string' && s.length > 0 && s.length <= MAX_URL_CHARS && /^wss?:\/\//.test(s);
 }
@@ -63,7 +68,8 @@ export function parseRoomRecord(h: Record<string, string>): RoomRecord | null {
   if (clients === null || reserved === null || capacity === null || capacity === 0) return null;
   if (h.state !== 'open' && h.state !== 'moving') return null;
   if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) return null;
-  return {
+  if (h.geckosUrl !== undefined && h.geckosUrl !== '' && !isGeckosUrl(h.geckosUrl)) return null;
+  const room: RoomRecord = {
     id: h.id,
     name: h.name,
     process: h.process,
@@ -76,6 +82,8 @@ export function parseRoomRecord(h: Record<string, string>): RoomRecord | null {
     state: h.state,
     metadata: metadata as Record<string, unknown>,
   };
+  if (h.geckosUrl) room.geckosUrl = h.geckosUrl;
+  return room;
 }
 
 /** The stored string fields of a room record. */
@@ -85,6 +93,7 @@ export function roomFields(room: RoomRecord): Record<string, string> {
     name: room.name,
     process: room.process,
     wsUrl: room.wsUrl,
+    geckosUrl: room.geckosUrl ?? '',
     clients: String(room.clients),
     reserved: String(room.reserved),
     capacity: String(room.capacity),
@@ -102,7 +111,7 @@ export function parseProcessInfo(h: Record<string, string>): ProcessInfo | null 
   const rooms = count(h.rooms);
   if (!isId(h.id) || !isUrl(h.wsUrl) || capacity === null || ccu === null || rooms === null) return null;
   if (h.state !== 'ready' && h.state !== 'draining') return null;
-  if (h.geckosUrl !== undefined && h.geckosUrl !== '' && !/^https?:\/\/.{1,500}$/.test(h.geckosUrl)) return null;
+  if (h.geckosUrl !== undefined && h.geckosUrl !== '' && !isGeckosUrl(h.geckosUrl)) return null;
   const info: ProcessInfo = { id: h.id, wsUrl: h.wsUrl, capacity, ccu, rooms, state: h.state };
   if (h.geckosUrl) info.geckosUrl = h.geckosUrl;
   return info;

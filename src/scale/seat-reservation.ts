@@ -44,13 +44,11 @@ export function signReservation(claims: SeatClaims, keyPair: KeyPair): string {
   return `${body}.${toBase64url(ed25519Sign(new TextEncoder().encode(body), keyPair.secretKey))}`;
 }
 
-/** The claims of a token signed by `publicKey` for `roomId` and not expired at `nowMs`, or why not. */
-export function verifyReservation(
-  token: unknown,
-  publicKey: Uint8Array,
-  roomId: string,
-  nowMs: number,
-): SeatClaims | ReservationProblem {
+/**
+ * The claims of a token signed by `publicKey`, whatever room it names and whether or not it expired, or 'invalid'.
+ * Reads nothing before the length, prefix and signature are checked.
+ */
+export function decodeReservation(token: unknown, publicKey: Uint8Array): SeatClaims | 'invalid' {
   if (typeof token !== 'string' || token.length > MAX_RESERVATION_CHARS || !token.startsWith(TOKEN_PREFIX))
     return 'invalid';
   const dot = token.lastIndexOf('.');
@@ -68,7 +66,19 @@ export function verifyReservation(
   }
   if (typeof v !== 'object' || v === null || !isId(v.r) || !isId(v.s) || !isId(v.u)) return 'invalid';
   if (typeof v.e !== 'number' || !Number.isFinite(v.e)) return 'invalid';
-  if (v.r !== roomId) return 'other-room';
-  if (v.e <= nowMs) return 'expired';
   return { roomId: v.r, seatId: v.s, userId: v.u, expiresAtMs: v.e };
+}
+
+/** The claims of a token signed by `publicKey` for `roomId` and not expired at `nowMs`, or why not. */
+export function verifyReservation(
+  token: unknown,
+  publicKey: Uint8Array,
+  roomId: string,
+  nowMs: number,
+): SeatClaims | ReservationProblem {
+  const claims = decodeReservation(token, publicKey);
+  if (claims === 'invalid') return claims;
+  if (claims.roomId !== roomId) return 'other-room';
+  if (claims.expiresAtMs <= nowMs) return 'expired';
+  return claims;
 }

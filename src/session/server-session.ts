@@ -454,11 +454,16 @@ export class ServerSession {
     this.leave(peer, reason);
   }
 
-  /** Sends one connected client a Move `{url, token}` (its room moved) at once; false when it is not connected. */
+  /**
+   * Sends one connected client a Move `{url, token, geckosUrl?}` (its room moved) at once; false when it is not
+   * connected.
+   */
   move(clientId: number, notice: MoveNotice): boolean {
     const peer = this.peers.get(clientId);
     if (!peer || !peer.connection.isOpen) return false;
-    peer.connection.sendReliable(encodeControl(Tag.Move, { url: notice.url, token: notice.token }));
+    const body: Record<string, string> = { url: notice.url, token: notice.token };
+    if (notice.geckosUrl !== undefined) body.geckosUrl = notice.geckosUrl;
+    peer.connection.sendReliable(encodeControl(Tag.Move, body));
     peer.connection.flush();
     return true;
   }

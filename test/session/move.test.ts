@@ -66,10 +66,27 @@ describe('Move', () => {
     const [id] = connectedClients(s.server.world);
     moveClient(s.server.world, id, { url: 'http://evil.example/', token: 't' });
     moveClient(s.server.world, id, { url: 'ws://ok/rooms/1', token: 'x'.repeat(5000) });
+    // A geckos.io URL must be an http(s) origin without path, at most 512 characters.
+    moveClient(s.server.world, id, { url: 'ws://ok/rooms/1', token: 't', geckosUrl: 'ws://ok:9' });
+    moveClient(s.server.world, id, { url: 'ws://ok/rooms/1', token: 't', geckosUrl: 'http://ok:9/path' });
+    moveClient(s.server.world, id, { url: 'ws://ok/rooms/1', token: 't', geckosUrl: `http://${'a'.repeat(600)}` });
     await run(s, 300);
     expect(moved).toEqual([]);
     expect(connectionStateOf(a.world)).toBe('connected');
-    expect(a.errors.filter((e) => (e as { code?: string }).code === 'DecodeError')).toHaveLength(2);
+    expect(a.errors.filter((e) => (e as { code?: string }).code === 'DecodeError')).toHaveLength(5);
+  });
+
+  it('a Move carries the new geckos.io origin when the adopter serves one', async () => {
+    const s = new Stepper({ seed: 10 });
+    const a = addClient(s);
+    await run(s, 300);
+    const moved: MoveNotice[] = [];
+    onSessionEvent(a.world, 'moved', (n) => moved.push(n));
+    const [id] = connectedClients(s.server.world);
+    const notice = { url: 'ws://10.0.0.2:9001/rooms/r1', token: 'ecs1.x.y', geckosUrl: 'https://p2.example.com:9443' };
+    expect(moveClient(s.server.world, id, notice)).toBe(true);
+    await run(s, 300);
+    expect(moved).toEqual([notice]);
   });
 
   it('a Move reaches a client over a lossy, jittery link (30 % loss each way): it is reliable', async () => {
