@@ -14,17 +14,9 @@ import type { Protocol } from '../register.ts';
 import type { ClientSession } from '../session/client-session.ts';
 import type { EntityMapper } from './compiled-field.ts';
 import { DeliveryState } from './delivery-state.ts';
-import {
-  applyEntityUpdates,
-  type ApplyResult,
-  createPackScratch,
-  type DeltaInfo,
-  type PackScratch,
-  readDeltaHeader,
-} from './delta-packer.ts';
+import { createPackScratch, type PackScratch } from './delta-packer.ts';
 import { EntityRegistry } from './entity-registry.ts';
 import { ReliableLane } from './reliable-deltas.ts';
-import { HeldDeltas } from './held-deltas.ts';
 import { ReferenceLinks } from './reference-links.ts';
 import { PendingReferences } from './pending-references.ts';
 import { INITIAL_ENTITY_CAPACITY, ShadowStore } from './shadow-store.ts';
@@ -33,6 +25,12 @@ import { TickWindow } from './tick-window.ts';
 import { EntityMirror } from './entity-mirror.ts';
 import { ClientStateMessages } from './client-state-messages.ts';
 import { OwnerWriteSender } from './owner-write-sender.ts';
+import { DeltaReceiver } from './delta-receiver.ts';
+import {
+  type ClientReplicationCounters,
+  type ClientReplicatorOptions,
+  createClientCounters,
+} from './client-replicator-options.ts';
 import { ClientHashCheck, readStateHash } from './client-hash-check.ts';
 import { beginMessage, BitReader, BitWriter, openBody } from './wire-bodies.ts';
 import type { ClientExtension } from './extension.ts';
@@ -40,18 +38,7 @@ import { CatchUpClient } from './catch-up-client.ts';
 import type { WorldAdapter } from './world-adapter.ts';
 
 export { OWNER_HASH_EVERY_TICKS } from './owner-write-sender.ts';
-
-/** Options of the client replicator. */
-export interface ClientReplicatorOptions {
-  protocol: Protocol;
-  session: ClientSession;
-  world: WorldAdapter;
-  onError?: ErrorHandler;
-  /** Local clock, for the tick window's elapsed-time allowance (without it only the fixed lead applies). */
-  clock?: Clock;
-  /** Cap on references waiting for an entity not here (default DEFAULT_MAX_UNRESOLVED_REFS). */
-  maxUnresolvedRefs?: number;
-}
+export type { ClientReplicationCounters, ClientReplicatorOptions } from './client-replicator-options.ts';
 
 /** Client half of the replication layer. */
 export class ClientReplicator {
@@ -68,22 +55,7 @@ export class ClientReplicator {
   reservedBytes = 0;
   tick = 0;
   /** Counters for stats. */
-  readonly counters = {
-    heldDeltas: 0,
-    droppedHeldDeltas: 0,
-    decodeErrors: 0,
-    snapshots: 0,
-    hashChecks: 0,
-    hashMismatches: 0,
-    /** Messages refused for a tick beyond the tick window (see tick-window.ts). */
-    futureTicks: 0,
-    /** References waiting for an entity not here (updated each receive). */
-    unresolvedRefs: 0,
-    /** References refused because that table was full (the field stays null until its bucket is resynced). */
-    droppedRefs: 0,
-    /** Reliable Deltas queued for owned entities (components with a short-string field). */
-    reliableDeltas: 0,
-  };
+  readonly counters: ClientReplicationCounters = createClientCounters();
   /** Some component has a short-string field: its owner writes go out as reliable Deltas. */
   readonly reliableLane: ReliableLane | null;
   private readonly session: ClientSession;
@@ -95,9 +67,6 @@ export class ClientReplicator {
   private readonly reader = new BitReader();
   private readonly writer = new BitWriter(2048);
   private readonly scratch: PackScratch;
-  private readonly info: DeltaInfo = { tick: 0, dependsOn: 0, count: 0 };
-  private readonly result: ApplyResult = { ok: true, applied: 0, forbidden: 0, unknown: 0 };
-  private readonly held = new HeldDeltas();
   private readonly snapshots = new SnapshotAssembler();
   private readonly hashCheck: ClientHashCheck;
   private ownedTracked: Uint8Array = new Uint8Array(0);
@@ -113,6 +82,8 @@ export class ClientReplicator {
   private readonly messages: ClientStateMessages;
   /** Owner writes and their OwnerHash (owner-write-sender.ts). */
   private readonly ownerWrites: OwnerWriteSender;
+  /** Deltas from the server, held until what they depend on arrives (delta-receiver.ts). */
+  private readonly deltas: DeltaReceiver;
 
   constructor(options: ClientReplicatorOptions) {
     this.protocol = options.protocol;
@@ -163,6 +134,15 @@ export class ClientReplicator {
       plausibleTick: (tick) => this.plausibleTick(tick),
       report: (code, message) => this.report(code, message),
     });
+    this.deltas = new DeltaReceiver({
+      ...state,
+      mapper,
+      reader: this.reader,
+      counters,
+      connection: () => this.session.connection,
+      plausibleTick: (tick) => this.plausibleTick(tick),
+      report: (code, message) => this.report(code, message),
+    });
     const { reliableLane, ownerWriteExcluded } = this;
     this.ownerWrites = new OwnerWriteSender({ ...state, writer, reliableLane, counters, ownerWriteExcluded });
     this.session.setHandler({
@@ -184,7 +164,7 @@ export class ClientReplicator {
 
   /** A new connection (first or resumed): whatever was in flight on the old one is void. */
   private onWelcomed(resumed: boolean): void {
-    const resync = this.catchUp.welcomed(resumed, this.held.take());
+    const resync = this.catchUp.welcomed(resumed, this.deltas.takeHeld());
     if (resync !== null) this.session.connection?.sendReliable(resync);
     this.snapshots.reset();
     this.ownerWrites.resetEpoch();
@@ -230,7 +210,7 @@ export class ClientReplicator {
   /** Processes everything received since the last call, then the deltas whose dependencies arrived. */
   receive(): void {
     this.session.receive();
-    this.releaseHeld();
+    this.deltas.releaseHeld();
     this.counters.unresolvedRefs = this.pendingRefs.size;
     this.counters.droppedRefs = this.pendingRefs.dropped;
   }
@@ -240,7 +220,7 @@ export class ClientReplicator {
     openBody(r, msg);
     switch (tag) {
       case Tag.Delta:
-        return this.onDelta(msg);
+        return this.deltas.onDelta(msg);
       case Tag.Spawn:
         return this.messages.onSpawn(r);
       case Tag.Snapshot:
@@ -270,58 +250,13 @@ export class ClientReplicator {
 
   // ── state from the server ──────────────────────────────────────────────────────────────────────────
 
-  private onDelta(msg: Uint8Array): void {
-    const r = this.reader;
-    if (!readDeltaHeader(r, this.info)) return this.report('DecodeError', 'malformed Delta header');
-    if (!this.plausibleTick(this.info.tick)) return;
-    const conn = this.session.connection;
-    if (conn && !conn.isReliableDelivered(this.info.dependsOn)) {
-      if (!this.held.hold(msg))
-        this.report('DecodeError', 'too many deltas waiting for reliable messages; oldest dropped');
-      this.counters.heldDeltas = this.held.heldTotal;
-      this.counters.droppedHeldDeltas = this.held.dropped;
-      return;
-    }
-    this.applyDelta(r);
-  }
-
-  private applyDelta(r: BitReader): void {
-    const me = this.clientId;
-    const owner = this.registry.owner;
-    applyEntityUpdates(
-      r,
-      this.info,
-      this.scratch,
-      this.protocol.components,
-      this.shadow,
-      this.registry,
-      this.mapper,
-      { canWrite: (eid) => owner[eid] !== me, updateShadow: true },
-      this.result,
-    );
-    if (!this.result.ok) this.report('DecodeError', 'malformed Delta dropped');
-  }
-
-  private releaseHeld(): void {
-    const conn = this.session.connection;
-    if (this.held.size === 0 || !conn) return;
-    const r = this.reader;
-    this.held.release((msg) => {
-      openBody(r, msg);
-      readDeltaHeader(r, this.info);
-      if (!conn.isReliableDelivered(this.info.dependsOn)) return false;
-      this.applyDelta(r);
-      return true;
-    });
-  }
-
   /** StateHash: compared at once, after the held deltas whose dependencies have arrived. */
   private onStateHash(r: BitReader): void {
     const hash = readStateHash(r);
     if (hash === null) return this.report('DecodeError', 'malformed StateHash');
     // Compare exactly here in the reliable stream: later structural messages must not be applied yet, and
     // deltas waiting for earlier reliable messages are applied first.
-    this.releaseHeld();
+    this.deltas.releaseHeld();
     const [lo, hi] = this.hashCheck.diverged(hash, this.clientId);
     this.counters.hashChecks++;
     this.catchUp.applied(hash.tick);
@@ -349,10 +284,7 @@ export class ClientReplicator {
           if (eid !== 0) this.mirror.destroy(eid, outOfInterest);
         },
         unlinkDestroyed: () => this.refs.unlink(),
-        applyOrphan: (msg) => {
-          openBody(this.reader, msg);
-          if (readDeltaHeader(this.reader, this.info)) this.applyDelta(this.reader);
-        },
+        applyOrphan: (msg) => this.deltas.applyOrphan(msg),
         askFullResync: () => {
           const w = this.writer;
           beginMessage(w, Tag.ResyncRequest);
