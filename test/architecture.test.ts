@@ -58,6 +58,17 @@ describe('import direction', () => {
       }
     }
   });
+  it('the parts of replication never import its composers (ServerReplicator, ClientReplicator)', () => {
+    const composers = new Set(['replication/server-replicator.ts', 'replication/client-replicator.ts']);
+    for (const f of files(join(root, 'src', 'replication'))) {
+      const rel = relative(join(root, 'src'), f);
+      for (const spec of imports(f)) {
+        if (!spec.startsWith('.')) continue;
+        const target = relative(join(root, 'src'), join(f, '..', spec));
+        expect(composers.has(target) && target !== rel, `${rel} imports ${target}`).toBe(false);
+      }
+    }
+  });
   it('bench/ and test/ never import each other; harness/ (shared by both) imports neither', () => {
     const rules: Array<[string, RegExp]> = [
       ['bench', /(^|\/)test\//],

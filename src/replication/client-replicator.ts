@@ -1,9 +1,9 @@
 /**
- * Client side of replication: mirrors the server's entities into the local world (spawn, despawn, component
- * add/remove, atomic snapshots), applies deltas in order of their dependencies, and sends the writes to the
- * entities this client owns back to the server with the same delivery guarantees.
+ * Client side of replication, the composer of its parts: mirrors the server's entities into the local world
+ * (entity-mirror.ts; spawn, despawn, component add/remove, atomic snapshots in client-state-messages.ts),
+ * applies deltas in order of their dependencies, checks state hashes, and sends the writes to the entities this
+ * client owns back to the server with the same delivery guarantees (owner-write-sender.ts).
  */
-import { hasBucket } from './bucket-mask.ts';
 import { encodeMessage } from '../codec/message-frame.ts';
 import { encodeBody } from '../codec/msgpack-body.ts';
 import type { Clock } from '../clock.ts';
@@ -12,48 +12,33 @@ import { Emitter, type ReplicationEvents } from '../events.ts';
 import { Tag } from '../protocol/tags.ts';
 import type { Protocol } from '../register.ts';
 import type { ClientSession } from '../session/client-session.ts';
-import { applyWireValue as applyWire, type EntityMapper } from './compiled-field.ts';
+import type { EntityMapper } from './compiled-field.ts';
 import { DeliveryState } from './delivery-state.ts';
-import {
-  applyEntityUpdates,
-  type ApplyResult,
-  createPackScratch,
-  type DeltaInfo,
-  type PackScratch,
-  readDeltaHeader,
-  writeDelta,
-} from './delta-packer.ts';
+import { createPackScratch, type PackScratch } from './delta-packer.ts';
 import { EntityRegistry } from './entity-registry.ts';
-import { readFullEntity } from './full-state.ts';
 import { ReliableLane } from './reliable-deltas.ts';
-import { HeldDeltas } from './held-deltas.ts';
 import { ReferenceLinks } from './reference-links.ts';
 import { PendingReferences } from './pending-references.ts';
 import { INITIAL_ENTITY_CAPACITY, ShadowStore } from './shadow-store.ts';
-import { type AssembledSnapshot, SnapshotAssembler } from './snapshot-assembler.ts';
+import { SnapshotAssembler } from './snapshot-assembler.ts';
 import { TickWindow } from './tick-window.ts';
-import { bucketOf } from './state-hash.ts';
-import { writeOwnerHash } from './owner-hash.ts';
+import { EntityMirror } from './entity-mirror.ts';
+import { ClientStateMessages } from './client-state-messages.ts';
+import { OwnerWriteSender } from './owner-write-sender.ts';
+import { DeltaReceiver } from './delta-receiver.ts';
+import {
+  type ClientReplicationCounters,
+  type ClientReplicatorOptions,
+  createClientCounters,
+} from './client-replicator-options.ts';
 import { ClientHashCheck, readStateHash } from './client-hash-check.ts';
-import { beginMessage, BitReader, BitWriter, DESPAWN_OUT_OF_INTEREST, openBody } from './wire-bodies.ts';
+import { beginMessage, BitReader, BitWriter, openBody } from './wire-bodies.ts';
 import type { ClientExtension } from './extension.ts';
 import { CatchUpClient } from './catch-up-client.ts';
 import type { WorldAdapter } from './world-adapter.ts';
 
-/** Send ticks between two OwnerHash checks of this client's owned state (~1 s at 30 Hz). */
-export const OWNER_HASH_EVERY_TICKS = 30;
-
-/** Options of the client replicator. */
-export interface ClientReplicatorOptions {
-  protocol: Protocol;
-  session: ClientSession;
-  world: WorldAdapter;
-  onError?: ErrorHandler;
-  /** Local clock, for the tick window's elapsed-time allowance (without it only the fixed lead applies). */
-  clock?: Clock;
-  /** Cap on references waiting for an entity not here (default DEFAULT_MAX_UNRESOLVED_REFS). */
-  maxUnresolvedRefs?: number;
-}
+export { OWNER_HASH_EVERY_TICKS } from './owner-write-sender.ts';
+export type { ClientReplicationCounters, ClientReplicatorOptions } from './client-replicator-options.ts';
 
 /** Client half of the replication layer. */
 export class ClientReplicator {
@@ -70,22 +55,7 @@ export class ClientReplicator {
   reservedBytes = 0;
   tick = 0;
   /** Counters for stats. */
-  readonly counters = {
-    heldDeltas: 0,
-    droppedHeldDeltas: 0,
-    decodeErrors: 0,
-    snapshots: 0,
-    hashChecks: 0,
-    hashMismatches: 0,
-    /** Messages refused for a tick beyond the tick window (see tick-window.ts). */
-    futureTicks: 0,
-    /** References waiting for an entity not here (updated each receive). */
-    unresolvedRefs: 0,
-    /** References refused because that table was full (the field stays null until its bucket is resynced). */
-    droppedRefs: 0,
-    /** Reliable Deltas queued for owned entities (components with a short-string field). */
-    reliableDeltas: 0,
-  };
+  readonly counters: ClientReplicationCounters = createClientCounters();
   /** Some component has a short-string field: its owner writes go out as reliable Deltas. */
   readonly reliableLane: ReliableLane | null;
   private readonly session: ClientSession;
@@ -97,11 +67,7 @@ export class ClientReplicator {
   private readonly reader = new BitReader();
   private readonly writer = new BitWriter(2048);
   private readonly scratch: PackScratch;
-  private readonly info: DeltaInfo = { tick: 0, dependsOn: 0, count: 0 };
-  private readonly result: ApplyResult = { ok: true, applied: 0, forbidden: 0, unknown: 0 };
-  private readonly held = new HeldDeltas();
   private readonly snapshots = new SnapshotAssembler();
-  private ownerEpoch = 0;
   private readonly hashCheck: ClientHashCheck;
   private ownedTracked: Uint8Array = new Uint8Array(0);
   private readonly mapper: EntityMapper;
@@ -110,6 +76,14 @@ export class ClientReplicator {
   private readonly refs: ReferenceLinks;
   /** Resume catch-up: lastSeq, the Resync, the Deltas batch (logic in catch-up-client.ts). */
   readonly catchUp: CatchUpClient;
+  /** The local copies of the server's entities (entity-mirror.ts). */
+  private readonly mirror: EntityMirror;
+  /** Spawn, Snapshot, Despawn, component and ownership messages (client-state-messages.ts). */
+  private readonly messages: ClientStateMessages;
+  /** Owner writes and their OwnerHash (owner-write-sender.ts). */
+  private readonly ownerWrites: OwnerWriteSender;
+  /** Deltas from the server, held until what they depend on arrives (delta-receiver.ts). */
+  private readonly deltas: DeltaReceiver;
 
   constructor(options: ClientReplicatorOptions) {
     this.protocol = options.protocol;
@@ -140,7 +114,37 @@ export class ClientReplicator {
     );
     this.shadow.onInvalidString = (f, eid, why) =>
       this.onError?.(new NetError('InvalidString', `field '${f.name}' of entity ${eid} ${why}; not replicated`));
+    const { registry, shadow, delivery, scratch, writer, refs, mapper, events, authoritySeq, counters } = this;
+    const comps = this.protocol.components;
+    const clientId = () => this.session.clientId;
+    const world = this.world;
+    const state = { comps, registry, shadow, delivery, scratch, clientId };
+    this.mirror = new EntityMirror({ ...state, mapper, refs, world, events, authoritySeq });
     this.catchUp = this.createCatchUp();
+    this.messages = new ClientStateMessages({
+      ...state,
+      mirror: this.mirror,
+      refs,
+      world,
+      authoritySeq,
+      snapshots: this.snapshots,
+      catchUp: this.catchUp,
+      counters,
+      reader: this.reader,
+      plausibleTick: (tick) => this.plausibleTick(tick),
+      report: (code, message) => this.report(code, message),
+    });
+    this.deltas = new DeltaReceiver({
+      ...state,
+      mapper,
+      reader: this.reader,
+      counters,
+      connection: () => this.session.connection,
+      plausibleTick: (tick) => this.plausibleTick(tick),
+      report: (code, message) => this.report(code, message),
+    });
+    const { reliableLane, ownerWriteExcluded } = this;
+    this.ownerWrites = new OwnerWriteSender({ ...state, writer, reliableLane, counters, ownerWriteExcluded });
     this.session.setHandler({
       welcomed: (welcome) => this.onWelcomed(welcome.resumed),
       message: (tag, msg, seq) => this.onMessage(tag, msg, seq),
@@ -160,29 +164,14 @@ export class ClientReplicator {
 
   /** A new connection (first or resumed): whatever was in flight on the old one is void. */
   private onWelcomed(resumed: boolean): void {
-    const resync = this.catchUp.welcomed(resumed, this.held.take());
+    const resync = this.catchUp.welcomed(resumed, this.deltas.takeHeld());
     if (resync !== null) this.session.connection?.sendReliable(resync);
     this.snapshots.reset();
-    this.ownerEpoch = 0;
+    this.ownerWrites.resetEpoch();
     this.serverTicks.reset();
     this.delivery.reset();
     // Re-send everything this client owns: the server may have missed writes while the link was down.
-    this.remarkOwned();
-  }
-
-  /** Marks every field of every owned entity pending, so the server gets all of it again. */
-  private remarkOwned(): void {
-    const reg = this.registry;
-    const me = this.clientId;
-    const comps = this.protocol.components;
-    for (let i = 0; i < reg.count; i++) {
-      const eid = reg.list[i];
-      if (reg.owner[eid] !== me) continue;
-      for (let c = 0; c < comps.length; c++) {
-        if (reg.has[c][eid] && comps[c].fields.length > 0 && !this.ownerWriteExcluded[c])
-          this.delivery.mark(eid, c, comps[c].allFieldsMask);
-      }
-    }
+    this.ownerWrites.remarkOwned();
   }
 
   /** This client's id (0 before Welcome). */
@@ -192,7 +181,7 @@ export class ClientReplicator {
 
   /** True when this client owns `eid` and so writes it. */
   isOwned(eid: number): boolean {
-    return this.registry.isReplicated(eid) && this.registry.owner[eid] === this.clientId && this.clientId !== 0;
+    return this.mirror.isOwned(eid);
   }
 
   private ownedMask(): Uint8Array {
@@ -221,7 +210,7 @@ export class ClientReplicator {
   /** Processes everything received since the last call, then the deltas whose dependencies arrived. */
   receive(): void {
     this.session.receive();
-    this.releaseHeld();
+    this.deltas.releaseHeld();
     this.counters.unresolvedRefs = this.pendingRefs.size;
     this.counters.droppedRefs = this.pendingRefs.dropped;
   }
@@ -231,28 +220,28 @@ export class ClientReplicator {
     openBody(r, msg);
     switch (tag) {
       case Tag.Delta:
-        return this.onDelta(msg);
+        return this.deltas.onDelta(msg);
       case Tag.Spawn:
-        return this.onSpawn(r);
+        return this.messages.onSpawn(r);
       case Tag.Snapshot:
-        return this.onSnapshotChunk(r, msg);
+        return this.messages.onSnapshotChunk(r, msg);
       case Tag.Deltas:
         return this.catchUp.accept(r, msg);
       case Tag.Despawn:
-        return this.onDespawn(r);
+        return this.messages.onDespawn(r);
       case Tag.ComponentAdd:
-        return this.onComponentAdd(r);
+        return this.messages.onComponentAdd(r);
       case Tag.ComponentRemove:
-        return this.onComponentRemove(r);
+        return this.messages.onComponentRemove(r);
       case Tag.OwnershipGrant:
-        return this.onOwnership(r);
+        return this.messages.onOwnership(r);
       case Tag.StateHash:
         return this.onStateHash(r);
       case Tag.ResyncRequest:
         // The server found our owned state diverged (or our owner stream gapped): send all of it again.
-        return this.remarkOwned();
+        return this.ownerWrites.remarkOwned();
       case Tag.OwnerCorrection:
-        return this.onOwnerCorrection(r);
+        return this.messages.onOwnerCorrection(r);
       default:
         for (const x of this.extensions) if (x.message?.(tag, msg, packetSeq)) return;
       // Unknown tags are skipped: a newer server may send messages this client does not know.
@@ -261,196 +250,13 @@ export class ClientReplicator {
 
   // ── state from the server ──────────────────────────────────────────────────────────────────────────
 
-  private onDelta(msg: Uint8Array): void {
-    const r = this.reader;
-    if (!readDeltaHeader(r, this.info)) return this.report('DecodeError', 'malformed Delta header');
-    if (!this.plausibleTick(this.info.tick)) return;
-    const conn = this.session.connection;
-    if (conn && !conn.isReliableDelivered(this.info.dependsOn)) {
-      if (!this.held.hold(msg))
-        this.report('DecodeError', 'too many deltas waiting for reliable messages; oldest dropped');
-      this.counters.heldDeltas = this.held.heldTotal;
-      this.counters.droppedHeldDeltas = this.held.dropped;
-      return;
-    }
-    this.applyDelta(r);
-  }
-
-  private applyDelta(r: BitReader): void {
-    const me = this.clientId;
-    const owner = this.registry.owner;
-    applyEntityUpdates(
-      r,
-      this.info,
-      this.scratch,
-      this.protocol.components,
-      this.shadow,
-      this.registry,
-      this.mapper,
-      { canWrite: (eid) => owner[eid] !== me, updateShadow: true },
-      this.result,
-    );
-    if (!this.result.ok) this.report('DecodeError', 'malformed Delta dropped');
-  }
-
-  private releaseHeld(): void {
-    const conn = this.session.connection;
-    if (this.held.size === 0 || !conn) return;
-    const r = this.reader;
-    this.held.release((msg) => {
-      openBody(r, msg);
-      readDeltaHeader(r, this.info);
-      if (!conn.isReliableDelivered(this.info.dependsOn)) return false;
-      this.applyDelta(r);
-      return true;
-    });
-  }
-
-  /** Creates or updates entities from full-state records: pass 1 creates, pass 2 applies values. */
-  private applyFullEntities(
-    r: BitReader,
-    count: number,
-    tick: number,
-    seen: Set<number> | null,
-    aligned = false,
-  ): boolean {
-    const s = this.scratch;
-    const comps = this.protocol.components;
-    const start = r.bitPosition;
-    // 1. validate and create entities and components (so references inside the batch resolve)
-    for (let i = 0; i < count; i++) {
-      if (readFullEntity(r, s, comps) < 0) return false;
-      if (aligned) r.alignToByte();
-    }
-    if (!r.ok) return false;
-    r.seekBits(start);
-    // A snapshot does not overwrite what this client already owned (it is ahead of the server, e.g. after a
-    // resume: its writes made while cut are on their way); components new to such an entity take the server's.
-    let kept: Map<number, Uint8Array> | null = null;
-    for (let i = 0; i < count; i++) {
-      const netId = readFullEntity(r, s, comps);
-      if (aligned) r.alignToByte();
-      seen?.add(netId);
-      const prior = this.registry.toLocal(netId);
-      if (seen !== null && prior !== 0 && this.isOwned(prior))
-        (kept ??= new Map()).set(
-          netId,
-          Uint8Array.from(this.registry.has, (h) => h[prior]),
-        );
-      this.ensureEntity(netId, s.present, s.owner, true);
-    }
-    // 2. values
-    r.seekBits(start);
-    for (let i = 0; i < count; i++) {
-      const netId = readFullEntity(r, s, comps);
-      if (aligned) r.alignToByte();
-      this.applyValues(this.registry.toLocal(netId), tick, kept?.get(netId) ?? null);
-    }
-    return true;
-  }
-
-  private ensureEntity(netId: number, present: Uint8Array, owner: number, exact: boolean): number {
-    const reg = this.registry;
-    let eid = reg.toLocal(netId);
-    let created = false;
-    if (eid === 0) {
-      eid = this.world.createEntity();
-      reg.add(eid, netId);
-      this.shadow.ensure(eid);
-      this.delivery.ensure(eid);
-      created = true;
-    }
-    for (let c = 0; c < present.length; c++) {
-      if (present[c] && !reg.has[c][eid]) {
-        this.world.addComponent(eid, c);
-        reg.has[c][eid] = 1;
-      } else if (exact && !present[c] && reg.has[c][eid]) {
-        this.world.removeComponent(eid, c);
-        reg.has[c][eid] = 0;
-        this.shadow.clear(c, eid);
-      }
-    }
-    if (created) {
-      this.refs.resolve(netId, eid);
-      this.events.emit('spawn', eid, netId);
-    }
-    this.setOwner(eid, owner);
-    return eid;
-  }
-
-  private applyValues(eid: number, tick: number, keep: Uint8Array | null = null): void {
-    const s = this.scratch;
-    const comps = this.protocol.components;
-    for (let c = 0; c < comps.length; c++) {
-      if (!s.present[c] || (keep !== null && keep[c] === 1)) continue;
-      const fields = comps[c].fields;
-      const base = s.offsets[c];
-      for (let f = 0; f < fields.length; f++) {
-        if (tick < this.shadow.tick[c][f][eid]) continue;
-        this.shadow.tick[c][f][eid] = tick;
-        const text = s.text.strings[base + f];
-        this.shadow.wire[c][f][eid] = applyWire(fields[f], eid, s.values[base + f], this.mapper, s.quat, text);
-        if (fields[f].strings !== null && this.isOwned(eid)) this.shadow.adoptString(c, f, eid);
-      }
-    }
-  }
-
-  private onSpawn(r: BitReader): void {
-    const tick = r.readVarUint();
-    const count = r.readVarUint();
-    if (r.ok && !this.plausibleTick(tick)) return;
-    if (!r.ok || !this.applyFullEntities(r, count, tick, null)) this.report('DecodeError', 'malformed Spawn');
-    else this.catchUp.applied(tick);
-  }
-
-  private onSnapshotChunk(r: BitReader, msg: Uint8Array): void {
-    const done = this.snapshots.accept(r, msg);
-    if (typeof done === 'string') return this.report('DecodeError', done);
-    if (done !== null) this.applySnapshot(done);
-  }
-
-  /**
-   * Applies a complete snapshot at once; entities it does not list are removed (it is the whole truth), or,
-   * for a partial snapshot, those of its hash buckets (other than this client's own).
-   */
-  private applySnapshot(snapshot: AssembledSnapshot): void {
-    const seen = new Set<number>();
-    const r = this.reader;
-    let tick = 0;
-    for (const chunk of snapshot.chunks) {
-      r.reset(chunk, 0);
-      tick = r.readVarUint();
-      const count = r.readVarUint();
-      if (!r.ok || !this.plausibleTick(tick) || !this.applyFullEntities(r, count, tick, seen, true)) {
-        // Not the whole truth after all: removing what it does not list would drop live entities.
-        return this.report('DecodeError', 'malformed Snapshot body');
-      }
-    }
-    const reg = this.registry;
-    const buckets = snapshot.buckets;
-    if (buckets === null) this.catchUp.snapshotApplied();
-    for (let i = reg.count - 1; i >= 0; i--) {
-      const eid = reg.list[i];
-      const netId = reg.netIdOf[eid];
-      if (seen.has(netId)) continue;
-      if (buckets !== null) {
-        const b = bucketOf(netId);
-        if (!hasBucket(buckets[0], buckets[1], b) || reg.owner[eid] === this.clientId) continue;
-      }
-      this.destroy(eid, false);
-    }
-    this.refs.unlink();
-    this.counters.snapshots++;
-    this.catchUp.applied(tick);
-  }
-
   /** StateHash: compared at once, after the held deltas whose dependencies have arrived. */
   private onStateHash(r: BitReader): void {
     const hash = readStateHash(r);
     if (hash === null) return this.report('DecodeError', 'malformed StateHash');
     // Compare exactly here in the reliable stream: later structural messages must not be applied yet, and
     // deltas waiting for earlier reliable messages are applied first.
-    this.releaseHeld();
+    this.deltas.releaseHeld();
     const [lo, hi] = this.hashCheck.diverged(hash, this.clientId);
     this.counters.hashChecks++;
     this.catchUp.applied(hash.tick);
@@ -466,119 +272,19 @@ export class ClientReplicator {
     conn.sendReliable(w.toBytes());
   }
 
-  private destroy(eid: number, outOfInterest: boolean): void {
-    const netId = this.registry.netIdOf[eid];
-    for (let c = 0; c < this.protocol.components.length; c++) this.shadow.clear(c, eid);
-    this.delivery.forget(eid);
-    this.refs.destroying(eid);
-    this.registry.remove(eid);
-    if (!outOfInterest) this.authoritySeq.delete(netId);
-    this.world.destroyEntity(eid);
-    this.events.emit('despawn', eid, netId, outOfInterest);
-  }
-
-  private onDespawn(r: BitReader): void {
-    const count = r.readVarUint();
-    if (!r.ok || count > r.remainingBits) return this.report('DecodeError', 'malformed Despawn');
-    for (let i = 0; i < count; i++) {
-      const netId = r.readVarUint();
-      const reason = r.readBits(1);
-      if (!r.ok) {
-        this.refs.unlink();
-        return this.report('DecodeError', 'malformed Despawn');
-      }
-      const eid = this.registry.toLocal(netId);
-      if (eid !== 0) this.destroy(eid, reason === DESPAWN_OUT_OF_INTEREST);
-    }
-    this.refs.unlink();
-  }
-
-  private onComponentAdd(r: BitReader): void {
-    const tick = r.readVarUint();
-    const s = this.scratch;
-    const netId = readFullEntity(r, s, this.protocol.components);
-    if (netId < 0 || !r.ok) return this.report('DecodeError', 'malformed ComponentAdd');
-    if (!this.plausibleTick(tick)) return;
-    const eid = this.registry.toLocal(netId);
-    if (eid === 0) return this.report('UnknownEntity', `ComponentAdd for unknown entity ${netId}`);
-    this.ensureEntity(netId, s.present, this.registry.owner[eid], false);
-    this.applyValues(eid, tick);
-    this.catchUp.applied(tick);
-  }
-
-  /** The server refused or clamped writes to entities we own: take its values for those components. */
-  private onOwnerCorrection(r: BitReader): void {
-    const tick = r.readVarUint();
-    const count = r.readVarUint();
-    const s = this.scratch;
-    const comps = this.protocol.components;
-    const start = r.bitPosition;
-    // 1. validate every record before applying any
-    for (let i = 0; i < count; i++)
-      if (readFullEntity(r, s, comps) < 0 || !r.ok) return this.report('DecodeError', 'malformed OwnerCorrection');
-    if (!r.ok) return this.report('DecodeError', 'malformed OwnerCorrection');
-    // 2. apply to the entities this client still owns
-    r.seekBits(start);
-    const has = this.registry.has;
-    for (let i = 0; i < count; i++) {
-      const eid = this.registry.toLocal(readFullEntity(r, s, comps));
-      if (eid === 0 || !this.isOwned(eid)) continue;
-      for (let c = 0; c < comps.length; c++) if (has[c][eid] === 0) s.present[c] = 0;
-      this.applyValues(eid, tick);
-    }
-  }
-
-  private onComponentRemove(r: BitReader): void {
-    const netId = r.readVarUint();
-    const c = r.readVarUint();
-    if (!r.ok || c >= this.protocol.components.length) return this.report('DecodeError', 'malformed ComponentRemove');
-    const eid = this.registry.toLocal(netId);
-    if (eid === 0 || !this.registry.has[c][eid]) return;
-    this.registry.has[c][eid] = 0;
-    this.shadow.clear(c, eid);
-    this.delivery.forgetComponent(eid, c);
-    this.world.removeComponent(eid, c);
-  }
-
-  private onOwnership(r: BitReader): void {
-    const netId = r.readVarUint();
-    const owner = r.readVarUint();
-    const seq = r.readVarUint();
-    if (!r.ok) return this.report('DecodeError', 'malformed OwnershipGrant');
-    const eid = this.registry.toLocal(netId);
-    if (eid === 0) return;
-    if (seq > (this.authoritySeq.get(netId) ?? 0)) this.authoritySeq.set(netId, seq);
-    this.setOwner(eid, owner);
-  }
-
-  private setOwner(eid: number, owner: number): void {
-    const reg = this.registry;
-    const previous = reg.owner[eid];
-    if (previous === owner) return;
-    reg.owner[eid] = owner;
-    if (owner === this.clientId) {
-      // From now on local writes are the truth: start diffing from the current values.
-      for (let c = 0; c < this.protocol.components.length; c++) if (reg.has[c][eid]) this.shadow.capture(c, eid);
-    } else this.delivery.forget(eid);
-    this.events.emit('ownership', eid, owner);
-  }
-
   // ── resume catch-up hooks (the logic is in catch-up-client.ts) ─────────────────────────────────────
   private createCatchUp(): CatchUpClient {
     return new CatchUpClient(
       {
         registry: this.registry,
         plausibleTick: (tick) => this.plausibleTick(tick),
-        applyFullEntities: (r, count, tick, seen) => this.applyFullEntities(r, count, tick, seen, true),
+        applyFullEntities: (r, count, tick, seen) => this.mirror.applyFullEntities(r, count, tick, seen, true),
         despawn: (netId, outOfInterest) => {
           const eid = this.registry.toLocal(netId);
-          if (eid !== 0) this.destroy(eid, outOfInterest);
+          if (eid !== 0) this.mirror.destroy(eid, outOfInterest);
         },
         unlinkDestroyed: () => this.refs.unlink(),
-        applyOrphan: (msg) => {
-          openBody(this.reader, msg);
-          if (readDeltaHeader(this.reader, this.info)) this.applyDelta(this.reader);
-        },
+        applyOrphan: (msg) => this.deltas.applyOrphan(msg),
         askFullResync: () => {
           const w = this.writer;
           beginMessage(w, Tag.ResyncRequest);
@@ -612,40 +318,7 @@ export class ClientReplicator {
 
   /** Diffs every owned entity against its shadow and marks the changes for the server. */
   detectChanges(): void {
-    const me = this.clientId;
-    if (me === 0) return;
-    const reg = this.registry;
-    const comps = this.protocol.components;
-    for (let i = 0; i < reg.count; i++) {
-      const eid = reg.list[i];
-      if (reg.owner[eid] !== me) continue;
-      for (let c = 0; c < comps.length; c++) {
-        if (reg.has[c][eid] === 0 || comps[c].fields.length === 0 || this.ownerWriteExcluded[c]) continue;
-        const mask = this.shadow.detect(c, eid);
-        if (mask !== 0) this.delivery.mark(eid, c, mask);
-      }
-    }
-  }
-
-  /** OwnerHash (owner-hash.ts): the hash of what this client sent for its entities, once all of it is settled. */
-  private sendOwnerHash(): void {
-    const conn = this.session.connection;
-    if (!conn || this.clientId === 0) return;
-    const { protocol, registry, shadow, delivery } = this;
-    const body = { epoch: this.ownerEpoch, tick: this.tick };
-    const msg = writeOwnerHash(
-      this.writer,
-      body,
-      this.clientId,
-      protocol.components,
-      registry,
-      shadow,
-      delivery,
-      this.ownerWriteExcluded,
-    );
-    if (msg === null) return;
-    this.ownerEpoch++;
-    conn.sendReliable(msg);
+    this.ownerWrites.detect();
   }
 
   /** Sends this tick's owner writes (one Delta) and flushes the connection. */
@@ -654,23 +327,7 @@ export class ClientReplicator {
     if (!conn) return;
     this.tick++;
     if (this.session.state === 'connected') {
-      if (this.reliableLane !== null && this.delivery.dirtyCount > 0)
-        this.counters.reliableDeltas += this.reliableLane.send(this.delivery, conn, this.tick, conn.lastReliableIdSent);
-      const delta = writeDelta(
-        this.writer,
-        this.scratch,
-        this.protocol.components,
-        this.shadow,
-        this.registry,
-        this.delivery,
-        {
-          tick: this.tick,
-          dependsOn: conn.lastReliableIdSent,
-          budgetBytes: conn.unreliableSpaceBytes() - this.reservedBytes,
-        },
-      );
-      if (delta !== null && !conn.sendUnreliable(delta)) this.delivery.untake();
-      if (this.tick % OWNER_HASH_EVERY_TICKS === 0) this.sendOwnerHash();
+      this.ownerWrites.send(conn, this.tick, this.reservedBytes);
       for (const x of this.extensions) x.send?.(conn, this.tick);
     }
     const seq = conn.flush();
