@@ -210,6 +210,13 @@ function connectError(error: unknown, where: string): NetError {
       fatal: true,
     });
   }
+  if (status === 404) {
+    // The signalling server has no such endpoint; a room host answers so for a reservation naming a room it does
+    // not (or no longer) host.
+    return new NetError('RoomUnknown', `geckos.io server at ${where} has no endpoint for this connection (HTTP 404)`, {
+      fatal: true,
+    });
+  }
   const message = (error as { message?: unknown } | null)?.message ?? String(error);
   return new NetError('Timeout', `could not connect to the geckos.io server at ${where}: ${String(message)}`, {
     fix: 'check that the server is running and that url/port point at its signalling server',

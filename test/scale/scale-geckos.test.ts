@@ -176,7 +176,7 @@ describe('scale-out over geckos.io with room processes', () => {
     expect(await rawConnect(a, 'ecs1.garbage.garbage')).toMatch(/^Unauthorized: .*401/);
     expect(await rawConnect(a, forged)).toMatch(/^Unauthorized: .*401/);
     expect(await rawConnect(a, expired)).toMatch(/^Unauthorized: .*401/);
-    expect(await rawConnect(a, unknown)).toMatch(/404/);
+    expect(await rawConnect(a, unknown)).toMatch(/^RoomUnknown: .*404/);
     const after = await statsOf(a);
     expect(after.geckos.refusedInvalid - before.geckos.refusedInvalid).toBe(4);
     expect(after.geckos.refusedExpired - before.geckos.refusedExpired).toBe(1);
@@ -190,6 +190,11 @@ describe('scale-out over geckos.io with room processes', () => {
       },
     ).catch((e: unknown) => e);
     expect((late as NetError).code).toBe('ReservationExpired');
+    const gone = await connectToSeat(
+      { url: room.wsUrl, geckosUrl: a.geckosUrl!, token: unknown, expiresAtMs: Date.now() + 60_000 },
+      { ...overGeckos },
+    ).catch((e: unknown) => e);
+    expect((gone as NetError).code).toBe('RoomUnknown');
   });
 
   it("a used reservation passes signalling but the room's authorize refuses it", async () => {
