@@ -7,9 +7,13 @@
  * different bits is +0/-0 in the high lane (both lanes zero), so a zero pair also compares its sign (1 / x).
  * Float columns compare zeros by sign on the narrow path too. Integer arrays never take the wide path: for them
  * 0x80000000 is not "minus zero".
+ *
+ * `scanIds` of a component whose sources are all 4-byte typed arrays of one length takes the fused scan
+ * instead (fused-scan.ts: every column per entity in one generated loop, over the same copies).
  */
 import { grown } from '../codec/grow-array.ts';
 import type { NumericArray } from './compiled-field.ts';
+import { type FusedScan, compileFusedScan } from './fused-scan.ts';
 
 interface Column {
   source: NumericArray;
@@ -22,6 +26,37 @@ interface Column {
   laneCopy: Int32Array | null;
   /** Float values (a float typed array or a plain array): zeros compare by sign too. */
   float: boolean;
+}
+
+/** The fused scan of a component, with 32-bit lane views of its sources and of their copies. */
+interface Fused {
+  scan: FusedScan;
+  lanes: Int32Array[];
+  copies: Int32Array[];
+  /** Length of every source (they are equal). */
+  length: number;
+}
+
+function isLaneArray(a: NumericArray): a is Float32Array | Int32Array | Uint32Array {
+  return a instanceof Float32Array || a instanceof Int32Array || a instanceof Uint32Array;
+}
+
+/** The fused scan of `columns` when every source is a 4-byte typed array of one length (and codegen works). */
+function makeFused(columns: readonly Column[]): Fused | null {
+  if (columns.length === 0) return null;
+  const length = columns[0].source.length;
+  for (const col of columns) {
+    if (!isLaneArray(col.source) || !isLaneArray(col.copy) || col.source.length !== length) return null;
+  }
+  const scan = compileFusedScan(columns.length);
+  if (scan === null) return null;
+  const view = (a: Float32Array | Int32Array | Uint32Array) => new Int32Array(a.buffer, a.byteOffset, a.length);
+  return {
+    scan,
+    lanes: columns.map((col) => view(col.source as Float32Array)),
+    copies: columns.map((col) => view(col.copy as Float32Array)),
+    length,
+  };
 }
 
 function isTyped(a: NumericArray): a is NumericArray & ArrayBufferView & { BYTES_PER_ELEMENT: number } {
@@ -60,9 +95,16 @@ export class RawScanner {
   private readonly movedWords: Float64Array[];
   /** reach[c]: entities below which the last scan of c could flag anything (its longest source, up to `end`). */
   private readonly reach: Int32Array;
+  /** fused[c]: the fused scan of component c, or null when it keeps the per-column scan. */
+  private readonly fused: (Fused | null)[];
 
-  constructor(sources: readonly (readonly NumericArray[])[]) {
+  /**
+   * @param sources sources[c]: the arrays component c's fields read.
+   * @param fuse false keeps every component on the per-column scan (tests compare the two).
+   */
+  constructor(sources: readonly (readonly NumericArray[])[], fuse = true) {
     this.columns = sources.map((list) => list.map(makeColumn));
+    this.fused = this.columns.map((cols) => (fuse ? makeFused(cols) : null));
     this.moved = sources.map(() => new Uint8Array(0));
     this.movedWords = sources.map(() => new Float64Array(0));
     this.reach = new Int32Array(sources.length);
@@ -140,6 +182,10 @@ export class RawScanner {
    * change without their raw value: entity references). Clears the moved flags; returns the count.
    */
   scanIds(c: number, end: number, has: Uint8Array, all: boolean, ids: Int32Array): number {
+    const fused = this.fused[c];
+    if (fused !== null && !all) {
+      return fused.scan(fused.lanes, fused.copies, Math.min(end, fused.length, has.length, ids.length), has, ids);
+    }
     const moved = this.scan(c, end);
     const limit = Math.min(this.reach[c], has.length);
     let n = 0;
