@@ -7,11 +7,11 @@ import * as THREE from 'three';
 import { query } from 'bitecs';
 import { clientIdOf, Networked, vrStatsOf } from '../../src/index.ts';
 import { CONDITION_PRESETS, createConditionedTransport } from './conditioned-transport.ts';
-import { attachDesktopControls, installEmulatedQuest, shouldEmulate } from './emulation.ts';
+import { attachDesktopControls, installEmulatedQuest, setHandInput, shouldEmulate } from './emulation.ts';
 import { createOverlay } from './overlay.ts';
 import { createPageTransport } from './page-transport.ts';
 import { createRoomClient } from './room-client.ts';
-import { createRoomScene, userColor } from './scene.ts';
+import { createRoomScene, grabPointOf, userColor } from './scene.ts';
 import { buildModelGlb, MODEL_PICKS } from './room-models.ts';
 
 /** The overlay refreshes this often: readable numbers, and a canvas upload only 4 times a second. */
@@ -109,6 +109,9 @@ window.addEventListener('drop', (e) => {
   void shareFiles(e.dataTransfer?.files ?? []);
 });
 
+/** Debug hooks run after each frame's tick, before it is drawn (the tests drive and sample frames with them). */
+const frameHooks = new Set<() => void>();
+
 let xrFrames = 0;
 let overlayAtMs = 0;
 let tickedAtMs = 0;
@@ -121,6 +124,7 @@ view.renderer.setAnimationLoop((_time: number, frame?: XRFrame) => {
   frameAtMs = nowMs;
   tickedAtMs = nowMs;
   client.tick(frame);
+  for (const hook of frameHooks) hook();
   if (nowMs - overlayAtMs >= OVERLAY_INTERVAL_MS) {
     overlayAtMs = nowMs;
     refreshOverlay(nowMs);
@@ -136,14 +140,17 @@ setInterval(() => {
   client.tick(undefined);
 }, KEEPALIVE_MS);
 
-/** Moves an emulated controller so that its grip (the hand) lands on `target`, in room coordinates. */
+/** Moves an emulated controller (or tracked hand) so that its grab point lands on `target`, in room coordinates. */
 function reach(hand: 'left' | 'right', target: [number, number, number]): void {
   const controller = view.controllers.find((c) => c.handedness === hand);
-  const emulatedHand = device?.controllers[hand];
+  const emulatedHand = device?.primaryInputMode === 'hand' ? device.hands[hand] : device?.controllers[hand];
   if (!controller || !emulatedHand) throw new Error(`no ${hand} controller (enter VR with an emulated headset)`);
-  const grip = new THREE.Vector3().setFromMatrixPosition(controller.grip.matrixWorld);
-  const ray = new THREE.Vector3().setFromMatrixPosition(controller.ray.matrixWorld);
-  const local = new THREE.Vector3(...target).sub(grip.sub(ray)).applyMatrix4(view.rig.matrixWorld.clone().invert());
+  // The grab point (grip, or a hand's pinch point) sits at a fixed offset (in room coordinates, for the current
+  // rotation and pinch) from the emulated position.
+  const grip = grabPointOf(controller, new THREE.Vector3());
+  const { x, y, z } = emulatedHand.position;
+  const offset = grip.sub(new THREE.Vector3(x, y, z).applyMatrix4(view.rig.matrixWorld));
+  const local = new THREE.Vector3(...target).sub(offset).applyMatrix4(view.rig.matrixWorld.clone().invert());
   emulatedHand.position.set(local.x, local.y, local.z);
 }
 
@@ -181,6 +188,40 @@ Object.assign(window, {
     colorOf: (clientId: number) => userColor(clientId),
     chooseColor: (color: number) => client.colors.choose(color),
     hand: (hand: 'left' | 'right') => client.handPosition(hand),
+    /** Where a hand grabs now (a controller's grip, a tracked hand's pinch point), in room coordinates. */
+    grabPoint: (hand: 'left' | 'right') => {
+      const c = view.controllers.find((k) => k.handedness === hand);
+      return c ? grabPointOf(c, new THREE.Vector3()).toArray() : null;
+    },
+    /** Switches the emulated device between controllers and tracked hands; pinches the emulated right hand. */
+    setHands: (on: boolean) => device && setHandInput(device, on),
+    pinch: (value: number) => device?.hands.right?.updatePinchValue(value),
+    hands: () => client.hands.list(),
+    handJoints: (hand: 'left' | 'right') => {
+      const j = client.handJoints(hand);
+      return j ? [...j] : null;
+    },
+    grabs: () => ({
+      holding: [...client.grabber.holding.values()],
+      refused: client.grabber.refused,
+      thrown: client.grabber.thrown,
+      lastThrow: client.grabber.lastThrow,
+    }),
+    /** An object's held-objects state here: holder entity, offset, flying flag, own pose. */
+    objectState: (eid: number) => {
+      const { Attachment: a, Flight: f, Pose: p } = client.room;
+      return {
+        holder: a.holder[eid],
+        offset: [a.ox[eid], a.oy[eid], a.oz[eid], a.qx[eid], a.qy[eid], a.qz[eid], a.qw[eid]],
+        flying: f.flying[eid] === 1,
+        pose: [p.px[eid], p.py[eid], p.pz[eid]],
+      };
+    },
+    /** The drawn world transforms of entities' views (16 numbers each, column-major), or null without a view. */
+    drawnMatrices: (eids: number[]) =>
+      eids.map((eid) => (client.views.matrixOf(eid)?.toArray() ?? null) as number[] | null),
+    /** Runs `hook` after each frame's tick (before drawing); returns the function that removes it. */
+    everyFrame: (hook: () => void) => (frameHooks.add(hook), () => frameHooks.delete(hook)),
     voice: {
       microphone: () => client.voice.microphone,
       setMuted: (muted: boolean) => client.voice.voice.setMuted(muted),

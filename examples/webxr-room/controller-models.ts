@@ -11,6 +11,8 @@ import type { LocalController } from './scene.ts';
 /** What the debug handle reports: which hands show a loaded device model. */
 export interface ControllerModels {
   loaded(): Array<{ handedness: string; model: boolean }>;
+  /** Whether `controller` shows its device model now. */
+  has(controller: LocalController): boolean;
 }
 
 /** Attaches a device model to each local controller's grip. */
@@ -25,12 +27,13 @@ export function attachControllerModels(controllers: readonly LocalController[]):
       const has = model.children.length > 0;
       if (has) loaded.add(c);
       else loaded.delete(c);
-      c.mesh.visible = !has;
+      c.mesh.visible = !has && !c.isHand; // a tracked hand draws the hand model instead (hand-views.ts)
     };
     model.addEventListener('childadded', changed);
     model.addEventListener('childremoved', changed);
   }
   return {
     loaded: () => controllers.map((c) => ({ handedness: c.handedness, model: loaded.has(c) })),
+    has: (c) => loaded.has(c),
   };
 }

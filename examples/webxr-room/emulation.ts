@@ -1,7 +1,9 @@
 /**
  * Trying the room without a headset: IWER (Meta's WebXR emulation runtime) installs an emulated Quest 3 and its
- * Touch controllers as `navigator.xr`, and a few desktop controls drive them. Used with `?emulate`, or by itself
- * when the browser has no WebXR or no immersive-vr device; `?emulate=0` turns it off.
+ * Touch controllers as `navigator.xr`, and a few desktop controls drive them. IWER also emulates tracked hands
+ * (XRHand with 25 joints, from recorded Quest hand poses, blended between an open hand and a pinch by a pinch
+ * value): H switches the device between controllers and hands. Used with `?emulate`, or by itself when the browser
+ * has no WebXR or no immersive-vr device; `?emulate=0` turns it off.
  */
 import { metaQuest3, XRDevice } from 'iwer';
 
@@ -35,17 +37,38 @@ export function installEmulatedQuest(): XRDevice {
 }
 
 /**
+ * Switches the emulated device between Touch controllers and tracked hands (both hands at once, as on a Quest); the
+ * hands take over where the controllers were (and back), so the switch does not move them.
+ */
+export function setHandInput(device: XRDevice, hands: boolean): void {
+  if ((device.primaryInputMode === 'hand') === hands) return;
+  for (const side of ['left', 'right'] as const) {
+    const [from, to] = hands
+      ? [device.controllers[side], device.hands[side]]
+      : [device.hands[side], device.controllers[side]];
+    if (!from || !to) continue;
+    to.position.copy(from.position);
+    to.quaternion.copy(from.quaternion);
+  }
+  device.primaryInputMode = hands ? 'hand' : 'controller';
+}
+
+/**
  * Desktop controls of the emulated headset, over `canvas`: the mouse moves the right hand in front of the eyes,
- * the left button (or G) squeezes it to grab, T pulls its trigger (select), W/A/S/D walk, Q/E turn.
+ * the left button (or G) squeezes it to grab (with tracked hands: pinches), T pulls its trigger (select), H switches
+ * between controllers and tracked hands, P pinches, W/A/S/D walk, Q/E turn.
  */
 export function attachDesktopControls(device: XRDevice, canvas: HTMLElement): void {
   let yaw = 0;
-  const right = () => device.controllers.right;
+  const hands = () => device.primaryInputMode === 'hand';
+  const right = () => (hands() ? device.hands.right : device.controllers.right);
+  const pinch = (value: number) => device.hands.right?.updatePinchValue(value);
   const turn = (radians: number) => {
     yaw += radians;
     device.quaternion.set(0, Math.sin(yaw / 2), 0, Math.cos(yaw / 2));
   };
-  const squeeze = (value: number) => right()?.updateButtonValue('squeeze', value);
+  const squeeze = (value: number) =>
+    hands() ? pinch(value) : device.controllers.right?.updateButtonValue('squeeze', value);
 
   canvas.addEventListener('pointermove', (event) => {
     const hand = right();
@@ -80,11 +103,14 @@ export function attachDesktopControls(device: XRDevice, canvas: HTMLElement): vo
     else if (key === 'q') turn(TURN_RAD);
     else if (key === 'e') turn(-TURN_RAD);
     else if (key === 'g' && !event.repeat) squeeze(1);
-    else if (key === 't' && !event.repeat) right()?.updateButtonValue('trigger', 1);
+    else if (key === 't' && !event.repeat) device.controllers.right?.updateButtonValue('trigger', 1);
+    else if (key === 'p' && !event.repeat) pinch(1);
+    else if (key === 'h' && !event.repeat) setHandInput(device, !hands());
   });
-  window.addEventListener('keyup', (event) => event.key.toLowerCase() === 'g' && squeeze(0));
-  window.addEventListener(
-    'keyup',
-    (event) => event.key.toLowerCase() === 't' && right()?.updateButtonValue('trigger', 0),
-  );
+  window.addEventListener('keyup', (event) => {
+    const key = event.key.toLowerCase();
+    if (key === 'g') squeeze(0);
+    else if (key === 't') device.controllers.right?.updateButtonValue('trigger', 0);
+    else if (key === 'p') pinch(0);
+  });
 }

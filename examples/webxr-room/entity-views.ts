@@ -1,8 +1,9 @@
 /**
  * What the page draws for replicated entities: a head or hand for every other user's avatar parts, a mesh for every
  * object. Avatar parts are drawn from the VR pose layer's RenderPose (interpolated at the owner's render time, no
- * smoothing of our own); object poses arrive at the send rate (30 Hz), so each object glides towards its latest pose
- * instead of jumping, except the ones this page holds (drawn where the hand has them).
+ * smoothing of our own); objects from the attachment layer's RenderPose: a held object is drawn exactly there (its
+ * holder's RenderPose of this frame times its offset, so it sits rigidly in the hand as this page draws the hand),
+ * a free one arrives at the send rate (30 Hz), so it glides towards its latest pose instead of jumping.
  */
 import * as THREE from 'three';
 import { hasComponent, query } from 'bitecs';
@@ -67,7 +68,7 @@ export function createEntityViews(
   isAway: (clientId: number) => boolean,
   models: ModelLibrary | null = null,
 ): EntityViews {
-  const { Pose, Grabbable, poses, ModelAsset } = room;
+  const { Pose, Grabbable, poses, ModelAsset, Attachment } = room;
   const devices: ReadonlyArray<[AvatarPartName, PoseStore]> = [
     ['head', poses.HeadPose],
     ['left', poses.LeftControllerPose],
@@ -146,9 +147,11 @@ export function createEntityViews(
         replicatedStore.set(eid, Pose);
         const owner = ownerOf(world, eid);
         if (owner !== view.owner) recolor(view, owner);
-        readPose(Pose, eid, target, targetRotation);
-        if (fresh || isOwnedLocally(world, eid)) {
-          // Held here: the hold system put it at the hand this frame.
+        // The attachment system drew it into RenderPose: in its holder's hand, or at its own pose (blended).
+        const drawn = hasComponent(world, eid, Attachment) ? poses.RenderPose : Pose;
+        readPose(drawn, eid, target, targetRotation);
+        if (fresh || Attachment.holder[eid] !== 0 || isOwnedLocally(world, eid)) {
+          // Held: exactly where the hand has it this frame.
           view.object.position.copy(target);
           view.object.quaternion.copy(targetRotation);
         } else {

@@ -1,13 +1,19 @@
 /**
  * The shared protocol of the WebXR room, imported by the server and every page: what is replicated (the VR pose
- * layer's heads and controllers, and the poses of grabbable objects) and the room's layout. Grabs go through the
- * authority layer's ownership requests, so the room has no messages of its own.
+ * layer's heads and controllers, tracked hands on them, and the poses of grabbable objects with their attachment to a
+ * hand while held and their flight when thrown) and the room's layout. Grabs go through the authority layer's
+ * ownership requests, so the room has no messages of its own.
  */
 import {
+  createAttachment,
+  createFlight,
+  createHandComponents,
   createPoseComponents,
   createProtocol,
   field,
+  registerAttachment,
   registerComponent,
+  registerFlight,
   registerPoseComponents,
 } from '../../src/index.ts';
 import type { PoseAccess } from '../../src/index.ts';
@@ -43,6 +49,11 @@ export function defineRoomProtocol() {
   };
   const Grabbable = { shape: new Uint8Array(MAX_ENTITIES), color: new Uint32Array(MAX_ENTITIES) };
   const poses = createPoseComponents(MAX_ENTITIES);
+  // Tracked hands ride on the controller entities (the hand layer's own messages, no component to register).
+  const hands = createHandComponents(MAX_ENTITIES);
+  // A held object replicates as an attachment to the holder's hand; a thrown one carries its release velocity.
+  const Attachment = createAttachment(MAX_ENTITIES);
+  const Flight = createFlight(MAX_ENTITIES);
 
   const protocol = createProtocol();
   // 1 mm steps over a 40 m room (16 bits per axis); a quaternion in 32 bits (~0.1 degree).
@@ -53,6 +64,8 @@ export function defineRoomProtocol() {
     fields: { shape: field.enum(SHAPES), color: field.u32() },
   });
   registerPoseComponents(protocol, poses);
+  registerAttachment(protocol, Attachment);
+  registerFlight(protocol, Flight);
   const DisplayName = registerDisplayName(protocol);
   const RoomStats = registerRoomStats(protocol, MAX_ENTITIES);
   // The SHA-256 (64 hex digits) of the glTF asset a 'model' object draws; the bytes come by the asset layer.
@@ -60,13 +73,31 @@ export function defineRoomProtocol() {
   registerComponent(protocol, ModelAsset, { name: 'ModelAsset', fields: { hash: field.shortString(64) } });
   /** Where an object's pose lives, for the authority layer (held objects follow the hand; releases carry it). */
   const objectPose: PoseAccess = { component: Pose, position: ['px', 'py', 'pz'], rotation: ['qx', 'qy', 'qz', 'qw'] };
-  return { protocol, Pose, Grabbable, poses, objectPose, DisplayName, RoomStats, ModelAsset };
+  return {
+    protocol,
+    Pose,
+    Grabbable,
+    poses,
+    hands,
+    Attachment,
+    Flight,
+    objectPose,
+    DisplayName,
+    RoomStats,
+    ModelAsset,
+  };
 }
 
 /** The components of one room world. */
 export type RoomProtocol = ReturnType<typeof defineRoomProtocol>;
 
 // ── Room layout (room coordinates: metres, y up, origin on the floor at the centre) ─────────────────────────────
+
+/**
+ * A thrown object comes to rest with its centre this high above the floor: the largest half-size of the shapes (the
+ * ball's and the ring's 7 cm radius), so none sinks into the floor.
+ */
+export const REST_HEIGHT_M = 0.07;
 
 /** Users stand on a circle this far from the centre, facing it; the objects float in between. */
 export const SEAT_RADIUS_M = 0.9;
@@ -91,6 +122,9 @@ const WITHIN_REACH = { ahead: 0.42, right: 0.2, up: 1.4 };
 /** Colours of the per-seat objects, one per seat. */
 const SEAT_OBJECT_COLORS = [0xffd166, 0x06d6a0, 0xef476f, 0x118ab2, 0xf78c6b, 0x83d483, 0xa0522d, 0x9aa5b1];
 
+/** Shapes of the per-seat objects: the built-in ones ('model' draws a shared asset, which these have none of). */
+const SEAT_SHAPES = ['cube', 'ball', 'ring'] as const;
+
 /** A point `ahead`, `right` of seat `clientId`'s standing point, `up` above the floor. */
 function nearSeat(clientId: number, ahead: number, right: number, up: number): [number, number, number] {
   const { x, z, yaw } = seatOf(clientId);
@@ -105,7 +139,7 @@ export const OBJECTS: ReadonlyArray<{ shape: (typeof SHAPES)[number]; color: num
   { shape: 'ring', color: 0xdd44cc, at: [0.3, 1.1, 0] },
   { shape: 'cube', color: 0x66dd44, at: [0, 1.1, -0.25] },
   ...SEAT_OBJECT_COLORS.map((color, i) => ({
-    shape: SHAPES[i % SHAPES.length],
+    shape: SEAT_SHAPES[i % SEAT_SHAPES.length],
     color,
     at: nearSeat(i + 1, WITHIN_REACH.ahead, WITHIN_REACH.right, WITHIN_REACH.up),
   })),

@@ -1,11 +1,15 @@
 /**
  * The page's side of the room: a bitecs world joined to the server by the ecsync client plugin, the VR pose layer
- * and the authority layer. Each frame: receive, reconcile, write the XR head and controllers into the devices this
- * user owns, record them, move held objects to their hands, send, render remote devices, then update the views.
+ * with tracked hands and held-object attachments, and the authority layer. Each frame: receive, reconcile, write the
+ * XR head, controllers and hand joints into the devices this user owns, record them, send, render remote devices and
+ * hands, draw held objects in their holders' hands, then update the views.
  */
 import * as THREE from 'three';
 import { createWorld, query } from 'bitecs';
 import {
+  addAttachments,
+  addHandTracking,
+  attachmentSystem,
   clientIdOf,
   connectionStateOf,
   createClientAssets,
@@ -14,10 +18,12 @@ import {
   createNetworkPlugin,
   createTelemetryReporter,
   createVrPlugin,
-  holdSystem,
+  HAND_JOINTS_LENGTH,
+  handRenderSystem,
   isOwnedLocally,
   Networked,
   presenceOf,
+  writeHandJoints,
 } from '../../src/index.ts';
 import type {
   ClientAuthority,
@@ -33,9 +39,9 @@ import { createEntityViews } from './entity-views.ts';
 import type { EntityViews } from './entity-views.ts';
 import { createGrabber } from './grab.ts';
 import type { Grabber } from './grab.ts';
-import { defineRoomProtocol, MAX_ENTITIES, MAX_MODEL_BYTES } from './protocol.ts';
+import { defineRoomProtocol, MAX_MODEL_BYTES } from './protocol.ts';
 import type { RoomProtocol } from './protocol.ts';
-import { createPoseStore, writeDevice, writePoseFromMatrix } from './pose-io.ts';
+import { writeDevice } from './pose-io.ts';
 import { claimDisplayName, wantedDisplayName } from './display-name.ts';
 import { createNameTags } from './name-tags.ts';
 import type { NameTags } from './name-tags.ts';
@@ -44,6 +50,8 @@ import { createAvatarColors } from './avatar.ts';
 import type { AvatarColors } from './avatar.ts';
 import { attachControllerModels } from './controller-models.ts';
 import type { ControllerModels } from './controller-models.ts';
+import { createHandViews, HAND_JOINT_NAMES } from './hand-views.ts';
+import type { HandViews } from './hand-views.ts';
 import { createLocomotion } from './locomotion.ts';
 import type { Locomotion } from './locomotion.ts';
 import { createVoiceView } from './voice-view.ts';
@@ -85,6 +93,8 @@ export interface RoomClient {
   /** The local controllers' device models, and thumbstick locomotion. */
   readonly controllerModels: ControllerModels;
   readonly locomotion: Locomotion;
+  /** Tracked hands drawn as hands (this user's and everyone else's). */
+  readonly hands: HandViews;
   /** Avatar colours chosen on entry. */
   readonly colors: AvatarColors;
   /** Shared glTF models: share one, and what this page holds. */
@@ -94,6 +104,8 @@ export interface RoomClient {
   tick(frame: XRFrame | undefined): void;
   /** Where the local hand's grip is this frame, in room coordinates (what the page writes for it). */
   handPosition(hand: 'left' | 'right'): [number, number, number] | null;
+  /** The joints this page wrote for its own tracked hand this frame (25 x 7, room coordinates), or null. */
+  handJoints(hand: 'left' | 'right'): Float32Array | null;
 }
 
 /** Connects to the room over `transport` and draws it into `view`. */
@@ -103,13 +115,10 @@ export function createRoomClient(transport: ClientTransport, view: RoomScene): R
   const { poses } = room;
   const net = createNetworkPlugin(world, { role: 'client', protocol: room.protocol, transport });
   const vr = createVrPlugin(world, { components: poses });
-  // Held objects follow the hand where this page draws it: the grip as tracked this frame (the local hand mesh hangs
-  // from it), not RenderPose, which blends server corrections in for a while and would shift the grab's offset.
-  const HandGrip = createPoseStore(MAX_ENTITIES);
-  const authority = createClientAuthority(world, {
-    pose: room.objectPose,
-    handPose: { component: HandGrip, position: ['px', 'py', 'pz'], rotation: ['qx', 'qy', 'qz', 'qw'] },
-  });
+  addHandTracking(world, { hands: room.hands });
+  // Held objects are attachments: drawn by every page at the holder's RenderPose of that frame times the offset.
+  addAttachments(world, { attachment: room.Attachment, pose: room.objectPose, flight: room.Flight });
+  const authority = createClientAuthority(world, { pose: room.objectPose });
   // A user whose link dropped keeps their session for a while (they may come back): their avatar is hidden meanwhile.
   const isAway = (clientId: number) => presenceOf(world).some((u) => u.clientId === clientId && u.suspended);
   const models = createModelLibrary(createClientAssets(world, { maxAssetBytes: MAX_MODEL_BYTES }));
@@ -130,6 +139,7 @@ export function createRoomClient(transport: ClientTransport, view: RoomScene): R
   const voice = createVoiceView(world, room, views, view.camera, authority, awareness);
   const controllerModels = attachControllerModels(view.controllers);
   const locomotion = createLocomotion(view.rig);
+  const handViews = createHandViews(world, room, view.scene, views, view.controllers, controllerModels);
   const colors = createAvatarColors(
     world,
     room,
@@ -151,6 +161,12 @@ export function createRoomClient(transport: ClientTransport, view: RoomScene): R
   const spin = { left: new THREE.Vector3(), right: new THREE.Vector3() };
   const gamepads: Record<'left' | 'right', Gamepad | null> = { left: null, right: null };
   const tracked = { left: false, right: false };
+  /** This frame's joints of each tracked hand (room coordinates), and whether the hand is tracked now. */
+  const joints = { left: new Float32Array(HAND_JOINTS_LENGTH), right: new Float32Array(HAND_JOINTS_LENGTH) };
+  const handTracked = { left: false, right: false };
+  const jointPosition = new THREE.Vector3();
+  const jointRotation = new THREE.Quaternion();
+  const jointScale = new THREE.Vector3();
   const rest = new THREE.Matrix4();
   const rigRotation = new THREE.Quaternion();
   const zero = new THREE.Vector3();
@@ -164,13 +180,36 @@ export function createRoomClient(transport: ClientTransport, view: RoomScene): R
     view.rig.getWorldQuaternion(rigRotation);
     tracked.left = tracked.right = false;
     for (const c of view.controllers) {
-      if (!frame || !c.grip.visible || (c.handedness !== 'left' && c.handedness !== 'right')) continue;
+      if (!frame || c.isHand || !c.grip.visible || (c.handedness !== 'left' && c.handedness !== 'right')) continue;
       const hand = c.handedness;
       hands[hand].copy(c.grip.matrixWorld);
       // Velocities are in the reference space: turn them with the rig into room coordinates.
       velocity[hand].copy(c.grip.hasLinearVelocity ? c.grip.linearVelocity : zero).applyQuaternion(rigRotation);
       spin[hand].copy(c.grip.hasAngularVelocity ? c.grip.angularVelocity : zero).applyQuaternion(rigRotation);
       tracked[hand] = true;
+    }
+    handTracked.left = handTracked.right = false;
+    for (const c of view.controllers) {
+      if (!frame || !c.isHand || !c.hand.visible || (c.handedness !== 'left' && c.handedness !== 'right')) continue;
+      // three has posed the hand's joints from this frame (in the rig): their world matrices are room coordinates.
+      const out = joints[c.handedness];
+      let all = true;
+      for (let j = 0; j < HAND_JOINT_NAMES.length && all; j++) {
+        const joint = c.hand.joints[HAND_JOINT_NAMES[j]];
+        if (!joint?.visible) all = false;
+        else {
+          joint.matrixWorld.decompose(jointPosition, jointRotation, jointScale);
+          out.set([jointPosition.x, jointPosition.y, jointPosition.z], j * 7);
+          out.set([jointRotation.x, jointRotation.y, jointRotation.z, jointRotation.w], j * 7 + 3);
+        }
+      }
+      handTracked[c.handedness] = all;
+      if (!all) continue;
+      // A tracked hand's device pose is its wrist (writeHandJoints sets it too); WebXR gives hands no velocities.
+      hands[c.handedness].copy(c.hand.joints.wrist!.matrixWorld);
+      velocity[c.handedness].set(0, 0, 0);
+      spin[c.handedness].set(0, 0, 0);
+      tracked[c.handedness] = true;
     }
     for (const hand of ['left', 'right'] as const) {
       gamepads[hand] = null;
@@ -197,7 +236,8 @@ export function createRoomClient(transport: ClientTransport, view: RoomScene): R
       for (const eid of query(world, [Networked, store])) {
         if (!isOwnedLocally(world, eid)) continue;
         writeDevice(store, eid, hands[hand], velocity[hand], spin[hand]);
-        writePoseFromMatrix(HandGrip, eid, hands[hand]);
+        // A tracked hand: its joints go to the hand layer, and the device pose becomes the wrist.
+        writeHandJoints(world, eid, handTracked[hand] ? joints[hand] : null);
         const grip = poses.GripState;
         grip.grip[eid] = pad?.buttons[SQUEEZE_BUTTON]?.value ?? 0;
         grip.trigger[eid] = pad?.buttons[TRIGGER_BUTTON]?.value ?? 0;
@@ -225,6 +265,7 @@ export function createRoomClient(transport: ClientTransport, view: RoomScene): R
     roomStats: () => readRoomStats(world, room.RoomStats),
     controllerModels,
     locomotion,
+    hands: handViews,
     colors,
     models,
     get state() {
@@ -245,10 +286,12 @@ export function createRoomClient(transport: ClientTransport, view: RoomScene): R
       writeOwnedDevices();
       claimDisplayName(world, room.DisplayName, poses.HeadPose, wantedName);
       vr.record(world);
-      holdSystem(world);
       net.send(world);
       vr.render(world);
+      handRenderSystem(world);
+      attachmentSystem(world);
       views.update(performance.now());
+      handViews.update();
       colors.update();
       nameTags.update();
       selections.update();
@@ -259,5 +302,6 @@ export function createRoomClient(transport: ClientTransport, view: RoomScene): R
       const p = new THREE.Vector3().setFromMatrixPosition(hands[hand]);
       return [p.x, p.y, p.z];
     },
+    handJoints: (hand) => (handTracked[hand] ? joints[hand].slice() : null),
   };
 }

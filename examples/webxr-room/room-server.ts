@@ -4,9 +4,11 @@
  * hands an object to whoever asks for it first (the authority layer). The plugins do the networking; this file is
  * the whole game logic.
  */
-import { addComponent, addEntity, createWorld, hasComponent, removeEntity } from 'bitecs';
+import { addComponent, addEntity, createWorld, hasComponent, query, removeEntity } from 'bitecs';
 import {
+  addHandTracking,
   addServerExtension,
+  addServerFlights,
   createNetworkPlugin,
   createServerAssets,
   createServerAuthority,
@@ -14,10 +16,12 @@ import {
   createTelemetryAggregator,
   createVrPlugin,
   Networked,
+  ownerOf,
   setOwner,
 } from '../../src/index.ts';
-import type { Box, NetworkPlugin, ServerTransport, TelemetryAggregator } from '../../src/index.ts';
-import { defineRoomProtocol, GLB_MIME, MAX_MODEL_BYTES, OBJECTS, seatOf, SHAPES } from './protocol.ts';
+import type { Box, NetworkPlugin, ServerFlightStats, ServerTransport, TelemetryAggregator } from '../../src/index.ts';
+import { defineRoomProtocol, GLB_MIME, MAX_MODEL_BYTES, OBJECTS, REST_HEIGHT_M, seatOf, SHAPES } from './protocol.ts';
+import type { RoomProtocol } from './protocol.ts';
 import { nameHead } from './display-name.ts';
 import { roomAwareness } from './room-awareness.ts';
 import { publishRoomStats, spawnRoomStats } from './room-telemetry.ts';
@@ -41,10 +45,29 @@ export interface RoomServer {
   readonly telemetry: TelemetryAggregator;
   /** Users in the room. */
   userCount(): number;
+  /** Throws the server took over and flew, and how many have landed. */
+  flights(): ServerFlightStats;
   /** The display name of a user in the room, or undefined. */
   displayNameOf(clientId: number): string | undefined;
   /** Stops ticking and closes every connection. */
   close(): Promise<void>;
+}
+
+/**
+ * An object is attached only to a hand of the user who holds it: when its holder is not such a hand (it was let go
+ * and the release reached the server before the owner's last write, the holder left, or a client named someone
+ * else's hand), the server clears the attachment, so every viewer draws it free at its own pose.
+ */
+function releaseStaleAttachments(world: object, room: RoomProtocol, avatars: ReadonlyMap<number, number[]>): void {
+  const { Attachment } = room;
+  for (const eid of query(world, [Networked, room.Grabbable, Attachment])) {
+    const holder = Attachment.holder[eid];
+    if (holder === 0) continue;
+    const owner = ownerOf(world, eid);
+    const hands = avatars.get(owner);
+    if (owner !== 0 && hands !== undefined && (hands[1] === holder || hands[2] === holder)) continue;
+    Attachment.holder[eid] = 0;
+  }
 }
 
 type PoseStore = Record<'px' | 'py' | 'pz' | 'qx' | 'qy' | 'qz' | 'qw', Float32Array>;
@@ -52,10 +75,39 @@ type PoseStore = Record<'px' | 'py' | 'pz' | 'qx' | 'qy' | 'qz' | 'qw', Float32A
 /** Starts the room on `transport` (server.ts merges geckos.io and WebSocket into one). */
 export function startRoomServer(transport: ServerTransport): RoomServer {
   const world = createWorld();
-  const { protocol, Pose, Grabbable, poses, objectPose, DisplayName, RoomStats, ModelAsset } = defineRoomProtocol();
+  const room = defineRoomProtocol();
+  const {
+    protocol,
+    Pose,
+    Grabbable,
+    poses,
+    hands,
+    Attachment,
+    Flight,
+    objectPose,
+    DisplayName,
+    RoomStats,
+    ModelAsset,
+  } = room;
   // 2 Mbps per client: poses take ~100-300 kbps, and a shared model streams at half the cap (~125 kB/s).
   const net = createNetworkPlugin(world, { role: 'server', protocol, transport, bandwidthKbps: 2000 });
   const vr = createVrPlugin(world, { components: poses, validation: { playArea: PLAY_AREA } });
+  // Tracked hands: each owner's hand codes are checked and relayed to the others (only to who knows the entity).
+  addHandTracking(world, { hands });
+  // A thrown object is the server's from its release: it flies (gravity, no drag) until it rests on the floor.
+  const flights = addServerFlights(world, { flight: Flight, pose: objectPose, floorY: REST_HEIGHT_M });
+  /** A grabbable object: a pose, what it looks like, and the attachment and flight of the held-objects layer. */
+  const addObject = (at: [number, number, number], shape: (typeof SHAPES)[number], color: number): number => {
+    const eid = addEntity(world);
+    addComponent(world, eid, Pose);
+    place(Pose, eid, at[0], at[1], at[2], 0);
+    addComponent(world, eid, Grabbable);
+    Grabbable.shape[eid] = SHAPES.indexOf(shape);
+    Grabbable.color[eid] = color;
+    addComponent(world, eid, Attachment);
+    addComponent(world, eid, Flight);
+    return eid;
+  };
 
   const place = (store: PoseStore, eid: number, x: number, y: number, z: number, yaw: number) => {
     store.px[eid] = x;
@@ -66,20 +118,12 @@ export function startRoomServer(transport: ServerTransport): RoomServer {
     store.qw[eid] = Math.cos(yaw / 2);
   };
 
-  for (const o of OBJECTS) {
-    const eid = addEntity(world);
-    addComponent(world, eid, Pose);
-    place(Pose, eid, o.at[0], o.at[1], o.at[2], 0);
-    addComponent(world, eid, Grabbable);
-    Grabbable.shape[eid] = SHAPES.indexOf(o.shape);
-    Grabbable.color[eid] = o.color;
-    addComponent(world, eid, Networked);
-  }
-  // Only the room's objects can be grabbed (never an avatar's head or hands). First come, first served: a free
-  // object goes to the first hand that asks; a held one is refused (the default 'refuse' policy).
+  for (const o of OBJECTS) addComponent(world, addObject(o.at, o.shape, o.color), Networked);
+  // Only the room's objects can be grabbed (never an avatar's head or hands), and not while they fly. First come,
+  // first served: a free object goes to the first hand that asks; a held one is refused (the default 'refuse' policy).
   createServerAuthority(world, {
     pose: objectPose,
-    grabbable: (eid) => hasComponent(world, eid, Grabbable),
+    grabbable: (eid) => hasComponent(world, eid, Grabbable) && Flight.flying[eid] !== 1,
   });
 
   // Who selected what: validated and relayed to every page (the room uses no scopes, so everyone sees everyone).
@@ -96,13 +140,8 @@ export function startRoomServer(transport: ServerTransport): RoomServer {
   assets.events.on('added', (manifest) => {
     if (manifest.mime !== GLB_MIME) return;
     if (models.length >= MAX_MODELS) removeEntity(world, models.shift()!);
-    const eid = addEntity(world);
     const k = models.length;
-    addComponent(world, eid, Pose);
-    place(Pose, eid, -0.3 + 0.2 * (k % 4), 1.35 + 0.2 * Math.floor(k / 4), 0.1, 0);
-    addComponent(world, eid, Grabbable);
-    Grabbable.shape[eid] = SHAPES.indexOf('model');
-    Grabbable.color[eid] = 0xffffff;
+    const eid = addObject([-0.3 + 0.2 * (k % 4), 1.35 + 0.2 * Math.floor(k / 4), 0.1], 'model', 0xffffff);
     addComponent(world, eid, ModelAsset);
     ModelAsset.hash[eid] = manifest.hash;
     addComponent(world, eid, Networked);
@@ -135,6 +174,7 @@ export function startRoomServer(transport: ServerTransport): RoomServer {
   });
   const timer = setInterval(() => {
     net.receive(world);
+    releaseStaleAttachments(world, room, avatars);
     net.send(world);
   }, 1000 / SERVER_TICK_HZ);
 
@@ -142,6 +182,7 @@ export function startRoomServer(transport: ServerTransport): RoomServer {
     net,
     telemetry,
     userCount: () => avatars.size,
+    flights: () => flights.stats(),
     displayNameOf: (clientId) => {
       const head = avatars.get(clientId)?.[0];
       return head === undefined ? undefined : DisplayName.name[head];

@@ -27,13 +27,33 @@ export function userColor(clientId: number): number {
   return chosenColors.get(clientId) ?? USER_COLORS[(Math.max(1, clientId) - 1) % USER_COLORS.length];
 }
 
-/** One local controller: its grip (where the hand is) and target ray, with the handedness once known. */
+/**
+ * One local input source: its grip (where the hand is) and target ray, with the handedness once known; when the
+ * source is a tracked hand, `hand` holds its joints (three updates them from the XR frame) and `isHand` is set.
+ */
 export interface LocalController {
   grip: THREE.XRGripSpace;
   ray: THREE.XRTargetRaySpace;
+  hand: THREE.XRHandSpace;
   handedness: XRHandedness | '';
+  /** True while this input source is a tracked hand (XRHand), false for a controller. */
+  isHand: boolean;
   /** The local hand's own mesh, attached to the grip. */
   mesh: THREE.Mesh;
+}
+
+const tipA = new THREE.Vector3();
+
+/**
+ * Where `c` grabs, in room coordinates, into `out`: a controller's grip, or a tracked hand's pinch point (between
+ * its thumb and index fingertips). Call after the scene's world matrices are updated for this frame.
+ */
+export function grabPointOf(c: LocalController, out: THREE.Vector3): THREE.Vector3 {
+  const thumb = c.hand.joints['thumb-tip'];
+  const index = c.hand.joints['index-finger-tip'];
+  if (!c.isHand || !thumb || !index) return out.setFromMatrixPosition(c.grip.matrixWorld);
+  tipA.setFromMatrixPosition(thumb.matrixWorld);
+  return out.setFromMatrixPosition(index.matrixWorld).add(tipA).multiplyScalar(0.5);
 }
 
 /** The scene and what the rest of the page touches. */
@@ -56,7 +76,7 @@ export function createRoomScene(container: HTMLElement, options: { antialias: bo
   renderer.xr.enabled = true;
   renderer.xr.setReferenceSpaceType('local-floor');
   container.appendChild(renderer.domElement);
-  container.appendChild(VRButton.createButton(renderer, { optionalFeatures: ['local-floor'] }));
+  container.appendChild(VRButton.createButton(renderer, { optionalFeatures: ['local-floor', 'hand-tracking'] }));
 
   const scene = new THREE.Scene();
   scene.background = new THREE.Color(0x1d2430);
@@ -86,12 +106,19 @@ export function createRoomScene(container: HTMLElement, options: { antialias: bo
   const controllers: LocalController[] = [0, 1].map((i) => {
     const grip = renderer.xr.getControllerGrip(i);
     const ray = renderer.xr.getController(i);
+    const hand = renderer.xr.getHand(i);
     const mesh = createHandMesh(0xffffff);
     grip.add(mesh);
-    const c: LocalController = { grip, ray, handedness: '', mesh };
-    ray.addEventListener('connected', (e) => (c.handedness = e.data.handedness));
-    ray.addEventListener('disconnected', () => (c.handedness = ''));
-    rig.add(grip, ray);
+    const c: LocalController = { grip, ray, hand, handedness: '', isHand: false, mesh };
+    ray.addEventListener('connected', (e) => {
+      c.handedness = e.data.handedness;
+      c.isHand = !!e.data.hand;
+    });
+    ray.addEventListener('disconnected', () => {
+      c.handedness = '';
+      c.isHand = false;
+    });
+    rig.add(grip, ray, hand);
     return c;
   });
 
