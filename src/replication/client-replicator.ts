@@ -20,7 +20,7 @@ import {
   createPackScratch,
   type DeltaInfo,
   type PackScratch,
-  readDeltaHeader,
+  openDelta,
   writeDelta,
 } from './delta-packer.ts';
 import { EntityRegistry } from './entity-registry.ts';
@@ -231,6 +231,7 @@ export class ClientReplicator {
     openBody(r, msg);
     switch (tag) {
       case Tag.Delta:
+      case Tag.CoarseDelta:
         return this.onDelta(msg);
       case Tag.Spawn:
         return this.onSpawn(r);
@@ -263,7 +264,7 @@ export class ClientReplicator {
 
   private onDelta(msg: Uint8Array): void {
     const r = this.reader;
-    if (!readDeltaHeader(r, this.info)) return this.report('DecodeError', 'malformed Delta header');
+    if (!openDelta(r, msg, this.info)) return this.report('DecodeError', 'malformed Delta header');
     if (!this.plausibleTick(this.info.tick)) return;
     const conn = this.session.connection;
     if (conn && !conn.isReliableDelivered(this.info.dependsOn)) {
@@ -298,8 +299,7 @@ export class ClientReplicator {
     if (this.held.size === 0 || !conn) return;
     const r = this.reader;
     this.held.release((msg) => {
-      openBody(r, msg);
-      readDeltaHeader(r, this.info);
+      openDelta(r, msg, this.info);
       if (!conn.isReliableDelivered(this.info.dependsOn)) return false;
       this.applyDelta(r);
       return true;
@@ -576,8 +576,7 @@ export class ClientReplicator {
         },
         unlinkDestroyed: () => this.refs.unlink(),
         applyOrphan: (msg) => {
-          openBody(this.reader, msg);
-          if (readDeltaHeader(this.reader, this.info)) this.applyDelta(this.reader);
+          if (openDelta(this.reader, msg, this.info)) this.applyDelta(this.reader);
         },
         askFullResync: () => {
           const w = this.writer;

@@ -45,6 +45,8 @@ import type { WorldAdapter } from './world-adapter.ts';
 import { OwnerWriteFilter } from './owner-write-filter.ts';
 import { DEFAULT_BANDWIDTH_KBPS, type PriorityFn } from './send-priority.ts';
 import { WriteGate } from './write-gate.ts';
+import { Fidelity } from './fidelity.ts';
+import type { FidelityConfig } from './fidelity-options.ts';
 
 export { PeerReplication } from './peer-replication.ts';
 export { DEFAULT_BANDWIDTH_KBPS, defaultPriority, type PriorityFn } from './send-priority.ts';
@@ -81,6 +83,8 @@ export interface ServerReplicatorOptions {
   scopeLimits?: ScopeLimits;
   /** Bounds of the change history and of the resume catch-up (see CatchUpOptions for the defaults). */
   catchUp?: CatchUpOptions;
+  /** Fidelity levels by distance (checked, see fidelity-options.ts); none: every entity at full rate and precision. */
+  fidelity?: FidelityConfig | null;
 }
 
 /** Counters of the server replicator, for stats. */
@@ -161,6 +165,8 @@ export class ServerReplicator {
   readonly reliableLane: ReliableLane | null;
   /** Resume catch-up: the room's change history and the resumed clients waiting for their Resync. */
   readonly catchUp: CatchUpServer;
+  /** Fidelity levels by distance (fidelity.ts), or null. */
+  readonly fidelity: Fidelity | null;
 
   constructor(options: ServerReplicatorOptions) {
     this.protocol = options.protocol;
@@ -195,6 +201,10 @@ export class ServerReplicator {
     this.writeGate = new WriteGate(this.protocol.components);
     this.catchUp = this.createCatchUp(options.catchUp);
     this.ownerFilter = new OwnerWriteFilter(this.writeGate, this.registry, this.clock);
+    const fid = options.fidelity;
+    this.fidelity = fid
+      ? new Fidelity(fid, this.protocol.components, this.registry, this.interest, this.onError)
+      : null;
     this.session.setHandler({
       joined: (peer) => this.onJoined(peer),
       left: (peer, reason) => this.onLeft(peer, reason),
@@ -488,6 +498,7 @@ export class ServerReplicator {
         changes.add(eid, c, mask);
       }
     }
+    this.fidelity?.noteChanges(changes, this.tick + 1);
     // 4. each client pulls the changes of what it has
     this.views.pull(this.peers.values(), changes);
   }
@@ -536,9 +547,11 @@ export class ServerReplicator {
           budget -= lane.lastBytes;
         } else if (lane.hasPending(p.delivery)) lane.deferred++;
       }
+      this.fidelity?.refine(p, this.tick);
       if (budget >= MIN_DELTA_BYTES && p.delivery.dirtyCount > 0) {
         const grid = this.interest.config.grid;
         const view = grid ? this.interest.viewpoint(p.interest, this.registry) : null;
+        const fidelity = this.fidelity?.prepare(p, this.tick) ?? null;
         pr.prioritize(p.delivery, p.peer.clientId, this.registry, grid, view, this.priority);
         const delta = writeDelta(
           this.writer,
@@ -551,6 +564,7 @@ export class ServerReplicator {
             tick: this.tick,
             dependsOn: p.lastStructuralId,
             budgetBytes: budget,
+            fidelity,
           },
         );
         if (delta !== null && !conn.sendUnreliable(delta)) p.delivery.untake();
@@ -752,6 +766,7 @@ export class ServerReplicator {
       if (reg.owner[eid] === me) continue;
       if (
         !p.delivery.isSettled(eid) ||
+        this.fidelity?.holdsCoarse(p, eid) === true ||
         (pausing && this.interest.isPaused(p.interest, eid)) ||
         this.interest.isMuted(eid)
       ) {
