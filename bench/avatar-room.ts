@@ -246,7 +246,9 @@ export function runAvatarRoom(options: AvatarRoomOptions): AvatarRoomResult {
   const frames = Math.max(1, Math.round(seconds * ROOM_FRAME_HZ));
   tap.reset();
   tap.enabled = true;
-  const levels = options.fidelity ? measureLevels(options.fidelity, server.Pose, observer, userOfNetId, serverRegistry) : null;
+  const levels = options.fidelity
+    ? measureLevels(options.fidelity, server.Pose, observer, userOfNetId, serverRegistry)
+    : null;
   for (let i = 0; i < frames; i++) {
     step();
     options.observer?.frame?.();

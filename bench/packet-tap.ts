@@ -150,7 +150,8 @@ export function tapIncoming(link: Link, comps: readonly RegisteredComponent[]): 
       c.framingBytes += entry.start - pos;
       const message = packet.subarray(entry.start, entry.start + entry.length);
       const delta =
-        entry.kind === EntryKind.Unreliable && (readMessageTag(message) === Tag.Delta || readMessageTag(message) === Tag.CoarseDelta)
+        entry.kind === EntryKind.Unreliable &&
+        (readMessageTag(message) === Tag.Delta || readMessageTag(message) === Tag.CoarseDelta)
           ? parseDelta(message, tap.onEntity)
           : null;
       if (delta === null) {

@@ -46,10 +46,10 @@ function fidelityMarkdown(plain: AvatarRoomResult | undefined, fid: AvatarRoomRe
     `### Fidelity by distance (${FIDELITY_USERS} users, 60 Hz)`,
     '',
     `The ${FIDELITY_USERS} users stand on a circle of ${f((3 * FIDELITY_USERS) / (2 * Math.PI))} m radius, 3 m apart ` +
-      '(the room is 31 m across), each moving along the standard trace; each user\'s viewpoint is its head. Levels: ' +
+      "(the room is 31 m across), each moving along the standard trace; each user's viewpoint is its head. Levels: " +
       'full rate and precision within 4 m, every 2nd tick at 2x steps to 12 m, every 4th tick at 4x steps beyond. ' +
-      'Error = the observer\'s copy of each remote pose against the server\'s pose of the same frame (so it includes ' +
-      'the age of the last update, not only quantization), per level by distance from the observer\'s head.',
+      "Error = the observer's copy of each remote pose against the server's pose of the same frame (so it includes " +
+      "the age of the last update, not only quantization), per level by distance from the observer's head.",
     '',
     '| fidelity | kbps down per client | pose updates per remote avatar per frame | entity B/pose | settled error |',
     '|---|---:|---:|---:|---:|',
@@ -58,7 +58,11 @@ function fidelityMarkdown(plain: AvatarRoomResult | undefined, fid: AvatarRoomRe
     `| ${name} | ${f(r.kbpsDown)} | ${f(r.posesPerFrame / (r.users - 1))} | ${f(r.entityBytesPerPose)} | ${f(r.settledErrorM * 1000)} mm |`;
   if (plain) lines.push(row('off', plain));
   lines.push(row('on', fid));
-  lines.push('', '| level | pose samples | mean / max position error | mean / max rotation error |', '|---|---:|---:|---:|');
+  lines.push(
+    '',
+    '| level | pose samples | mean / max position error | mean / max rotation error |',
+    '|---|---:|---:|---:|',
+  );
   const names = ['0: <= 4 m, every tick', '1: <= 12 m, every 2nd, 2x steps', '2: farther, every 4th, 4x steps'];
   (fid.levelErrors ?? []).forEach((e, i) =>
     lines.push(
