@@ -15,11 +15,13 @@ import {
   createMemoryNetwork,
   createNetworkPlugin,
   createProtocol,
+  entityOfNetworkId,
   isOwnedLocally,
   networkIdOf,
   setOwner,
+  setViewEntity,
 } from '../src/index.ts';
-import type { Link, LinkConditions, NetworkPlugin, Protocol } from '../src/index.ts';
+import type { FidelityOptions, Link, LinkConditions, NetworkPlugin, Protocol } from '../src/index.ts';
 import { getNetContext } from '../src/context.ts';
 import { TRACE_SAMPLE_LENGTH, TraceDevice, createMotionTrace } from '../src/vr/motion-trace.ts';
 import type { MotionTrace, TraceDeviceId } from '../src/vr/motion-trace.ts';
@@ -54,6 +56,20 @@ export interface AvatarRoomOptions {
   observer?: RoomObserver;
   /** Conditions of every client's link (each direction); default none (no latency, no loss). */
   link?: LinkConditions;
+  /** Server fidelity levels (position: the Pose component); each user's viewpoint is its head. Default none. */
+  fidelity?: Omit<FidelityOptions, 'position'>;
+}
+
+/** Error of the observer's copies of remote poses at one fidelity level, against the server's current pose. */
+export interface LevelError {
+  /** Pose-frames sampled at this level (remote poses x measured frames). */
+  samples: number;
+  /** Mean and largest position error (m). */
+  meanPositionM: number;
+  maxPositionM: number;
+  /** Mean and largest rotation error (degrees). */
+  meanRotationDeg: number;
+  maxRotationDeg: number;
 }
 
 /** Detailed view of what the observer receives. */
@@ -86,6 +102,8 @@ export interface AvatarRoomResult {
   /** Largest position error of any client's copy of any pose once motion stopped and the room settled. */
   settledErrorM: number;
   settleFrames: number;
+  /** With fidelity: the observer's error per level (by distance from its head, as the server chose it). */
+  levelErrors?: LevelError[];
 }
 
 interface Member {
@@ -138,6 +156,9 @@ export function runAvatarRoom(options: AvatarRoomOptions): AvatarRoomResult {
     transport: network.server,
     clock,
     sendRateHz,
+    ...(options.fidelity
+      ? { fidelity: { ...options.fidelity, position: { component: server.Pose, x: 'px', y: 'py', z: 'pz' } } }
+      : {}),
   });
   const members: Member[] = [];
   const links: Link[] = [];
@@ -183,6 +204,7 @@ export function runAvatarRoom(options: AvatarRoomOptions): AvatarRoomResult {
         writePose(server.Pose, eid, members[clientId - 1], part, 0, sample);
         addComponent(server.world, eid, Networked);
         setOwner(server.world, eid, clientId);
+        if (part === 0) setViewEntity(server.world, clientId, eid);
       }
     }
     serverNet.send(server.world);
@@ -224,9 +246,13 @@ export function runAvatarRoom(options: AvatarRoomOptions): AvatarRoomResult {
   const frames = Math.max(1, Math.round(seconds * ROOM_FRAME_HZ));
   tap.reset();
   tap.enabled = true;
+  const levels = options.fidelity
+    ? measureLevels(options.fidelity, server.Pose, observer, userOfNetId, serverRegistry)
+    : null;
   for (let i = 0; i < frames; i++) {
     step();
     options.observer?.frame?.();
+    levels?.sample();
   }
   tap.enabled = false;
   tap.onEntity = null;
@@ -266,5 +292,61 @@ export function runAvatarRoom(options: AvatarRoomOptions): AvatarRoomResult {
     joinMs: (joinFrames * 1000) / ROOM_FRAME_HZ,
     settledErrorM,
     settleFrames,
+    ...(levels ? { levelErrors: levels.result() } : {}),
+  };
+}
+
+/**
+ * Samples, each frame, the observer's copy of every remote pose against the server's current pose, by the level the
+ * server's distance bands give it (distance from the observer's head on the server).
+ */
+function measureLevels(
+  fidelity: Omit<FidelityOptions, 'position'>,
+  serverPose: PoseComponent,
+  observer: Member,
+  userOfNetId: ReadonlyMap<number, number>,
+  serverRegistry: { toLocal(netId: number): number },
+): { sample(): void; result(): LevelError[] } {
+  const bands = fidelity.levels.map((l, i) => (i === fidelity.levels.length - 1 ? Infinity : (l.within ?? Infinity)));
+  const acc = bands.map(() => ({ n: 0, pos: 0, maxPos: 0, rot: 0, maxRot: 0 }));
+  const pairs: Array<[number, number]> = []; // [server eid, observer eid]
+  let head = 0;
+  return {
+    sample() {
+      if (pairs.length === 0) {
+        for (const [netId, user] of userOfNetId) {
+          const local = entityOfNetworkId(observer.world, netId) ?? 0;
+          const at = serverRegistry.toLocal(netId);
+          if (user !== 0 && local !== 0 && at !== 0) pairs.push([at, local]);
+        }
+        // The observer's head is its first part (lowest network id).
+        const own = [...userOfNetId].filter(([, u]) => u === 0).map(([n]) => n);
+        head = serverRegistry.toLocal(Math.min(...own));
+      }
+      const P = serverPose;
+      const O = observer.Pose;
+      for (const [e, o] of pairs) {
+        const d = Math.hypot(P.px[e] - P.px[head], P.py[e] - P.py[head], P.pz[e] - P.pz[head]);
+        let level = 0;
+        while (d > bands[level]) level++;
+        const pos = Math.max(Math.abs(P.px[e] - O.px[o]), Math.abs(P.py[e] - O.py[o]), Math.abs(P.pz[e] - O.pz[o]));
+        const dot = Math.abs(P.qx[e] * O.qx[o] + P.qy[e] * O.qy[o] + P.qz[e] * O.qz[o] + P.qw[e] * O.qw[o]);
+        const rot = (2 * Math.acos(Math.min(1, dot)) * 180) / Math.PI;
+        const a = acc[level];
+        a.n++;
+        a.pos += pos;
+        a.rot += rot;
+        a.maxPos = Math.max(a.maxPos, pos);
+        a.maxRot = Math.max(a.maxRot, rot);
+      }
+    },
+    result: () =>
+      acc.map((a) => ({
+        samples: a.n,
+        meanPositionM: a.n > 0 ? a.pos / a.n : 0,
+        maxPositionM: a.maxPos,
+        meanRotationDeg: a.n > 0 ? a.rot / a.n : 0,
+        maxRotationDeg: a.maxRot,
+      })),
   };
 }

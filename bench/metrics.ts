@@ -42,6 +42,12 @@ export const METRICS = [
     what: 'downstream per client in a 16-user room at 60 Hz, ecsync headers included',
   },
   {
+    key: 'kbps_per_client_32_users_fidelity',
+    unit: 'kbps',
+    target: 'report',
+    what: 'downstream per client in a 32-user room (31 m across) at 60 Hz with fidelity by distance',
+  },
+  {
     key: 'remote_hand_rms_mm',
     unit: 'mm',
     target: '<= 2',

@@ -8,10 +8,10 @@ import { EntryKind, createParsedEntry, parseEntry } from '../src/connection/pack
 import { PACKET_HEADER_BYTES } from '../src/connection/packet-header.ts';
 import { Tag } from '../src/protocol/tags.ts';
 import type { RegisteredComponent } from '../src/register.ts';
-import { readDeltaHeader } from '../src/replication/delta-packer.ts';
+import { openDelta } from '../src/replication/delta-packer.ts';
 import type { DeltaInfo } from '../src/replication/delta-packer.ts';
 import { fieldOffsets, readEntityBlock } from '../src/replication/entity-block.ts';
-import { BitReader, openBody } from '../src/replication/wire-bodies.ts';
+import { BitReader } from '../src/replication/wire-bodies.ts';
 import type { Link } from '../src/transport/transport.ts';
 
 /** Bits of one Delta message, split. */
@@ -44,12 +44,13 @@ export function createDeltaParser(
   const values = new Float64Array(Math.max(1, total));
   const text = { codec: new ShortStringCodec(), strings: new Array<string>(Math.max(1, total)).fill('') };
   return (message, onEntity) => {
-    openBody(r, message);
-    if (!readDeltaHeader(r, info)) return null;
+    if (!openDelta(r, message, info)) return null;
     const headerEnd = r.bitPosition;
+    // A CoarseDelta's entities carry a level code after their id gap (the code counts as the entity's bits).
+    const shiftOf = () => (info.coarse !== true ? 0 : r.readBits(1) === 0 ? 0 : r.readBits(2) + 1);
     for (let i = 0; i < info.count; i++) {
       r.readVarUint();
-      if (!readEntityBlock(r, comps, offsets, present, masks, values, text)) return null;
+      if (!readEntityBlock(r, comps, offsets, present, masks, values, text, shiftOf())) return null;
     }
     if (!r.ok) return null;
     if (onEntity) {
@@ -59,7 +60,7 @@ export function createDeltaParser(
       for (let i = 0; i < info.count; i++) {
         const start = r.bitPosition;
         netId += r.readVarUint();
-        readEntityBlock(r, comps, offsets, present, masks, values, text);
+        readEntityBlock(r, comps, offsets, present, masks, values, text, shiftOf());
         onEntity(netId, r.bitPosition - start);
       }
     }
@@ -149,7 +150,8 @@ export function tapIncoming(link: Link, comps: readonly RegisteredComponent[]): 
       c.framingBytes += entry.start - pos;
       const message = packet.subarray(entry.start, entry.start + entry.length);
       const delta =
-        entry.kind === EntryKind.Unreliable && readMessageTag(message) === Tag.Delta
+        entry.kind === EntryKind.Unreliable &&
+        (readMessageTag(message) === Tag.Delta || readMessageTag(message) === Tag.CoarseDelta)
           ? parseDelta(message, tap.onEntity)
           : null;
       if (delta === null) {

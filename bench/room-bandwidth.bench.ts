@@ -10,9 +10,16 @@ import type { AvatarRoomResult } from './avatar-room.ts';
 import type { BenchFamily, FamilyResult } from './bench-family.ts';
 import { byScale, formatFigure } from './harness.ts';
 import type { BenchContext } from './harness.ts';
-import type { LinkConditions } from '../src/index.ts';
+import type { FidelityOptions, LinkConditions } from '../src/index.ts';
 import { DEFAULT_SEND_RATE_HZ } from '../src/plugin.ts';
 import { DEFAULT_BANDWIDTH_KBPS } from '../src/replication/server-replicator.ts';
+
+/** Fidelity rows: 32 users on a circle of 15.3 m radius (3 m apart), so neighbours are near and most are far. */
+const FIDELITY_USERS = 32;
+/** Levels of the fidelity rows: full within 4 m, every 2nd tick at 2x steps to 12 m, every 4th at 4x beyond. */
+export const BENCH_FIDELITY = {
+  levels: [{ within: 4 }, { within: 12, every: 2, coarsen: 2 }, { every: 4, coarsen: 4 }],
+} satisfies Omit<FidelityOptions, 'position'>;
 
 /** The SPEC's room: 16 users at 60 Hz. */
 const REFERENCE_USERS = 16;
@@ -31,6 +38,40 @@ const PLANS = {
   quick: { users: [4, 8, 16, 32], seconds: 5, warmupSeconds: 1 },
   tiny: { users: [4, 16], seconds: 0.25, warmupSeconds: 0.1 },
 } satisfies Record<BenchContext['scale'], RoomPlan>;
+
+function fidelityMarkdown(plain: AvatarRoomResult | undefined, fid: AvatarRoomResult): string[] {
+  const f = formatFigure;
+  const lines = [
+    '',
+    `### Fidelity by distance (${FIDELITY_USERS} users, 60 Hz)`,
+    '',
+    `The ${FIDELITY_USERS} users stand on a circle of ${f((3 * FIDELITY_USERS) / (2 * Math.PI))} m radius, 3 m apart ` +
+      "(the room is 31 m across), each moving along the standard trace; each user's viewpoint is its head. Levels: " +
+      'full rate and precision within 4 m, every 2nd tick at 2x steps to 12 m, every 4th tick at 4x steps beyond. ' +
+      "Error = the observer's copy of each remote pose against the server's pose of the same frame (so it includes " +
+      "the age of the last update, not only quantization), per level by distance from the observer's head.",
+    '',
+    '| fidelity | kbps down per client | pose updates per remote avatar per frame | entity B/pose | settled error |',
+    '|---|---:|---:|---:|---:|',
+  ];
+  const row = (name: string, r: AvatarRoomResult) =>
+    `| ${name} | ${f(r.kbpsDown)} | ${f(r.posesPerFrame / (r.users - 1))} | ${f(r.entityBytesPerPose)} | ${f(r.settledErrorM * 1000)} mm |`;
+  if (plain) lines.push(row('off', plain));
+  lines.push(row('on', fid));
+  lines.push(
+    '',
+    '| level | pose samples | mean / max position error | mean / max rotation error |',
+    '|---|---:|---:|---:|',
+  );
+  const names = ['0: <= 4 m, every tick', '1: <= 12 m, every 2nd, 2x steps', '2: farther, every 4th, 4x steps'];
+  (fid.levelErrors ?? []).forEach((e, i) =>
+    lines.push(
+      `| ${names[i]} | ${e.samples} | ${f(e.meanPositionM * 1000)} / ${f(e.maxPositionM * 1000)} mm | ` +
+        `${f(e.meanRotationDeg)} / ${f(e.maxRotationDeg)} deg |`,
+    ),
+  );
+  return lines;
+}
 
 function markdown(rooms: readonly AvatarRoomResult[], lossy: AvatarRoomResult): string {
   const f = formatFigure;
@@ -98,14 +139,25 @@ export const roomBandwidthFamily: BenchFamily = {
       seed: ctx.seed,
       link: SPEC_LINK,
     });
+    task.update(`${FIDELITY_USERS} users with fidelity`);
+    await new Promise((resolve) => setImmediate(resolve));
+    const withFidelity = runAvatarRoom({
+      users: FIDELITY_USERS,
+      seconds: plan.seconds,
+      warmupSeconds: plan.warmupSeconds,
+      seed: ctx.seed,
+      fidelity: BENCH_FIDELITY,
+    });
+    const plain = rooms.find((r) => r.users === FIDELITY_USERS);
     task.end(rooms.map((r) => `${r.users}: ${formatFigure(r.kbpsDown)}`).join(', ') + ' kbps');
     return {
       metrics: {
         kbps_per_client_16_users_60hz: reference?.kbpsDown ?? null,
         bytes_per_moving_pose_delta: lossy.entityBytesPerPose,
+        kbps_per_client_32_users_fidelity: withFidelity.kbpsDown,
       },
-      series: { seconds: plan.seconds, warmupSeconds: plan.warmupSeconds, rooms, atDefaultRate, lossy },
-      markdown: markdown([...rooms, atDefaultRate], lossy),
+      series: { seconds: plan.seconds, warmupSeconds: plan.warmupSeconds, rooms, atDefaultRate, lossy, withFidelity },
+      markdown: [markdown([...rooms, atDefaultRate], lossy), ...fidelityMarkdown(plain, withFidelity)].join('\n'),
       charts: [
         {
           file: 'bytes-per-client.svg',

@@ -93,6 +93,8 @@ export const ErrorCode = {
   VoiceMeshFull: 56,
   /** A voice pair's connection failed after its ICE restarts and was closed. */
   VoicePeerFailed: 57,
+  /** The server's fidelity `level` function returned something that is not a level index (level 0 was used). */
+  FidelityLevel: 58,
   /** A programmer mistake caught at once (bad option, duplicate registration); never sent on the wire. */
   Usage: 100,
 } as const;

@@ -269,6 +269,9 @@ export { DEFAULT_CAPABILITIES, hasCapability } from './authority/roles.ts';
 export type { Capability } from './authority/roles.ts';
 // Resume catch-up (Resync {lastSeq} answered by a Deltas batch, snapshot fallback)
 export { catchUpStatsOf } from './catch-up-api.ts';
+export { fidelityStatsOf, type FidelityStats } from './fidelity-api.ts';
+export type { FidelityLevel, FidelityOptions, FidelityPosition } from './replication/fidelity-options.ts';
+export type { FidelityCounters } from './replication/fidelity.ts';
 export type { ServerCatchUpStats, ClientCatchUpStats } from './catch-up-api.ts';
 export type { CatchUpOptions, CatchUpServerCounters } from './replication/catch-up-server.ts';
 export type { CatchUpClientCounters } from './replication/catch-up-client.ts';

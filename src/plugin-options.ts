@@ -9,6 +9,7 @@ import type { PriorityFn } from './replication/server-replicator.ts';
 import type { ResyncBudgetOptions } from './replication/resync-budget.ts';
 import type { CatchUpOptions } from './replication/catch-up-server.ts';
 import type { ScopeLimits } from './replication/scope-names.ts';
+import type { FidelityOptions } from './replication/fidelity-options.ts';
 import type { ClientState } from './session/client-session.ts';
 import type { Authorize } from './session/server-session.ts';
 import type { KeyPair } from './session/identity.ts';
@@ -69,6 +70,11 @@ export interface ServerPluginOptions extends CommonOptions {
   scopeLimits?: ScopeLimits;
   /** Resume catch-up: change-history bounds (ticks, bytes), the wait for a Resync, the ids it may list. */
   catchUp?: CatchUpOptions;
+  /**
+   * Fidelity by distance: farther entities are sent to a client less often (`every`) and with coarser quantized and
+   * quaternion fields (`coarsen`), full precision again once they stop. Default: none (full rate and precision).
+   */
+  fidelity?: FidelityOptions;
 }
 
 /** Interest options of a server plugin. */

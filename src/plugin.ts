@@ -33,6 +33,7 @@ import { checkPluginOptions, ClientNetworkedGuard } from './plugin-checks.ts';
 import { freezeProtocol, type Protocol, registeredComponentOf } from './register.ts';
 import type { NumericArray } from './replication/compiled-field.ts';
 import { DEFAULT_INTEREST_RATE_HZ, type InterestConfig } from './replication/interest.ts';
+import { resolveFidelity } from './replication/fidelity-options.ts';
 import { ClientReplicator } from './replication/client-replicator.ts';
 import { ServerReplicator } from './replication/server-replicator.ts';
 import type { WorldAdapter } from './replication/world-adapter.ts';
@@ -136,13 +137,19 @@ export function createNetworkPlugin(world: World, options: NetworkPluginOptions)
       capabilities: options.compression === false ? ['ed25519'] : ['deflate', 'ed25519'],
       onError: options.onError,
     });
+    const interest = interestConfig(protocol, options.interest);
+    const grid = interest.grid;
+    const fidelity = options.fidelity
+      ? resolveFidelity(options.fidelity, (store) => registeredComponentOf(protocol, store)?.id, grid)
+      : null;
     const replicator = new ServerReplicator({
       protocol,
       session,
       world: worldAdapter(world, protocol, null),
       clock,
       onError: options.onError,
-      interest: interestConfig(protocol, options.interest),
+      interest,
+      fidelity,
       priority: options.priority,
       bandwidthKbps: options.bandwidthKbps,
       compression: options.compression,

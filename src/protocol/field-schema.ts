@@ -44,6 +44,11 @@ export interface QuantizedFieldSpec {
   readonly max: number;
   /** Step size of the quantization, in the field's own unit. */
   readonly precision: number;
+  /**
+   * True keeps the field at full precision whatever the server's fidelity levels say (a time stamp, a counter):
+   * fidelity coarsens every other quantized field and every quaternion (see `FidelityOptions`). Part of the schema.
+   */
+  readonly exact?: boolean;
 }
 /** A unit quaternion stored in four component arrays, sent as smallest-three. */
 export interface QuatFieldSpec {
@@ -102,13 +107,14 @@ export const field = {
   f32: (): ScalarFieldSpec => ({ kind: 'f32' }),
   /** 64-bit float (Float64Array), sent as is in 64 bits. */
   f64: (): ScalarFieldSpec => ({ kind: 'f64' }),
-  /** Float in [min, max] sent as an integer number of `precision` steps. */
-  quantized: (min: number, max: number, precision: number): QuantizedFieldSpec => ({
-    kind: 'quantized',
-    min,
-    max,
-    precision,
-  }),
+  /**
+   * Float in [min, max] sent as an integer number of `precision` steps. `{ exact: true }` exempts it from the
+   * coarser steps of the server's fidelity levels.
+   */
+  quantized: (min: number, max: number, precision: number, options?: { exact?: boolean }): QuantizedFieldSpec =>
+    options?.exact === true
+      ? { kind: 'quantized', min, max, precision, exact: true }
+      : { kind: 'quantized', min, max, precision },
   /** Unit quaternion over four arrays of the component (default keys `qx, qy, qz, qw`). */
   quat: (
     keys: readonly [string, string, string, string] = ['qx', 'qy', 'qz', 'qw'],
@@ -139,7 +145,10 @@ export const SCALAR_BITS: Record<ScalarFieldSpec['kind'], number> = {
 export function fieldManifest(name: string, spec: FieldSpec): Record<string, unknown> {
   switch (spec.kind) {
     case 'quantized':
-      return { name, kind: spec.kind, min: spec.min, max: spec.max, precision: spec.precision };
+      // `exact` is listed only when set, so the hashes of schemas without it are unchanged.
+      return spec.exact === true
+        ? { name, kind: spec.kind, min: spec.min, max: spec.max, precision: spec.precision, exact: true }
+        : { name, kind: spec.kind, min: spec.min, max: spec.max, precision: spec.precision };
     case 'quat':
       return { name, kind: spec.kind, keys: [...spec.keys], bits: spec.bits };
     case 'enum':

@@ -66,6 +66,11 @@ export const Tag = {
   HandInput: 1014,
   /** Server → client, unreliable: other users' tracked hands, delta-coded against acked frames (wire.md). */
   HandFrames: 1015,
+  /**
+   * Server → client, unreliable: a Delta whose entities each carry a fidelity level code; entities at a coarse
+   * level have the low bits of their quantized and quaternion fields dropped (wire.md, "CoarseDelta").
+   */
+  CoarseDelta: 1016,
   // 2000-2999 presence, subscriptions
   /** Server → client: the user list (full or changed, and who left); client → server: the user's own status. */
   Presence: 2000,

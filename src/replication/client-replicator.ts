@@ -220,6 +220,7 @@ export class ClientReplicator {
     openBody(r, msg);
     switch (tag) {
       case Tag.Delta:
+      case Tag.CoarseDelta:
         return this.deltas.onDelta(msg);
       case Tag.Spawn:
         return this.messages.onSpawn(r);

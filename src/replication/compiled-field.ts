@@ -5,7 +5,7 @@
 import type { BitReader } from '../codec/bit-reader.ts';
 import type { BitWriter } from '../codec/bit-writer.ts';
 import { dequantize, quantize, quantizedBits, quantizedSteps } from '../codec/quantize.ts';
-import { packQuat, quatBits, unpackQuat } from '../codec/quaternion.ts';
+import { MIN_QUAT_BITS, packQuat, quatBits, unpackQuat } from '../codec/quaternion.ts';
 import { shortStringHash } from '../codec/short-string.ts';
 import { type FieldSpec, FieldKind, SCALAR_BITS } from '../protocol/field-schema.ts';
 
@@ -58,6 +58,11 @@ export interface CompiledField {
   readonly strings: string[] | null;
   /** Largest UTF-8 length of a short-string field, else 0. */
   readonly maxBytes: number;
+  /**
+   * Most low bits a fidelity level may drop from this field (coarse-wire.ts): a quantized field keeps at least one
+   * bit, a quaternion at least 4 per component; 0 for every other kind and for a quantized field marked `exact`.
+   */
+  readonly maxShift: number;
 }
 
 /** The string a short-string column holds at `eid`: anything that is not a string (an unset slot) reads as ''. */
@@ -91,6 +96,7 @@ export function compileField(
     quatBits: 0,
     strings: null as string[] | null,
     maxBytes: 0,
+    maxShift: 0,
   };
   switch (spec.kind) {
     case 'quantized':
@@ -100,6 +106,7 @@ export function compileField(
       f.max = spec.max;
       f.precision = spec.precision;
       f.maxWire = quantizedSteps(spec.min, spec.max, spec.precision);
+      f.maxShift = spec.exact === true ? 0 : Math.max(0, f.bits - 1);
       break;
     case 'quat': {
       const q = spec.keys.map((k) => store[k] as NumericArray) as [
@@ -113,6 +120,7 @@ export function compileField(
       f.array = q[0];
       f.quat = q;
       f.quatBits = spec.bits;
+      f.maxShift = Math.max(0, spec.bits - MIN_QUAT_BITS);
       break;
     }
     case 'enum':

@@ -67,7 +67,26 @@ export interface DeltaHeader {
    * resend (the lane delivers it). False or absent: the unreliable Delta, which never carries those components.
    */
   reliable?: boolean;
+  /** This client's fidelity levels (fidelity.ts): some entities wait for their turn, some go out coarse. */
+  fidelity?: FidelityPlan | null;
 }
+
+/**
+ * Per-entity fidelity of one client's send, prepared by fidelity.ts for the entities waiting in its delivery
+ * state. When any entity written has a shift, the message is a CoarseDelta: each entity's id gap is followed by
+ * its level code (1 bit 0 = full precision; 1 then 2 bits shift - 1).
+ */
+export interface FidelityPlan {
+  /** hold[eid] !== 0: not this tick (its level's interval has not come round). */
+  readonly hold: Uint8Array;
+  /** shift[eid]: the low bits its coarse fields drop (0 = full precision, at most MAX_LEVEL_SHIFT). */
+  readonly shift: Uint8Array;
+  /** Told of each entity written, with the field masks it carried (`masks[c]`) and its shift. */
+  written(eid: number, shift: number, masks: Uint32Array): void;
+}
+
+/** Largest level shift a CoarseDelta can say (2 bits of shift - 1): a step 16 times the field's own. */
+export const MAX_LEVEL_SHIFT = 4;
 
 function loadMasks(
   s: PackScratch,
@@ -112,11 +131,17 @@ export function writeDelta(
   // already: then no sort.
   let ascending = true;
   let lastNetId = -1;
+  const plan = reliable ? null : (h.fidelity ?? null);
+  let coarse = false;
   for (let i = 0; i < d.dirtyCount; i++) {
     const eid = d.dirty[i];
+    if (plan !== null && plan.hold[eid] !== 0) continue;
     if (!loadMasks(s, comps, d, reliable, eid)) continue;
     const netId = reg.netIdOf[eid];
-    const bits = varUintBits(netId) + entityBlockBits(comps, s.masks, shadow, eid);
+    const shift = plan === null ? 0 : plan.shift[eid];
+    // With a plan each entity may carry a level code: counted as if the message were coarse.
+    const code = plan === null ? 0 : shift > 0 ? 3 : 1;
+    const bits = varUintBits(netId) + code + entityBlockBits(comps, s.masks, shadow, eid, shift);
     // A reliable Delta takes its first entity whatever its size, so one larger than the budget still goes.
     if (used + bits > budgetBits && !(reliable && count === 0)) {
       if (++misses > MAX_PACK_MISSES) break;
@@ -131,6 +156,7 @@ export function writeDelta(
     s.selected[count] = netId * 65536 + count;
     s.selectedEids[count] = eid;
     count++;
+    if (shift > 0) coarse = true;
     if (netId < lastNetId) ascending = false;
     lastNetId = netId;
   }
@@ -138,7 +164,7 @@ export function writeDelta(
   // 2. order by network id so each id is a small gap (unless already in order)
   const keys = ascending ? s.selected.subarray(0, count) : s.selected.subarray(0, count).sort();
   // 3. header
-  beginMessage(w, Tag.Delta);
+  beginMessage(w, coarse ? Tag.CoarseDelta : Tag.Delta);
   w.writeVarUint(h.tick);
   w.writeBits(h.dependsOn & 0xffff, 16);
   w.writeVarUint(count);
@@ -151,7 +177,13 @@ export function writeDelta(
     loadMasks(s, comps, d, reliable, eid);
     w.writeVarUint(netId - prev);
     prev = netId;
-    writeEntityBlock(w, comps, s.present, s.masks, shadow, eid);
+    const shift = plan === null ? 0 : plan.shift[eid];
+    if (coarse) {
+      if (shift === 0) w.writeBits(0, 1);
+      else w.writeBits(4 + shift - 1, 3);
+    }
+    writeEntityBlock(w, comps, s.present, s.masks, shadow, eid, shift);
+    plan?.written(eid, shift, s.masks);
     for (let c = 0; c < n; c++) {
       if (s.masks[c] === 0) continue;
       if (reliable) d.pending[c][eid] &= ~s.masks[c];
@@ -167,15 +199,31 @@ export interface DeltaInfo {
   tick: number;
   dependsOn: number;
   count: number;
+  /** A CoarseDelta: each entity carries a level code (set by `openDelta`; `readDeltaHeader` clears it). */
+  coarse?: boolean;
+}
+
+/** Opens a framed Delta or CoarseDelta `msg` in `r` and reads its header into `out`; false when malformed. */
+export function openDelta(r: BitReader, msg: Uint8Array, out: DeltaInfo): boolean {
+  r.reset(msg, 2);
+  const ok = readDeltaHeader(r, out);
+  out.coarse = msg.length >= 2 && (msg[0] | (msg[1] << 8)) === Tag.CoarseDelta;
+  return ok;
 }
 
 /** Reads a Delta header; returns false when malformed. */
 export function readDeltaHeader(r: BitReader, out: DeltaInfo): boolean {
+  out.coarse = false;
   out.tick = r.readVarUint();
   out.dependsOn = r.readBits(16);
   out.count = r.readVarUint();
   // Every entity takes at least 8 bits of id and one presence bit per component.
   return r.ok && out.count * 9 <= r.remainingBits;
+}
+
+/** Reads an entity's level code in a CoarseDelta: 0 (full precision) or a shift of 1..MAX_LEVEL_SHIFT. */
+function readLevelShift(r: BitReader): number {
+  return r.readBits(1) === 0 ? 0 : r.readBits(2) + 1;
 }
 
 /** How a receiver applies entity updates. */
@@ -225,11 +273,13 @@ export function applyEntityUpdates(
   result.forbidden = 0;
   result.unknown = 0;
   const start = r.bitPosition;
+  const coarse = info.coarse === true;
   // 1. validate the whole body
   let netId = 0;
   for (let i = 0; i < info.count; i++) {
     netId += r.readVarUint();
-    if (!readEntityBlock(r, comps, s.offsets, s.present, s.masks, s.values, s.text)) {
+    const shift = coarse ? readLevelShift(r) : 0;
+    if (!readEntityBlock(r, comps, s.offsets, s.present, s.masks, s.values, s.text, shift)) {
       result.ok = false;
       return;
     }
@@ -241,7 +291,7 @@ export function applyEntityUpdates(
   netId = 0;
   for (let i = 0; i < info.count; i++) {
     netId += r.readVarUint();
-    readEntityBlock(r, comps, s.offsets, s.present, s.masks, s.values, s.text);
+    readEntityBlock(r, comps, s.offsets, s.present, s.masks, s.values, s.text, coarse ? readLevelShift(r) : 0);
     const eid = reg.toLocal(netId);
     if (eid === 0) {
       result.unknown++;

@@ -6,17 +6,11 @@
 import type { Connection } from '../connection/connection.ts';
 import type { RegisteredComponent } from '../register.ts';
 import type { EntityMapper } from './compiled-field.ts';
-import {
-  applyEntityUpdates,
-  type ApplyResult,
-  type DeltaInfo,
-  type PackScratch,
-  readDeltaHeader,
-} from './delta-packer.ts';
+import { applyEntityUpdates, type ApplyResult, type DeltaInfo, type PackScratch, openDelta } from './delta-packer.ts';
 import type { EntityRegistry } from './entity-registry.ts';
 import { HeldDeltas } from './held-deltas.ts';
 import type { ShadowStore } from './shadow-store.ts';
-import { type BitReader, openBody } from './wire-bodies.ts';
+import type { BitReader } from './wire-bodies.ts';
 
 /** What deltas are applied to and reported through. */
 export interface DeltaReceiverHost {
@@ -41,7 +35,7 @@ export interface DeltaReceiverHost {
 export class DeltaReceiver {
   private readonly h: DeltaReceiverHost;
   private readonly held = new HeldDeltas();
-  private readonly info: DeltaInfo = { tick: 0, dependsOn: 0, count: 0 };
+  private readonly info: DeltaInfo = { tick: 0, dependsOn: 0, count: 0, coarse: false };
   private readonly result: ApplyResult = { ok: true, applied: 0, forbidden: 0, unknown: 0 };
 
   constructor(host: DeltaReceiverHost) {
@@ -52,7 +46,7 @@ export class DeltaReceiver {
   onDelta(msg: Uint8Array): void {
     const h = this.h;
     const r = h.reader;
-    if (!readDeltaHeader(r, this.info)) return h.report('DecodeError', 'malformed Delta header');
+    if (!openDelta(r, msg, this.info)) return h.report('DecodeError', 'malformed Delta header');
     if (!h.plausibleTick(this.info.tick)) return;
     const conn = h.connection();
     if (conn && !conn.isReliableDelivered(this.info.dependsOn)) {
@@ -71,8 +65,7 @@ export class DeltaReceiver {
     if (this.held.size === 0 || !conn) return;
     const r = this.h.reader;
     this.held.release((msg) => {
-      openBody(r, msg);
-      readDeltaHeader(r, this.info);
+      openDelta(r, msg, this.info);
       if (!conn.isReliableDelivered(this.info.dependsOn)) return false;
       this.apply(r);
       return true;
@@ -82,8 +75,7 @@ export class DeltaReceiver {
   /** Applies one Delta kept from the old link at once (catch-up: its dependency can no longer arrive). */
   applyOrphan(msg: Uint8Array): void {
     const r = this.h.reader;
-    openBody(r, msg);
-    if (readDeltaHeader(r, this.info)) this.apply(r);
+    if (openDelta(r, msg, this.info)) this.apply(r);
   }
 
   /** Empties the held deltas and returns them (a new connection: catch-up decides what becomes of them). */

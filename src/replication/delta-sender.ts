@@ -16,6 +16,7 @@ import type { PriorityFn } from './send-priority.ts';
 import type { ServerReplicationCounters } from './server-counters.ts';
 import type { ShadowStore } from './shadow-store.ts';
 import type { BitWriter } from './wire-bodies.ts';
+import type { Fidelity } from './fidelity.ts';
 
 /** Smallest delta worth sending; below this the budget waits for more tokens. */
 const MIN_DELTA_BYTES = 24;
@@ -41,6 +42,8 @@ export interface DeltaSenderHost {
   /** The per-client bandwidth cap in bytes per second; 0 when uncapped. */
   readonly bandwidthBytesPerSec: number;
   readonly priority: PriorityFn | null;
+  /** Fidelity levels by distance, or null. */
+  readonly fidelity: Fidelity | null;
 }
 
 /** Packs each client's pending changes into its packet and bandwidth budget. */
@@ -78,14 +81,17 @@ export class DeltaSender {
         budget -= lane.lastBytes;
       } else if (lane.hasPending(p.delivery)) lane.deferred++;
     }
+    h.fidelity?.refine(p, tick);
     if (budget >= MIN_DELTA_BYTES && p.delivery.dirtyCount > 0) {
       const grid = h.interest.config.grid;
       const view = grid ? h.interest.viewpoint(p.interest, h.registry) : null;
+      const fidelity = h.fidelity?.prepare(p, tick) ?? null;
       pr.prioritize(p.delivery, p.peer.clientId, h.registry, grid, view, h.priority);
       const delta = writeDelta(h.writer, h.scratch, h.comps, h.shadow, h.registry, p.delivery, {
         tick,
         dependsOn: p.lastStructuralId,
         budgetBytes: budget,
+        fidelity,
       });
       if (delta !== null && !conn.sendUnreliable(delta)) p.delivery.untake();
       pr.resetSent(p.delivery);

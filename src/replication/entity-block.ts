@@ -8,12 +8,15 @@
  *      b. the value of each field in the mask, in field order, at the field's wire width (a short string:
  *         varuint byte length, then byte-aligned UTF-8, see codec/short-string.ts).
  * A full-state block (spawn, snapshot) sets presence for every component the entity has and all fields.
+ * In a CoarseDelta an entity's block may be written at a level shift k > 0: then every field with a `maxShift`
+ * (quantized, quaternion) is written with its low bits dropped (coarse-wire.ts); the layout is otherwise the same.
  */
 import type { BitReader } from '../codec/bit-reader.ts';
 import type { BitWriter } from '../codec/bit-writer.ts';
 import type { RegisteredComponent } from '../register.ts';
 import { type ShortStringCodec, shortStringHash, shortStringMaxBits } from '../codec/short-string.ts';
 import { readWire, writeWireValue } from './compiled-field.ts';
+import { coarseBits, readCoarse, writeCoarse } from './coarse-wire.ts';
 import { FieldKind } from '../protocol/field-schema.ts';
 import type { ShadowStore } from './shadow-store.ts';
 
@@ -81,13 +84,15 @@ export function varUintBits(v: number): number {
 
 /**
  * Size in bits of the block for `masks` (values from the shadow, needed only for references and strings): exact,
- * except that a short string counts its worst-case alignment (up to 7 bits more than it may take).
+ * except that a short string counts its worst-case alignment (up to 7 bits more than it may take). `shift` > 0:
+ * the block as a coarse level writes it.
  */
 export function entityBlockBits(
   components: readonly RegisteredComponent[],
   masks: Uint32Array,
   shadow: ShadowStore,
   eid: number,
+  shift = 0,
 ): number {
   const wire = shadow.wire;
   let bits = components.length;
@@ -97,7 +102,7 @@ export function entityBlockBits(
     const comp = components[c];
     const full = fullBits(comp);
     // Common case: every field, no reference: a constant.
-    if (mask === comp.allFieldsMask && full >= 0) {
+    if (mask === comp.allFieldsMask && full >= 0 && shift === 0) {
       bits += full;
       continue;
     }
@@ -107,6 +112,7 @@ export function entityBlockBits(
       if ((mask & (1 << f)) === 0) continue;
       const fd = fields[f];
       if (fd.kind === FieldKind.shortString) bits += shortStringMaxBits(shadow.bytesOf(c, f, eid).length);
+      else if (shift > 0 && fd.maxShift > 0) bits += coarseBits(fd, shift);
       else bits += fd.kind === FieldKind.entity ? varUintBits(wire[c][f][eid]) : fd.bits;
     }
   }
@@ -115,7 +121,7 @@ export function entityBlockBits(
 
 /**
  * Writes the block of `eid`: `present` has one entry per component (nonzero = carried), `masks` the fields.
- * For tag components (no fields) presence alone is the information.
+ * For tag components (no fields) presence alone is the information. `shift` > 0: at that coarse level.
  */
 export function writeEntityBlock(
   w: BitWriter,
@@ -124,6 +130,7 @@ export function writeEntityBlock(
   masks: Uint32Array,
   shadow: ShadowStore,
   eid: number,
+  shift = 0,
 ): void {
   const wire = shadow.wire;
   // 1. presence bits
@@ -145,7 +152,7 @@ export function writeEntityBlock(
     }
     // 2b. values: one writeBits per field when every field is a plain integer, else each field's writer
     const wires = wire[c];
-    const plain = plainBits(comp);
+    const plain = shift === 0 ? plainBits(comp) : null;
     if (plain !== null) {
       for (let f = 0; f < plain.length; f++) if ((mask & (1 << f)) !== 0) w.writeBits(wires[f][eid], plain[f]);
       continue;
@@ -156,7 +163,8 @@ export function writeEntityBlock(
         const bytes = shadow.bytesOf(c, f, eid);
         w.writeVarUint(bytes.length);
         w.writeBytes(bytes);
-      } else writeWireValue(w, fields[f], wires[f][eid]);
+      } else if (shift > 0 && fields[f].maxShift > 0) writeCoarse(w, fields[f], wires[f][eid], shift);
+      else writeWireValue(w, fields[f], wires[f][eid]);
     }
   }
 }
@@ -165,7 +173,8 @@ export function writeEntityBlock(
  * Reads one block into `present`, `masks` and `values` (flat: `values[offsets[c] + f]`), in wire form
  * (entity references as network ids; a short string's hash, its text in `text.strings` at the same index).
  * Returns false when the block is malformed (reader overflow, a present component with an empty mask, a short
- * string over its maxBytes or not well-formed UTF-8); nothing is applied by this function.
+ * string over its maxBytes or not well-formed UTF-8); nothing is applied by this function. `shift` > 0: a block
+ * written at that coarse level (its coarse fields come back as the fine wire values they stand for).
  */
 export function readEntityBlock(
   r: BitReader,
@@ -175,6 +184,7 @@ export function readEntityBlock(
   masks: Uint32Array,
   values: Float64Array,
   text: StringScratch,
+  shift = 0,
 ): boolean {
   // 1. presence bits
   for (let c = 0; c < components.length; c++) present[c] = r.readBits(1);
@@ -198,7 +208,7 @@ export function readEntityBlock(
         if (str === null) return false;
         text.strings[base + f] = str;
         values[base + f] = shortStringHash(str);
-      } else values[base + f] = readWire(r, fd);
+      } else values[base + f] = shift > 0 && fd.maxShift > 0 ? readCoarse(r, fd, shift) : readWire(r, fd);
     }
   }
   return r.ok;

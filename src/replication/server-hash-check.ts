@@ -18,6 +18,7 @@ import type { ShadowStore } from './shadow-store.ts';
 import type { SnapshotFigures } from './snapshot-writer.ts';
 import { BucketHashes, entityHash, HASH_BUCKETS } from './state-hash.ts';
 import { beginMessage, BitReader, type BitWriter, openBody } from './wire-bodies.ts';
+import type { Fidelity } from './fidelity.ts';
 
 /** What the hash check reads, sends through and counts. */
 export interface ServerHashCheckHost {
@@ -31,6 +32,8 @@ export interface ServerHashCheckHost {
   readonly clock: Clock;
   readonly writer: BitWriter;
   readonly onError: ErrorHandler | undefined;
+  /** Fidelity levels by distance, or null: an entity a client holds coarse is left out of its hash. */
+  readonly fidelity: Fidelity | null;
   /** Sends `p` a partial snapshot of the given buckets. */
   sendSnapshot(p: PeerReplication, buckets: [number, number]): SnapshotFigures;
 }
@@ -60,7 +63,12 @@ export class ServerHashCheck {
       const eid = p.knownSet.list[i];
       const netId = reg.netIdOf[eid];
       if (reg.owner[eid] === me) continue;
-      if (!p.delivery.isSettled(eid) || (pausing && interest.isPaused(p.interest, eid)) || interest.isMuted(eid)) {
+      if (
+        !p.delivery.isSettled(eid) ||
+        this.h.fidelity?.holdsCoarse(p, eid) === true ||
+        (pausing && interest.isPaused(p.interest, eid)) ||
+        interest.isMuted(eid)
+      ) {
         h.invalidate(netId);
         continue;
       }

@@ -9,6 +9,7 @@ import type { ResyncBudgetOptions } from './resync-budget.ts';
 import type { ScopeLimits } from './scope-names.ts';
 import type { PriorityFn } from './send-priority.ts';
 import type { WorldAdapter } from './world-adapter.ts';
+import type { FidelityConfig } from './fidelity-options.ts';
 
 /** Default state-hash period: once a second catches divergence fast at ~2 kbps per client. */
 export const DEFAULT_HASH_INTERVAL_MS = 1000;
@@ -36,4 +37,6 @@ export interface ServerReplicatorOptions {
   scopeLimits?: ScopeLimits;
   /** Bounds of the change history and of the resume catch-up (see CatchUpOptions for the defaults). */
   catchUp?: CatchUpOptions;
+  /** Fidelity levels by distance (checked, see fidelity-options.ts); none: every entity at full rate and precision. */
+  fidelity?: FidelityConfig | null;
 }

@@ -41,6 +41,7 @@ import type { SnapshotFigures } from './snapshot-writer.ts';
 import { StructuralEvents } from './structural-events.ts';
 import { BitWriter } from './wire-bodies.ts';
 import { WriteGate } from './write-gate.ts';
+import { Fidelity } from './fidelity.ts';
 
 export { PeerReplication } from './peer-replication.ts';
 export { DEFAULT_BANDWIDTH_KBPS, defaultPriority, type PriorityFn } from './send-priority.ts';
@@ -79,6 +80,8 @@ export class ServerReplicator {
   readonly reliableLane: ReliableLane | null;
   /** Resume catch-up: the room's change history and the resumed clients waiting for their Resync. */
   readonly catchUp: CatchUpServer;
+  /** Fidelity levels by distance (fidelity.ts), or null. */
+  readonly fidelity: Fidelity | null;
   private readonly session: ServerSession;
   private readonly clock: Clock;
   private readonly priority: PriorityFn | null;
@@ -122,8 +125,11 @@ export class ServerReplicator {
     this.writeGate = new WriteGate(comps);
     this.catchUp = this.createCatchUp(options.catchUp, onError);
     this.ownerFilter = new OwnerWriteFilter(this.writeGate, this.registry, this.clock);
+    const fid = options.fidelity;
+    this.fidelity = fid ? new Fidelity(fid, comps, this.registry, this.interest, onError) : null;
     const { registry, shadow, interest, scratch, writer, peers, clock } = this;
-    const state = { comps, registry, shadow, interest, scratch, writer, peers, clock, onError };
+    const { fidelity } = this;
+    const state = { comps, registry, shadow, interest, scratch, writer, peers, clock, onError, fidelity };
     this.structure = new StructuralEvents({
       ...state,
       views: this.views,
@@ -264,6 +270,7 @@ export class ServerReplicator {
         changes.add(eid, c, mask);
       }
     }
+    this.fidelity?.noteChanges(changes, this.tick + 1);
     // 4. each client pulls the changes of what it has
     this.views.pull(this.peers.values(), changes);
   }

@@ -60,7 +60,8 @@ function poseFields(q: PoseQuantization, velocities: boolean): Record<string, Fi
     py: p,
     pz: p,
     rot: field.quat(['qx', 'qy', 'qz', 'qw'], q.quatBits),
-    stamp: field.quantized(0, 2 ** STAMP_BITS - 1, 1),
+    // A time stamp and check: never coarsened by fidelity levels (its low bits are the capture time).
+    stamp: field.quantized(0, 2 ** STAMP_BITS - 1, 1, { exact: true }),
   };
   if (velocities) {
     const v = field.quantized(-q.velocityMax, q.velocityMax, q.velocityPrecision);
