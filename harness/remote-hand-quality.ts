@@ -25,7 +25,7 @@ import { clientIdOf, type LinkConditions } from '../src/index.ts';
 import { TRACE_SAMPLE_LENGTH, TraceDevice } from '../src/vr/motion-trace.ts';
 import { getVrContext } from '../src/vr/vr-context.ts';
 import { poseClockOffsetMs, remoteRenderTimeMs, type VrPosesOptions } from '../src/vr/vr-plugin.ts';
-import { type Avatar, TraceDriver, VrStepper } from './vr-stepper.ts';
+import { type Avatar, TraceDriver, VrStepper, type VrStepperOptions } from './vr-stepper.ts';
 
 /** Scenario of one measurement. */
 export interface RemoteHandQualityOptions {
@@ -48,6 +48,8 @@ export interface RemoteHandQualityOptions {
   client?: Omit<VrPosesOptions, 'components'>;
   /** Server StateHash interval (ms, 0 = off); default the plugin's. */
   hashIntervalMs?: number;
+  /** Server fidelity levels by distance (e.g. every third tick for all); default none. */
+  fidelity?: VrStepperOptions['fidelity'];
 }
 
 /** Figures of one measurement. */
@@ -80,7 +82,7 @@ export function measureRemoteHandQuality(o: RemoteHandQualityOptions): RemoteHan
   const sendRateHz = o.sendRateHz ?? 30;
   const frameMs = 1000 / (o.frameHz ?? 90);
   const link: LinkConditions = { latencyMs: o.rttMs / 2, jitterMs: o.jitterMs, loss: o.loss };
-  const s = new VrStepper({ seed: o.seed, frameMs, sendRateHz, client: o.client, hashIntervalMs: o.hashIntervalMs });
+  const s = new VrStepper({ seed: o.seed, frameMs, sendRateHz, client: o.client, hashIntervalMs: o.hashIntervalMs, fidelity: o.fidelity });
   const owner = s.addClient(link);
   const viewer = s.addClient(link);
   s.run(Math.ceil(1000 / frameMs));

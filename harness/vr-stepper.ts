@@ -69,6 +69,8 @@ export interface VrStepperOptions {
   hashIntervalMs?: number;
   /** Server plugin's per-client limits (false: none, so a fuzzing client is not cut off); default the plugin's. */
   rateLimits?: ServerPluginOptions['rateLimits'];
+  /** Server plugin's fidelity levels by distance; default none. */
+  fidelity?: ServerPluginOptions['fidelity'];
   /** Registers more components after the pose components, per world; its result is the peer's `extra`. */
   registerExtra?: (protocol: Protocol) => unknown;
 }
@@ -114,6 +116,7 @@ export class VrStepper {
       sendRateHz: this.sendRateHz,
       hashIntervalMs: options.hashIntervalMs,
       rateLimits: options.rateLimits,
+      fidelity: options.fidelity,
       onError: (e) => errors.push(e),
     });
     const vr = addVrPoses(world, { ...options.server, components });

@@ -148,7 +148,8 @@ function updateDevice(vr: VrClientContext, dev: RemoteDevice, nowMs: number): vo
         owner.lastArrivalMs = nowMs;
         owner.delay.onSample(nowMs, t);
       }
-      dev.buffer.push(t, pose, 0, v);
+      const previous = dev.buffer.newestTime;
+      if (dev.buffer.push(t, pose, 0, v) && previous !== -Infinity) owner.delay.onGap(t - previous);
       dev.lastStamp = stamp;
       dev.complete = stampCheck(stamp) === poseCheck(registrationOf(vr, dev), dev.eid);
       dev.horizonMs = stampHorizonMs(stamp);

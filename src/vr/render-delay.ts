@@ -61,6 +61,15 @@ export const DEFAULT_RENDER_DELAY_OPTIONS: RenderDelayOptions = {
 
 /** Weight of one sample in the interval average: 1/32 averages over ~1 s at 30 Hz. */
 const EWMA_WEIGHT = 1 / 32;
+/**
+ * Gaps whose low quantile anchors the interval. Lost samples and server ticks that found no new owner sample only
+ * ever stretch gaps, so the 4th smallest of the last 16 moves only when 13 of them are long: a new send rate
+ * (fidelity by distance sends far entities every Nth tick) within 13 samples, a run of stretched gaps practically
+ * never (p = 0.3 each: 3e-5).
+ */
+const GAP_WINDOW = 16;
+/** Index (in the sorted window) of the quantile that anchors the interval. */
+const GAP_QUANTILE_INDEX = 3;
 
 /** Adaptive render delay for the samples of one owner. */
 export class RenderDelay {
@@ -77,6 +86,11 @@ export class RenderDelay {
   offsetMs = NaN;
   private lastNowMs = NaN;
   private lastSampleMs = NaN;
+  /** The last GAP_WINDOW sample gaps (a ring), and scratch to sort them. */
+  private readonly gaps = new Float64Array(GAP_WINDOW);
+  private readonly sorted = new Float64Array(GAP_WINDOW);
+  private gapCount = 0;
+  private gapHead = 0;
 
   constructor(intervalMs: number, options: RenderDelayOptions = DEFAULT_RENDER_DELAY_OPTIONS) {
     this.options = options;
@@ -102,12 +116,6 @@ export class RenderDelay {
     const lag = nowMs - sampleMs;
     if (!Number.isFinite(lag)) return;
     this.pushLag(lag);
-    if (Number.isFinite(this.lastSampleMs)) {
-      const gap = sampleMs - this.lastSampleMs;
-      // Gaps from lost samples would inflate the spacing: only gaps near the current estimate count.
-      if (gap > 0.5 * this.intervalMs && gap < 1.5 * this.intervalMs)
-        this.intervalMs += (gap - this.intervalMs) * EWMA_WEIGHT;
-    }
     if (sampleMs > this.lastSampleMs || !Number.isFinite(this.lastSampleMs)) this.lastSampleMs = sampleMs;
     if (Number.isNaN(this.offsetMs)) this.offsetMs = this.targetMs();
   }
@@ -155,6 +163,42 @@ export class RenderDelay {
     }
     if (Number.isNaN(this.lastNowMs) || nowMs > this.lastNowMs) this.lastNowMs = nowMs;
     return nowMs - this.offsetMs;
+  }
+
+  /**
+   * One device's samples `gapMs` apart (its new sample's time minus its previous one's). Devices of one owner may be
+   * sent on different ticks (fidelity by distance spreads them), so the spacing is each device's own, not the owner
+   * stream's. The spacing follows the gaps near it (gaps from lost samples would inflate it, so they do not count); when
+   * the low quantile of the recent gaps has moved far from it (the sender's rate changed), it jumps there.
+   */
+  onGap(gapMs: number): void {
+    if (!(gapMs > 0) || !Number.isFinite(gapMs)) return;
+    const gap = gapMs;
+    this.gaps[this.gapHead] = gap;
+    this.gapHead = (this.gapHead + 1) % GAP_WINDOW;
+    if (this.gapCount < GAP_WINDOW) this.gapCount++;
+    const n = this.gapCount;
+    const sorted = this.sorted;
+    for (let i = 0; i < n; i++) {
+      const v = this.gaps[i];
+      let j = i;
+      while (j > 0 && sorted[j - 1] > v) {
+        sorted[j] = sorted[j - 1];
+        j--;
+      }
+      sorted[j] = v;
+    }
+    if (n < GAP_WINDOW) {
+      if (gap > 0.5 * this.intervalMs && gap < 1.5 * this.intervalMs)
+        this.intervalMs += (gap - this.intervalMs) * EWMA_WEIGHT;
+      return;
+    }
+    const anchor = sorted[GAP_QUANTILE_INDEX];
+    if (this.intervalMs > 1.5 * anchor || this.intervalMs < anchor / 1.5) {
+      this.intervalMs = anchor;
+    } else if (gap > 0.5 * this.intervalMs && gap < 1.5 * this.intervalMs) {
+      this.intervalMs += (gap - this.intervalMs) * EWMA_WEIGHT;
+    }
   }
 
   private pushLag(lag: number): void {

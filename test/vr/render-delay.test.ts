@@ -35,6 +35,46 @@ describe('render delay', () => {
     expect(d.jitterMs).toBeCloseTo(0, 3);
   });
 
+  it("follows a change of a device's send rate (fidelity by distance) but not gaps from lost samples", () => {
+    const d = new RenderDelay(33.3);
+    let t = 0;
+    let previous = NaN;
+    let seed = 7;
+    const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    const arrive = () => {
+      d.onSample(t + 60, t);
+      if (previous === previous) d.onGap(t - previous);
+      previous = t;
+    };
+    // 30 Hz with 10 % of the samples lost: the gaps of two or three intervals do not stretch the spacing.
+    for (let i = 0; i < 300; i++) {
+      t += 33.3;
+      if (random() >= 0.1) arrive();
+    }
+    expect(d.intervalMs).toBeGreaterThan(31);
+    expect(d.intervalMs).toBeLessThan(36);
+    const before = d.targetMs();
+    // The server now sends this device every third tick (10 Hz): within 13 samples the spacing is 100 ms, and the
+    // delay leaves room for the longer wait.
+    for (let i = 0; i < 13; i++) {
+      t += 100;
+      arrive();
+    }
+    expect(d.intervalMs).toBeGreaterThan(90);
+    expect(d.intervalMs).toBeLessThan(110);
+    expect(d.targetMs() - before).toBeCloseTo(DEFAULT_RENDER_DELAY_OPTIONS.intervalFactor * (d.intervalMs - 33.3), 0);
+    // And back to full rate.
+    for (let i = 0; i < 30; i++) {
+      t += 33.3;
+      arrive();
+    }
+    expect(d.intervalMs).toBeGreaterThan(31);
+    expect(d.intervalMs).toBeLessThan(36);
+    d.onGap(-5);
+    d.onGap(Number.NaN);
+    expect(d.intervalMs).toBeGreaterThan(31);
+  });
+
   it('stands still while the target stays within the hysteresis, and follows it beyond', () => {
     const o = { ...DEFAULT_RENDER_DELAY_OPTIONS, hysteresisMs: 3, lagWindow: 8, jitterFactor: 0, intervalFactor: 1 };
     const d = new RenderDelay(30, o);
