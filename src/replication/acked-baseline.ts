@@ -3,10 +3,17 @@
  * client at each recent tick (a `BaselineRing`), and per entity the newest tick whose packet the client acked.
  * The baseline of an entity is the value sent at that acked tick, while it is still inside the client's history
  * window; a residual names that tick, and the client decodes against the value it holds for it. Memory is
- * bounded by `maxEntities` (the client's interest bound): an entity past it is always sent absolute.
+ * bounded by `maxEntities` (per client and component): an entity past it is always sent absolute.
  */
 import { capacityFor, grown } from '../codec/grow-array.ts';
 import { BASELINE_TICKS, BaselineRing } from './baseline-ring.ts';
+
+/**
+ * Longest chain of residuals (each against a value that was itself a residual) before a value goes absolute
+ * again: if the client ever failed to hold one link (a delta it dropped after its packet was acked), the chain
+ * it cannot decode ends within this many sends of the entity.
+ */
+export const MAX_RESIDUAL_CHAIN = 30;
 
 /** Acked baselines of one component for one client. */
 export class AckedBaselines {
@@ -20,9 +27,15 @@ export class AckedBaselines {
     this.sent = new BaselineRing(fieldCount, maxEntities);
   }
 
-  /** Notes that fields `mask` of `eid` with `values[vOff + f]` go to the client in a packet of `tick`. */
-  recordSent(eid: number, tick: number, mask: number, values: ArrayLike<number>, vOff: number): void {
-    this.sent.record(eid, tick, mask, values, vOff);
+  /**
+   * Notes that fields `mask` of `eid` with `values[vOff + f]` go to the client in a packet of `tick`, coded
+   * against the baseline at offset `baseAt` (-1: absolute).
+   */
+  recordSent(eid: number, tick: number, mask: number, values: ArrayLike<number>, vOff: number, baseAt = -1): void {
+    const sent = this.sent;
+    const depth = baseAt < 0 ? 0 : sent.depth[baseAt / sent.fieldCount] + 1;
+    if (!sent.record(eid, tick, mask, values, vOff)) return;
+    sent.depth[sent.find(eid, tick, mask, tick) / sent.fieldCount] = depth;
   }
 
   /** The packet of `tick` that carried `eid` was acked. */
@@ -45,7 +58,8 @@ export class AckedBaselines {
     const tick = this.acked[eid];
     if (tick < 0 || now - tick >= BASELINE_TICKS) return -1;
     const at = this.sent.find(eid, tick, mask, now);
-    if (at >= 0) out[0] = tick;
+    if (at < 0 || this.sent.depth[at / this.sent.fieldCount] >= MAX_RESIDUAL_CHAIN) return -1;
+    out[0] = tick;
     return at;
   }
 

@@ -29,6 +29,8 @@ export class BaselineRing {
   private masks: Uint32Array = new Uint32Array(0);
   /** values[(row * BASELINE_TICKS + slot) * fieldCount + f]. */
   values: Float64Array = new Float64Array(0);
+  /** depth[row * BASELINE_TICKS + slot]: a number the owner keeps per value (the server: its residual chain). */
+  depth: Uint8Array = new Uint8Array(0);
 
   /** A ring for a component of `fieldCount` fields, holding history for at most `maxRows` entities. */
   constructor(fieldCount: number, maxRows: number) {
@@ -56,6 +58,7 @@ export class BaselineRing {
         this.ticks = grown(this.ticks, slots);
         this.ticks.fill(-1, old);
         this.masks = grown(this.masks, slots);
+        this.depth = grown(this.depth, slots);
         this.values = grown(this.values, slots * this.fieldCount);
       }
     }

@@ -39,6 +39,7 @@ import { beginMessage, BitReader, BitWriter, DESPAWN_OUT_OF_INTEREST, openBody }
 import type { ClientExtension } from './extension.ts';
 import { CatchUpClient } from './catch-up-client.ts';
 import type { WorldAdapter } from './world-adapter.ts';
+import { type ClientBaselineDecoder, clientBaselinesFor } from './baseline-block.ts';
 
 /** Send ticks between two OwnerHash checks of this client's owned state (~1 s at 30 Hz). */
 export const OWNER_HASH_EVERY_TICKS = 30;
@@ -85,7 +86,11 @@ export class ClientReplicator {
     droppedRefs: 0,
     /** Reliable Deltas queued for owned entities (components with a short-string field). */
     reliableDeltas: 0,
+    /** Delta components dropped for naming a baseline tick not held (ackedbase; the state-hash resync repairs). */
+    baselineMissing: 0,
   };
+  /** Deltas against acked baselines, once the server granted `ackedbase` (history kept across resumes). */
+  private baselines: ClientBaselineDecoder | undefined;
   /** Some component has a short-string field: its owner writes go out as reliable Deltas. */
   readonly reliableLane: ReliableLane | null;
   private readonly session: ClientSession;
@@ -160,6 +165,11 @@ export class ClientReplicator {
 
   /** A new connection (first or resumed): whatever was in flight on the old one is void. */
   private onWelcomed(resumed: boolean): void {
+    this.baselines = clientBaselinesFor(
+      this.session.welcome?.capabilities ?? [],
+      this.protocol.components,
+      this.baselines,
+    );
     const resync = this.catchUp.welcomed(resumed, this.held.take());
     if (resync !== null) this.session.connection?.sendReliable(resync);
     this.snapshots.reset();
@@ -224,6 +234,7 @@ export class ClientReplicator {
     this.releaseHeld();
     this.counters.unresolvedRefs = this.pendingRefs.size;
     this.counters.droppedRefs = this.pendingRefs.dropped;
+    this.counters.baselineMissing = this.baselines?.missing ?? 0;
   }
 
   private onMessage(tag: number, msg: Uint8Array, packetSeq: number): void {
@@ -273,6 +284,12 @@ export class ClientReplicator {
       this.counters.droppedHeldDeltas = this.held.dropped;
       return;
     }
+    // Held deltas whose reliable messages arrived go first: a residual may name the tick of one of them.
+    if (this.baselines !== undefined && this.held.size > 0) {
+      this.releaseHeld();
+      openBody(r, msg);
+      readDeltaHeader(r, this.info);
+    }
     this.applyDelta(r);
   }
 
@@ -287,7 +304,7 @@ export class ClientReplicator {
       this.shadow,
       this.registry,
       this.mapper,
-      { canWrite: (eid) => owner[eid] !== me, updateShadow: true },
+      { canWrite: (eid) => owner[eid] !== me, updateShadow: true, baselines: this.baselines },
       this.result,
     );
     if (!this.result.ok) this.report('DecodeError', 'malformed Delta dropped');
@@ -470,6 +487,7 @@ export class ClientReplicator {
     const netId = this.registry.netIdOf[eid];
     for (let c = 0; c < this.protocol.components.length; c++) this.shadow.clear(c, eid);
     this.delivery.forget(eid);
+    this.baselines?.forget(eid);
     this.refs.destroying(eid);
     this.registry.remove(eid);
     if (!outOfInterest) this.authoritySeq.delete(netId);

@@ -21,6 +21,7 @@ import {
 } from './entity-block.ts';
 import type { EntityRegistry } from './entity-registry.ts';
 import type { ShadowStore } from './shadow-store.ts';
+import type { ClientBaselineDecoder, ServerBaselineCoder } from './baseline-block.ts';
 import { beginMessage } from './wire-bodies.ts';
 
 /** Entities that did not fit before packing gives up on the rest of the dirty list this tick. */
@@ -67,6 +68,8 @@ export interface DeltaHeader {
    * resend (the lane delivers it). False or absent: the unreliable Delta, which never carries those components.
    */
   reliable?: boolean;
+  /** The client's acked baselines (server-to-viewer unreliable Delta under `ackedbase`), else absent. */
+  baselines?: ServerBaselineCoder;
 }
 
 function loadMasks(
@@ -102,6 +105,9 @@ export function writeDelta(
   if (d.dirtyCount === 0) return null;
   const n = comps.length;
   const reliable = h.reliable === true;
+  const coder = reliable ? undefined : h.baselines;
+  if (coder !== undefined) coder.tick = h.tick;
+  d.sendTick = h.tick;
   // 1. select: FIFO order, exact sizes, until the budget is spent
   const headerBits = 16 + varUintBits(h.tick) + 16 + 24;
   const budgetBits = h.budgetBytes * 8 - headerBits;
@@ -116,7 +122,7 @@ export function writeDelta(
     const eid = d.dirty[i];
     if (!loadMasks(s, comps, d, reliable, eid)) continue;
     const netId = reg.netIdOf[eid];
-    const bits = varUintBits(netId) + entityBlockBits(comps, s.masks, shadow, eid);
+    const bits = varUintBits(netId) + entityBlockBits(comps, s.masks, shadow, eid, coder);
     // A reliable Delta takes its first entity whatever its size, so one larger than the budget still goes.
     if (used + bits > budgetBits && !(reliable && count === 0)) {
       if (++misses > MAX_PACK_MISSES) break;
@@ -151,7 +157,7 @@ export function writeDelta(
     loadMasks(s, comps, d, reliable, eid);
     w.writeVarUint(netId - prev);
     prev = netId;
-    writeEntityBlock(w, comps, s.present, s.masks, shadow, eid);
+    writeEntityBlock(w, comps, s.present, s.masks, shadow, eid, coder);
     for (let c = 0; c < n; c++) {
       if (s.masks[c] === 0) continue;
       if (reliable) d.pending[c][eid] &= ~s.masks[c];
@@ -160,6 +166,21 @@ export function writeDelta(
   }
   d.compactDirty();
   return w.finish();
+}
+
+/** Keeps what arrived for `eid` at `tick` as a baseline; counts components dropped for a missing baseline. */
+function recordReceived(
+  dec: ClientBaselineDecoder,
+  comps: readonly RegisteredComponent[],
+  s: PackScratch,
+  eid: number,
+  tick: number,
+): void {
+  for (let c = 0; c < comps.length; c++) {
+    if (s.present[c] === 0 || !dec.codes(c)) continue;
+    if (s.masks[c] === 0) dec.missing++;
+    else dec.record(c, eid, tick, s.masks[c], s.values, s.offsets[c]);
+  }
 }
 
 /** Header of a Delta body. */
@@ -186,6 +207,8 @@ export interface ApplyOptions {
   updateShadow: boolean;
   /** Server: the write gate's hook, asked before a component's fields are applied (see `WriteFilter`). */
   filter?: WriteFilter;
+  /** Client under `ackedbase`: decodes residuals against, and records into, the received-value history. */
+  baselines?: ClientBaselineDecoder;
 }
 
 /** Decides whether one component write of a Delta lands; may rewrite its wire values in place (a clamp). */
@@ -225,11 +248,13 @@ export function applyEntityUpdates(
   result.forbidden = 0;
   result.unknown = 0;
   const start = r.bitPosition;
+  const dec = opts.baselines;
   // 1. validate the whole body
   let netId = 0;
   for (let i = 0; i < info.count; i++) {
     netId += r.readVarUint();
-    if (!readEntityBlock(r, comps, s.offsets, s.present, s.masks, s.values, s.text)) {
+    const local = dec !== undefined ? reg.toLocal(netId) : 0;
+    if (!readEntityBlock(r, comps, s.offsets, s.present, s.masks, s.values, s.text, dec, local, info.tick)) {
       result.ok = false;
       return;
     }
@@ -241,12 +266,13 @@ export function applyEntityUpdates(
   netId = 0;
   for (let i = 0; i < info.count; i++) {
     netId += r.readVarUint();
-    readEntityBlock(r, comps, s.offsets, s.present, s.masks, s.values, s.text);
     const eid = reg.toLocal(netId);
+    readEntityBlock(r, comps, s.offsets, s.present, s.masks, s.values, s.text, dec, eid, info.tick);
     if (eid === 0) {
       result.unknown++;
       continue;
     }
+    if (dec !== undefined) recordReceived(dec, comps, s, eid, info.tick);
     if (!opts.canWrite(eid)) {
       result.forbidden++;
       continue;

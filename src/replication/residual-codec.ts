@@ -14,7 +14,7 @@ import type { BitReader } from '../codec/bit-reader.ts';
 import type { BitWriter } from '../codec/bit-writer.ts';
 import { FieldKind } from '../protocol/field-schema.ts';
 import type { RegisteredComponent } from '../register.ts';
-import { egBits, readEg, writeEg } from '../vr/exp-golomb.ts';
+import { egBits, MAX_EG_ZEROS, readEg, writeEg } from '../vr/exp-golomb.ts';
 
 /** Exp-Golomb orders the 2-bit selector names. */
 const ORDERS = [0, 2, 4, 6] as const;
@@ -53,7 +53,16 @@ export function residualLayout(comp: RegisteredComponent): ResidualLayout | null
   return layout;
 }
 
-/** Sum over the fields of `mask` of the Exp-Golomb bits of each residual at order k; -1 if a quaternion index changed. */
+/** Bits of one residual at order k, or -1 when its prefix would pass what a reader accepts (`MAX_EG_ZEROS`). */
+function residualCost(v: number, k: number): number {
+  const bits = egBits(v, k);
+  return (bits - 1 - k) / 2 > MAX_EG_ZEROS ? -1 : bits;
+}
+
+/**
+ * Sum over the fields of `mask` of the Exp-Golomb bits of each residual at order k; -1 if a quaternion index
+ * changed or a residual is too large for order k.
+ */
 function bitsAtOrder(
   layout: ResidualLayout,
   mask: number,
@@ -71,7 +80,9 @@ function bitsAtOrder(
     const b = base[bOff + f];
     const qb = layout.quatBits[f];
     if (qb === 0) {
-      bits += egBits(v - b, k);
+      const cost = residualCost(v - b, k);
+      if (cost < 0) return -1;
+      bits += cost;
       continue;
     }
     const unit = 2 ** qb;
@@ -79,7 +90,9 @@ function bitsAtOrder(
     if (Math.floor(v / span) !== Math.floor(b / span)) return -1;
     for (let s = 2; s >= 0; s--) {
       const p = unit ** s;
-      bits += egBits((Math.floor(v / p) % unit) - (Math.floor(b / p) % unit), k);
+      const cost = residualCost((Math.floor(v / p) % unit) - (Math.floor(b / p) % unit), k);
+      if (cost < 0) return -1;
+      bits += cost;
     }
   }
   return bits;
@@ -87,7 +100,8 @@ function bitsAtOrder(
 
 /**
  * Bits of the cheapest residual body (selector included) for fields `mask` of `values` against `base`, with the
- * chosen order in `out[0]`; -1 when the residual form cannot carry it (a quaternion's index changed).
+ * chosen order in `out[0]`; -1 when the residual form cannot carry it (a quaternion's index changed, or a
+ * residual too large for every order).
  */
 export function residualBits(
   layout: ResidualLayout,
@@ -101,13 +115,12 @@ export function residualBits(
   let best = -1;
   for (let i = 0; i < ORDERS.length; i++) {
     const bits = bitsAtOrder(layout, mask, values, vOff, base, bOff, ORDERS[i]);
-    if (bits < 0) return -1;
-    if (best < 0 || bits < best) {
+    if (bits >= 0 && (best < 0 || bits < best)) {
       best = bits;
       out[0] = i;
     }
   }
-  return best + RESIDUAL_ORDER_BITS;
+  return best < 0 ? -1 : best + RESIDUAL_ORDER_BITS;
 }
 
 /** Writes the residual body of fields `mask` at the order selector `order` (from `residualBits`). */

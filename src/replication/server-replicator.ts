@@ -13,6 +13,7 @@ import { asString, asUint, isRecord } from '../protocol/handshake.ts';
 import { Tag } from '../protocol/tags.ts';
 import type { Protocol } from '../register.ts';
 import type { ServerPeer, ServerSession } from '../session/server-session.ts';
+import { serverBaselinesFor } from './baseline-block.ts';
 import {
   applyEntityUpdates,
   type ApplyResult,
@@ -551,6 +552,7 @@ export class ServerReplicator {
             tick: this.tick,
             dependsOn: p.lastStructuralId,
             budgetBytes: budget,
+            baselines: p.baselines,
           },
         );
         if (delta !== null && !conn.sendUnreliable(delta)) p.delivery.untake();
@@ -787,6 +789,7 @@ export class ServerReplicator {
   private onJoined(peer: ServerPeer): void {
     const cap = Math.max(this.registry.capacity, INITIAL_ENTITY_CAPACITY);
     const p = new PeerReplication(peer, this.protocol.components.length, cap);
+    p.useBaselines(serverBaselinesFor(peer.capabilities, this.protocol.components));
     p.nextHashAtMs = this.clock.now() + this.hashIntervalMs;
     this.peers.set(peer.clientId, p);
     this.sendSnapshot(p);

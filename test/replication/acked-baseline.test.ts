@@ -11,7 +11,7 @@ import { packQuat } from '../../src/codec/quaternion.ts';
 import { createRandom } from '../../src/random.ts';
 import { createProtocol, registerComponent, type RegisteredComponent } from '../../src/register.ts';
 import { field } from '../../src/protocol/field-schema.ts';
-import { AckedBaselines } from '../../src/replication/acked-baseline.ts';
+import { AckedBaselines, MAX_RESIDUAL_CHAIN } from '../../src/replication/acked-baseline.ts';
 import {
   BaselineRead,
   createBaselinePlan,
@@ -91,7 +91,7 @@ describe('acked-baseline deltas', () => {
       if (writeBaselineFields(w, plan, layout, server, ALL, v, 0)) writeAbsolute(w, v, 0);
       const bits = w.bitLength;
       expect(bits).toBe(plan.bits);
-      server.recordSent(eid, t, ALL, v, 0);
+      server.recordSent(eid, t, ALL, v, 0, plan.at);
       r.reset(w.finish());
       const got = readBaselineFields(r, layout, ring, eid, ALL, t, out, 0);
       if (got === BaselineRead.absolute) readAbsolute(r, out, 0);
@@ -141,7 +141,7 @@ describe('acked-baseline deltas', () => {
           eids.push(e);
           planBaselineFields(plan, layout, server, e, ALL, truth, e * FIELDS, t, absoluteBits());
           if (writeBaselineFields(w, plan, layout, server, ALL, truth, e * FIELDS)) writeAbsolute(w, truth, e * FIELDS);
-          server.recordSent(e, t, ALL, truth, e * FIELDS);
+          server.recordSent(e, t, ALL, truth, e * FIELDS, plan.at);
         }
         if (eids.length > 0) {
           const bytes = w.finish().slice();
@@ -204,6 +204,83 @@ describe('acked-baseline deltas', () => {
       // Converged: what the client holds is the final truth for every entity.
       expect(Array.from(held)).toEqual(Array.from(truth));
     }
+  });
+
+  it('a link the client lost (its packet acked, its value dropped) heals within MAX_RESIDUAL_CHAIN sends', () => {
+    const server = new AckedBaselines(FIELDS, 4);
+    const ring = new BaselineRing(FIELDS, 4);
+    const plan = createBaselinePlan();
+    const v = new Float64Array(FIELDS);
+    const out = new Float64Array(FIELDS);
+    const w = new BitWriter();
+    const r = new BitReader();
+    let lastMissing = -1;
+    let firstMissing = -1;
+    for (let t = 1; t < 200; t++) {
+      wireAt(1, t, v, 0);
+      planBaselineFields(plan, layout, server, 1, ALL, v, 0, t, absoluteBits());
+      w.reset();
+      if (writeBaselineFields(w, plan, layout, server, ALL, v, 0)) writeAbsolute(w, v, 0);
+      server.recordSent(1, t, ALL, v, 0, plan.at);
+      r.reset(w.finish());
+      const got = readBaselineFields(r, layout, ring, 1, ALL, t, out, 0);
+      if (got === BaselineRead.absolute) readAbsolute(r, out, 0);
+      // Tick 50's value is acked but never kept by the client (e.g. a dropped held delta).
+      if (got === BaselineRead.missing) {
+        if (firstMissing < 0) firstMissing = t;
+        lastMissing = t;
+      } else if (t !== 50) {
+        expect(Array.from(out)).toEqual(Array.from(v));
+        ring.record(1, t, ALL, out, 0);
+      }
+      server.ackedTick(1, t);
+    }
+    expect(firstMissing).toBe(51);
+    expect(lastMissing - firstMissing).toBeLessThan(MAX_RESIDUAL_CHAIN + 1);
+  });
+
+  it('a residual too large for the reader (a 30-bit stamp jump) goes absolute instead', () => {
+    const p = createProtocol();
+    const u = field.quantized(0, 65535, 1);
+    const store: Record<string, Float64Array> = {};
+    const fields: Record<string, ReturnType<typeof field.quantized>> = { s: field.quantized(0, 2 ** 30 - 1, 1) };
+    store.s = new Float64Array(4);
+    for (const k of ['a', 'b', 'c', 'd', 'e', 'f', 'g']) {
+      store[k] = new Float64Array(4);
+      fields[k] = u;
+    }
+    const wide = registerComponent(p, store, { name: 'Wide', fields });
+    const n = wide.fields.length;
+    const all = wide.allFieldsMask;
+    const sl = residualLayout(wide) as ResidualLayout;
+    const server = new AckedBaselines(n, 4);
+    const ring = new BaselineRing(n, 4);
+    const plan = createBaselinePlan();
+    const out = new Float64Array(n);
+    const w = new BitWriter();
+    const r = new BitReader();
+    // The small fields stay put (residuals of 1 bit), the stamp jumps by 2^22 and more: past MAX_EG_ZEROS.
+    const steps = [0, 5, 2 ** 22, 2 ** 22 + 3, 7, 2 ** 29, 2 ** 30 - 1, 2 ** 30 - 40];
+    let absolutes = 0;
+    for (let t = 1; t <= steps.length; t++) {
+      const v = new Float64Array(n).fill(1000);
+      v[0] = steps[t - 1];
+      planBaselineFields(plan, sl, server, 1, all, v, 0, t, 30 + 16 * (n - 1));
+      w.reset();
+      if (writeBaselineFields(w, plan, sl, server, all, v, 0)) {
+        absolutes++;
+        for (let f = 0; f < n; f++) w.writeBits(v[f], wide.fields[f].bits);
+      }
+      server.recordSent(1, t, all, v, 0, plan.at);
+      r.reset(w.finish());
+      const got = readBaselineFields(r, sl, ring, 1, all, t, out, 0);
+      if (got === BaselineRead.absolute) for (let f = 0; f < n; f++) out[f] = r.readBits(wide.fields[f].bits);
+      expect(r.ok).toBe(true);
+      expect(Array.from(out)).toEqual(Array.from(v));
+      ring.record(1, t, all, out, 0);
+      server.ackedTick(1, t);
+    }
+    expect(absolutes).toBeGreaterThan(1);
   });
 
   it('bounds the history: rows past maxRows are refused and counted, old ticks and other fields do not answer', () => {
@@ -279,7 +356,7 @@ describe('acked-baseline deltas', () => {
     for (let t = 1; t < 2000; t++) {
       wireAt(2, t, v, 0);
       bits += planBaselineFields(plan, layout, server, 1, ALL, v, 0, t, absoluteBits());
-      server.recordSent(1, t, ALL, v, 0);
+      server.recordSent(1, t, ALL, v, 0, plan.at);
       if (t > 6) server.ackedTick(1, t - 6);
       n++;
     }
