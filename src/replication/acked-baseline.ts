@@ -33,7 +33,10 @@ export class AckedBaselines {
    */
   recordSent(eid: number, tick: number, mask: number, values: ArrayLike<number>, vOff: number, baseAt = -1): void {
     const sent = this.sent;
-    const depth = baseAt < 0 ? 0 : sent.depth[baseAt / sent.fieldCount] + 1;
+    // A second send of eid in the same tick (two sends per tick) would make the tick name two values: such a
+    // tick never serves as a baseline (its chain depth is set past the cap).
+    const again = sent.find(eid, tick, 0, tick) >= 0;
+    const depth = again ? 255 : baseAt < 0 ? 0 : Math.min(255, sent.depth[baseAt / sent.fieldCount] + 1);
     if (!sent.record(eid, tick, mask, values, vOff)) return;
     sent.depth[sent.find(eid, tick, mask, tick) / sent.fieldCount] = depth;
   }

@@ -314,6 +314,15 @@ describe('acked-baseline deltas', () => {
     server.ackedTick(1, 10);
     expect(server.baseline(1, ALL, 11, new Int32Array(1))).toBeGreaterThanOrEqual(0);
     expect(server.baseline(1, ALL, 10 + BASELINE_TICKS, new Int32Array(1))).toBe(-1);
+    // Two sends of one entity in the same tick: that tick names two values, so it never serves as a baseline.
+    const twice = new AckedBaselines(FIELDS, 2);
+    twice.recordSent(1, 20, ALL, v, 0);
+    twice.recordSent(1, 20, ALL, new Float64Array([9, 9, 9, 9]), 0);
+    twice.ackedTick(1, 20);
+    expect(twice.baseline(1, ALL, 21, new Int32Array(1))).toBe(-1);
+    twice.recordSent(1, 21, ALL, v, 0);
+    twice.ackedTick(1, 21);
+    expect(twice.baseline(1, ALL, 22, new Int32Array(1))).toBeGreaterThanOrEqual(0);
   });
 
   it('hostile bodies never throw and never yield an out-of-range value', () => {
