@@ -234,6 +234,7 @@ export function createEcsyncPoseServer(workload: PoseWorkload, seed: number): Ec
         tick: replicator.tick,
         dependsOn: connection.lastReliableIdSent,
         budgetBytes: budget,
+        baselines: peer.baselines,
       });
       if (delta === null) break;
       if (!connection.sendUnreliable(delta)) throw new Error('a Delta packed to the space left did not fit');

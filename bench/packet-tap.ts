@@ -10,6 +10,7 @@ import { Tag } from '../src/protocol/tags.ts';
 import type { RegisteredComponent } from '../src/register.ts';
 import { openDelta } from '../src/replication/delta-packer.ts';
 import type { DeltaInfo } from '../src/replication/delta-packer.ts';
+import { ClientBaselineDecoder } from '../src/replication/baseline-block.ts';
 import { fieldOffsets, readEntityBlock } from '../src/replication/entity-block.ts';
 import { BitReader } from '../src/replication/wire-bodies.ts';
 import type { Link } from '../src/transport/transport.ts';
@@ -31,11 +32,15 @@ export type DeltaEntityHook = (netId: number, bits: number) => void;
 
 /**
  * Splits a framed Delta message (tag included) into its header, entity blocks and padding; null when malformed.
- * `onEntity`, when given, sees every entity of a well-formed message.
+ * `onEntity`, when given, sees every entity of a well-formed message. `ackedBaseline`: the Deltas are
+ * server-to-client under the `ackedbase` capability (a mode bit per quantized component; residuals are read past,
+ * not decoded, so their exact bits count).
  */
 export function createDeltaParser(
   comps: readonly RegisteredComponent[],
+  ackedBaseline = true,
 ): (message: Uint8Array, onEntity?: DeltaEntityHook | null) => DeltaBits | null {
+  const dec = ackedBaseline ? new ClientBaselineDecoder(comps) : undefined;
   const r = new BitReader();
   const info: DeltaInfo = { tick: 0, dependsOn: 0, count: 0 };
   const { offsets, total } = fieldOffsets(comps);
@@ -50,7 +55,9 @@ export function createDeltaParser(
     const shiftOf = () => (info.coarse !== true ? 0 : r.readBits(1) === 0 ? 0 : r.readBits(2) + 1);
     for (let i = 0; i < info.count; i++) {
       r.readVarUint();
-      if (!readEntityBlock(r, comps, offsets, present, masks, values, text, shiftOf())) return null;
+      const shift = shiftOf();
+      if (!readEntityBlock(r, comps, offsets, present, masks, values, text, shift, info.coarse ? undefined : dec))
+        return null;
     }
     if (!r.ok) return null;
     if (onEntity) {
@@ -60,7 +67,8 @@ export function createDeltaParser(
       for (let i = 0; i < info.count; i++) {
         const start = r.bitPosition;
         netId += r.readVarUint();
-        readEntityBlock(r, comps, offsets, present, masks, values, text, shiftOf());
+        const shift = shiftOf();
+        readEntityBlock(r, comps, offsets, present, masks, values, text, shift, info.coarse ? undefined : dec);
         onEntity(netId, r.bitPosition - start);
       }
     }

@@ -33,6 +33,8 @@ export interface ClientReplicationCounters {
   droppedRefs: number;
   /** Reliable Deltas queued for owned entities (components with a short-string field). */
   reliableDeltas: number;
+  /** Delta components dropped for naming a baseline tick not held (ackedbase; the state-hash resync repairs). */
+  baselineMissing: number;
 }
 
 /** A fresh set of client counters, all zero. */
@@ -48,5 +50,6 @@ export function createClientCounters(): ClientReplicationCounters {
     unresolvedRefs: 0,
     droppedRefs: 0,
     reliableDeltas: 0,
+    baselineMissing: 0,
   };
 }

@@ -36,6 +36,7 @@ import { beginMessage, BitReader, BitWriter, openBody } from './wire-bodies.ts';
 import type { ClientExtension } from './extension.ts';
 import { CatchUpClient } from './catch-up-client.ts';
 import type { WorldAdapter } from './world-adapter.ts';
+import { type ClientBaselineDecoder, clientBaselinesFor } from './baseline-block.ts';
 
 export { OWNER_HASH_EVERY_TICKS } from './owner-write-sender.ts';
 export type { ClientReplicationCounters, ClientReplicatorOptions } from './client-replicator-options.ts';
@@ -84,6 +85,8 @@ export class ClientReplicator {
   private readonly ownerWrites: OwnerWriteSender;
   /** Deltas from the server, held until what they depend on arrives (delta-receiver.ts). */
   private readonly deltas: DeltaReceiver;
+  /** Deltas against acked baselines, once the server granted `ackedbase` (history kept across resumes). */
+  private baselines: ClientBaselineDecoder | undefined;
 
   constructor(options: ClientReplicatorOptions) {
     this.protocol = options.protocol;
@@ -119,7 +122,8 @@ export class ClientReplicator {
     const clientId = () => this.session.clientId;
     const world = this.world;
     const state = { comps, registry, shadow, delivery, scratch, clientId };
-    this.mirror = new EntityMirror({ ...state, mapper, refs, world, events, authoritySeq });
+    const baselines = () => this.baselines;
+    this.mirror = new EntityMirror({ ...state, mapper, refs, world, events, authoritySeq, baselines });
     this.catchUp = this.createCatchUp();
     this.messages = new ClientStateMessages({
       ...state,
@@ -140,6 +144,7 @@ export class ClientReplicator {
       reader: this.reader,
       counters,
       connection: () => this.session.connection,
+      baselines,
       plausibleTick: (tick) => this.plausibleTick(tick),
       report: (code, message) => this.report(code, message),
     });
@@ -164,6 +169,8 @@ export class ClientReplicator {
 
   /** A new connection (first or resumed): whatever was in flight on the old one is void. */
   private onWelcomed(resumed: boolean): void {
+    const capabilities = this.session.welcome?.capabilities ?? [];
+    this.baselines = clientBaselinesFor(capabilities, this.protocol.components, this.baselines);
     const resync = this.catchUp.welcomed(resumed, this.deltas.takeHeld());
     if (resync !== null) this.session.connection?.sendReliable(resync);
     this.snapshots.reset();
@@ -213,6 +220,7 @@ export class ClientReplicator {
     this.deltas.releaseHeld();
     this.counters.unresolvedRefs = this.pendingRefs.size;
     this.counters.droppedRefs = this.pendingRefs.dropped;
+    this.counters.baselineMissing = this.baselines?.missing ?? 0;
   }
 
   private onMessage(tag: number, msg: Uint8Array, packetSeq: number): void {

@@ -10,6 +10,8 @@ export const SENT_RECORD_SLOTS = 1024;
 
 interface SentRecord {
   seq: number;
+  /** Tick of the Delta the record's fields went in (the baseline tick an ack confirms). */
+  tick: number;
   count: number;
   eids: Int32Array;
   comps: Uint8Array;
@@ -21,12 +23,26 @@ interface SentRecord {
 function createRecord(): SentRecord {
   return {
     seq: -1,
+    tick: 0,
     count: 0,
     eids: new Int32Array(16),
     comps: new Uint8Array(16),
     masks: new Uint32Array(16),
     gens: new Uint32Array(16),
   };
+}
+
+/**
+ * Told what the receiver confirmed and what it forgot, so per-receiver baselines (acked-baseline.ts) follow the
+ * delivery state: fields acked at a tick, an entity or component forgotten, everything reset.
+ */
+export interface DeliveryListener {
+  /** Component `c` of `eid`, sent in a Delta of `tick`, was acked. */
+  acked(eid: number, c: number, tick: number): void;
+  /** Component `c` of `eid` is forgotten (-1: every component). */
+  forget(eid: number, c: number): void;
+  /** Everything is forgotten (a full snapshot follows). */
+  reset(): void;
 }
 
 /** Pending field masks per entity for one receiver, a FIFO of dirty entities, and the sent-packet records. */
@@ -48,6 +64,10 @@ export class DeliveryState {
   /** Records not in use: memory follows the packets in flight, not the slots (at most SENT_RECORD_SLOTS + 1). */
   private readonly pool: SentRecord[] = [];
   private open: SentRecord = createRecord();
+  /** Tick of the Delta being packed (set by the packer before it takes fields). */
+  sendTick = 0;
+  /** Per-receiver baselines to keep in step, or null. */
+  baselines: DeliveryListener | null = null;
 
   constructor(componentCount: number, capacity: number) {
     this.componentCount = componentCount;
@@ -97,6 +117,7 @@ export class DeliveryState {
       this.pending[c][eid] = 0;
       this.gen[c][eid]++;
     }
+    this.baselines?.forget(eid, -1);
   }
 
   /** Drops pending fields of one component of `eid` (component removed). */
@@ -105,6 +126,7 @@ export class DeliveryState {
       this.pending[c][eid] = 0;
       this.gen[c][eid]++;
     }
+    this.baselines?.forget(eid, c);
   }
 
   /**
@@ -164,6 +186,7 @@ export class DeliveryState {
     const r = this.open;
     if (r.count === 0) return;
     r.seq = seq;
+    r.tick = this.sendTick;
     this.records[slot] = r;
     this.open = this.pool.pop() ?? createRecord();
   }
@@ -180,6 +203,12 @@ export class DeliveryState {
     const r = this.records[slot];
     if (r === null || r.seq !== seq) return;
     this.settle(r);
+    const b = this.baselines;
+    if (b !== null) {
+      // Only fields of a component not forgotten since: a re-added component starts without a baseline.
+      for (let i = 0; i < r.count; i++)
+        if (r.gens[i] === this.gen[r.comps[i]][r.eids[i]]) b.acked(r.eids[i], r.comps[i], r.tick);
+    }
     this.records[slot] = null;
     this.recycle(r);
   }
@@ -227,5 +256,6 @@ export class DeliveryState {
       this.recycle(r);
     }
     this.open.count = 0;
+    this.baselines?.reset();
   }
 }

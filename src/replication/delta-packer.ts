@@ -21,6 +21,7 @@ import {
 } from './entity-block.ts';
 import type { EntityRegistry } from './entity-registry.ts';
 import type { ShadowStore } from './shadow-store.ts';
+import type { ClientBaselineDecoder, ServerBaselineCoder } from './baseline-block.ts';
 import { beginMessage } from './wire-bodies.ts';
 
 /** Entities that did not fit before packing gives up on the rest of the dirty list this tick. */
@@ -69,6 +70,8 @@ export interface DeltaHeader {
   reliable?: boolean;
   /** This client's fidelity levels (fidelity.ts): some entities wait for their turn, some go out coarse. */
   fidelity?: FidelityPlan | null;
+  /** The client's acked baselines (server-to-viewer unreliable Delta under `ackedbase`, no fidelity plan), else absent. */
+  baselines?: ServerBaselineCoder;
 }
 
 /**
@@ -121,6 +124,10 @@ export function writeDelta(
   if (d.dirtyCount === 0) return null;
   const n = comps.length;
   const reliable = h.reliable === true;
+  // Residuals only without a fidelity plan (then every message is a CoarseDelta, whose values no baseline records).
+  const coder = reliable || (h.fidelity ?? null) !== null ? undefined : h.baselines;
+  if (coder !== undefined) coder.tick = h.tick;
+  d.sendTick = h.tick;
   // 1. select: FIFO order, exact sizes, until the budget is spent
   const headerBits = 16 + varUintBits(h.tick) + 16 + 24;
   const budgetBits = h.budgetBytes * 8 - headerBits;
@@ -132,7 +139,9 @@ export function writeDelta(
   let ascending = true;
   let lastNetId = -1;
   const plan = reliable ? null : (h.fidelity ?? null);
-  let coarse = false;
+  // With a plan every message is a CoarseDelta (a level code per entity, no residuals), even when no entity in it
+  // is coarse: the client then never reads acked-baseline mode bits the server did not write.
+  let coarse = plan !== null;
   for (let i = 0; i < d.dirtyCount; i++) {
     const eid = d.dirty[i];
     if (plan !== null && plan.hold[eid] !== 0) continue;
@@ -141,7 +150,7 @@ export function writeDelta(
     const shift = plan === null ? 0 : plan.shift[eid];
     // With a plan each entity may carry a level code: counted as if the message were coarse.
     const code = plan === null ? 0 : shift > 0 ? 3 : 1;
-    const bits = varUintBits(netId) + code + entityBlockBits(comps, s.masks, shadow, eid, shift);
+    const bits = varUintBits(netId) + code + entityBlockBits(comps, s.masks, shadow, eid, shift, coder);
     // A reliable Delta takes its first entity whatever its size, so one larger than the budget still goes.
     if (used + bits > budgetBits && !(reliable && count === 0)) {
       if (++misses > MAX_PACK_MISSES) break;
@@ -182,7 +191,7 @@ export function writeDelta(
       if (shift === 0) w.writeBits(0, 1);
       else w.writeBits(4 + shift - 1, 3);
     }
-    writeEntityBlock(w, comps, s.present, s.masks, shadow, eid, shift);
+    writeEntityBlock(w, comps, s.present, s.masks, shadow, eid, shift, coder);
     plan?.written(eid, shift, s.masks);
     for (let c = 0; c < n; c++) {
       if (s.masks[c] === 0) continue;
@@ -192,6 +201,21 @@ export function writeDelta(
   }
   d.compactDirty();
   return w.finish();
+}
+
+/** Keeps what arrived for `eid` at `tick` as a baseline; counts components dropped for a missing baseline. */
+function recordReceived(
+  dec: ClientBaselineDecoder,
+  comps: readonly RegisteredComponent[],
+  s: PackScratch,
+  eid: number,
+  tick: number,
+): void {
+  for (let c = 0; c < comps.length; c++) {
+    if (s.present[c] === 0 || !dec.codes(c)) continue;
+    if (s.masks[c] === 0) dec.missing++;
+    else dec.record(c, eid, tick, s.masks[c], s.values, s.offsets[c]);
+  }
 }
 
 /** Header of a Delta body. */
@@ -234,6 +258,8 @@ export interface ApplyOptions {
   updateShadow: boolean;
   /** Server: the write gate's hook, asked before a component's fields are applied (see `WriteFilter`). */
   filter?: WriteFilter;
+  /** Client under `ackedbase`: decodes residuals against, and records into, the received-value history. */
+  baselines?: ClientBaselineDecoder;
 }
 
 /** Decides whether one component write of a Delta lands; may rewrite its wire values in place (a clamp). */
@@ -274,12 +300,15 @@ export function applyEntityUpdates(
   result.unknown = 0;
   const start = r.bitPosition;
   const coarse = info.coarse === true;
+  // A CoarseDelta never carries residuals (its values are not the server's wire values, so neither side records them).
+  const dec = coarse ? undefined : opts.baselines;
   // 1. validate the whole body
   let netId = 0;
   for (let i = 0; i < info.count; i++) {
     netId += r.readVarUint();
     const shift = coarse ? readLevelShift(r) : 0;
-    if (!readEntityBlock(r, comps, s.offsets, s.present, s.masks, s.values, s.text, shift)) {
+    const local = dec !== undefined ? reg.toLocal(netId) : 0;
+    if (!readEntityBlock(r, comps, s.offsets, s.present, s.masks, s.values, s.text, shift, dec, local, info.tick)) {
       result.ok = false;
       return;
     }
@@ -291,12 +320,14 @@ export function applyEntityUpdates(
   netId = 0;
   for (let i = 0; i < info.count; i++) {
     netId += r.readVarUint();
-    readEntityBlock(r, comps, s.offsets, s.present, s.masks, s.values, s.text, coarse ? readLevelShift(r) : 0);
+    const shift = coarse ? readLevelShift(r) : 0;
     const eid = reg.toLocal(netId);
+    readEntityBlock(r, comps, s.offsets, s.present, s.masks, s.values, s.text, shift, dec, eid, info.tick);
     if (eid === 0) {
       result.unknown++;
       continue;
     }
+    if (dec !== undefined) recordReceived(dec, comps, s, eid, info.tick);
     if (!opts.canWrite(eid)) {
       result.forbidden++;
       continue;

@@ -11,6 +11,7 @@ import type { EntityRegistry } from './entity-registry.ts';
 import { HeldDeltas } from './held-deltas.ts';
 import type { ShadowStore } from './shadow-store.ts';
 import type { BitReader } from './wire-bodies.ts';
+import type { ClientBaselineDecoder } from './baseline-block.ts';
 
 /** What deltas are applied to and reported through. */
 export interface DeltaReceiverHost {
@@ -26,6 +27,8 @@ export interface DeltaReceiverHost {
   clientId(): number;
   /** The current connection, or null while there is none. */
   connection(): Connection | null;
+  /** The acked-baseline history, when the server granted `ackedbase`. */
+  baselines(): ClientBaselineDecoder | undefined;
   /** False (counted, reported) when the server claims a tick too far ahead of what it sent so far. */
   plausibleTick(tick: number): boolean;
   report(code: 'DecodeError', message: string): void;
@@ -55,6 +58,11 @@ export class DeltaReceiver {
       h.counters.heldDeltas = this.held.heldTotal;
       h.counters.droppedHeldDeltas = this.held.dropped;
       return;
+    }
+    // Held deltas whose reliable messages arrived go first: a residual may name the tick of one of them.
+    if (h.baselines() !== undefined && this.held.size > 0) {
+      this.releaseHeld();
+      openDelta(r, msg, this.info);
     }
     this.apply(r);
   }
@@ -95,7 +103,7 @@ export class DeltaReceiver {
       h.shadow,
       h.registry,
       h.mapper,
-      { canWrite: (eid) => owner[eid] !== me, updateShadow: true },
+      { canWrite: (eid) => owner[eid] !== me, updateShadow: true, baselines: h.baselines() },
       this.result,
     );
     if (!this.result.ok) h.report('DecodeError', 'malformed Delta dropped');

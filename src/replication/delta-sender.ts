@@ -92,6 +92,7 @@ export class DeltaSender {
         dependsOn: p.lastStructuralId,
         budgetBytes: budget,
         fidelity,
+        baselines: p.baselines,
       });
       if (delta !== null && !conn.sendUnreliable(delta)) p.delivery.untake();
       pr.resetSent(p.delivery);

@@ -10,6 +10,9 @@
  * A full-state block (spawn, snapshot) sets presence for every component the entity has and all fields.
  * In a CoarseDelta an entity's block may be written at a level shift k > 0: then every field with a `maxShift`
  * (quantized, quaternion) is written with its low bits dropped (coarse-wire.ts); the layout is otherwise the same.
+ * In a server-to-viewer Delta (never a CoarseDelta) with the `ackedbase` capability, each present residual-capable
+ * component's values (2b) open with a mode bit: 0 = absolute as above, 1 = residual against an acked baseline
+ * (baseline-fields.ts).
  */
 import type { BitReader } from '../codec/bit-reader.ts';
 import type { BitWriter } from '../codec/bit-writer.ts';
@@ -19,6 +22,8 @@ import { readWire, writeWireValue } from './compiled-field.ts';
 import { coarseBits, readCoarse, writeCoarse } from './coarse-wire.ts';
 import { FieldKind } from '../protocol/field-schema.ts';
 import type { ShadowStore } from './shadow-store.ts';
+import type { ClientBaselineDecoder, ServerBaselineCoder } from './baseline-block.ts';
+import { BaselineRead } from './baseline-fields.ts';
 
 /** Where a block reader puts short strings: `strings[offsets[c] + f]`, decoded and validated by `codec`. */
 export interface StringScratch {
@@ -93,6 +98,7 @@ export function entityBlockBits(
   shadow: ShadowStore,
   eid: number,
   shift = 0,
+  coder?: ServerBaselineCoder,
 ): number {
   const wire = shadow.wire;
   let bits = components.length;
@@ -100,6 +106,11 @@ export function entityBlockBits(
     const mask = masks[c];
     if (mask === 0) continue;
     const comp = components[c];
+    if (coder !== undefined && coder.codes(c)) {
+      const n = comp.fields.length;
+      bits += (n > 1 ? (mask === comp.allFieldsMask ? 1 : 1 + n) : 0) + coder.bits(c, eid, mask, wire[c]);
+      continue;
+    }
     const full = fullBits(comp);
     // Common case: every field, no reference: a constant.
     if (mask === comp.allFieldsMask && full >= 0 && shift === 0) {
@@ -121,7 +132,9 @@ export function entityBlockBits(
 
 /**
  * Writes the block of `eid`: `present` has one entry per component (nonzero = carried), `masks` the fields.
- * For tag components (no fields) presence alone is the information. `shift` > 0: at that coarse level.
+ * For tag components (no fields) presence alone is the information. `shift` > 0: at that coarse level. With
+ * `coder` (a server-to-viewer Delta, not coarse, to an `ackedbase` client) its components' values go through it
+ * (mode bit, then residual or absolute).
  */
 export function writeEntityBlock(
   w: BitWriter,
@@ -131,6 +144,7 @@ export function writeEntityBlock(
   shadow: ShadowStore,
   eid: number,
   shift = 0,
+  coder?: ServerBaselineCoder,
 ): void {
   const wire = shadow.wire;
   // 1. presence bits
@@ -150,8 +164,9 @@ export function writeEntityBlock(
         w.writeBits(mask, fields.length);
       }
     }
-    // 2b. values: one writeBits per field when every field is a plain integer, else each field's writer
     const wires = wire[c];
+    if (coder !== undefined && coder.codes(c) && !coder.write(w, c, eid, mask, wires)) continue;
+    // 2b. values: one writeBits per field when every field is a plain integer, else each field's writer
     const plain = shift === 0 ? plainBits(comp) : null;
     if (plain !== null) {
       for (let f = 0; f < plain.length; f++) if ((mask & (1 << f)) !== 0) w.writeBits(wires[f][eid], plain[f]);
@@ -174,7 +189,10 @@ export function writeEntityBlock(
  * (entity references as network ids; a short string's hash, its text in `text.strings` at the same index).
  * Returns false when the block is malformed (reader overflow, a present component with an empty mask, a short
  * string over its maxBytes or not well-formed UTF-8); nothing is applied by this function. `shift` > 0: a block
- * written at that coarse level (its coarse fields come back as the fine wire values they stand for).
+ * written at that coarse level (its coarse fields come back as the fine wire values they stand for). With `dec`
+ * (a Delta from the server under `ackedbase`, never a CoarseDelta) residual-capable components are read through
+ * it against the history of local entity `eid` at Delta `tick`; one whose baseline is not held gets mask 0
+ * (dropped, counted).
  */
 export function readEntityBlock(
   r: BitReader,
@@ -185,6 +203,9 @@ export function readEntityBlock(
   values: Float64Array,
   text: StringScratch,
   shift = 0,
+  dec?: ClientBaselineDecoder,
+  eid = 0,
+  tick = 0,
 ): boolean {
   // 1. presence bits
   for (let c = 0; c < components.length; c++) present[c] = r.readBits(1);
@@ -200,6 +221,12 @@ export function readEntityBlock(
     if (mask === 0) return false;
     masks[c] = mask;
     const base = offsets[c];
+    if (dec !== undefined && dec.codes(c)) {
+      const got = dec.read(r, c, eid, mask, tick, values, base);
+      if (got === BaselineRead.malformed) return false;
+      if (got === BaselineRead.missing) masks[c] = 0;
+      if (got !== BaselineRead.absolute) continue;
+    }
     for (let f = 0; f < fields.length; f++) {
       if ((mask & (1 << f)) === 0) continue;
       const fd = fields[f];

@@ -14,6 +14,7 @@ import type { ReferenceLinks } from './reference-links.ts';
 import type { ShadowStore } from './shadow-store.ts';
 import type { BitReader } from './wire-bodies.ts';
 import type { WorldAdapter } from './world-adapter.ts';
+import type { ClientBaselineDecoder } from './baseline-block.ts';
 
 /** What the mirror writes into and reports through. */
 export interface EntityMirrorHost {
@@ -29,6 +30,8 @@ export interface EntityMirrorHost {
   readonly authoritySeq: Map<number, number>;
   /** This client's id (0 before Welcome). */
   clientId(): number;
+  /** The acked-baseline history, when the server granted `ackedbase`. */
+  baselines(): ClientBaselineDecoder | undefined;
 }
 
 /** Creates, fills, re-owns and destroys the local copies of the server's entities. */
@@ -136,6 +139,7 @@ export class EntityMirror {
     const netId = h.registry.netIdOf[eid];
     for (let c = 0; c < h.comps.length; c++) h.shadow.clear(c, eid);
     h.delivery.forget(eid);
+    h.baselines()?.forget(eid);
     h.refs.destroying(eid);
     h.registry.remove(eid);
     if (!outOfInterest) h.authoritySeq.delete(netId);

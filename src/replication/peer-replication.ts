@@ -6,6 +6,7 @@ import { EntitySet } from './entity-set.ts';
 import { SendPriority } from './send-priority.ts';
 import { ClientInterest } from './interest.ts';
 import { TickWindow } from './tick-window.ts';
+import type { ServerBaselineCoder } from './baseline-block.ts';
 
 /** `known` value of an entity learned outside an interest recompute (a spawn, a grant, a snapshot). */
 export const KNOWN_UNMARKED = 0xffffffff;
@@ -25,6 +26,8 @@ export class PeerReplication {
   /** The same entities as a dense list, for walking them. */
   readonly knownSet = new EntitySet();
   readonly delivery: DeliveryState;
+  /** Deltas against this client's acked baselines, when it was granted `ackedbase` (see baseline-block.ts). */
+  baselines: ServerBaselineCoder | undefined;
   /** Pending structural ops: triples (op, netId, arg). */
   ops: number[] = [];
   /** Link lost, session kept: nothing is sent until it resumes. */
@@ -52,6 +55,12 @@ export class PeerReplication {
     this.known = new Uint32Array(capacity);
     this.priority = new SendPriority(capacity);
     this.delivery = new DeliveryState(componentCount, capacity);
+  }
+
+  /** Turns on deltas against acked baselines for this client. */
+  useBaselines(coder: ServerBaselineCoder | undefined): void {
+    this.baselines = coder;
+    this.delivery.baselines = coder ?? null;
   }
 
   /** Grows per-entity arrays so `eid` fits. */

@@ -3,6 +3,7 @@
  * leaving gives its entities back to the server, a resumed one waits for its catch-up; acks and losses reach the
  * delivery state; each incoming message goes to the part that handles its tag, or else to the extensions.
  */
+import type { RegisteredComponent } from '../register.ts';
 import type { Clock } from '../clock.ts';
 import { Tag } from '../protocol/tags.ts';
 import type { PeerHandler, ServerPeer } from '../session/server-peer.ts';
@@ -17,10 +18,12 @@ import { PeerReplication } from './peer-replication.ts';
 import type { ScopeRequests } from './scope-requests.ts';
 import type { ServerHashCheck } from './server-hash-check.ts';
 import { INITIAL_ENTITY_CAPACITY } from './shadow-store.ts';
+import { serverBaselinesFor } from './baseline-block.ts';
 
 /** The replication parts a session event reaches. */
 export interface ServerPeerHandlerHost {
   readonly componentCount: number;
+  readonly comps: readonly RegisteredComponent[];
   readonly registry: EntityRegistry;
   readonly interest: InterestIndex;
   readonly peers: Map<number, PeerReplication>;
@@ -52,6 +55,7 @@ export class ServerPeerHandler implements PeerHandler {
     const h = this.h;
     const cap = Math.max(h.registry.capacity, INITIAL_ENTITY_CAPACITY);
     const p = new PeerReplication(peer, h.componentCount, cap);
+    p.useBaselines(serverBaselinesFor(peer.capabilities, h.comps));
     p.nextHashAtMs = h.clock.now() + h.hashIntervalMs;
     h.peers.set(peer.clientId, p);
     h.sendSnapshot(p);

@@ -9,8 +9,8 @@ import type { KeyPair } from './identity.ts';
 import type { ClientState } from './presence-list.ts';
 import type { IdleOptions, ReconnectOptions } from './session-options.ts';
 
-/** Capabilities a client offers by default: it inflates deflated snapshots and signs with Ed25519. */
-export const DEFAULT_CLIENT_CAPABILITIES: readonly string[] = ['deflate', 'ed25519'];
+/** Capabilities a client offers by default: it inflates deflated snapshots, signs with Ed25519, decodes acked-baseline deltas. */
+export const DEFAULT_CLIENT_CAPABILITIES: readonly string[] = ['deflate', 'ed25519', 'ackedbase'];
 
 /** Pings while clock sync has fewer than CLOCK_SAMPLES samples: 100 ms fills it within a second of joining. */
 export const CLOCK_BURST_INTERVAL_MS = 100;

@@ -9,8 +9,8 @@ import type { KeyPair } from './identity.ts';
 import type { Authorize } from './server-handshake.ts';
 import type { CapacityOptions, RateLimitOptions } from './session-options.ts';
 
-/** Capabilities a server grants by default: deflated snapshots and Ed25519 signatures. */
-export const DEFAULT_SERVER_CAPABILITIES: readonly string[] = ['deflate', 'ed25519'];
+/** Capabilities a server grants by default: deflated snapshots, Ed25519 signatures, deltas against acked baselines. */
+export const DEFAULT_SERVER_CAPABILITIES: readonly string[] = ['deflate', 'ed25519', 'ackedbase'];
 
 /** Options of the server session. */
 export interface ServerSessionOptions {

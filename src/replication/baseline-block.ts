@@ -1,0 +1,188 @@
+/**
+ * The hooks the entity-block writer and reader call for server-to-viewer Deltas coded against the client's
+ * acked baseline (capability `ackedbase`). Only components whose fields are all quantized numbers or
+ * quaternions (`residualLayout`) take part; in a Delta block each such present component's values open with
+ * the mode bit of baseline-fields.ts. The server names only ticks the client acked, and the client records
+ * every component value it decodes, so it holds each baseline the server names; it never clears its history
+ * (only an entity it destroys), while the server forgets an entity's baselines whenever its delivery state
+ * does (despawn, interest, partial or full snapshot), after which the entity goes absolute.
+ */
+import type { BitReader } from '../codec/bit-reader.ts';
+import type { BitWriter } from '../codec/bit-writer.ts';
+import type { RegisteredComponent } from '../register.ts';
+import { AckedBaselines } from './acked-baseline.ts';
+import {
+  type BaselinePlan,
+  type BaselineReadResult,
+  createBaselinePlan,
+  planBaselineFields,
+  readBaselineFields,
+  writeBaselineFields,
+} from './baseline-fields.ts';
+import { BaselineRing } from './baseline-ring.ts';
+import type { DeliveryListener } from './delivery-state.ts';
+import { residualLayout, type ResidualLayout } from './residual-codec.ts';
+
+/** The capability a client offers and a server grants for deltas against acked baselines. */
+export const ACKED_BASELINE_CAPABILITY = 'ackedbase';
+
+/** Most entities per component whose sent-value history the server keeps per client (past it: absolute). */
+export const MAX_BASELINE_ENTITIES = 1024;
+
+/**
+ * Most entities per component whose received-value history a client keeps: twice the server's, so a client
+ * holds every baseline the server can name; past it a residual comes back missing and the state-hash resync
+ * repairs the entity (it forgets the server's baseline for it).
+ */
+export const MAX_CLIENT_BASELINE_ENTITIES = 2 * MAX_BASELINE_ENTITIES;
+
+/** A server-side coder for a peer that was granted `ackedbase`, else undefined. */
+export function serverBaselinesFor(
+  capabilities: readonly string[],
+  comps: readonly RegisteredComponent[],
+): ServerBaselineCoder | undefined {
+  return capabilities.includes(ACKED_BASELINE_CAPABILITY) ? new ServerBaselineCoder(comps) : undefined;
+}
+
+/** Bits of the fields of `mask` of a residual-capable component written absolute. */
+function absoluteBits(comp: RegisteredComponent, mask: number): number {
+  let bits = 0;
+  for (let f = 0; f < comp.fields.length; f++) if ((mask & (1 << f)) !== 0) bits += comp.fields[f].bits;
+  return bits;
+}
+
+/** Server side, one per client: plans, writes and records each residual-capable component of a Delta. */
+export class ServerBaselineCoder implements DeliveryListener {
+  private readonly layouts: (ResidualLayout | null)[];
+  private readonly baselines: (AckedBaselines | null)[];
+  private readonly comps: readonly RegisteredComponent[];
+  private readonly plan: BaselinePlan = createBaselinePlan();
+  private readonly values: Float64Array;
+  /** Tick of the Delta being written. */
+  tick = 0;
+  /** Components written as residuals, and absolute (with a mode bit), since creation. */
+  residuals = 0;
+  absolutes = 0;
+
+  /** A coder for the components of one protocol. */
+  constructor(comps: readonly RegisteredComponent[]) {
+    this.comps = comps;
+    this.layouts = comps.map((c) => residualLayout(c));
+    this.baselines = comps.map((c, i) =>
+      this.layouts[i] === null ? null : new AckedBaselines(c.fields.length, MAX_BASELINE_ENTITIES),
+    );
+    this.values = new Float64Array(Math.max(1, ...comps.map((c) => c.fields.length)));
+  }
+
+  /** True when component `c` carries a mode bit. */
+  codes(c: number): boolean {
+    return this.layouts[c] !== null;
+  }
+
+  private gather(wires: readonly Float64Array[], mask: number, eid: number): void {
+    for (let f = 0; f < wires.length; f++) if ((mask & (1 << f)) !== 0) this.values[f] = wires[f][eid];
+  }
+
+  /** Bits of component `c`'s values of `eid` (fields `mask`), mode bit included, in the cheaper mode. */
+  bits(c: number, eid: number, mask: number, wires: readonly Float64Array[]): number {
+    const layout = this.layouts[c] as ResidualLayout;
+    this.gather(wires, mask, eid);
+    const abs = absoluteBits(this.comps[c], mask);
+    return planBaselineFields(this.plan, layout, this.baselines[c]!, eid, mask, this.values, 0, this.tick, abs);
+  }
+
+  /**
+   * Writes the mode bit (and a residual) of component `c` of `eid` and records what the client gets at this
+   * tick. Returns true when the caller must write the absolute values.
+   */
+  write(w: BitWriter, c: number, eid: number, mask: number, wires: readonly Float64Array[]): boolean {
+    const layout = this.layouts[c] as ResidualLayout;
+    const b = this.baselines[c]!;
+    this.bits(c, eid, mask, wires);
+    const absolute = writeBaselineFields(w, this.plan, layout, b, mask, this.values, 0);
+    if (absolute) this.absolutes++;
+    else this.residuals++;
+    b.recordSent(eid, this.tick, mask, this.values, 0, this.plan.at);
+    return absolute;
+  }
+
+  acked(eid: number, c: number, tick: number): void {
+    this.baselines[c]?.ackedTick(eid, tick);
+  }
+
+  forget(eid: number, c: number): void {
+    if (c >= 0) this.baselines[c]?.forget(eid);
+    else for (const b of this.baselines) b?.forget(eid);
+  }
+
+  reset(): void {
+    for (const b of this.baselines) b?.clear();
+  }
+}
+
+/**
+ * The client's decoder after a Welcome: `current` kept when `ackedbase` stays granted (a resumed session keeps
+ * its history: the server keeps its baselines), a new one when newly granted, undefined when not granted.
+ */
+export function clientBaselinesFor(
+  capabilities: readonly string[],
+  comps: readonly RegisteredComponent[],
+  current: ClientBaselineDecoder | undefined,
+): ClientBaselineDecoder | undefined {
+  if (!capabilities.includes(ACKED_BASELINE_CAPABILITY)) return undefined;
+  return current ?? new ClientBaselineDecoder(comps);
+}
+
+/** Client side: the received-value history and the reader of mode bits and residuals. */
+export class ClientBaselineDecoder {
+  private readonly layouts: (ResidualLayout | null)[];
+  private readonly rings: (BaselineRing | null)[];
+  /** Components dropped because their baseline tick was not held. */
+  missing = 0;
+
+  /** A decoder for the components of one protocol. */
+  constructor(comps: readonly RegisteredComponent[]) {
+    this.layouts = comps.map((c) => residualLayout(c));
+    this.rings = comps.map((c, i) =>
+      this.layouts[i] === null ? null : new BaselineRing(c.fields.length, MAX_CLIENT_BASELINE_ENTITIES),
+    );
+  }
+
+  /** True when component `c` carries a mode bit. */
+  codes(c: number): boolean {
+    return this.layouts[c] !== null;
+  }
+
+  /** Entities refused a history row (every row taken), over all components. */
+  get refused(): number {
+    let n = 0;
+    for (const r of this.rings) if (r !== null) n += r.refused;
+    return n;
+  }
+
+  /**
+   * Reads component `c`'s mode bit and residual for local entity `eid` (0 = unknown: nothing held) of a Delta
+   * of `tick` into `out[base + f]`.
+   */
+  read(
+    r: BitReader,
+    c: number,
+    eid: number,
+    mask: number,
+    tick: number,
+    out: Float64Array,
+    base: number,
+  ): BaselineReadResult {
+    return readBaselineFields(r, this.layouts[c]!, this.rings[c]!, eid, mask, tick, out, base);
+  }
+
+  /** Records what arrived for component `c` of `eid` at `tick` (values `values[base + f]` of fields `mask`). */
+  record(c: number, eid: number, tick: number, mask: number, values: Float64Array, base: number): void {
+    this.rings[c]?.record(eid, tick, mask, values, base);
+  }
+
+  /** Drops the history of `eid` (despawned or left interest). */
+  forget(eid: number): void {
+    for (const r of this.rings) r?.forget(eid);
+  }
+}
