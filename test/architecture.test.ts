@@ -69,6 +69,17 @@ describe('import direction', () => {
       }
     }
   });
+  it('the parts of sessions never import their composers (ServerSession, ClientSession)', () => {
+    const composers = new Set(['session/server-session.ts', 'session/client-session.ts']);
+    for (const f of files(join(root, 'src', 'session'))) {
+      const rel = relative(join(root, 'src'), f);
+      for (const spec of imports(f)) {
+        if (!spec.startsWith('.')) continue;
+        const target = relative(join(root, 'src'), join(f, '..', spec));
+        expect(composers.has(target) && target !== rel, `${rel} imports ${target}`).toBe(false);
+      }
+    }
+  });
   it('bench/ and test/ never import each other; harness/ (shared by both) imports neither', () => {
     const rules: Array<[string, RegExp]> = [
       ['bench', /(^|\/)test\//],

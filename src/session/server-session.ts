@@ -2,49 +2,43 @@
  * The server side of sessions: one `ServerPeer` per client, the Hello/Welcome handshake, heartbeats, suspension
  * and resume, presence, per-peer limits, and dispatch of every other message to the layer above (replication,
  * authority) through a `PeerHandler`. Timers run inside `receive()`, so a manual clock drives everything.
+ *
+ * The coordinator of its parts: new links and their connection events (server-links.ts), the receive pass and
+ * message dispatch (server-intake.ts) with the timers (server-timers.ts), the handshake (server-hello.ts,
+ * server-handshake.ts), the session's own messages (server-control.ts), presence (server-presence.ts), and how a
+ * session pauses or ends (server-departures.ts). Each part gets a host of only what it needs.
  */
-import { encodeControl, readMessageTag } from '../codec/message-frame.ts';
-import { Connection } from '../connection/connection.ts';
-import { ErrorCode, type ErrorCodeName, NetError } from '../errors.ts';
+import { encodeControl } from '../codec/message-frame.ts';
+import { type ErrorCodeName, NetError } from '../errors.ts';
 import { Emitter } from '../events.ts';
 import type { HelloBody } from '../protocol/handshake.ts';
 import type { MoveNotice, PresenceUser } from '../protocol/session-messages.ts';
 import { summarizeSchema } from '../protocol/schema-diff.ts';
 import { Tag } from '../protocol/tags.ts';
-import type { Link } from '../transport/transport.ts';
 import { Admission } from './server-handshake.ts';
 import { checkKeyPair, createKeyPair, type KeyPair, randomHex, toHex } from './identity.ts';
 import { ServerProofs } from './identity-proof.ts';
 import type { SessionEvents } from './presence-list.ts';
-import { PeerLimiter } from './rate-limiter.ts';
-import { ServerPeer } from './server-peer.ts';
-import type { PeerHandler } from './server-peer.ts';
+import type { PeerHandler, ServerPeer } from './server-peer.ts';
 import { ServerPresence } from './server-presence.ts';
-import {
-  createServerSessionStats,
-  describeThrown,
-  makeRoomForPending,
-  type ServerSessionStats,
-} from './server-capacity.ts';
+import { createServerSessionStats, describeThrown, type ServerSessionStats } from './server-capacity.ts';
+import { admitPeer, adoptLink, type ServerArrivalsHost } from './server-arrivals.ts';
 import { ServerControl } from './server-control.ts';
-import { judgeConnectionError, judgeIntake } from './peer-verdicts.ts';
+import { ServerDepartures } from './server-departures.ts';
 import { ServerHello } from './server-hello.ts';
+import { ServerIntake } from './server-intake.ts';
+import { ServerLinks } from './server-links.ts';
 import { LingeringLinks } from './lingering-links.ts';
 import { DEFAULT_SERVER_CAPABILITIES, type ServerSessionOptions } from './server-session-options.ts';
 import {
   type CapacityOptions,
   checkHeartbeatMs,
-  CLOSE_GOODBYE,
   CLOSE_SHUTDOWN,
   DEFAULT_HEARTBEAT_MS,
   DEFAULT_RESUME_WINDOW_MS,
-  FATAL_LINGER_MS,
-  HANDSHAKE_TIMEOUT_MS,
-  MAX_HELLO_BYTES,
   type RateLimitOptions,
   resolveCapacity,
   resolveRateLimits,
-  SILENT_HEARTBEATS,
 } from './session-options.ts';
 
 export { ServerPeer } from './server-peer.ts';
@@ -86,7 +80,12 @@ export class ServerSession {
   /** Key-possession proofs of the handshake (challenges sent, proven, refused). */
   readonly proofs: ServerProofs;
   private handler: PeerHandler | null = null;
-  private now = 0;
+  /** Suspend, leave, refuse and Error replies (server-departures.ts). */
+  private readonly departures: ServerDepartures;
+  /** The receive pass, message dispatch and timers (server-intake.ts, server-timers.ts). */
+  private readonly intake: ServerIntake;
+  /** What joining and resuming touch (server-arrivals.ts). */
+  private readonly arrivals: ServerArrivalsHost;
 
   constructor(options: ServerSessionOptions) {
     this.options = options;
@@ -96,7 +95,6 @@ export class ServerSession {
     this.capacity = resolveCapacity(options.capacity);
     this.keyPair = options.keyPair ? checkKeyPair(options.keyPair) : createKeyPair();
     this.sessionId = `s${randomHex(8)}`;
-    this.now = options.clock.now();
     this.presence = new ServerPresence(this.peers, this.suspended, this.events);
     this.proofs = new ServerProofs(this.sessionId, this.keyPair);
     this.admission = new Admission(this, {
@@ -110,7 +108,51 @@ export class ServerSession {
     this.hello = new ServerHello(this, this.proofs, this.admission, options.schemaHash, schemaSummary);
     this.control = new ServerControl(this, this.presence);
     this.lingering = new LingeringLinks(this.capacity.maxPendingHandshakes, this.stats);
-    options.transport.onconnection = (link) => this.accept(link);
+    const { peers, suspended, stats, heartbeatMs, resumeWindowMs, limits, capacity, lingering, hello } = this;
+    const clock = options.clock;
+    const common = {
+      peers,
+      suspended,
+      pending: this.pendingPeers,
+      stats,
+      handler: () => this.handler,
+      report: (code: ErrorCodeName, message: string) => this.report(code, message),
+      contain: (peer: ServerPeer, e: unknown, what: string) => this.contain(peer, e, what),
+      leave: (peer: ServerPeer, reason: string) => this.leave(peer, reason),
+      suspend: (peer: ServerPeer, why: string) => this.departures.suspend(peer, why),
+    };
+    this.arrivals = { ...common, clock, presence: this.presence };
+    this.departures = new ServerDepartures({
+      ...common,
+      clock,
+      resumeWindowMs,
+      maxSuspendedSessions: capacity.maxSuspendedSessions,
+      presence: this.presence,
+      lingering,
+      forget: (peer) => this.admission.forget(peer),
+    });
+    this.intake = new ServerIntake({
+      ...common,
+      clock,
+      limits,
+      lingering,
+      hello,
+      control: this.control,
+      heartbeatMs,
+      resumeWindowMs,
+      resendChallenge: (peer, now) => hello.resendChallenge(peer, now),
+      permits: (peer, tag, msg) => this.messageGate === null || this.messageGate(peer, tag, msg),
+      refuse: (peer, code, message) => this.refuse(peer, code, message),
+      disconnect: (peer, code, message) => this.disconnect(peer, code, message),
+    });
+    const links = new ServerLinks({
+      ...common,
+      options,
+      limits,
+      capacity,
+      dispatch: (peer, msg, packetSeq) => this.intake.dispatch(peer, msg, packetSeq),
+    });
+    options.transport.onconnection = (link) => links.accept(link);
   }
 
   /** Sets the layer that receives joins, leaves and messages. */
@@ -156,34 +198,6 @@ export class ServerSession {
     return n + this.lingering.bufferedBytes();
   }
 
-  private accept(link: Link): void {
-    const now = this.options.clock.now();
-    makeRoomForPending(this.pendingPeers, link.remoteAddress, this.capacity, (p, why) => this.evictPending(p, why));
-    const connection: Connection = new Connection(link, {
-      maxReliableQueueBytes: this.capacity.maxSendQueueBytes,
-      maxReliableQueueMessages: this.capacity.maxSendQueueMessages,
-      ...this.options.connection,
-      clock: this.options.clock,
-      // After a resume the binding names the resumed peer, so errors count against it.
-      onError: (e) => this.onConnectionError(peer.binding.peer, connection, e),
-    });
-    const peer: ServerPeer = new ServerPeer(connection, new PeerLimiter(this.limits, now), now, (p) => ({
-      reliable: (msg) => this.dispatch(p, msg, -1),
-      unreliable: (msg, seq) => this.dispatch(p, msg, seq),
-    }));
-    peer.remoteAddress = link.remoteAddress;
-    // Until the Welcome, the Hello is all a client may send: nothing larger is ever buffered for it.
-    connection.limitIncoming(MAX_HELLO_BYTES);
-    this.wire(connection, peer.binding);
-    this.pendingPeers.add(peer);
-  }
-
-  private evictPending(peer: ServerPeer, why: string): void {
-    this.stats.pendingEvicted++;
-    this.report('Overloaded', `dropped the oldest pending handshake: ${why}`);
-    this.leave(peer, `Overloaded: ${why}`);
-  }
-
   /**
    * The containment boundary: an exception thrown while handling one peer's input is counted, reported as
    * `InternalError`, and never reaches the game loop; a peer that triggers it `maxHandlerErrors` times is
@@ -197,108 +211,9 @@ export class ServerSession {
       peer.fatal ??= { code: 'InternalError', message: `${n} of its messages made the server fail` };
   }
 
-  /** Routes a connection's callbacks to whatever peer its binding names, ignoring stale connections. */
-  private wire(connection: Connection, binding: { peer: ServerPeer }): void {
-    connection.onPacketAcked = (seq) => {
-      const p = binding.peer;
-      if (p.connection !== connection || p.state !== 'connected') return;
-      try {
-        this.handler?.acked(p, seq);
-      } catch (e) {
-        this.contain(p, e, 'an ack');
-      }
-    };
-    connection.onPacketLost = (seq) => {
-      const p = binding.peer;
-      if (p.connection !== connection || p.state !== 'connected') return;
-      try {
-        this.handler?.lost(p, seq);
-      } catch (e) {
-        this.contain(p, e, 'a loss');
-      }
-    };
-    connection.onClose = (reason) => {
-      const p = binding.peer;
-      if (p.connection === connection) this.onLinkClosed(p, reason);
-    };
-  }
-
-  private onConnectionError(peer: ServerPeer, connection: Connection, e: NetError): void {
-    if (peer.connection !== connection || peer.state === 'closed') return;
-    judgeConnectionError(peer, e, this.stats, (err) => this.options.onError?.(err));
-  }
-
-  private onLinkClosed(peer: ServerPeer, reason: string): void {
-    if (peer.state === 'handshaking' || peer.state === 'authorizing') {
-      peer.state = 'closed';
-      this.pendingPeers.delete(peer);
-    } else if (peer.state === 'connected') {
-      if (reason === CLOSE_GOODBYE) this.leave(peer, 'goodbye');
-      else this.suspend(peer, `link closed (${reason})`);
-    }
-  }
-
-  // ── receiving ───────────────────────────────────────────────────────────────────────────────────────
-
   /** Processes every packet received since the last call, on every peer, then runs the session's timers. */
   receive(): void {
-    this.now = this.options.clock.now();
-    for (const peer of this.pendingPeers) this.receivePeer(peer);
-    for (const peer of this.peers.values()) this.receivePeer(peer);
-    this.lingering.pass(this.now);
-    this.timerPass();
-  }
-
-  private receivePeer(peer: ServerPeer): void {
-    const conn = peer.connection;
-    const stats = conn.stats;
-    const packets = stats.packetsIn;
-    const bytes = stats.bytesIn;
-    try {
-      conn.receive(peer.sink);
-    } catch (e) {
-      this.contain(peer, e, 'a packet');
-    }
-    if (peer.connection !== conn || peer.state === 'closed') return;
-    if (stats.packetsIn !== packets) peer.lastHeardAtMs = this.now;
-    judgeIntake(peer, stats.bytesIn - bytes, this.limits, this.now);
-    if (peer.fatal) {
-      if (peer.fatal.code === 'SendQueueFull') this.stats.sendQueueDisconnects++;
-      this.disconnect(peer, peer.fatal.code, peer.fatal.message);
-      return;
-    }
-    if (peer.needsFlush) {
-      peer.needsFlush = false;
-      conn.flush();
-    }
-  }
-
-  /** One message from one peer, inside the containment boundary (one try per message, none per entity). */
-  private dispatch(peer: ServerPeer, msg: Uint8Array, packetSeq: number): void {
-    try {
-      this.dispatchMessage(peer, msg, packetSeq);
-    } catch (e) {
-      this.contain(peer, e, `a message (tag ${readMessageTag(msg)})`);
-    }
-  }
-
-  private dispatchMessage(peer: ServerPeer, msg: Uint8Array, packetSeq: number): void {
-    if (peer.state === 'closed' || peer.fatal) return;
-    if (!peer.limiter.messages.take(1, this.now)) {
-      peer.fatal = { code: 'RateLimited', message: `more than ${this.limits.messagesPerSecond} messages per second` };
-      return;
-    }
-    const tag = readMessageTag(msg);
-    if (tag < 0) {
-      this.control.decodeError(peer, 'message shorter than its tag');
-      return;
-    }
-    // Anything before a valid Hello is ignored: the client may still be sending a previous session's traffic.
-    if (peer.state === 'handshaking') return this.hello.message(peer, tag, msg, this.now);
-    if (peer.state !== 'connected') return;
-    // The permission table (authority layer): a role may send only the tags allowed to it, core ones included.
-    if (this.messageGate !== null && !this.messageGate(peer, tag, msg)) return;
-    if (!this.control.message(peer, tag, msg, this.now)) this.handler?.message(peer, tag, msg, packetSeq);
+    this.intake.receive();
   }
 
   /** True when `hello` (or the user id `authorize` gave it) is banned. */
@@ -310,36 +225,12 @@ export class ServerSession {
 
   /** @internal Moves an admitted peer from pending to connected, after the admission queued its Welcome. */
   admitted(peer: ServerPeer, resumed: boolean): void {
-    this.pendingPeers.delete(peer);
-    this.suspended.delete(peer.clientId);
-    this.peers.set(peer.clientId, peer);
-    peer.connection.limitIncoming(null);
-    peer.lastHeardAtMs = this.options.clock.now();
-    peer.lastPingAtMs = -Infinity;
-    try {
-      if (resumed) this.handler?.resumed?.(peer);
-      else this.handler?.joined(peer);
-    } catch (e) {
-      // Also reached from an async `authorize`: a throw here would otherwise be an unhandled rejection.
-      this.contain(peer, e, resumed ? 'the resume' : 'the join');
-    }
-    this.presence.admitted(peer);
+    admitPeer(this.arrivals, peer, resumed);
   }
 
   /** @internal Takes a suspended or connected peer's session over for a new link (resume). */
   adopt(target: ServerPeer, shell: ServerPeer): void {
-    if (target.state === 'connected') this.suspend(target, 'replaced by a resumed link');
-    this.pendingPeers.delete(shell);
-    shell.state = 'closed';
-    const conn = shell.connection;
-    target.connection = conn;
-    shell.binding.peer = target;
-    target.binding = shell.binding;
-    target.fatal = null;
-    target.needsFlush = false;
-    target.acceptedAtMs = shell.acceptedAtMs;
-    target.counters.decodeErrors += shell.counters.decodeErrors;
-    target.counters.resumes++;
+    adoptLink(this.arrivals, target, shell);
   }
 
   /** @internal The pending peers (for admission). */
@@ -347,91 +238,14 @@ export class ServerSession {
     return this.pendingPeers.has(peer);
   }
 
-  // ── timers ──────────────────────────────────────────────────────────────────────────────────────────
-
-  private timerPass(): void {
-    const now = this.now;
-    const hb = this.heartbeatMs;
-    for (const peer of this.pendingPeers) {
-      if (now - peer.acceptedAtMs >= HANDSHAKE_TIMEOUT_MS)
-        this.refuse(peer, 'Timeout', `no valid Hello within ${HANDSHAKE_TIMEOUT_MS} ms`);
-      else this.hello.resendChallenge(peer, now);
-    }
-    for (const peer of this.peers.values()) {
-      const silent = now - peer.lastHeardAtMs;
-      if (silent >= SILENT_HEARTBEATS * hb) this.suspend(peer, `silent for ${Math.round(silent)} ms`);
-      else if (silent >= hb && now - peer.lastPingAtMs >= hb) {
-        peer.lastPingAtMs = now;
-        peer.connection.sendUnreliable(encodeControl(Tag.Ping, { serverTime: now }));
-        peer.connection.flush();
-      }
-    }
-    for (const peer of this.suspended.values()) {
-      if (now - peer.suspendedAtMs >= this.resumeWindowMs) this.leave(peer, 'resume window expired');
-    }
-  }
-
-  // ── leaving ─────────────────────────────────────────────────────────────────────────────────────────
-
-  /** Link lost: keep the session for the resume window; the layer above stops sending to it. */
-  private suspend(peer: ServerPeer, why: string): void {
-    if (peer.state !== 'connected') return;
-    peer.state = 'suspended';
-    peer.suspendedAtMs = this.options.clock.now();
-    this.peers.delete(peer.clientId);
-    this.suspended.set(peer.clientId, peer);
-    if (peer.connection.isOpen) peer.connection.close('suspended');
-    this.report('Timeout', `client ${peer.clientId} suspended: ${why}; kept for ${this.resumeWindowMs} ms`);
-    try {
-      this.handler?.suspended?.(peer);
-    } catch (e) {
-      this.contain(peer, e, 'the suspension');
-    }
-    this.presence.changed(peer);
-    const cap = this.capacity.maxSuspendedSessions;
-    while (this.suspended.size > cap) {
-      const oldest = this.suspended.values().next().value!;
-      this.stats.suspendedEvicted++;
-      this.report('Overloaded', `ended the session of client ${oldest.clientId}: more than ${cap} suspended`);
-      this.leave(oldest, `Overloaded: more than ${cap} suspended sessions`);
-    }
-  }
-
-  /** Ends a peer's session for good: no resume; `left` for a peer that had joined. */
   /** @internal Ends a peer's session for good (see `close`). */
   leave(peer: ServerPeer, reason: string, closeLink = true): void {
-    const was = peer.state;
-    if (was === 'closed') return;
-    peer.state = 'closed';
-    this.pendingPeers.delete(peer);
-    this.peers.delete(peer.clientId);
-    this.suspended.delete(peer.clientId);
-    this.admission.forget(peer);
-    if (closeLink && peer.connection.isOpen) peer.connection.close(reason);
-    if (was === 'connected' || was === 'suspended') {
-      try {
-        this.handler?.left(peer, reason);
-      } catch (e) {
-        this.contain(peer, e, 'the leave');
-      }
-      this.presence.left(peer);
-    }
+    this.departures.leave(peer, reason, closeLink);
   }
 
   /** Sends a fatal error, keeps the link open just long enough to deliver it, and ends the peer's session. */
   refuse(peer: ServerPeer, code: ErrorCodeName, message: string, detail?: Record<string, unknown>): void {
-    if (peer.state === 'closed') return;
-    this.report(code, `refused client${peer.clientId ? ` ${peer.clientId}` : ''}: ${message}`);
-    const conn = peer.connection;
-    if (conn.isOpen && peer.state !== 'suspended') {
-      // A full queue (the peer does not ack) refuses even the Error, and could not start sending it: unreliable.
-      if (conn.sendQueueFull)
-        conn.sendUnreliable(encodeControl(Tag.Error, { ...detail, code: ErrorCode[code], message, fatal: true }));
-      else this.sendError(peer, code, message, true, detail);
-      conn.flush();
-      this.lingering.add(conn, this.options.clock.now() + FATAL_LINGER_MS);
-    }
-    this.leave(peer, `${code}: ${message}`, false);
+    this.departures.refuse(peer, code, message, detail);
   }
 
   /** Disconnects a client with a fatal error (kick; also used for limit offenders). */
@@ -441,12 +255,7 @@ export class ServerSession {
 
   /** Sends `Error {code, message, fatal}` on the reliable lane; non-fatal ones within the peer's error-reply budget. */
   sendError(peer: ServerPeer, code: ErrorCodeName, message: string, fatal: boolean, detail?: object): void {
-    if (!peer.connection.isOpen) return;
-    if (!fatal && !peer.limiter.errorReplies.tryTake(1, this.options.clock.now())) {
-      peer.counters.suppressedErrors++;
-      return;
-    }
-    peer.connection.sendReliable(encodeControl(Tag.Error, { ...detail, code: ErrorCode[code], message, fatal }));
+    this.departures.sendError(peer, code, message, fatal, detail);
   }
 
   /** Closes one peer's link and ends its session (no resume). */

@@ -8,6 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { encodeControl } from '../../src/codec/message-frame.ts';
+import { getNetContext } from '../../src/context.ts';
 import { ErrorCode } from '../../src/errors.ts';
 import { addClientExtension, addServerExtension } from '../../src/world-api.ts';
 import { DEFAULT_CAPACITY } from '../../src/session/session-options.ts';
@@ -98,6 +99,9 @@ describe('attack: a message that makes a handler throw', () => {
     for (let f = 0; f < 10; f++) expect(() => s.step(room.game)).not.toThrow();
     expect(codes(room.honest[0])).toContain('InternalError');
     expect(room.honest[0].net.containedErrors()).toBe(0);
+    // The session's per-message boundary counted each throw it caught.
+    const ctx = getNetContext(room.honest[0].world);
+    expect(ctx.role === 'client' && ctx.session.containedErrors).toBeGreaterThan(0);
     expectConverged(room);
   });
 });
