@@ -10,6 +10,7 @@
  */
 import { grown } from '../codec/grow-array.ts';
 import type { NumericArray } from './compiled-field.ts';
+import { type FusedScan, compileFusedScan } from './scan-kernel.ts';
 
 interface Column {
   source: NumericArray;
@@ -32,7 +33,8 @@ function makeColumn(source: NumericArray): Column {
   if (isTyped(source)) {
     const Ctor = source.constructor as new (n: number) => NumericArray & ArrayBufferView;
     const copy = new Ctor(source.length);
-    for (let i = 0; i < source.length; i++) copy[i] = source[i];
+    // Same element type: a byte copy, so NaN payloads stay as they are (an element copy may canonicalize them).
+    (copy as unknown as { set(a: ArrayLike<number>): void }).set(source as unknown as ArrayLike<number>);
     let wide: Float64Array | null = null;
     let wideCopy: Float64Array | null = null;
     let lanes: Int32Array | null = null;
@@ -51,6 +53,25 @@ function makeColumn(source: NumericArray): Column {
   return { source, copy, wide: null, wideCopy: null, lanes: null, laneCopy: null, float: true };
 }
 
+/** The fused scan of a component whose every column has 32-bit lanes and 64-bit views, else null. */
+function fusedFor(cols: readonly Column[]): FusedScan | null {
+  const views = [];
+  for (const col of cols) {
+    const s = col.source;
+    const fourBytes = s instanceof Float32Array || s instanceof Int32Array || s instanceof Uint32Array;
+    if (!fourBytes || s.byteOffset % 8 !== 0) return null;
+    const c = col.copy as Float32Array | Int32Array | Uint32Array;
+    const pairs = s.length >> 1;
+    views.push({
+      wide: new Float64Array(s.buffer, s.byteOffset, pairs),
+      wideCopy: new Float64Array(c.buffer, c.byteOffset, pairs),
+      lanes: new Int32Array(s.buffer, s.byteOffset, s.length),
+      laneCopy: new Int32Array(c.buffer, c.byteOffset, s.length),
+    });
+  }
+  return compileFusedScan(views);
+}
+
 /** Flags entities whose raw values changed, component by component. */
 export class RawScanner {
   private readonly columns: Column[][];
@@ -60,9 +81,17 @@ export class RawScanner {
   private readonly movedWords: Float64Array[];
   /** reach[c]: entities below which the last scan of c could flag anything (its longest source, up to `end`). */
   private readonly reach: Int32Array;
+  /** fused[c]: the generated one-pass scan of component c when all its columns are 4-byte typed arrays, else null. */
+  private readonly fused: (FusedScan | null)[];
+  /** Shortest and longest source of each component (the fused scan runs only up to the shortest). */
+  private readonly shortest: Int32Array;
+  private readonly longest: Int32Array;
 
   constructor(sources: readonly (readonly NumericArray[])[]) {
     this.columns = sources.map((list) => list.map(makeColumn));
+    this.fused = this.columns.map((cols) => fusedFor(cols));
+    this.shortest = Int32Array.from(this.columns, (cols) => Math.min(...cols.map((k) => k.source.length)));
+    this.longest = Int32Array.from(this.columns, (cols) => Math.max(0, ...cols.map((k) => k.source.length)));
     this.moved = sources.map(() => new Uint8Array(0));
     this.movedWords = sources.map(() => new Float64Array(0));
     this.reach = new Int32Array(sources.length);
@@ -140,6 +169,15 @@ export class RawScanner {
    * change without their raw value: entity references). Clears the moved flags; returns the count.
    */
   scanIds(c: number, end: number, has: Uint8Array, all: boolean, ids: Int32Array): number {
+    const fused = this.fused[c];
+    if (fused !== null && !all) {
+      const reach = Math.min(end, this.longest[c]);
+      const limit = Math.min(reach, has.length);
+      if (limit <= this.shortest[c]) {
+        this.reach[c] = reach;
+        return fused(limit, has, ids);
+      }
+    }
     const moved = this.scan(c, end);
     const limit = Math.min(this.reach[c], has.length);
     let n = 0;
