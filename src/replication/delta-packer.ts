@@ -8,6 +8,7 @@ import type { BitReader } from '../codec/bit-reader.ts';
 import type { BitWriter } from '../codec/bit-writer.ts';
 import { Tag } from '../protocol/tags.ts';
 import type { RegisteredComponent } from '../register.ts';
+import { type BlockKernel, compileBlockKernel } from './block-kernel.ts';
 import { applyWireValue, type EntityMapper } from './compiled-field.ts';
 import type { DeliveryState } from './delivery-state.ts';
 import { ShortStringCodec } from '../codec/short-string.ts';
@@ -38,6 +39,8 @@ export interface PackScratch {
   owner: number;
   /** Short strings read from a block, at the same index as their hash in `values`. */
   text: StringScratch;
+  /** The protocol's generated Delta block writer (block-kernel.ts), or null: the generic one. */
+  kernel: BlockKernel | null;
 }
 
 /** Allocates the scratch for a protocol's components. */
@@ -53,6 +56,7 @@ export function createPackScratch(comps: readonly RegisteredComponent[]): PackSc
     selectedEids: new Int32Array(256),
     owner: 0,
     text: { codec: new ShortStringCodec(), strings: new Array<string>(Math.max(1, total)).fill('') },
+    kernel: compileBlockKernel(comps),
   };
 }
 
@@ -102,6 +106,8 @@ export function writeDelta(
   if (d.dirtyCount === 0) return null;
   const n = comps.length;
   const reliable = h.reliable === true;
+  // The generated writer covers protocols without reliable-only components, i.e. the unreliable Delta.
+  const k = reliable ? null : s.kernel;
   // 1. select: FIFO order, exact sizes, until the budget is spent
   const headerBits = 16 + varUintBits(h.tick) + 16 + 24;
   const budgetBits = h.budgetBytes * 8 - headerBits;
@@ -114,9 +120,10 @@ export function writeDelta(
   let lastNetId = -1;
   for (let i = 0; i < d.dirtyCount; i++) {
     const eid = d.dirty[i];
-    if (!loadMasks(s, comps, d, reliable, eid)) continue;
+    if (k !== null ? !k.load(d.pending, eid, s.masks) : !loadMasks(s, comps, d, reliable, eid)) continue;
     const netId = reg.netIdOf[eid];
-    const bits = varUintBits(netId) + entityBlockBits(comps, s.masks, shadow, eid);
+    const block = k !== null ? k.bits(s.masks, shadow.wire, eid) : entityBlockBits(comps, s.masks, shadow, eid);
+    const bits = varUintBits(netId) + block;
     // A reliable Delta takes its first entity whatever its size, so one larger than the budget still goes.
     if (used + bits > budgetBits && !(reliable && count === 0)) {
       if (++misses > MAX_PACK_MISSES) break;
@@ -148,10 +155,15 @@ export function writeDelta(
     const key = keys[i];
     const netId = Math.floor(key / 65536);
     const eid = s.selectedEids[key % 65536];
-    loadMasks(s, comps, d, reliable, eid);
     w.writeVarUint(netId - prev);
     prev = netId;
-    writeEntityBlock(w, comps, s.present, s.masks, shadow, eid);
+    if (k !== null) {
+      k.load(d.pending, eid, s.masks);
+      k.write(w, s.masks, shadow.wire, eid);
+    } else {
+      loadMasks(s, comps, d, reliable, eid);
+      writeEntityBlock(w, comps, s.present, s.masks, shadow, eid);
+    }
     for (let c = 0; c < n; c++) {
       if (s.masks[c] === 0) continue;
       if (reliable) d.pending[c][eid] &= ~s.masks[c];
