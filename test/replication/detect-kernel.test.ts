@@ -165,6 +165,29 @@ describe('generated detection kernels', () => {
     expect((globalThis as Record<string, unknown>).__pwned).toBeUndefined();
   });
 
+  it('falls back to the generic loops where code generation is forbidden (a strict Content Security Policy)', () => {
+    const protocol = createProtocol();
+    const store = { x: new Float32Array(8) };
+    registerComponent(protocol, store, { name: 'P', fields: { x: field.quantized(-1, 1, 0.01) } });
+    const original = globalThis.Function;
+    globalThis.Function = function forbidden() {
+      throw new EvalError('code generation from strings disallowed for this context');
+    } as unknown as FunctionConstructor;
+    let shadow: ShadowStore;
+    try {
+      shadow = new ShadowStore(protocol.components, new EntityRegistry(1, 8));
+    } finally {
+      globalThis.Function = original;
+    }
+    expect(shadow.kernels[0]).toBeNull();
+    shadow.capture(0, 2);
+    store.x[2] = 0.5;
+    const masks = new Uint32Array(1);
+    shadow.detectMany(0, Int32Array.of(2), 1, masks);
+    expect(masks[0]).toBe(1);
+    expect(shadow.wire[0][0][2]).toBe(150);
+  });
+
   it('leaves components with references or short strings to the generic path', () => {
     const protocol = createProtocol();
     const a = registerComponent(protocol, { t: new Uint32Array(4) }, { name: 'A', fields: { t: field.entity() } });
