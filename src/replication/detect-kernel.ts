@@ -176,4 +176,3 @@ export function compileDetectKernel(comp: RegisteredComponent): CompiledKernel |
 export function compileDetectKernels(components: readonly RegisteredComponent[]): (CompiledKernel | null)[] {
   return components.map(compileDetectKernel);
 }
-
