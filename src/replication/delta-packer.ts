@@ -8,6 +8,7 @@ import type { BitReader } from '../codec/bit-reader.ts';
 import type { BitWriter } from '../codec/bit-writer.ts';
 import { Tag } from '../protocol/tags.ts';
 import type { RegisteredComponent } from '../register.ts';
+import { type BlockKernel, compileBlockKernel } from './block-kernel.ts';
 import { applyWireValue, type EntityMapper } from './compiled-field.ts';
 import type { DeliveryState } from './delivery-state.ts';
 import { ShortStringCodec } from '../codec/short-string.ts';
@@ -39,6 +40,8 @@ export interface PackScratch {
   owner: number;
   /** Short strings read from a block, at the same index as their hash in `values`. */
   text: StringScratch;
+  /** The protocol's generated Delta block writer (block-kernel.ts), or null: the generic one. */
+  kernel: BlockKernel | null;
 }
 
 /** Allocates the scratch for a protocol's components. */
@@ -54,6 +57,7 @@ export function createPackScratch(comps: readonly RegisteredComponent[]): PackSc
     selectedEids: new Int32Array(256),
     owner: 0,
     text: { codec: new ShortStringCodec(), strings: new Array<string>(Math.max(1, total)).fill('') },
+    kernel: compileBlockKernel(comps),
   };
 }
 
@@ -128,6 +132,9 @@ export function writeDelta(
   const coder = reliable || (h.fidelity ?? null) !== null ? undefined : h.baselines;
   if (coder !== undefined) coder.tick = h.tick;
   d.sendTick = h.tick;
+  // The generated writer covers the unreliable Delta of protocols without reliable-only components, when its values
+  // are plain absolute ones: no residuals (acked baselines) and no level codes (fidelity).
+  const k = reliable || coder !== undefined || (h.fidelity ?? null) !== null ? null : s.kernel;
   // 1. select: FIFO order, exact sizes, until the budget is spent
   const headerBits = 16 + varUintBits(h.tick) + 16 + 24;
   const budgetBits = h.budgetBytes * 8 - headerBits;
@@ -145,12 +152,14 @@ export function writeDelta(
   for (let i = 0; i < d.dirtyCount; i++) {
     const eid = d.dirty[i];
     if (plan !== null && plan.hold[eid] !== 0) continue;
-    if (!loadMasks(s, comps, d, reliable, eid)) continue;
+    if (k !== null ? !k.load(d.pending, eid, s.masks) : !loadMasks(s, comps, d, reliable, eid)) continue;
     const netId = reg.netIdOf[eid];
     const shift = plan === null ? 0 : plan.shift[eid];
     // With a plan each entity may carry a level code: counted as if the message were coarse.
     const code = plan === null ? 0 : shift > 0 ? 3 : 1;
-    const bits = varUintBits(netId) + code + entityBlockBits(comps, s.masks, shadow, eid, shift, coder);
+    const block =
+      k !== null ? k.bits(s.masks, shadow.wire, eid) : entityBlockBits(comps, s.masks, shadow, eid, shift, coder);
+    const bits = varUintBits(netId) + code + block;
     // A reliable Delta takes its first entity whatever its size, so one larger than the budget still goes.
     if (used + bits > budgetBits && !(reliable && count === 0)) {
       if (++misses > MAX_PACK_MISSES) break;
@@ -183,16 +192,21 @@ export function writeDelta(
     const key = keys[i];
     const netId = Math.floor(key / 65536);
     const eid = s.selectedEids[key % 65536];
-    loadMasks(s, comps, d, reliable, eid);
     w.writeVarUint(netId - prev);
     prev = netId;
-    const shift = plan === null ? 0 : plan.shift[eid];
-    if (coarse) {
-      if (shift === 0) w.writeBits(0, 1);
-      else w.writeBits(4 + shift - 1, 3);
+    if (k !== null) {
+      k.load(d.pending, eid, s.masks);
+      k.write(w, s.masks, shadow.wire, eid);
+    } else {
+      loadMasks(s, comps, d, reliable, eid);
+      const shift = plan === null ? 0 : plan.shift[eid];
+      if (coarse) {
+        if (shift === 0) w.writeBits(0, 1);
+        else w.writeBits(4 + shift - 1, 3);
+      }
+      writeEntityBlock(w, comps, s.present, s.masks, shadow, eid, shift, coder);
+      plan?.written(eid, shift, s.masks);
     }
-    writeEntityBlock(w, comps, s.present, s.masks, shadow, eid, shift, coder);
-    plan?.written(eid, shift, s.masks);
     for (let c = 0; c < n; c++) {
       if (s.masks[c] === 0) continue;
       if (reliable) d.pending[c][eid] &= ~s.masks[c];

@@ -7,13 +7,10 @@
  * different bits is +0/-0 in the high lane (both lanes zero), so a zero pair also compares its sign (1 / x).
  * Float columns compare zeros by sign on the narrow path too. Integer arrays never take the wide path: for them
  * 0x80000000 is not "minus zero".
- *
- * `scanIds` of a component whose sources are all 4-byte typed arrays of one length takes the fused scan
- * instead (fused-scan.ts: every column per entity in one generated loop, over the same copies).
  */
 import { grown } from '../codec/grow-array.ts';
 import type { NumericArray } from './compiled-field.ts';
-import { type FusedScan, compileFusedScan } from './fused-scan.ts';
+import { type FusedScan, compileFusedScan } from './scan-kernel.ts';
 
 interface Column {
   source: NumericArray;
@@ -28,37 +25,6 @@ interface Column {
   float: boolean;
 }
 
-/** The fused scan of a component, with 32-bit lane views of its sources and of their copies. */
-interface Fused {
-  scan: FusedScan;
-  lanes: Int32Array[];
-  copies: Int32Array[];
-  /** Length of every source (they are equal). */
-  length: number;
-}
-
-function isLaneArray(a: NumericArray): a is Float32Array | Int32Array | Uint32Array {
-  return a instanceof Float32Array || a instanceof Int32Array || a instanceof Uint32Array;
-}
-
-/** The fused scan of `columns` when every source is a 4-byte typed array of one length (and codegen works). */
-function makeFused(columns: readonly Column[]): Fused | null {
-  if (columns.length === 0) return null;
-  const length = columns[0].source.length;
-  for (const col of columns) {
-    if (!isLaneArray(col.source) || !isLaneArray(col.copy) || col.source.length !== length) return null;
-  }
-  const scan = compileFusedScan(columns.length);
-  if (scan === null) return null;
-  const view = (a: Float32Array | Int32Array | Uint32Array) => new Int32Array(a.buffer, a.byteOffset, a.length);
-  return {
-    scan,
-    lanes: columns.map((col) => view(col.source as Float32Array)),
-    copies: columns.map((col) => view(col.copy as Float32Array)),
-    length,
-  };
-}
-
 function isTyped(a: NumericArray): a is NumericArray & ArrayBufferView & { BYTES_PER_ELEMENT: number } {
   return ArrayBuffer.isView(a);
 }
@@ -67,7 +33,8 @@ function makeColumn(source: NumericArray): Column {
   if (isTyped(source)) {
     const Ctor = source.constructor as new (n: number) => NumericArray & ArrayBufferView;
     const copy = new Ctor(source.length);
-    for (let i = 0; i < source.length; i++) copy[i] = source[i];
+    // Same element type: a byte copy, so NaN payloads stay as they are (an element copy may canonicalize them).
+    (copy as unknown as { set(a: ArrayLike<number>): void }).set(source as unknown as ArrayLike<number>);
     let wide: Float64Array | null = null;
     let wideCopy: Float64Array | null = null;
     let lanes: Int32Array | null = null;
@@ -86,6 +53,25 @@ function makeColumn(source: NumericArray): Column {
   return { source, copy, wide: null, wideCopy: null, lanes: null, laneCopy: null, float: true };
 }
 
+/** The fused scan of a component whose every column has 32-bit lanes and 64-bit views, else null. */
+function fusedFor(cols: readonly Column[]): FusedScan | null {
+  const views = [];
+  for (const col of cols) {
+    const s = col.source;
+    const fourBytes = s instanceof Float32Array || s instanceof Int32Array || s instanceof Uint32Array;
+    if (!fourBytes || s.byteOffset % 8 !== 0) return null;
+    const c = col.copy as Float32Array | Int32Array | Uint32Array;
+    const pairs = s.length >> 1;
+    views.push({
+      wide: new Float64Array(s.buffer, s.byteOffset, pairs),
+      wideCopy: new Float64Array(c.buffer, c.byteOffset, pairs),
+      lanes: new Int32Array(s.buffer, s.byteOffset, s.length),
+      laneCopy: new Int32Array(c.buffer, c.byteOffset, s.length),
+    });
+  }
+  return compileFusedScan(views);
+}
+
 /** Flags entities whose raw values changed, component by component. */
 export class RawScanner {
   private readonly columns: Column[][];
@@ -95,16 +81,17 @@ export class RawScanner {
   private readonly movedWords: Float64Array[];
   /** reach[c]: entities below which the last scan of c could flag anything (its longest source, up to `end`). */
   private readonly reach: Int32Array;
-  /** fused[c]: the fused scan of component c, or null when it keeps the per-column scan. */
-  private readonly fused: (Fused | null)[];
+  /** fused[c]: the generated one-pass scan of component c when all its columns are 4-byte typed arrays, else null. */
+  private readonly fused: (FusedScan | null)[];
+  /** Shortest and longest source of each component (the fused scan runs only up to the shortest). */
+  private readonly shortest: Int32Array;
+  private readonly longest: Int32Array;
 
-  /**
-   * @param sources sources[c]: the arrays component c's fields read.
-   * @param fuse false keeps every component on the per-column scan (tests compare the two).
-   */
-  constructor(sources: readonly (readonly NumericArray[])[], fuse = true) {
+  constructor(sources: readonly (readonly NumericArray[])[]) {
     this.columns = sources.map((list) => list.map(makeColumn));
-    this.fused = this.columns.map((cols) => (fuse ? makeFused(cols) : null));
+    this.fused = this.columns.map((cols) => fusedFor(cols));
+    this.shortest = Int32Array.from(this.columns, (cols) => Math.min(...cols.map((k) => k.source.length)));
+    this.longest = Int32Array.from(this.columns, (cols) => Math.max(0, ...cols.map((k) => k.source.length)));
     this.moved = sources.map(() => new Uint8Array(0));
     this.movedWords = sources.map(() => new Float64Array(0));
     this.reach = new Int32Array(sources.length);
@@ -184,7 +171,12 @@ export class RawScanner {
   scanIds(c: number, end: number, has: Uint8Array, all: boolean, ids: Int32Array): number {
     const fused = this.fused[c];
     if (fused !== null && !all) {
-      return fused.scan(fused.lanes, fused.copies, Math.min(end, fused.length, has.length, ids.length), has, ids);
+      const reach = Math.min(end, this.longest[c]);
+      const limit = Math.min(reach, has.length);
+      if (limit <= this.shortest[c]) {
+        this.reach[c] = reach;
+        return fused(limit, has, ids);
+      }
     }
     const moved = this.scan(c, end);
     const limit = Math.min(this.reach[c], has.length);

@@ -109,6 +109,15 @@ export class SendPriority {
   sort(list: Int32Array, count: number): void {
     if (count < 2) return;
     const acc = this.acc;
+    // Already highest first (common when nothing waits long: equal accumulators): the stable sort is the identity.
+    let ordered = true;
+    for (let i = 1; i < count && ordered; i++) {
+      const a = acc[list[i]];
+      const b = acc[list[i - 1]];
+      // NaN, or +0 after -0, takes the sort (its keys order them by bits).
+      ordered = a < b || (a === b && (a !== 0 || 1 / a === 1 / b));
+    }
+    if (ordered) return;
     if (count > INDEX_BITS) {
       list.subarray(0, count).sort((a, b) => acc[b] - acc[a]);
       return;

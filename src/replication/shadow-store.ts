@@ -10,6 +10,7 @@ import { quantize } from '../codec/quantize.ts';
 import { createQuatScratch, detectQuatChanges } from '../codec/quaternion-fast.ts';
 import { ShortStringCodec, shortStringHash, utf8ByteLength } from '../codec/short-string.ts';
 import { FieldKind } from '../protocol/field-schema.ts';
+import { type CompiledKernel, compileDetectKernels } from './detect-kernel.ts';
 import {
   type CompiledField,
   type EntityMapper,
@@ -52,6 +53,8 @@ export class ShadowStore {
   private readonly codec = new ShortStringCodec();
   /** Working space of the branchless quaternion packing in `detectMany`. */
   private readonly quatScratch = createQuatScratch();
+  /** Generated detection kernel per component (null: the generic loops of `detectMany`). */
+  readonly kernels: readonly (CompiledKernel | null)[];
 
   constructor(components: readonly RegisteredComponent[], mapper: EntityMapper, capacity = INITIAL_ENTITY_CAPACITY) {
     this.components = components;
@@ -62,6 +65,7 @@ export class ShadowStore {
     this.text = components.map((c) => c.fields.map(() => []));
     this.utf8 = components.map((c) => c.fields.map(() => []));
     this.seen = components.map((c) => c.fields.map(() => []));
+    this.kernels = compileDetectKernels(components);
     this.grow(capacity);
   }
 
@@ -185,6 +189,16 @@ export class ShadowStore {
    * field runs its own loop, so its array access and quantization stay monomorphic and inline.
    */
   detectMany(c: number, eids: Int32Array, count: number, masks: Uint32Array): void {
+    const kernel = this.kernels[c];
+    if (kernel !== null) {
+      kernel.detect(eids, count, masks, this.wire[c]);
+      return;
+    }
+    this.detectGeneric(c, eids, count, masks);
+  }
+
+  /** `detectMany` without the generated kernel: one loop per field (also the reference the kernels are tested on). */
+  detectGeneric(c: number, eids: Int32Array, count: number, masks: Uint32Array): void {
     masks.fill(0, 0, count);
     const fields = this.components[c].fields;
     const wires = this.wire[c];

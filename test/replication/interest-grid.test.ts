@@ -129,4 +129,29 @@ describe('send priority order', () => {
       expect([...list]).toEqual(expected);
     }
   });
+
+  it('keeps a list already in order as it is, and sorts one that is out of order by a single pair', () => {
+    const rnd = createRandom(10);
+    for (let round = 0; round < 50; round++) {
+      const p = new SendPriority(512);
+      const n = 2 + rnd.int(300);
+      const list = Int32Array.from({ length: n }, (_, i) => i + 1);
+      // Non-increasing accumulators with runs of ties (all equal in some rounds).
+      let v = 100;
+      for (let i = 0; i < n; i++) {
+        if (round % 5 !== 0 && rnd.int(3) === 0) v -= rnd.range(0, 2);
+        p.acc[list[i]] = v;
+      }
+      const acc = p.acc;
+      const sorted = [...list];
+      p.sort(list, n);
+      expect([...list]).toEqual(sorted);
+      // One pair swapped out of order: the fast path must not take it.
+      const i = rnd.int(n - 1);
+      if (acc[list[i]] === acc[list[i + 1]]) continue;
+      [list[i], list[i + 1]] = [list[i + 1], list[i]];
+      p.sort(list, n);
+      expect([...list]).toEqual(sorted);
+    }
+  });
 });
