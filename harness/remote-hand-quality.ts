@@ -82,7 +82,14 @@ export function measureRemoteHandQuality(o: RemoteHandQualityOptions): RemoteHan
   const sendRateHz = o.sendRateHz ?? 30;
   const frameMs = 1000 / (o.frameHz ?? 90);
   const link: LinkConditions = { latencyMs: o.rttMs / 2, jitterMs: o.jitterMs, loss: o.loss };
-  const s = new VrStepper({ seed: o.seed, frameMs, sendRateHz, client: o.client, hashIntervalMs: o.hashIntervalMs, fidelity: o.fidelity });
+  const s = new VrStepper({
+    seed: o.seed,
+    frameMs,
+    sendRateHz,
+    client: o.client,
+    hashIntervalMs: o.hashIntervalMs,
+    fidelity: o.fidelity,
+  });
   const owner = s.addClient(link);
   const viewer = s.addClient(link);
   s.run(Math.ceil(1000 / frameMs));
