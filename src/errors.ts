@@ -93,6 +93,10 @@ export const ErrorCode = {
   VoiceMeshFull: 56,
   /** A voice pair's connection failed after its ICE restarts and was closed. */
   VoicePeerFailed: 57,
+  /** A hand calibration refused: not the sender's hand, or a skeleton no human hand has (lengths, starts, angles). */
+  HandCalibrationInvalid: 63,
+  /** A hand calibration not kept: the receiver already holds calibrations of its maximum number of hands. */
+  HandCalibrationFull: 64,
   /** A programmer mistake caught at once (bad option, duplicate registration); never sent on the wire. */
   Usage: 100,
 } as const;

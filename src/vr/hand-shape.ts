@@ -12,6 +12,9 @@ export const HAND_JOINT_COUNT = 25;
 /** The five metacarpal joints (children of the wrist). */
 export const METACARPAL_JOINTS = [1, 5, 10, 15, 20] as const;
 
+/** Metacarpals whose rest direction is calibrated (no streamed angle moves them): index and middle. */
+export const MEASURED_REST_JOINTS = [5, 10] as const;
+
 /** Joints whose bone (to the next joint) has a length: every joint but the wrist and the tips. */
 export const BONE_JOINTS = [1, 2, 3, 5, 6, 7, 8, 10, 11, 12, 13, 15, 16, 17, 18, 20, 21, 22, 23] as const;
 
