@@ -1,12 +1,14 @@
 /**
  * The 25-joint WebXR hand (XRHand joint order) as a kinematic chain driven by 23 parameters: per finger a splay and
  * three curls (the thumb: metacarpal splay and curl, proximal and distal curl), the fold of the ring and pinky
- * metacarpals (palm cupping), and the hand's scale against a reference adult hand. Everything is in the wrist's frame, in the right hand's layout (-Z along the bones toward the
- * tips, +Y out of the back of the hand, thumb toward -X); the left hand is its mirror image (x -> -x).
+ * metacarpals (palm cupping), and a scale, on a fixed skeleton (`HandShape`: the reference adult hand, or the
+ * user's calibrated one). Everything is in the wrist's frame, in the right hand's layout (-Z along the bones toward
+ * the tips, +Y out of the back of the hand, thumb toward -X); the left hand is its mirror image (x -> -x).
  *
  * Forward kinematics turns parameters into joint poses; `fitHandParameters` goes the other way from joint positions,
  * joint by joint against the chain rebuilt so far (closed loop: an error at one joint is corrected by the next one).
- * Bone twist does not move any joint, so it is not carried: rebuilt joint orientations are bone-aligned.
+ * A joint's twist about its bone is a fixed part of the skeleton (it sets the plane the child curls in), not a
+ * streamed parameter; calibration measures it (`twistOut`).
  */
 import { HAND_JOINT_COUNT, type HandShape, REFERENCE_HAND_SHAPE } from './hand-shape.ts';
 import { quatMultiply, quatNormalize } from './pose-math.ts';

@@ -49,11 +49,11 @@ const VIEWPORT = { width: 640, height: 360 };
  * position travels in 1 mm steps (up to 0.87 mm off) and its rotation in ~0.1 degree steps (0.3 mm at a fingertip
  * 18 cm away): 1.5 mm. Against A's true joints, the bound is the calibrated codec's own error for that pose plus the
  * same 1.5 mm, and never more than TRUTH_BOUND_MM. (IWER's hand is a recorded Quest hand; calibrated on it, the
- * codec's error is ~3 mm at the open hand's thumb and index tips and ~7 / 1.3 mm when pinching; the test prints it.)
+ * codec's error is ~3 mm at the open hand's thumb and index tips and ~1 mm when pinching; the test prints it.)
  */
 const PIPELINE_BOUND_MM = 1.5;
-/** B's drawn thumb and index tips against A's true joints (the calibrated codec's worst pose, pinching, is 7.2 mm). */
-const TRUTH_BOUND_MM = 9;
+/** B's drawn thumb and index tips against A's true joints (the calibrated codec: ~3 mm open, ~1 mm pinching). */
+const TRUTH_BOUND_MM = 5;
 /** Thumb and index tips closer than this are a pinch (three's pinch threshold is 2 cm). */
 const PINCHED_M = 0.02;
 /** Held-object offset error in B's frames (the bound). */
