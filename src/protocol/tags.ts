@@ -67,7 +67,7 @@ export const Tag = {
   /** Server → client, unreliable: other users' tracked hands, delta-coded against acked frames (wire.md). */
   HandFrames: 1015,
   /** Either way, reliable: tracked hands' fixed skeletons (bone lengths, metacarpal starts, twists) (wire.md). */
-  HandCalibration: 1016,
+  HandCalibration: 1017,
   // 2000-2999 presence, subscriptions
   /** Server → client: the user list (full or changed, and who left); client → server: the user's own status. */
   Presence: 2000,

@@ -1,6 +1,6 @@
 /**
- * HandCalibration (reliable, owner -> server and server -> viewers): the fixed skeleton of tracked hands (see
- * hand-shape.ts, hand-calibration.ts), sent when the owner's estimate first settles and again when it moves past a
+ * HandCalibration (tag 1017, reliable, owner -> server and server -> viewers): the fixed skeleton of tracked hands
+ * (see hand-shape.ts, hand-calibration.ts), sent when the owner's estimate first settles and again when it moves past a
  * threshold; every receiver rebuilds the hand's streamed angles on it. Byte-aligned, after the u16 tag:
  *
  *   1. varuint  count            hands in the message, 1..MAX_CALIBRATION_HANDS
