@@ -75,7 +75,7 @@ export const METRICS = [
     key: 'hand_joint_error_mm',
     unit: 'mm',
     target: '<= 5',
-    what: 'p95 fingertip error of the hand codec (fit, quantize, rebuild) on a synthetic adult hand',
+    what: "p95 fingertip error of the hand codec (calibrated skeleton, fit, quantize, rebuild): the worse of a synthetic adult hand and IWER's recorded Quest hand",
   },
   {
     key: 'clients_per_core_20hz',

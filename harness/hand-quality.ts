@@ -6,7 +6,10 @@
 import { HAND_JOINTS_LENGTH } from '../components/tracked-hand.ts';
 import { clientIdOf } from '../src/index.ts';
 import type { HandClientStats, HandServerStats } from '../src/vr/hand-context.ts';
+import { CALIBRATION_VALUES, dequantizeHandShape } from '../src/vr/hand-calibration-codec.ts';
+import { CALIBRATION_MIN_FRAMES, HandCalibrator } from '../src/vr/hand-calibration.ts';
 import { HandFitter } from '../src/vr/hand-fit.ts';
+import { HandShape } from '../src/vr/hand-shape.ts';
 import { FINGERTIP_JOINTS, HAND_PARAM_COUNT, HAND_SCALE_PARAM, JOINT_POSE_LENGTH } from '../src/vr/hand-skeleton.ts';
 import { poseClockOffsetMs, remoteRenderTimeMs } from '../src/vr/vr-plugin.ts';
 import { HandDriver, HandRoom } from './hand-room.ts';
@@ -20,7 +23,8 @@ export interface ErrorSummary {
   count: number;
 }
 
-function summarizeErrors(xs: number[]): ErrorSummary {
+/** Mean, p95 and max of `xs`. */
+export function summarizeErrors(xs: number[]): ErrorSummary {
   const s = [...xs].sort((a, b) => a - b);
   const mean = s.reduce((a, b) => a + b, 0) / Math.max(1, s.length);
   return {
@@ -31,7 +35,8 @@ function summarizeErrors(xs: number[]): ErrorSummary {
   };
 }
 
-function tipErrors(a: Float64Array | Float32Array, ao: number, b: Float64Array, into: number[]): void {
+/** The five fingertip errors (mm) of joints `a` (from `ao`) against `b`, pushed onto `into`. */
+export function tipErrors(a: Float64Array | Float32Array, ao: number, b: Float64Array, into: number[]): void {
   for (const j of FINGERTIP_JOINTS) {
     const p = ao + j * JOINT_POSE_LENGTH;
     const q = j * JOINT_POSE_LENGTH;
@@ -39,8 +44,12 @@ function tipErrors(a: Float64Array | Float32Array, ao: number, b: Float64Array, 
   }
 }
 
-/** Fingertip error (mm) of encode -> decode on both synthetic hands over `seconds` at 72 Hz. */
-export function measureHandCodecError(seconds: number, seed: number): ErrorSummary {
+/**
+ * Fingertip error (mm) of encode -> decode on both synthetic hands over `seconds` at 72 Hz; `calibrated`: on the
+ * skeleton the owner's calibrator settles on (as the stream does: every other frame measured, re-estimated each
+ * 16 measurements), else on the reference hand and its fitted scale.
+ */
+export function measureHandCodecError(seconds: number, seed: number, calibrated = false): ErrorSummary {
   const fitter = new HandFitter();
   const joints = new Float64Array(HAND_JOINTS_LENGTH);
   const rebuilt = new Float64Array(HAND_JOINTS_LENGTH);
@@ -48,12 +57,20 @@ export function measureHandCodecError(seconds: number, seed: number): ErrorSumma
   const errors: number[] = [];
   for (const left of [false, true]) {
     const hand = new SyntheticHand(seed, left);
+    const calibrator = new HandCalibrator();
+    const calibration = new Int16Array(CALIBRATION_VALUES);
+    const shape = new HandShape();
     let scale = -1;
+    let frame = 0;
     for (let t = 0; t < seconds * 1000; t += 1000 / 72) {
       hand.jointsAt(t, joints);
-      fitter.fit(joints, JOINT_POSE_LENGTH, 0, left, codes, scale);
+      if (calibrated && frame++ % 2 === 0 && calibrator.add(joints, JOINT_POSE_LENGTH, 0, left)) {
+        if (calibrator.frames % 16 === 0 || calibrator.frames === CALIBRATION_MIN_FRAMES)
+          if (calibrator.estimate(calibration) && !dequantizeHandShape(calibration, shape)) shape.setReference();
+      }
+      fitter.fit(joints, JOINT_POSE_LENGTH, 0, left, codes, scale, shape);
       scale = codes[HAND_SCALE_PARAM];
-      fitter.rebuild(codes, left, rebuilt);
+      fitter.rebuild(codes, left, rebuilt, 0, shape);
       tipErrors(rebuilt, 0, joints, errors);
     }
   }

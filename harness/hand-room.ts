@@ -76,6 +76,9 @@ export class HandDriver {
   /** The joints last written per side (world), for comparing with what viewers draw. */
   readonly written = [new Float64Array(HAND_JOINTS_LENGTH), new Float64Array(HAND_JOINTS_LENGTH)];
 
+  /** Another source of wrist-frame joints (e.g. IWER's recorded hand) instead of the synthetic hands, when set. */
+  source: ((side: 0 | 1, tMs: number, out: Float64Array) => void) | null = null;
+
   constructor(seed: number) {
     this.trace = new TraceDriver(seed);
     this.left = new SyntheticHand(seed + 1, true);
@@ -84,7 +87,8 @@ export class HandDriver {
 
   /** The joints (world) of side 0 = left / 1 = right at trace time t, into `out`. */
   jointsAt(side: 0 | 1, tMs: number, out: Float64Array): void {
-    (side === 0 ? this.left : this.right).jointsAt(tMs, this.rel);
+    if (this.source) this.source(side, tMs, this.rel);
+    else (side === 0 ? this.left : this.right).jointsAt(tMs, this.rel);
     this.trace.trace.sample(side === 0 ? 1 : 2, tMs, this.sample);
     placeAt(this.rel, this.sample, out);
   }

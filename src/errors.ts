@@ -95,6 +95,10 @@ export const ErrorCode = {
   VoicePeerFailed: 57,
   /** The server's fidelity `level` function returned something that is not a level index (level 0 was used). */
   FidelityLevel: 58,
+  /** A hand calibration refused: not the sender's hand, or a skeleton no human hand has (lengths, starts, angles). */
+  HandCalibrationInvalid: 63,
+  /** A hand calibration not kept: the receiver already holds calibrations of its maximum number of hands. */
+  HandCalibrationFull: 64,
   /** A programmer mistake caught at once (bad option, duplicate registration); never sent on the wire. */
   Usage: 100,
 } as const;

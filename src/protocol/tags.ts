@@ -71,6 +71,8 @@ export const Tag = {
    * level have the low bits of their quantized and quaternion fields dropped (wire.md, "CoarseDelta").
    */
   CoarseDelta: 1016,
+  /** Either way, reliable: tracked hands' fixed skeletons (bone lengths, metacarpal starts, twists) (wire.md). */
+  HandCalibration: 1017,
   // 2000-2999 presence, subscriptions
   /** Server → client: the user list (full or changed, and who left); client → server: the user's own status. */
   Presence: 2000,

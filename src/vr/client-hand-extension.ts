@@ -9,7 +9,19 @@ import { NetError } from '../errors.ts';
 import { Tag } from '../protocol/tags.ts';
 import type { ClientExtension } from '../replication/extension.ts';
 import { BitReader, BitWriter, openBody } from '../replication/wire-bodies.ts';
+import {
+  CALIBRATION_HAND_BYTES,
+  CALIBRATION_VALUES,
+  decodeHandCalibration,
+  dequantizeHandShape,
+  encodeHandCalibration,
+  HandCalibrationFrame,
+  MAX_CALIBRATION_HANDS,
+} from './hand-calibration-codec.ts';
+import { CalibrationVerdict } from './hand-calibration-store.ts';
+import { calibrationMoved, HandCalibrator } from './hand-calibration.ts';
 import type { HandClientContext } from './hand-context.ts';
+import { HandShape } from './hand-shape.ts';
 import { jointsRelativeToWrist } from './hand-frame-math.ts';
 import { HAND_PARAM_COUNT, HAND_SCALE_PARAM, JOINT_POSE_LENGTH } from './hand-skeleton.ts';
 import {
@@ -32,6 +44,26 @@ const TIMELINE_PERIOD_MS = 16_384;
 /** Remote hands drawn at once (bounded by the receive state). */
 const MAX_REMOTE_HANDS = MAX_RECEIVED_HANDS;
 
+/** Sends between calibration measurements, and measurements between median estimates (~1 s at 30 Hz). */
+const MEASURE_EVERY_SENDS = 2;
+const ESTIMATE_EVERY_MEASURES = 16;
+/** Sends a hand may go untracked before its calibration is forgotten (~10 s at 30 Hz: likely another user). */
+const FORGET_CALIBRATION_SENDS = 300;
+
+/** The owner's calibration of one of its hands. */
+interface OwnCalibration {
+  readonly calibrator: HandCalibrator;
+  /** Codes announced (and the shape the stream is fitted on), and the newest estimate. */
+  readonly codes: Int16Array;
+  readonly next: Int16Array;
+  readonly shape: HandShape;
+  announced: boolean;
+  /** The connection it was announced on (a new one gets it again). */
+  conn: Connection | null;
+  sends: number;
+  lastSeen: number;
+}
+
 /** Creates the client extension of the hand layer. */
 export function createClientHandExtension(hx: HandClientContext): ClientExtension {
   const vr = hx.vr;
@@ -44,6 +76,80 @@ export function createClientHandExtension(hx: HandClientContext): ClientExtensio
   const receive = new HandReceiveState(MAX_RECEIVED_HANDS);
   let send = new HandSendState();
   let lastConn: Connection | null = null;
+  const own = new Map<number, OwnCalibration>();
+  const calFrame = new HandCalibrationFrame();
+  const calWriter = new BitWriter(64 + MAX_CALIBRATION_HANDS * (CALIBRATION_HAND_BYTES + 8));
+  const candidate = new HandShape();
+  let sendCount = 0;
+
+  /** Measures hand `netId` (joints in hx.rel), announces its skeleton when it settles or moves; the shape to fit on. */
+  function calibrate(conn: Connection, netId: number, left: boolean): HandShape | undefined {
+    let oc = own.get(netId);
+    if (!oc) {
+      oc = {
+        calibrator: new HandCalibrator(),
+        codes: new Int16Array(CALIBRATION_VALUES),
+        next: new Int16Array(CALIBRATION_VALUES),
+        shape: new HandShape(),
+        announced: false,
+        conn: null,
+        sends: 0,
+        lastSeen: 0,
+      };
+      own.set(netId, oc);
+    }
+    oc.lastSeen = sendCount;
+    if (oc.sends++ % MEASURE_EVERY_SENDS === 0) {
+      const c = oc.calibrator;
+      if (c.add(hx.rel, JOINT_POSE_LENGTH, 0, left) && (c.frames % ESTIMATE_EVERY_MEASURES === 0 || !oc.announced)) {
+        // a new estimate is announced when it moved past the threshold and is a plausible hand
+        if (
+          c.estimate(oc.next) &&
+          (!oc.announced || calibrationMoved(oc.next, oc.codes)) &&
+          dequantizeHandShape(oc.next, candidate)
+        ) {
+          oc.codes.set(oc.next);
+          oc.shape.copy(candidate);
+          oc.announced = true;
+          oc.conn = null;
+        }
+      }
+    }
+    if (oc.announced && oc.conn !== conn) {
+      calFrame.count = 1;
+      calFrame.netId[0] = netId;
+      calFrame.codes.set(oc.codes);
+      encodeHandCalibration(calWriter, calFrame);
+      const bytes = calWriter.finish();
+      conn.sendReliable(bytes);
+      oc.conn = conn;
+      hx.stats.calibrationsSent++;
+      hx.stats.calibrationBytes += bytes.length;
+    }
+    return oc.announced ? oc.shape : undefined;
+  }
+
+  function onCalibration(msg: Uint8Array): void {
+    openBody(reader, msg);
+    if (!decodeHandCalibration(reader, calFrame, MAX_CALIBRATION_HANDS)) {
+      hx.stats.calibrationsRefused++;
+      hx.onError?.(new NetError('HandCalibrationInvalid', 'malformed HandCalibration dropped'));
+      return;
+    }
+    for (let h = 0; h < calFrame.count; h++) {
+      const verdict = hx.shapes.apply(calFrame.netId[h], 0, calFrame.codes, h * CALIBRATION_VALUES);
+      if (verdict === CalibrationVerdict.ok) {
+        hx.stats.calibrationsReceived++;
+        continue;
+      }
+      hx.stats.calibrationsRefused++;
+      hx.onError?.(
+        verdict === CalibrationVerdict.full
+          ? new NetError('HandCalibrationFull', `calibration of hand ${calFrame.netId[h]} not kept: store full`)
+          : new NetError('HandCalibrationInvalid', `implausible calibration of hand ${calFrame.netId[h]} refused`),
+      );
+    }
+  }
 
   function sendHands(conn: Connection): void {
     // A new connection (first or resumed) knows none of the old frames.
@@ -61,6 +167,8 @@ export function createClientHandExtension(hx: HandClientContext): ClientExtensio
       if (tracked || timeMs !== timeMs) timeMs = dev.state.rawTimeMs;
       devices.push(dev);
     }
+    sendCount++;
+    for (const [id, oc] of own) if (sendCount - oc.lastSeen > FORGET_CALIBRATION_SENDS) own.delete(id);
     if (devices.length === 0) return;
     devices.sort((a, b) => a.netId - b.netId);
     if (devices.length > MAX_INPUT_HANDS) devices.length = MAX_INPUT_HANDS;
@@ -84,7 +192,8 @@ export function createClientHandExtension(hx: HandClientContext): ClientExtensio
       jointsRelativeToWrist(TrackedHand.joints, dev.eid * 25 * JOINT_POSE_LENGTH, hx.rel);
       const back = send.backFor(sh);
       const prevScale = sh.acked >= 0 ? send.codesAt(sh, sh.acked)[HAND_SCALE_PARAM] : -1;
-      hx.fitter.fit(hx.rel, JOINT_POSE_LENGTH, 0, dev.kind === 1, codes, prevScale);
+      const shape = calibrate(conn, dev.netId, dev.kind === 1);
+      hx.fitter.fit(hx.rel, JOINT_POSE_LENGTH, 0, dev.kind === 1, codes, prevScale, shape);
       f.codes.set(codes, h * HAND_PARAM_COUNT);
       f.back[h] = back;
       bases.push(back > 0 ? send.codesAt(sh, send.frame - back) : null);
@@ -168,8 +277,9 @@ export function createClientHandExtension(hx: HandClientContext): ClientExtensio
     send: sendHands,
     acked: (seq) => send.acked(seq),
     message(tag, msg) {
-      if (tag !== Tag.HandFrames) return false;
-      onFrames(msg);
+      if (tag === Tag.HandCalibration) onCalibration(msg);
+      else if (tag === Tag.HandFrames) onFrames(msg);
+      else return false;
       return true;
     },
   };

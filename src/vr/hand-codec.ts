@@ -29,10 +29,11 @@ export const HAND_BACK_BITS = 6;
 export const MAX_HAND_BACK = 2 ** HAND_BACK_BITS - 1;
 
 /** Bits of each parameter's code, and its smallest value (rad; the scale's is HAND_SCALE_MIN). */
-const PARAM_BITS = new Uint8Array([5, 6, 6, 6, 5, 6, 6, 6, 5, 6, 6, 6, 5, 6, 6, 6, 5, 6, 6, 6, 5, 5, 8]);
+const PARAM_BITS = new Uint8Array([6, 6, 6, 6, 5, 6, 6, 6, 5, 6, 6, 6, 5, 6, 6, 6, 5, 6, 6, 6, 5, 5, 8]);
 const PARAM_MIN = new Float64Array([
-  // thumb: metacarpal splay, metacarpal curl, proximal curl, distal curl
-  -0.6,
+  // thumb: metacarpal splay (wide: a Quest pinch turns the thumb ~0.8 rad from the reference's rest), metacarpal
+  // curl, proximal curl, distal curl
+  -1.2,
   -0.6,
   -0.4,
   -0.4,

@@ -1,6 +1,7 @@
 /** Per-world state of the hand layer, found through a WeakMap (systems keep nothing at module level). */
 import type { HandComponents } from '../../components/hand-components.ts';
 import { type ErrorHandler, usageError } from '../errors.ts';
+import type { HandCalibrationStore } from './hand-calibration-store.ts';
 import type { HandFitter } from './hand-fit.ts';
 import type { HandStreamCodec } from './hand-stream-codec.ts';
 import type { RemoteHandBuffer } from './remote-hand-buffer.ts';
@@ -30,6 +31,14 @@ export interface HandClientStats {
   unplacedSamples: number;
   /** Remote hands forgotten because the receive state was full. */
   evictedHands: number;
+  /** HandCalibration messages sent (the owner's hand skeletons: first estimate, then each move past the threshold). */
+  calibrationsSent: number;
+  /** Bytes of the HandCalibration messages sent (tag included). */
+  calibrationBytes: number;
+  /** Remote hands' calibrations received and kept. */
+  calibrationsReceived: number;
+  /** Calibrations refused: malformed messages, implausible skeletons, or the store full. */
+  calibrationsRefused: number;
 }
 
 /** Counters of the server's hand layer. */
@@ -52,6 +61,12 @@ export interface HandServerStats {
   frameBytes: number;
   /** Hand entries in the HandFrames sent. */
   handsSent: number;
+  /** Hand calibrations accepted from owners. */
+  calibrationsAccepted: number;
+  /** Hand calibrations refused: malformed, not the sender's hand, implausible, or the store full. */
+  calibrationsRefused: number;
+  /** Hand calibrations relayed to viewers (hand entries in the HandCalibration messages sent). */
+  calibrationsRelayed: number;
 }
 
 /** A remote hand a client draws. */
@@ -70,6 +85,8 @@ export interface HandClientContext {
   readonly fitter: HandFitter;
   readonly codec: HandStreamCodec;
   readonly remote: Map<number, RemoteHand>;
+  /** Remote hands' skeletons (from their owners' calibrations). */
+  readonly shapes: HandCalibrationStore;
   readonly onError: ErrorHandler | undefined;
   readonly stats: HandClientStats;
   /** Working arrays: wrist-frame joints, parameter values. */
@@ -101,6 +118,8 @@ export interface HandServerContext {
   readonly fitter: HandFitter;
   readonly codec: HandStreamCodec;
   readonly hands: Map<number, ServerHand>;
+  /** Owners' hand calibrations, relayed to viewers and used for the server's own RenderHand. */
+  readonly shapes: HandCalibrationStore;
   readonly onError: ErrorHandler | undefined;
   readonly stats: HandServerStats;
   readonly rel: Float64Array;

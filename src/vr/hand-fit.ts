@@ -12,6 +12,7 @@ import {
   handJointPoses,
   HandSkeletonScratch,
 } from './hand-skeleton.ts';
+import { type HandShape, REFERENCE_HAND_SHAPE } from './hand-shape.ts';
 
 /** The fitted scale's code changes only when the estimate moves past 1.5 steps: tracker noise costs no bits. */
 const SCALE_HYSTERESIS_STEPS = 1.5;
@@ -25,10 +26,19 @@ export class HandFitter {
   /**
    * Codes of the joint positions `joints` (wrist frame, joint j at o + j * stride) into `codes`. `scaleCode` is the
    * hand's previous scale code (-1: none); the result keeps it unless the measured scale moved past the hysteresis.
+   * `shape` is the skeleton both sides rebuild with (the hand's calibration, or the reference hand).
    */
-  fit(joints: ArrayLike<number>, stride: number, o: number, left: boolean, codes: Int32Array, scaleCode: number): void {
+  fit(
+    joints: ArrayLike<number>,
+    stride: number,
+    o: number,
+    left: boolean,
+    codes: Int32Array,
+    scaleCode: number,
+    shape: HandShape = REFERENCE_HAND_SHAPE,
+  ): void {
     const p = this.params;
-    const measured = fitHandScale(joints, stride, o);
+    const measured = fitHandScale(joints, stride, o, shape);
     let sc = quantizeHandParam(HAND_SCALE_PARAM, measured);
     if (scaleCode >= 0) {
       const drift = Math.abs(measured - dequantizeHandParam(HAND_SCALE_PARAM, scaleCode));
@@ -39,20 +49,32 @@ export class HandFitter {
         sc = scaleCode;
     }
     p[HAND_SCALE_PARAM] = dequantizeHandParam(HAND_SCALE_PARAM, sc);
-    fitHandParameters(joints, stride, o, left, p, this.quantize, this.scratch);
+    fitHandParameters(joints, stride, o, left, p, this.quantize, this.scratch, shape);
     for (let i = 0; i < HAND_SCALE_PARAM; i++) codes[i] = quantizeHandParam(i, p[i]);
     codes[HAND_SCALE_PARAM] = sc;
   }
 
-  /** The 25 joint poses (wrist frame, 25 x 7 from `o`) of `codes`. */
-  rebuild(codes: ArrayLike<number>, left: boolean, out: Float64Array | Float32Array, o = 0): void {
+  /** The 25 joint poses (wrist frame, 25 x 7 from `o`) of `codes` on skeleton `shape`. */
+  rebuild(
+    codes: ArrayLike<number>,
+    left: boolean,
+    out: Float64Array | Float32Array,
+    o = 0,
+    shape: HandShape = REFERENCE_HAND_SHAPE,
+  ): void {
     const p = this.params;
     for (let i = 0; i < HAND_PARAM_COUNT; i++) p[i] = dequantizeHandParam(i, codes[i]);
-    handJointPoses(p, left, this.scratch, out, o);
+    handJointPoses(p, left, this.scratch, out, o, shape);
   }
 
   /** The 25 joint poses of parameter values (radians and scale, not codes), for blending between samples. */
-  rebuildValues(values: ArrayLike<number>, left: boolean, out: Float64Array | Float32Array, o = 0): void {
-    handJointPoses(values, left, this.scratch, out, o);
+  rebuildValues(
+    values: ArrayLike<number>,
+    left: boolean,
+    out: Float64Array | Float32Array,
+    o = 0,
+    shape: HandShape = REFERENCE_HAND_SHAPE,
+  ): void {
+    handJointPoses(values, left, this.scratch, out, o, shape);
   }
 }

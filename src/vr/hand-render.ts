@@ -46,7 +46,7 @@ export function renderClientHands(hx: HandClientContext): void {
     const tracked = rh.buffer.sample(dev.renderTimeMs, hx.values);
     RenderHand.tracked[eid] = tracked ? 1 : 0;
     if (!tracked) continue;
-    hx.fitter.rebuildValues(hx.values, dev.kind === 1, hx.rel);
+    hx.fitter.rebuildValues(hx.values, dev.kind === 1, hx.rel, 0, hx.shapes.shapeOf(rh.netId));
     placeJoints(
       hx.rel,
       rp.px[eid],
@@ -63,6 +63,7 @@ export function renderClientHands(hx: HandClientContext): void {
   for (const [eid, rh] of hx.remote) {
     if (rh.seen || hx.vr.remote.has(eid)) continue;
     hx.remote.delete(eid);
+    hx.shapes.remove(rh.netId);
     if (eid < cap) RenderHand.tracked[eid] = 0;
   }
 }
@@ -77,7 +78,7 @@ export function renderServerHands(hx: HandServerContext): void {
     RenderHand.tracked[eid] = h.tracked ? 1 : 0;
     if (!h.tracked) continue;
     const store = h.left ? hx.vr.components.LeftControllerPose : hx.vr.components.RightControllerPose;
-    hx.fitter.rebuild(h.codes, h.left, hx.rel);
+    hx.fitter.rebuild(h.codes, h.left, hx.rel, 0, hx.shapes.shapeOf(h.netId));
     placeJoints(
       hx.rel,
       store.px[eid],

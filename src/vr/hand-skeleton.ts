@@ -1,17 +1,20 @@
 /**
  * The 25-joint WebXR hand (XRHand joint order) as a kinematic chain driven by 23 parameters: per finger a splay and
  * three curls (the thumb: metacarpal splay and curl, proximal and distal curl), the fold of the ring and pinky
- * metacarpals (palm cupping), and the hand's scale against a reference adult hand. Everything is in the wrist's frame, in the right hand's layout (-Z along the bones toward the
- * tips, +Y out of the back of the hand, thumb toward -X); the left hand is its mirror image (x -> -x).
+ * metacarpals (palm cupping), and a scale, on a fixed skeleton (`HandShape`: the reference adult hand, or the
+ * user's calibrated one). Everything is in the wrist's frame, in the right hand's layout (-Z along the bones toward
+ * the tips, +Y out of the back of the hand, thumb toward -X); the left hand is its mirror image (x -> -x).
  *
  * Forward kinematics turns parameters into joint poses; `fitHandParameters` goes the other way from joint positions,
  * joint by joint against the chain rebuilt so far (closed loop: an error at one joint is corrected by the next one).
- * Bone twist does not move any joint, so it is not carried: rebuilt joint orientations are bone-aligned.
+ * A joint's twist about its bone is a fixed part of the skeleton (it sets the plane the child curls in), not a
+ * streamed parameter; calibration measures it (`twistOut`).
  */
+import { HAND_JOINT_COUNT, type HandShape, REFERENCE_HAND_SHAPE } from './hand-shape.ts';
 import { quatMultiply, quatNormalize } from './pose-math.ts';
 
-/** Joints of an XRHand, in the WebXR order. */
-export const HAND_JOINT_COUNT = 25;
+export { HAND_JOINT_COUNT } from './hand-shape.ts';
+
 /** Numbers per joint pose: px, py, pz, qx, qy, qz, qw. */
 export const JOINT_POSE_LENGTH = 7;
 /** Parameters of a hand: 22 angles (radians) and the scale. */
@@ -56,26 +59,6 @@ export const HAND_JOINT_PARENT = new Int8Array([
   -1, 0, 1, 2, 3, 0, 5, 6, 7, 8, 0, 10, 11, 12, 13, 0, 15, 16, 17, 18, 0, 20, 21, 22, 23,
 ]);
 
-/**
- * Reference bone lengths (m): each joint's bone runs to its child (tips have none). Adult means from radiographic
- * phalanx and metacarpal measurements (thumb 46/32/26 mm, index 68/40/23/20, middle 65/45/27/21, ring 59/42/26/21,
- * pinky 54/33/18/19), the distal bone measured to the fingertip.
- */
-const BONE_LENGTH_M = new Float64Array([
-  0, 0.046, 0.032, 0.026, 0, 0.068, 0.04, 0.023, 0.02, 0, 0.065, 0.045, 0.027, 0.021, 0, 0.059, 0.042, 0.026, 0.021, 0,
-  0.054, 0.033, 0.018, 0.019, 0,
-]);
-
-/** Where each metacarpal starts in the wrist frame (m, right hand), and its rest direction (yaw, pitch, roll rad). */
-const METACARPAL_ROOTS: ReadonlyArray<readonly [number, number, number, number, number, number, number]> = [
-  // joint, x, y, z, yaw (about +Y: + turns toward the thumb), pitch (about +X: - toward the palm), roll (about -Z)
-  [1, -0.022, -0.012, -0.025, 0.75, -0.35, -0.9],
-  [5, -0.012, 0.002, -0.028, 0.1, 0, 0],
-  [10, -0.002, 0.002, -0.03, 0, 0, 0],
-  [15, 0.01, 0.001, -0.028, -0.1, 0, 0],
-  [20, 0.02, -0.002, -0.024, -0.22, -0.04, 0],
-];
-
 /** Parameter driving each joint's splay / curl (-1: none). */
 const SPLAY_PARAM = new Int8Array([
   -1, 0, -1, -1, -1, -1, 4, -1, -1, -1, -1, 8, -1, -1, -1, -1, 12, -1, -1, -1, -1, 16, -1, -1, -1,
@@ -84,35 +67,9 @@ const CURL_PARAM = new Int8Array([
   -1, 1, 2, 3, -1, -1, 5, 6, 7, -1, -1, 9, 10, 11, -1, 20, 13, 14, 15, -1, 21, 17, 18, 19, -1,
 ]);
 
-function rotationYawPitchRoll(yaw: number, pitch: number, roll: number, out: Float64Array, o: number): void {
-  // q = Ry(yaw) * Rx(pitch) * Rz(roll)
-  const cy = Math.cos(yaw / 2);
-  const sy = Math.sin(yaw / 2);
-  const cp = Math.cos(pitch / 2);
-  const sp = Math.sin(pitch / 2);
-  const cr = Math.cos(roll / 2);
-  const sr = Math.sin(roll / 2);
-  quatMultiply(0, sy, 0, cy, sp, 0, 0, cp, out, o);
-  quatMultiply(out[o], out[o + 1], out[o + 2], out[o + 3], 0, 0, sr, cr, out, o);
-}
-
-/** Rest rotation of each joint relative to its parent (metacarpals: relative to the wrist). */
-const REST_ROTATION = (() => {
-  const q = new Float64Array(HAND_JOINT_COUNT * 4);
-  for (let j = 0; j < HAND_JOINT_COUNT; j++) q[j * 4 + 3] = 1;
-  for (const [j, , , , yaw, pitch, roll] of METACARPAL_ROOTS) rotationYawPitchRoll(yaw, pitch, roll, q, j * 4);
-  return q;
-})();
-
-const ROOT_OFFSET = (() => {
-  const p = new Float64Array(HAND_JOINT_COUNT * 3);
-  for (const [j, x, y, z] of METACARPAL_ROOTS) p.set([x, y, z], j * 3);
-  return p;
-})();
-
 /** The reference length (m) of the bone starting at joint `j`. */
 export function referenceBoneLength(j: number): number {
-  return BONE_LENGTH_M[j];
+  return REFERENCE_HAND_SHAPE.bone[j];
 }
 
 /** Rotates (x, y, z) by unit quaternion q at q[o..o+3] into out[oo..oo+2]. */
@@ -129,27 +86,49 @@ function rotate(q: Float64Array, o: number, x: number, y: number, z: number, out
   out[oo + 2] = z + qw * tz + (qx * ty - qy * tx);
 }
 
-/** Writes joint j's orientation: parent * rest * Ry(splay) * Rx(-curl) into q[j]. */
-function jointRotation(q: Float64Array, j: number, parent: number, splay: number, curl: number): void {
+/** Writes joint j's orientation: parent * rest * Ry(splay) * Rx(-curl) * Rz(twist) into q[j]. */
+function jointRotation(
+  shape: HandShape,
+  q: Float64Array,
+  j: number,
+  parent: number,
+  splay: number,
+  curl: number,
+  twist = shape.twist[j],
+): void {
+  const rest = shape.restRotation;
   const o = j * 4;
   const po = parent * 4;
-  quatMultiply(
-    q[po],
-    q[po + 1],
-    q[po + 2],
-    q[po + 3],
-    REST_ROTATION[o],
-    REST_ROTATION[o + 1],
-    REST_ROTATION[o + 2],
-    REST_ROTATION[o + 3],
-    q,
-    o,
-  );
+  quatMultiply(q[po], q[po + 1], q[po + 2], q[po + 3], rest[o], rest[o + 1], rest[o + 2], rest[o + 3], q, o);
   const hs = splay / 2;
   quatMultiply(q[o], q[o + 1], q[o + 2], q[o + 3], 0, Math.sin(hs), 0, Math.cos(hs), q, o);
   const hc = -curl / 2;
   quatMultiply(q[o], q[o + 1], q[o + 2], q[o + 3], Math.sin(hc), 0, 0, Math.cos(hc), q, o);
+  if (twist !== 0) {
+    const ht = twist / 2;
+    quatMultiply(q[o], q[o + 1], q[o + 2], q[o + 3], 0, 0, Math.sin(ht), Math.cos(ht), q, o);
+  }
   quatNormalize(q, o);
+}
+
+/** Smallest sideways share of a child bone (sin of its curl) for which a twist is measured. */
+const MIN_TWIST_CURL_SIN = 0.2;
+
+/**
+ * Measures joint j's twist (the roll about its bone that puts its child's bone in the child's curl plane) from the
+ * measured child bone direction (dx, dy, dz, right hand's layout); q[j] holds the joint's rotation without twist.
+ * NaN when the child is too straight for the plane to be known.
+ */
+function measureTwist(s: HandSkeletonScratch, j: number, dx: number, dy: number, dz: number): number {
+  s.qi[0] = -s.q[j * 4];
+  s.qi[1] = -s.q[j * 4 + 1];
+  s.qi[2] = -s.q[j * 4 + 2];
+  s.qi[3] = s.q[j * 4 + 3];
+  rotate(s.qi, 0, dx, dy, dz, s.v, 0);
+  // the child's direction Rz(t) Rx(-c) (0, 0, -1) = (sin c sin t, -sin c cos t, -cos c)
+  const n = Math.hypot(s.v[0], s.v[1], s.v[2]);
+  if (!(n > 0) || Math.hypot(s.v[0], s.v[1]) / n < MIN_TWIST_CURL_SIN) return NaN;
+  return Math.atan2(s.v[0], -s.v[1]);
 }
 
 /** Working arrays of the skeleton functions (one per user of them: nothing is shared at module level). */
@@ -161,15 +140,15 @@ export class HandSkeletonScratch {
 }
 
 /** Position of joint j from its parent: a metacarpal's root, else the end of the parent's bone. */
-function placeJoint(s: HandSkeletonScratch, j: number, scale: number): void {
+function placeJoint(shape: HandShape, s: HandSkeletonScratch, j: number, scale: number): void {
   const parent = HAND_JOINT_PARENT[j];
   if (parent === 0) {
-    s.p[j * 3] = ROOT_OFFSET[j * 3] * scale;
-    s.p[j * 3 + 1] = ROOT_OFFSET[j * 3 + 1] * scale;
-    s.p[j * 3 + 2] = ROOT_OFFSET[j * 3 + 2] * scale;
+    s.p[j * 3] = shape.root[j * 3] * scale;
+    s.p[j * 3 + 1] = shape.root[j * 3 + 1] * scale;
+    s.p[j * 3 + 2] = shape.root[j * 3 + 2] * scale;
     return;
   }
-  rotate(s.q, parent * 4, 0, 0, -BONE_LENGTH_M[parent] * scale, s.v, 0);
+  rotate(s.q, parent * 4, 0, 0, -shape.bone[parent] * scale, s.v, 0);
   s.p[j * 3] = s.p[parent * 3] + s.v[0];
   s.p[j * 3 + 1] = s.p[parent * 3 + 1] + s.v[1];
   s.p[j * 3 + 2] = s.p[parent * 3 + 2] + s.v[2];
@@ -185,6 +164,7 @@ export function handJointPoses(
   s: HandSkeletonScratch,
   out: Float64Array | Float32Array,
   o = 0,
+  shape: HandShape = REFERENCE_HAND_SHAPE,
 ): void {
   const scale = params[HAND_SCALE_PARAM];
   s.q.fill(0);
@@ -193,8 +173,8 @@ export function handJointPoses(
   for (let j = 1; j < HAND_JOINT_COUNT; j++) {
     const sp = SPLAY_PARAM[j];
     const cp = CURL_PARAM[j];
-    placeJoint(s, j, scale);
-    jointRotation(s.q, j, HAND_JOINT_PARENT[j], sp >= 0 ? params[sp] : 0, cp >= 0 ? params[cp] : 0);
+    placeJoint(shape, s, j, scale);
+    jointRotation(shape, s.q, j, HAND_JOINT_PARENT[j], sp >= 0 ? params[sp] : 0, cp >= 0 ? params[cp] : 0);
   }
   const m = left ? -1 : 1;
   for (let j = 0; j < HAND_JOINT_COUNT; j++) {
@@ -211,7 +191,12 @@ export function handJointPoses(
 }
 
 /** The hand's scale from its bone lengths: the ratio of the summed measured to reference lengths (1 if degenerate). */
-export function fitHandScale(jointPositions: ArrayLike<number>, stride: number, o = 0): number {
+export function fitHandScale(
+  jointPositions: ArrayLike<number>,
+  stride: number,
+  o = 0,
+  shape: HandShape = REFERENCE_HAND_SHAPE,
+): number {
   let measured = 0;
   let reference = 0;
   for (let j = 1; j < HAND_JOINT_COUNT; j++) {
@@ -226,14 +211,15 @@ export function fitHandScale(jointPositions: ArrayLike<number>, stride: number, 
     );
     if (!Number.isFinite(d)) return 1;
     measured += d;
-    reference += BONE_LENGTH_M[parent];
+    reference += shape.bone[parent];
   }
   return measured > 0 ? measured / reference : 1;
 }
 
 /**
  * Inverse kinematics: the 22 angles of joint positions `jointPositions` (wrist frame, joint j at o + j * stride) for
- * a hand of scale `params[HAND_SCALE_PARAM]` (already set), written into params[0..21]. `quantize(i, v)` returns the
+ * a hand of scale `params[HAND_SCALE_PARAM]` (already set), written into params[0..21]. With `twistOut` (calibration),
+ * each joint's twist is measured too (NaN where unknown) and used for the rest of the chain. `quantize(i, v)` returns the
  * value parameter i will be rebuilt with, so each joint is fitted against the chain as the receiver rebuilds it.
  */
 export function fitHandParameters(
@@ -244,15 +230,18 @@ export function fitHandParameters(
   params: Float64Array,
   quantize: (i: number, v: number) => number,
   s: HandSkeletonScratch,
+  shape: HandShape = REFERENCE_HAND_SHAPE,
+  twistOut: Float64Array | null = null,
 ): void {
   const scale = params[HAND_SCALE_PARAM];
+  const rest = shape.restRotation;
   const m = left ? -1 : 1;
   s.q.fill(0);
   s.q[3] = 1;
   s.p.fill(0);
   for (let j = 1; j < HAND_JOINT_COUNT; j++) {
     const parent = HAND_JOINT_PARENT[j];
-    placeJoint(s, j, scale);
+    placeJoint(shape, s, j, scale);
     const sp = SPLAY_PARAM[j];
     const cp = CURL_PARAM[j];
     let splay = 0;
@@ -270,10 +259,10 @@ export function fitHandParameters(
         s.q[po + 1],
         s.q[po + 2],
         s.q[po + 3],
-        REST_ROTATION[ro],
-        REST_ROTATION[ro + 1],
-        REST_ROTATION[ro + 2],
-        REST_ROTATION[ro + 3],
+        rest[ro],
+        rest[ro + 1],
+        rest[ro + 2],
+        rest[ro + 3],
         s.qi,
         0,
       );
@@ -293,6 +282,21 @@ export function fitHandParameters(
       params[cp] = curl;
       if (sp >= 0) params[sp] = splay;
     }
-    jointRotation(s.q, j, parent, splay, curl);
+    const child = j + 1;
+    if (twistOut && cp >= 0 && CURL_PARAM[child] >= 0 && SPLAY_PARAM[child] < 0) {
+      // calibration: the twist that puts the measured grandchild in the child's curl plane
+      jointRotation(shape, s.q, j, parent, splay, curl, 0);
+      const a = o + child * stride;
+      const b = a + stride;
+      const t = measureTwist(
+        s,
+        j,
+        m * (jointPositions[b] - jointPositions[a]),
+        jointPositions[b + 1] - jointPositions[a + 1],
+        jointPositions[b + 2] - jointPositions[a + 2],
+      );
+      twistOut[j] = t;
+      jointRotation(shape, s.q, j, parent, splay, curl, t === t ? t : shape.twist[j]);
+    } else jointRotation(shape, s.q, j, parent, splay, curl);
   }
 }

@@ -28,11 +28,17 @@ import {
   type HandServerStats,
   setHandContext,
 } from './hand-context.ts';
+import { HandCalibrationStore } from './hand-calibration-store.ts';
 import { HandFitter } from './hand-fit.ts';
 import { HAND_PARAM_COUNT } from './hand-skeleton.ts';
 import { HandStreamCodec } from './hand-stream-codec.ts';
 import { ServerHandExtension } from './server-hand-extension.ts';
 import { deviceKindOf, findVrContext } from './vr-context.ts';
+
+/** Remote hands' calibrations a client keeps (as many as the hands it keeps stream state for). */
+export const MAX_RECEIVED_CALIBRATIONS = 128;
+/** Hand calibrations the server keeps (two per user of a large room, with room to spare). */
+export const MAX_SERVER_CALIBRATIONS = 1024;
 
 /** Options of `addHandTracking`. */
 export interface HandTrackingOptions {
@@ -72,6 +78,7 @@ export function addHandTracking(world: object, options: HandTrackingOptions): Ha
       fitter,
       codec,
       remote: new Map(),
+      shapes: new HandCalibrationStore(MAX_RECEIVED_CALIBRATIONS),
       onError: net.onError,
       rel,
       values: new Float64Array(HAND_PARAM_COUNT),
@@ -87,6 +94,10 @@ export function addHandTracking(world: object, options: HandTrackingOptions): Ha
         missingBaselines: 0,
         unplacedSamples: 0,
         evictedHands: 0,
+        calibrationsSent: 0,
+        calibrationBytes: 0,
+        calibrationsReceived: 0,
+        calibrationsRefused: 0,
       },
     };
     setHandContext(world, hx);
@@ -111,6 +122,7 @@ export function addHandTracking(world: object, options: HandTrackingOptions): Ha
     fitter,
     codec,
     hands: new Map(),
+    shapes: new HandCalibrationStore(MAX_SERVER_CALIBRATIONS),
     onError: net.onError,
     rel,
     stats: {
@@ -123,6 +135,9 @@ export function addHandTracking(world: object, options: HandTrackingOptions): Ha
       frameMessages: 0,
       frameBytes: 0,
       handsSent: 0,
+      calibrationsAccepted: 0,
+      calibrationsRefused: 0,
+      calibrationsRelayed: 0,
     },
   };
   setHandContext(world, hx);

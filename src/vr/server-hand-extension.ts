@@ -10,6 +10,14 @@ import { Tag } from '../protocol/tags.ts';
 import type { ServerExtension } from '../replication/extension.ts';
 import { BitReader, BitWriter, openBody } from '../replication/wire-bodies.ts';
 import type { ServerPeer } from '../session/server-session.ts';
+import {
+  CALIBRATION_VALUES,
+  decodeHandCalibration,
+  encodeHandCalibration,
+  HandCalibrationFrame,
+  MAX_CALIBRATION_HANDS,
+} from './hand-calibration-codec.ts';
+import { CalibrationVerdict } from './hand-calibration-store.ts';
 import type { HandServerContext, ServerHand } from './hand-context.ts';
 import { HAND_PARAM_COUNT } from './hand-skeleton.ts';
 import {
@@ -30,6 +38,8 @@ interface PeerHands {
   conn: Connection | null;
   send: HandSendState;
   readonly receive: HandReceiveState;
+  /** Version of each hand's calibration this peer was sent (on `conn`). */
+  readonly calibrationSent: Map<number, number>;
 }
 
 /** Server extension of the hand layer. */
@@ -43,6 +53,7 @@ export class ServerHandExtension implements ServerExtension {
   private readonly list: ServerHand[] = [];
   private readonly bases: Array<Int32Array | null> = [];
   private readonly sent: SentHand[] = [];
+  private readonly calFrame = new HandCalibrationFrame();
 
   constructor(hx: HandServerContext) {
     this.hx = hx;
@@ -51,7 +62,12 @@ export class ServerHandExtension implements ServerExtension {
   private peer(clientId: number): PeerHands {
     let p = this.peers.get(clientId);
     if (!p) {
-      p = { conn: null, send: new HandSendState(), receive: new HandReceiveState(MAX_INPUT_HANDS) };
+      p = {
+        conn: null,
+        send: new HandSendState(),
+        receive: new HandReceiveState(MAX_INPUT_HANDS),
+        calibrationSent: new Map(),
+      };
       this.peers.set(clientId, p);
     }
     return p;
@@ -60,6 +76,8 @@ export class ServerHandExtension implements ServerExtension {
   left(peer: ServerPeer): void {
     this.peers.delete(peer.clientId);
     for (const [eid, h] of this.hx.hands) if (h.owner === peer.clientId) this.hx.hands.delete(eid);
+    const shapes = this.hx.shapes;
+    for (const [netId, c] of shapes.hands) if (c.owner === peer.clientId) shapes.remove(netId);
   }
 
   acked(peer: ServerPeer, seq: number): void {
@@ -67,9 +85,72 @@ export class ServerHandExtension implements ServerExtension {
   }
 
   message(peer: ServerPeer, tag: number, msg: Uint8Array): boolean {
-    if (tag !== Tag.HandInput) return false;
-    this.onInput(peer, msg);
+    if (tag === Tag.HandCalibration) this.onCalibration(peer, msg);
+    else if (tag === Tag.HandInput) this.onInput(peer, msg);
+    else return false;
     return true;
+  }
+
+  /** An owner's hand skeletons: kept (for its own hands, when plausible) and relayed to viewers by `send`. */
+  private onCalibration(peer: ServerPeer, msg: Uint8Array): void {
+    const hx = this.hx;
+    const f = this.calFrame;
+    openBody(this.reader, msg);
+    if (!decodeHandCalibration(this.reader, f, MAX_INPUT_HANDS)) {
+      hx.stats.calibrationsRefused++;
+      hx.onError?.(new NetError('HandCalibrationInvalid', `malformed HandCalibration from ${peer.clientId} dropped`));
+      return;
+    }
+    const reg = hx.vr.net.replicator.registry;
+    for (let h = 0; h < f.count; h++) {
+      const netId = f.netId[h];
+      const eid = reg.toLocal(netId);
+      const kind = eid === 0 ? -1 : deviceKindOf(reg.has, hx.vr.poses, eid);
+      const verdict =
+        kind < 1 || reg.owner[eid] !== peer.clientId
+          ? CalibrationVerdict.invalid
+          : hx.shapes.apply(netId, peer.clientId, f.codes, h * CALIBRATION_VALUES);
+      if (verdict === CalibrationVerdict.ok) {
+        hx.stats.calibrationsAccepted++;
+        continue;
+      }
+      hx.stats.calibrationsRefused++;
+      hx.onError?.(
+        verdict === CalibrationVerdict.full
+          ? new NetError('HandCalibrationFull', `calibration of hand ${netId} from ${peer.clientId} not kept: full`)
+          : new NetError('HandCalibrationInvalid', `calibration of hand ${netId} from ${peer.clientId} refused`),
+      );
+    }
+  }
+
+  /** Sends `peer` the calibrations of the hands it knows that changed since it got them (reliable). */
+  private sendCalibrations(peer: ServerPeer, p: PeerHands, conn: Connection, known: ArrayLike<number>): void {
+    const hx = this.hx;
+    const reg = hx.vr.net.replicator.registry;
+    const f = this.calFrame;
+    f.count = 0;
+    for (const c of hx.shapes.hands.values()) {
+      const eid = reg.toLocal(c.netId);
+      if (eid === 0) {
+        hx.shapes.remove(c.netId);
+        continue;
+      }
+      if (c.owner === peer.clientId || eid >= known.length || known[eid] === 0) continue;
+      if ((p.calibrationSent.get(c.netId) ?? 0) >= c.version) continue;
+      p.calibrationSent.set(c.netId, c.version);
+      f.netId[f.count] = c.netId;
+      f.codes.set(c.codes, f.count * CALIBRATION_VALUES);
+      if (++f.count === MAX_CALIBRATION_HANDS) this.flushCalibrations(conn);
+    }
+    if (f.count > 0) this.flushCalibrations(conn);
+    for (const netId of p.calibrationSent.keys()) if (!hx.shapes.hands.has(netId)) p.calibrationSent.delete(netId);
+  }
+
+  private flushCalibrations(conn: Connection): void {
+    encodeHandCalibration(this.writer, this.calFrame);
+    conn.sendReliable(this.writer.finish());
+    this.hx.stats.calibrationsRelayed += this.calFrame.count;
+    this.calFrame.count = 0;
   }
 
   private onInput(peer: ServerPeer, msg: Uint8Array): void {
@@ -142,10 +223,12 @@ export class ServerHandExtension implements ServerExtension {
     if (p.conn !== conn) {
       p.conn = conn;
       p.send = new HandSendState();
+      p.calibrationSent.clear();
     }
     const rp = hx.vr.net.replicator.peers.get(peer.clientId);
     if (!rp) return;
     const known = rp.known;
+    if (hx.shapes.hands.size > 0) this.sendCalibrations(peer, p, conn, known);
     const reg = hx.vr.net.replicator.registry;
     const s = p.send;
     // 1. the hands this peer should get now
