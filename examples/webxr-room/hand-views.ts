@@ -11,7 +11,7 @@ import type { World } from 'bitecs';
 import { XRHandModelFactory } from 'three/addons/webxr/XRHandModelFactory.js';
 import { XRHandMeshModel } from 'three/addons/webxr/XRHandMeshModel.js';
 import type { GLTF } from 'three/addons/loaders/GLTFLoader.js';
-import { HAND_JOINTS_LENGTH, isOwnedLocally, Networked, ownerOf } from '../../src/index.ts';
+import { HAND_JOINT_NAMES, HAND_JOINTS_LENGTH, isOwnedLocally, Networked, ownerOf } from '../../src/index.ts';
 import type { ControllerModels } from './controller-models.ts';
 import type { EntityViews } from './entity-views.ts';
 import { INPUT_PROFILES_PATH } from './input-profiles-path.ts';
@@ -22,33 +22,7 @@ import type { LocalController } from './scene.ts';
 export const HAND_MODEL_PATH = `${INPUT_PROFILES_PATH}/generic-hand/`;
 
 /** WebXR's 25 hand joints, in XRHand order (the order of `RenderHand.joints` and of the model's bones). */
-export const HAND_JOINT_NAMES: readonly XRHandJoint[] = [
-  'wrist',
-  'thumb-metacarpal',
-  'thumb-phalanx-proximal',
-  'thumb-phalanx-distal',
-  'thumb-tip',
-  'index-finger-metacarpal',
-  'index-finger-phalanx-proximal',
-  'index-finger-phalanx-intermediate',
-  'index-finger-phalanx-distal',
-  'index-finger-tip',
-  'middle-finger-metacarpal',
-  'middle-finger-phalanx-proximal',
-  'middle-finger-phalanx-intermediate',
-  'middle-finger-phalanx-distal',
-  'middle-finger-tip',
-  'ring-finger-metacarpal',
-  'ring-finger-phalanx-proximal',
-  'ring-finger-phalanx-intermediate',
-  'ring-finger-phalanx-distal',
-  'ring-finger-tip',
-  'pinky-finger-metacarpal',
-  'pinky-finger-phalanx-proximal',
-  'pinky-finger-phalanx-intermediate',
-  'pinky-finger-phalanx-distal',
-  'pinky-finger-tip',
-];
+export const JOINT_NAMES: readonly XRHandJoint[] = HAND_JOINT_NAMES;
 const THUMB_TIP = 4;
 const INDEX_TIP = 9;
 
@@ -120,7 +94,7 @@ export function createHandViews(
   const createRemote = (handedness: 'left' | 'right'): RemoteHand => {
     const root = new THREE.Group();
     const joints: Record<string, THREE.Object3D> = {};
-    for (const name of HAND_JOINT_NAMES) joints[name] = new THREE.Object3D();
+    for (const name of JOINT_NAMES) joints[name] = new THREE.Object3D();
     const hand: RemoteHand = { root, joints, handedness, loaded: false, seen: false, model: null as never };
     // The three model reads `controller.joints[name].position/quaternion/visible`: the joints as this page draws them.
     hand.model = new XRHandMeshModel(
@@ -159,8 +133,8 @@ export function createHandViews(
           if (block && tracked) block.visible = false;
           if (!tracked) continue;
           const o = eid * HAND_JOINTS_LENGTH;
-          for (let j = 0; j < HAND_JOINT_NAMES.length; j++) {
-            const joint = h.joints[HAND_JOINT_NAMES[j]];
+          for (let j = 0; j < JOINT_NAMES.length; j++) {
+            const joint = h.joints[JOINT_NAMES[j]];
             const k = o + j * 7;
             const J = RenderHand.joints;
             joint.position.set(J[k], J[k + 1], J[k + 2]);
@@ -181,8 +155,8 @@ export function createHandViews(
         if (c.handedness !== 'left' && c.handedness !== 'right') continue;
         const model = localModels.get(c)!;
         model.updateMatrixWorld(true);
-        const bone = (i: number) => model.getObjectByName(HAND_JOINT_NAMES[i]);
-        const joint = (i: number) => c.hand.joints[HAND_JOINT_NAMES[i]] ?? c.hand;
+        const bone = (i: number) => model.getObjectByName(JOINT_NAMES[i]);
+        const joint = (i: number) => c.hand.joints[JOINT_NAMES[i]] ?? c.hand;
         out.push({
           eid: 0,
           owner: -1,
@@ -196,16 +170,16 @@ export function createHandViews(
       }
       for (const [eid, h] of remote) {
         h.root.updateMatrixWorld(true);
-        const bone = (i: number) => (h.loaded ? h.root.getObjectByName(HAND_JOINT_NAMES[i]) : undefined);
+        const bone = (i: number) => (h.loaded ? h.root.getObjectByName(JOINT_NAMES[i]) : undefined);
         out.push({
           eid,
           owner: ownerOf(world, eid),
           handedness: h.handedness,
           tracked: RenderHand.tracked[eid] === 1,
           model: h.loaded,
-          wrist: tip(bone(0), h.joints[HAND_JOINT_NAMES[0]]),
-          thumbTip: tip(bone(THUMB_TIP), h.joints[HAND_JOINT_NAMES[THUMB_TIP]]),
-          indexTip: tip(bone(INDEX_TIP), h.joints[HAND_JOINT_NAMES[INDEX_TIP]]),
+          wrist: tip(bone(0), h.joints[JOINT_NAMES[0]]),
+          thumbTip: tip(bone(THUMB_TIP), h.joints[JOINT_NAMES[THUMB_TIP]]),
+          indexTip: tip(bone(INDEX_TIP), h.joints[JOINT_NAMES[INDEX_TIP]]),
         });
       }
       return out;

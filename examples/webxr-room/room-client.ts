@@ -50,7 +50,7 @@ import { createAvatarColors } from './avatar.ts';
 import type { AvatarColors } from './avatar.ts';
 import { attachControllerModels } from './controller-models.ts';
 import type { ControllerModels } from './controller-models.ts';
-import { createHandViews, HAND_JOINT_NAMES } from './hand-views.ts';
+import { createHandViews, JOINT_NAMES } from './hand-views.ts';
 import type { HandViews } from './hand-views.ts';
 import { createLocomotion } from './locomotion.ts';
 import type { Locomotion } from './locomotion.ts';
@@ -194,8 +194,8 @@ export function createRoomClient(transport: ClientTransport, view: RoomScene): R
       // three has posed the hand's joints from this frame (in the rig): their world matrices are room coordinates.
       const out = joints[c.handedness];
       let all = true;
-      for (let j = 0; j < HAND_JOINT_NAMES.length && all; j++) {
-        const joint = c.hand.joints[HAND_JOINT_NAMES[j]];
+      for (let j = 0; j < JOINT_NAMES.length && all; j++) {
+        const joint = c.hand.joints[JOINT_NAMES[j]];
         if (!joint?.visible) all = false;
         else {
           joint.matrixWorld.decompose(jointPosition, jointRotation, jointScale);
