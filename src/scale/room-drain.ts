@@ -7,10 +7,23 @@
  */
 import { randomUUID } from 'node:crypto';
 import { NetError } from '../errors.ts';
+import type { ErrorHandler } from '../errors.ts';
+import type { KeyPair } from '../session/identity.ts';
 import { connectedClients, moveClient } from '../world-api.ts';
 import type { RoomRuntime } from './hosted-room.ts';
-import type { HostInternals } from './room-host.ts';
+import type { ScaleBackend } from './scale-backend.ts';
 import { signReservation } from './seat-reservation.ts';
+
+/** Internal side of a host, used by the drain. */
+export interface HostInternals {
+  readonly id: string;
+  readonly backend: ScaleBackend;
+  readonly keyPair: KeyPair;
+  readonly runtimes: Map<string, RoomRuntime>;
+  readonly onError?: ErrorHandler;
+  setDraining(): Promise<void>;
+  detach(room: RoomRuntime): Promise<void>;
+}
 
 /** How a process drains. */
 export interface DrainOptions {

@@ -6,141 +6,40 @@
  * idle time, sweeps the rooms of dead processes, and drains on request (see room-drain.ts). Node only.
  */
 import { randomUUID } from 'node:crypto';
-import http from 'node:http';
 import os from 'node:os';
 import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
 import { NetError, usageError } from '../errors.ts';
-import type { ErrorHandler } from '../errors.ts';
-import type { KeyPair } from '../session/identity.ts';
 import { RoomRuntime } from './hosted-room.ts';
 import type { RoomEnv, RoomHostStats } from './hosted-room.ts';
-import type { HostedRoom, RoomDefinition } from './room-definition.ts';
 import { drainHost } from './room-drain.ts';
-import type { Matchmaker } from './matchmaker.ts';
-import { createMatchmakerHandler } from './matchmaker-http.ts';
-import type { DrainOptions, DrainReport } from './room-drain.ts';
-import type { CommandReply, ProcessCommand, ProcessInfo, RoomRecord, ScaleBackend } from './scale-backend.ts';
-import { encodeMetadata, isId, isRoomName } from './scale-records.ts';
+import type { HostInternals } from './room-drain.ts';
+import type { CommandReply, ProcessCommand, ProcessInfo, RoomRecord } from './scale-backend.ts';
+import { isId } from './scale-records.ts';
 import { createHostNotifier } from './host-notify.ts';
 import { startGeckosRouter } from './geckos-router.ts';
-import type { GeckosRouter, RoomHostGeckos, RoomHostGeckosOptions } from './geckos-router.ts';
-import type { NotifyOptions } from './host-notify.ts';
+import type { GeckosRouter } from './geckos-router.ts';
+import {
+  checkDefinitions,
+  DEFAULT_HEARTBEAT_MS,
+  DEFAULT_IDLE_DISPOSE_MS,
+  DEFAULT_MAX_ROOMS,
+  DEFAULT_PROCESS_TTL_MS,
+} from './room-host-options.ts';
+import type { RoomHost, RoomHostOptions } from './room-host-options.ts';
+import { listenRoomServer } from './room-http-server.ts';
 
-/** Default heartbeat: the registry learns client counts within a second. */
-export const DEFAULT_HEARTBEAT_MS = 1000;
-/** Default process expiry: three missed heartbeats and the process (and its rooms) are gone. */
-export const DEFAULT_PROCESS_TTL_MS = 3000;
-/**
- * Default cap on rooms per process: joins create rooms (one per `capacity` seats), so a flood of joins could make
- * rooms without end; 256 rooms of 8 is 2,048 clients, past what one process serves at 30-60 Hz anyway.
- */
-export const DEFAULT_MAX_ROOMS = 256;
-/** Default idle time after which an empty room (no clients, no reservations) is disposed. */
-export const DEFAULT_IDLE_DISPOSE_MS = 30_000;
-
-/** Options of `createRoomHost`. */
-export interface RoomHostOptions {
-  /** The registry of processes, rooms, seats and presence (Redis or memory). */
-  backend: ScaleBackend;
-  /** The room kinds this process can host (each made with `defineRoom`). */
-  definitions: readonly RoomDefinition[];
-  /** The deployment's Ed25519 key pair: the public key checks reservations, the secret signs handover seats. */
-  keyPair: KeyPair;
-  /** Process id (default: host name, pid and a random suffix). */
-  id?: string;
-  /** Address to listen on (default '127.0.0.1'). */
-  host?: string;
-  /** Port (default 0: a free one). */
-  port?: number;
-  /** The WebSocket base URL clients reach this process at (default `ws://<host>:<port>`; behind a proxy, its URL). */
-  publicUrl?: string;
-  /**
-   * Serve geckos.io (WebRTC) too: one geckos.io server for all rooms of this process, one UDP port range; clients
-   * connect with their seat reservation as authorization (`joinRoom({ transport: 'geckos' })`).
-   */
-  geckos?: RoomHostGeckosOptions;
-  /** Most clients in all rooms of this process (default 1,000). */
-  capacity?: number;
-  /** Most rooms this process hosts at once (default `DEFAULT_MAX_ROOMS`): beyond, a create is refused. */
-  maxRooms?: number;
-  /** Heartbeat to the registry, in ms (default 1,000): it renews the process and reports client counts. */
-  heartbeatMs?: number;
-  /** Process expiry in the registry, in ms (default 3,000): a process not renewed within it is gone. */
-  processTtlMs?: number;
-  /** Idle time in ms after which an empty room (no clients, no reservations) is disposed (default 30,000). */
-  idleDisposeMs?: number;
-  /** Serve the matchmaker's `/matchmake/*` on this process's HTTP server too. */
-  matchmaker?: Matchmaker;
-  /** Receives problems caused by clients and by the registry; nothing throws into the rooms. */
-  onError?: ErrorHandler;
-}
-
-/** A running room process. */
-export interface RoomHost {
-  /** The process id in the registry. */
-  readonly id: string;
-  /** The WebSocket base URL advertised. */
-  readonly url: string;
-  /** The TCP port the HTTP and WebSocket server listens on. */
-  readonly port: number;
-  /** The HTTP server (a matchmaker may serve on it: `serveMatchmaker(host.server, ...)`). */
-  readonly server: http.Server;
-  /** The geckos.io endpoint, when the host was created with `geckos`; else null. */
-  readonly geckos: RoomHostGeckos | null;
-  /** The host's counters. */
-  readonly stats: RoomHostStats;
-  /** 'ready', 'draining' or 'closed'. */
-  readonly state: 'ready' | 'draining' | 'closed';
-  /** Rooms running here. */
-  rooms(): HostedRoom[];
-  /** Creates a room of definition `name` here (a matchmaker normally asks for it). */
-  createRoom(name: string, roomId?: string): Promise<RoomRecord>;
-  /** Disposes a room and removes it from the registry. */
-  disposeRoom(roomId: string): Promise<void>;
-  /**
-   * Publishes `event` (JSON) on `domain` to every process's subscribers (`durable`: through the domain's capped
-   * stream, so a subscriber that is briefly away does not miss it).
-   */
-  notify(domain: string, event: unknown, options?: NotifyOptions): Promise<void>;
-  /** Receives what any process publishes on `domain` (with the publishing process's id). Returns the stop. */
-  onNotify(
-    domain: string,
-    handler: (event: unknown, from: string) => void,
-    options?: NotifyOptions,
-  ): Promise<() => Promise<void>>;
-  /** Stops taking rooms, then waits for rooms to empty or hands them over (see `DrainOptions`). */
-  drain(options?: DrainOptions): Promise<DrainReport>;
-  /** Disposes every room, leaves the registry and closes the server. */
-  close(): Promise<void>;
-}
-
-/** Internal side of a host, used by the drain. */
-export interface HostInternals {
-  readonly id: string;
-  readonly backend: ScaleBackend;
-  readonly keyPair: KeyPair;
-  readonly runtimes: Map<string, RoomRuntime>;
-  readonly onError?: ErrorHandler;
-  setDraining(): Promise<void>;
-  detach(room: RoomRuntime): Promise<void>;
-}
+export {
+  DEFAULT_HEARTBEAT_MS,
+  DEFAULT_IDLE_DISPOSE_MS,
+  DEFAULT_MAX_ROOMS,
+  DEFAULT_PROCESS_TTL_MS,
+} from './room-host-options.ts';
+export type { RoomHost, RoomHostOptions } from './room-host-options.ts';
+export type { HostInternals } from './room-drain.ts';
 
 /** Starts a room process and registers it. */
 export async function createRoomHost(options: RoomHostOptions): Promise<RoomHost> {
-  const definitions = new Map<string, RoomDefinition>();
-  for (const d of options.definitions) {
-    if (!isRoomName(d.name))
-      usageError(`room name ${JSON.stringify(d.name)} is not valid`, 'use 1..64 of [A-Za-z0-9_.:-]');
-    if (!(Number.isInteger(d.capacity) && d.capacity > 0))
-      usageError(`capacity of ${d.name} must be > 0`, 'pass an integer');
-    for (const domain of d.notify ?? [])
-      if (!isRoomName(domain))
-        usageError(`notify domain ${JSON.stringify(domain)} of ${d.name} is not valid`, 'use 1..64 of [A-Za-z0-9_.:-]');
-    if (d.metadata && encodeMetadata(d.metadata) === null)
-      usageError(`metadata of ${d.name} is too big`, 'keep it under 4 KiB of JSON');
-    definitions.set(d.name, d);
-  }
+  const definitions = checkDefinitions(options.definitions);
   const { backend, keyPair } = options;
   const id = options.id ?? `${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
   if (!isId(id))
@@ -164,30 +63,15 @@ export async function createRoomHost(options: RoomHostOptions): Promise<RoomHost
       e instanceof NetError ? e : new NetError('BackendInvalid', e instanceof Error ? e.message : String(e)),
     );
 
-  const matchmake = options.matchmaker
-    ? createMatchmakerHandler({ matchmaker: options.matchmaker, backend: options.backend })
-    : () => false;
-  const server = http.createServer((req, res) => {
-    if (!matchmake(req, res)) res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
-  });
-  // One upgrade listener routes `/rooms/<id>` to that room's transport; anything else is cut.
-  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-    const path = (req.url ?? '').split('?')[0];
-    const m = /^\/rooms\/([^/]{1,400})$/.exec(path);
-    let id: string | undefined;
-    try {
-      id = m ? decodeURIComponent(m[1]) : undefined;
-    } catch {
-      id = undefined;
-    }
-    const room = id === undefined ? undefined : runtimes.get(id);
-    if (room && !room.detached) room.transport.websocket.handleUpgrade(req, socket, head);
-    else socket.destroy();
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
+  const server = await listenRoomServer(
+    {
+      matchmaker: options.matchmaker,
+      backend: options.backend,
+      port: options.port ?? 0,
+      host: options.host ?? '127.0.0.1',
+    },
+    runtimes,
+  );
   const port = (server.address() as AddressInfo).port;
   const url = options.publicUrl ?? `ws://${options.host ?? '127.0.0.1'}:${port}`;
   let geckos: GeckosRouter | null = null;
