@@ -8,13 +8,10 @@
 import { messageBody } from '../codec/message-frame.ts';
 import { createBodyDecoder } from '../codec/msgpack-body.ts';
 import { getNetContext } from '../context.ts';
-import { NetError, usageError, type ErrorCodeName } from '../errors.ts';
+import { usageError } from '../errors.ts';
 import { Emitter } from '../events.ts';
-import { DEFAULT_CAPABILITIES, senderAllowed, type Sender } from '../authority/roles.ts';
+import { DEFAULT_CAPABILITIES, type Sender } from '../authority/roles.ts';
 import { Tag } from '../protocol/tags.ts';
-import type { ServerPeer } from '../session/server-peer.ts';
-import { decodeAssetChunk } from './asset-chunk-wire.ts';
-import { AssetDownload } from './asset-download.ts';
 import {
   DEFAULT_ASSET_BANDWIDTH_SHARE,
   DEFAULT_ASSET_CATALOG,
@@ -29,11 +26,23 @@ import {
   checkPositive,
 } from './asset-limits.ts';
 import { manifestOf, type AssetMeta, type ServerAssetEvents, type ServerAssetStats } from './asset-api.ts';
-import { hashHex, type AssetManifest } from './asset-manifest.ts';
+import type { AssetManifest } from './asset-manifest.ts';
 import { AssetStreams } from './asset-stream.ts';
-import { chunkCount, encodeDone, encodeOffer, encodeResume, parseDone, parseOffer, parseResume } from './asset-wire.ts';
+import { encodeOffer } from './asset-wire.ts';
 import type { AssetOffer } from './asset-wire.ts';
 import { ContentCache } from './content-cache.ts';
+import {
+  countAssets,
+  createServerAssetStats,
+  isLive,
+  malformedAsset,
+  publishAsset,
+  refuseAsset,
+  type ServerAssetHost,
+  type ServerUpload,
+} from './server-asset-host.ts';
+import { onPullDone, onPullResume } from './server-asset-pulls.ts';
+import { onUploadChunk, onUploadOffer } from './server-asset-uploads.ts';
 
 /** Options of `createServerAssets`. */
 export interface ServerAssetsOptions {
@@ -77,12 +86,6 @@ export interface ServerAssets {
   stats(): ServerAssetStats;
 }
 
-interface Upload {
-  readonly download: AssetDownload;
-  /** Clients that offered this asset and wait for its AssetDone. */
-  readonly offerers: Set<number>;
-}
-
 /**
  * Streams assets between clients through the server.
  * @example
@@ -111,216 +114,29 @@ export function createServerAssets(world: object, options: ServerAssetsOptions =
   const decoder = createBodyDecoder();
   const events = new Emitter<ServerAssetEvents>();
   const catalog = new Map<string, AssetOffer>();
-  const uploads = new Map<string, Upload>();
+  const uploads = new Map<string, ServerUpload>();
   const streams = new Map<number, AssetStreams>();
-  const stats: ServerAssetStats = {
-    catalog: 0,
-    uploads: 0,
-    uploadBytes: 0,
-    downloads: 0,
-    offersAccepted: 0,
-    offersHeld: 0,
-    uploadsVerified: 0,
-    downloadsDone: 0,
-    pulls: 0,
-    resumes: 0,
-    chunksReceived: 0,
-    chunksSent: 0,
-    wireBytesSent: 0,
-    rawBytesSent: 0,
-    paced: 0,
-    catalogEvicted: 0,
-    refusedTooLarge: 0,
-    refusedBusy: 0,
-    refusedForbidden: 0,
-    unavailable: 0,
-    corrupt: 0,
-    malformed: 0,
-    unsolicitedChunks: 0,
-    outOfOrderChunks: 0,
-    stalled: 0,
-    abandoned: 0,
-    clientRefusals: 0,
+  const stats = createServerAssetStats();
+  const settings = {
+    maxAssetBytes,
+    chunkBytes,
+    perClient,
+    maxTransfers,
+    maxCatalog,
+    maxUploadBytes,
+    stallMs,
+    offerRoles,
   };
-
-  const live = (p: ServerPeer) => p.state === 'connected';
-  const transfersOf = (id: number) => {
-    let n = 0;
-    for (const u of uploads.values()) if (u.download.from === id) n++;
-    return n;
-  };
-  const totalTransfers = () => {
-    let n = uploads.size;
-    for (const s of streams.values()) n += s.active.length;
-    return n;
-  };
-  const uploadBytes = () => {
-    let n = 0;
-    for (const u of uploads.values()) n += u.download.manifest.size;
-    return n;
-  };
-  const count = () => {
-    stats.catalog = catalog.size;
-    stats.uploads = uploads.size;
-    stats.uploadBytes = uploadBytes();
-    stats.downloads = totalTransfers() - uploads.size;
-  };
-
-  const refuse = (peer: ServerPeer, hash: string, code: ErrorCodeName, why: string) => {
-    peer.connection.sendReliable(encodeDone(hash, code, why));
-    const e = new NetError(code, `client ${peer.clientId}: ${why}`);
-    onError?.(e);
-    events.emit('refused', peer.clientId, e);
-  };
-  const malformed = (peer: ServerPeer, what: string) => {
-    stats.malformed++;
-    peer.counters.decodeErrors++; // the session disconnects a peer that keeps sending bad data
-    onError?.(new NetError('DecodeError', `client ${peer.clientId}: malformed ${what}`));
-  };
-
-  /** Adds a held asset to the catalog (the oldest leaves when full) and offers it to every connected client. */
-  const publish = (offer: AssetOffer, except: number) => {
-    const hash = offer.manifest.hash;
-    if (!catalog.has(hash)) {
-      if (catalog.size >= maxCatalog) {
-        catalog.delete(catalog.keys().next().value as string);
-        stats.catalogEvicted++;
-      }
-      catalog.set(hash, offer);
-      const message = encodeOffer(offer);
-      for (const p of replicator.peers.values())
-        if (p.peer.clientId !== except && live(p.peer)) p.peer.connection.sendReliable(message);
-    }
-    count();
-  };
-
-  const finishUpload = async (up: Upload): Promise<void> => {
-    const d = up.download;
-    const ok = await d.verify();
-    uploads.delete(d.manifest.hash);
-    const peers = [...up.offerers].map((id) => replicator.peers.get(id)?.peer).filter((p) => p !== undefined);
-    if (!ok) {
-      stats.corrupt++;
-      const why = `asset ${d.manifest.name} does not hash to its SHA-256 ${d.manifest.hash}`;
-      for (const p of peers) refuse(p, d.manifest.hash, 'AssetCorrupt', why);
-      count();
-      return;
-    }
-    stats.uploadsVerified++;
-    if (!cache.put(d.manifest.hash, d.bytes)) {
-      for (const p of peers) refuse(p, d.manifest.hash, 'AssetTooLarge', `asset ${d.manifest.name} exceeds the cache`);
-      stats.refusedTooLarge++;
-      count();
-      return;
-    }
-    for (const p of peers) if (live(p)) p.connection.sendReliable(encodeDone(d.manifest.hash));
-    publish({ manifest: d.manifest, chunkBytes }, d.from);
-    events.emit('added', d.manifest, d.from);
-  };
-
-  const onOffer = (peer: ServerPeer, v: unknown, now: number) => {
-    const offer = parseOffer(v);
-    if (offer === null) return malformed(peer, 'AssetOffer');
-    const { hash, size, name } = offer.manifest;
-    if (!senderAllowed(offerRoles, peer.role, false)) {
-      stats.refusedForbidden++;
-      return refuse(peer, hash, 'AssetForbidden', `role ${peer.role} may not offer assets`);
-    }
-    if (size > maxAssetBytes) {
-      stats.refusedTooLarge++;
-      return refuse(peer, hash, 'AssetTooLarge', `asset ${name} of ${size} bytes (max ${maxAssetBytes})`);
-    }
-    stats.offersAccepted++;
-    const held = uploads.get(hash);
-    if (held !== undefined) {
-      held.offerers.add(peer.clientId);
-      // The same client again (after a reconnect): continue from the first chunk the server lacks.
-      if (held.download.from === peer.clientId && !held.download.verifying) {
-        held.download.lastActivityMs = now;
-        peer.connection.sendReliable(encodeResume(hash, held.download.next));
-        if (held.download.next > 0) stats.resumes++;
-      }
-      return;
-    }
-    if (cache.has(hash)) {
-      stats.offersHeld++;
-      peer.connection.sendReliable(encodeDone(hash));
-      return publish({ manifest: offer.manifest, chunkBytes }, peer.clientId);
-    }
-    if (transfersOf(peer.clientId) >= perClient || totalTransfers() >= maxTransfers) {
-      stats.refusedBusy++;
-      return refuse(peer, hash, 'AssetBusy', `too many concurrent asset transfers (${perClient} per client)`);
-    }
-    if (uploadBytes() + size > maxUploadBytes) {
-      stats.refusedBusy++;
-      return refuse(peer, hash, 'AssetBusy', `uploads under way hold ${maxUploadBytes} bytes already`);
-    }
-    const download = new AssetDownload(offer.manifest, offer.chunkBytes, peer.clientId, now);
-    uploads.set(hash, { download, offerers: new Set([peer.clientId]) });
-    peer.connection.sendReliable(encodeResume(hash, 0));
-    stats.pulls++;
-    count();
-  };
-
-  const onChunk = (peer: ServerPeer, message: Uint8Array, now: number) => {
-    // The hash sits right after the tag: find the upload first, so the decoder knows its chunk size.
-    const up = message.length >= 34 ? uploads.get(hashHex(message.subarray(2, 34))) : undefined;
-    if (up === undefined || up.download.from !== peer.clientId) {
-      stats.unsolicitedChunks++;
-      return;
-    }
-    const chunk = decodeAssetChunk(message, up.download.chunkBytes);
-    if (chunk === null) return malformed(peer, 'AssetChunk');
-    const verdict = up.download.accept(chunk, now);
-    if (verdict === 'duplicate') return;
-    if (verdict === 'out-of-order' || verdict === 'bad-length') {
-      stats.outOfOrderChunks++;
-      return malformed(peer, `AssetChunk (${verdict})`);
-    }
-    stats.chunksReceived++;
-    if (verdict === 'complete')
-      finishUpload(up).catch((e: unknown) => onError?.(new NetError('InternalError', `asset check failed: ${e}`)));
-  };
-
-  const onResume = (peer: ServerPeer, v: unknown) => {
-    const r = parseResume(v);
-    if (r === null) return malformed(peer, 'AssetResume');
-    const offer = catalog.get(r.hash);
-    const bytes = offer && cache.get(r.hash);
-    if (offer === undefined || bytes === undefined) {
-      stats.unavailable++;
-      return refuse(peer, r.hash, 'AssetUnavailable', `asset ${r.hash} is not held by the server`);
-    }
-    if (r.fromChunk > chunkCount(bytes.length, chunkBytes)) return malformed(peer, 'AssetResume (past the end)');
-    const s = streams.get(peer.clientId);
-    if (s === undefined) return;
-    if (s.find(r.hash) === undefined && (s.active.length >= perClient || totalTransfers() >= maxTransfers)) {
-      stats.refusedBusy++;
-      return refuse(peer, r.hash, 'AssetBusy', `too many concurrent asset transfers (${perClient} per client)`);
-    }
-    s.start(r.hash, bytes, chunkBytes, r.fromChunk);
-    if (r.fromChunk > 0) stats.resumes++;
-    else stats.pulls++;
-    count();
-  };
-
-  const onDone = (peer: ServerPeer, v: unknown) => {
-    const d = parseDone(v);
-    if (d === null) return malformed(peer, 'AssetDone');
-    streams.get(peer.clientId)?.stop(d.hash);
-    const up = uploads.get(d.hash);
-    if (d.code === null) {
-      const m = catalog.get(d.hash)?.manifest;
-      if (m) {
-        stats.downloadsDone++;
-        events.emit('delivered', m, peer.clientId);
-      }
-    } else {
-      stats.clientRefusals++;
-      // The uploader cannot serve its offer after all: the upload ends.
-      if (up && up.download.from === peer.clientId && !up.download.verifying) uploads.delete(d.hash);
-    }
-    count();
+  const host: ServerAssetHost = {
+    settings,
+    cache,
+    events,
+    catalog,
+    uploads,
+    streams,
+    stats,
+    peers: replicator.peers,
+    onError,
   };
 
   replicator.extensions.push({
@@ -331,7 +147,7 @@ export function createServerAssets(world: object, options: ServerAssetsOptions =
         if (cache.get(hash) === undefined) catalog.delete(hash);
         else peer.connection.sendReliable(encodeOffer(offer));
       }
-      count();
+      countAssets(host);
     },
     left(peer) {
       streams.delete(peer.clientId);
@@ -342,23 +158,23 @@ export function createServerAssets(world: object, options: ServerAssetsOptions =
           stats.abandoned++;
         }
       }
-      count();
+      countAssets(host);
     },
     message(peer, tag, message) {
       if (tag < Tag.AssetOffer || tag > Tag.AssetDone) return false;
       const now = clock.now();
       if (tag === Tag.AssetChunk) {
-        onChunk(peer, message, now);
+        onUploadChunk(host, peer, message, now);
         return true;
       }
       const decoded = decoder.decode(messageBody(message));
       if (!decoded.ok) {
-        malformed(peer, `asset message (${decoded.error})`);
+        malformedAsset(host, peer, `asset message (${decoded.error})`);
         return true;
       }
-      if (tag === Tag.AssetOffer) onOffer(peer, decoded.value, now);
-      else if (tag === Tag.AssetResume) onResume(peer, decoded.value);
-      else onDone(peer, decoded.value);
+      if (tag === Tag.AssetOffer) onUploadOffer(host, peer, decoded.value, now);
+      else if (tag === Tag.AssetResume) onPullResume(host, peer, decoded.value);
+      else onPullDone(host, peer, decoded.value);
       return true;
     },
     beforeDetect() {
@@ -366,19 +182,19 @@ export function createServerAssets(world: object, options: ServerAssetsOptions =
       for (const [hash, up] of uploads) {
         const d = up.download;
         const peer = replicator.peers.get(d.from)?.peer;
-        if (d.verifying || peer === undefined || !live(peer) || now - d.lastActivityMs < stallMs) continue;
+        if (d.verifying || peer === undefined || !isLive(peer) || now - d.lastActivityMs < stallMs) continue;
         uploads.delete(hash);
         stats.stalled++;
-        refuse(peer, hash, 'AssetUnavailable', `upload of ${d.manifest.name} stalled for ${stallMs} ms`);
+        refuseAsset(host, peer, hash, 'AssetUnavailable', `upload of ${d.manifest.name} stalled for ${stallMs} ms`);
       }
-      count();
+      countAssets(host);
     },
     send(peer, connection) {
       const s = streams.get(peer.clientId);
       if (s === undefined || s.active.length === 0) return;
       const deflate = replicator.compression && peer.capabilities.includes('deflate');
       s.send(connection, deflate, clock.now(), stats);
-      count();
+      countAssets(host);
     },
   });
 
@@ -390,7 +206,7 @@ export function createServerAssets(world: object, options: ServerAssetsOptions =
         usageError(`asset of ${bytes.length} bytes`, `offer 1..${maxAssetBytes} bytes (maxAssetBytes)`);
       const manifest = await manifestOf(bytes, meta);
       if (!cache.put(manifest.hash, bytes)) usageError('the asset is larger than the cache', 'pass a larger cache');
-      publish({ manifest, chunkBytes }, 0);
+      publishAsset(host, { manifest, chunkBytes }, 0);
       events.emit('added', manifest, 0);
       return manifest;
     },
