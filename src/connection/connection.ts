@@ -11,32 +11,22 @@
 import type { Clock } from '../clock.ts';
 import { NetError } from '../errors.ts';
 import type { ErrorHandler } from '../errors.ts';
-import { varUintSize } from '../codec/varint.ts';
 import type { Link } from '../transport/transport.ts';
-import { ReceivedKind, ReceivedPacketWindow, SentPacketWindow, SentState } from './ack-window.ts';
-import { LossEstimator, RttEstimator } from './link-estimator.ts';
+import type { ReceivedPacketWindow } from './ack-window.ts';
+import type { SentPacketWindow } from './ack-window.ts';
+import type { RttEstimator } from './link-estimator.ts';
 import { PacketAssembler } from './packet-assembler.ts';
-import {
-  HeaderResult,
-  PACKET_HEADER_BYTES,
-  PacketFlag,
-  createPacketHeader,
-  readPacketHeader,
-  seqAdd,
-} from './packet-header.ts';
-import {
-  EntryKind,
-  createParsedEntry,
-  parseEntry,
-  unreliableEntryBytes,
-  writeUnreliableEntry,
-} from './packet-entries.ts';
-import { EntryCheck, ReliableReceiver } from './reliable-receiver.ts';
+import { PacketFlag, createPacketHeader } from './packet-header.ts';
+import { UnreliableStage } from './unreliable-stage.ts';
+import { SendQueueCap } from './send-queue-cap.ts';
+import { ReliableReceiver } from './reliable-receiver.ts';
 import { ReliableSender } from './reliable-sender.ts';
 import type { OutgoingFragment } from './reliable-sender.ts';
 import { ConnectionCounters } from './connection-stats.ts';
 import type { ConnectionStats } from './connection-stats.ts';
-import { LOST_TIMEOUT_RTOS, MAX_INBOX_PACKETS, PROMPT_ACK_GAP_MS } from './connection-options.ts';
+import { LOST_TIMEOUT_RTOS, MAX_INBOX_PACKETS } from './connection-options.ts';
+import { SentPacketAcks } from './sent-packet-acks.ts';
+import { PacketIntake } from './packet-intake.ts';
 import { resolveConnectionLimits } from './connection-limits.ts';
 import type { ConnectionHandler, ConnectionOptions } from './connection-options.ts';
 
@@ -75,26 +65,19 @@ export class Connection {
   private readonly counters: ConnectionCounters;
   private open = true;
   private readonly inbox: Uint8Array[] = [];
-  private readonly received = new ReceivedPacketWindow();
-  private readonly sent = new SentPacketWindow<OutgoingFragment[]>();
-  private readonly rtt = new RttEstimator();
-  /** When the last packet was accepted (-Infinity before any): a late ack is a sample only when it is recent. */
-  private lastAcceptedAtMs = -Infinity;
-  private readonly loss = new LossEstimator();
+  private readonly received: ReceivedPacketWindow;
+  private readonly intake: PacketIntake;
+  private readonly acks: SentPacketAcks;
+  private readonly sent: SentPacketWindow<OutgoingFragment[]>;
+  private readonly rtt: RttEstimator;
   private readonly sender: ReliableSender;
   private readonly receiver: ReliableReceiver;
   private readonly maxMessageBytes: number;
   private readonly maxBufferedBytes: number;
-  private readonly maxQueueBytes: number;
-  private readonly maxQueueMessages: number;
-  private queueFull = false;
-  private readonly unreliableBuf: Uint8Array;
-  private unreliableUsed = 0;
+  private readonly queueCap: SendQueueCap;
+  private readonly unreliable: UnreliableStage;
   private readonly assembler: PacketAssembler;
-  private handler: ConnectionHandler | null = null;
-  private readonly deferredLost: number[] = [];
   private readonly header = createPacketHeader();
-  private readonly entry = createParsedEntry();
 
   constructor(link: Link, options: ConnectionOptions) {
     this.link = link;
@@ -107,16 +90,23 @@ export class Connection {
     this.protocolId = limits.protocolId;
     this.budget = limits.budget;
     this.maxPackets = limits.maxPacketsPerFlush;
-    this.maxQueueBytes = limits.maxQueueBytes;
-    this.maxQueueMessages = limits.maxQueueMessages;
     this.sender = new ReliableSender(maxMessage, window);
     this.maxMessageBytes = maxMessage;
     this.maxBufferedBytes = 2 * window + ReliableReceiver.heldBytes(maxMessage);
     this.receiver = new ReliableReceiver(maxMessage, this.maxBufferedBytes);
-    this.unreliableBuf = new Uint8Array(this.budget);
+    this.unreliable = new UnreliableStage(this.budget);
     this.assembler = new PacketAssembler(mtu, this.maxPackets);
     this.counters = new ConnectionCounters();
     this.stats = this.counters.stats;
+    this.queueCap = new SendQueueCap(limits.maxQueueBytes, limits.maxQueueMessages, this.stats, this.onError);
+    this.acks = new SentPacketAcks(this, this.sender, this.counters, this.clock);
+    this.sent = this.acks.sent;
+    this.rtt = this.acks.rtt;
+    this.intake = new PacketIntake(this.protocolId, this.receiver, this.acks, this.stats, {
+      isOpen: () => this.open,
+      decodeError: (message, code) => this.decodeError(message, code),
+    });
+    this.received = this.intake.received;
     link.onpacket = (packet) => this.enqueueIncoming(packet);
     link.onclose = (reason) => this.handleClose(reason);
   }
@@ -180,7 +170,7 @@ export class Connection {
 
   /** True once a reliable message was refused because the send queue was at its cap (the peer does not ack). */
   get sendQueueFull(): boolean {
-    return this.queueFull;
+    return this.queueCap.full;
   }
 
   /**
@@ -191,34 +181,14 @@ export class Connection {
    */
   sendReliable(message: Uint8Array): number {
     const sender = this.sender;
-    if (
-      message.length <= this.maxMessageBytes &&
-      (sender.pendingBytes + message.length > this.maxQueueBytes || sender.pendingMessages >= this.maxQueueMessages)
-    ) {
-      this.stats.sendQueueRefused++;
-      if (!this.queueFull) {
-        this.queueFull = true;
-        this.onError(
-          new NetError(
-            'SendQueueFull',
-            `peer has not acked ${sender.pendingBytes} reliable bytes in ${sender.pendingMessages} messages ` +
-              `(caps ${this.maxQueueBytes} B, ${this.maxQueueMessages} messages)`,
-            { fatal: true },
-          ),
-        );
-      }
-      return sender.lastId;
-    }
+    if (message.length <= this.maxMessageBytes && this.queueCap.refuses(sender, message.length)) return sender.lastId;
     return sender.enqueue(message);
   }
 
   /** Puts a message into the next flushed packet only; false (dropped) when it does not fit the budget. */
   sendUnreliable(message: Uint8Array): boolean {
     if (!this.isOpen) return false;
-    const need = unreliableEntryBytes(message.length);
-    if (this.unreliableUsed + need > this.budget) return false;
-    this.unreliableUsed = writeUnreliableEntry(this.unreliableBuf, this.unreliableUsed, message);
-    return true;
+    return this.unreliable.add(message);
   }
 
   /** Sequence of the next flush's first packet: the one that carries every unreliable message queued before it. */
@@ -228,12 +198,7 @@ export class Connection {
 
   /** Largest payload one more `sendUnreliable` accepts before the next flush (its framing already deducted). */
   unreliableSpaceBytes(): number {
-    const room = this.budget - this.unreliableUsed;
-    for (let framing = 1; framing <= 3; framing++) {
-      const length = room - framing;
-      if (length >= 0 && varUintSize(length * 4) <= framing) return length;
-    }
-    return 0;
+    return this.unreliable.spaceBytes();
   }
 
   /**
@@ -245,8 +210,7 @@ export class Connection {
     if (!this.isOpen) return -1;
     const now = this.clock.now();
     const asm = this.assembler;
-    asm.begin(this.unreliableBuf.subarray(0, this.unreliableUsed));
-    this.unreliableUsed = 0;
+    asm.begin(this.unreliable.take());
     this.sender.collectDue(now, asm.take);
     const h = this.header;
     const hasAcks = this.received.hasAny;
@@ -261,7 +225,7 @@ export class Connection {
       h.seq = seq;
       const packet = asm.finish(p, h);
       const frags = asm.fragments(p);
-      this.sent.add(now, packet.length, frags.length > 0 ? frags.slice() : null, this.onSlotReused);
+      this.sent.add(now, packet.length, frags.length > 0 ? frags.slice() : null, this.acks.onSlotReused);
       for (let i = 0; i < frags.length; i++) {
         if (frags[i].sendCount > 0) this.stats.resends++;
         this.sender.onSent(frags[i], seq, now, rto);
@@ -276,17 +240,17 @@ export class Connection {
   /** Processes every packet received since the last call, handing messages to `handler`; never throws on bad input. */
   receive(handler: ConnectionHandler): void {
     const now = this.clock.now();
-    for (let i = 0; i < this.deferredLost.length; i++) this.reportLost(this.deferredLost[i]);
-    this.deferredLost.length = 0;
+    this.acks.reportDeferred();
     const inbox = this.inbox;
-    this.handler = handler;
+    const intake = this.intake;
+    intake.begin(handler);
     try {
-      for (let i = 0; i < inbox.length && this.open; i++) this.processPacket(inbox[i], now, handler);
+      for (let i = 0; i < inbox.length && this.open; i++) intake.process(inbox[i], now, handler);
     } finally {
-      this.handler = null;
+      intake.end();
       inbox.length = 0;
     }
-    this.sent.sweep(now, LOST_TIMEOUT_RTOS * this.rtt.rtoMs, this.onSweptLost);
+    this.sent.sweep(now, LOST_TIMEOUT_RTOS * this.rtt.rtoMs, this.acks.onSweptLost);
   }
 
   /** Closes the link; `onClose` fires when the transport reports it. */
@@ -303,23 +267,6 @@ export class Connection {
     this.receiver.release();
     this.sent.payload.fill(null);
   }
-
-  // A packet still pending when its slot in the sent window is reused: lost; reported at the next receive().
-  private readonly onSlotReused = (seq: number, slot: number): void => {
-    const frags = this.sent.payload[slot];
-    if (frags) this.sender.onPacketLost(frags, seq, this.clock.now());
-    this.deferredLost.push(seq);
-  };
-
-  private readonly onSweptLost = (seq: number, slot: number): void => {
-    const frags = this.sent.payload[slot];
-    if (frags) this.sender.onPacketLost(frags, seq, this.clock.now());
-    this.reportLost(seq);
-  };
-
-  private readonly deliverReliable = (message: Uint8Array): void => {
-    this.handler!.reliable(message);
-  };
 
   private enqueueIncoming(packet: Uint8Array): void {
     if (!this.open) return;
@@ -345,103 +292,5 @@ export class Connection {
     this.stats.decodeErrors++;
     if (code === 'Oversize') this.stats.oversizeRejected++;
     this.onError(new NetError(code, message));
-  }
-
-  private processPacket(packet: Uint8Array, now: number, handler: ConnectionHandler): void {
-    const length = packet.length;
-    this.stats.packetsIn++;
-    this.stats.bytesIn += length;
-    // 1. Header.
-    const h = this.header;
-    const view = new DataView(packet.buffer, packet.byteOffset, length);
-    const headerResult = readPacketHeader(view, length, this.protocolId, h);
-    if (headerResult !== HeaderResult.Ok) {
-      this.decodeError(
-        `bad packet header (${headerResult === HeaderResult.TooShort ? 'too short' : 'wrong protocol or flags'})`,
-      );
-      return;
-    }
-    const seq = h.seq;
-    if (this.received.classify(seq) !== ReceivedKind.New) {
-      this.stats.duplicatesDropped++;
-      return;
-    }
-    // 2. Check every entry before applying any.
-    const e = this.entry;
-    const receiver = this.receiver;
-    receiver.beginPacket();
-    for (let pos = PACKET_HEADER_BYTES; pos < length; pos = e.next) {
-      if (!parseEntry(packet, pos, length, e)) {
-        this.decodeError(`bad entry framing at byte ${pos} of packet ${seq}`);
-        return;
-      }
-      if (e.kind === EntryKind.Unreliable) continue;
-      const verdict = receiver.check(e);
-      if (verdict === EntryCheck.Bad) {
-        this.decodeError(`bad reliable entry (id ${e.id}, fragment ${e.index}/${e.count}) in packet ${seq}`);
-        return;
-      }
-      if (verdict === EntryCheck.Oversize) {
-        this.decodeError(`reliable message ${e.id} claims more than the size limit`, 'Oversize');
-        return;
-      }
-    }
-    if (!receiver.fits()) {
-      // Not acked, so the peer resends it once we delivered what we hold.
-      this.stats.receiveWindowDrops++;
-      return;
-    }
-    // 3. Accept: apply acks, then entries in order, then record the packet as received (to be acked). Recording
-    //    last means a handler that throws leaves the packet unacked, so its reliable data comes again.
-    if ((h.flags & PacketFlag.HasAcks) !== 0) this.applyAcks(h.ack, h.ackBits, now);
-    this.lastAcceptedAtMs = now;
-    for (let pos = PACKET_HEADER_BYTES; pos < length && this.open; pos = e.next) {
-      parseEntry(packet, pos, length, e);
-      if (e.kind === EntryKind.Unreliable) handler.unreliable(packet.subarray(e.start, e.start + e.length), seq);
-      else receiver.apply(e, packet, this.deliverReliable);
-    }
-    this.received.record(seq);
-  }
-
-  private applyAcks(ack: number, ackBits: number, now: number): void {
-    this.sent.noteAckField(ack);
-    for (let i = 31; i >= 0; i--) {
-      if ((ackBits >>> i) & 1) this.ackPacket(seqAdd(ack, -1 - i), now, false);
-    }
-    // A late ack (of a packet already declared lost) is a round trip only when the peer acked it promptly: the
-    // header's own `ack` field, while the peer's packets keep arriving (its ack delay is at most that gap). An idle
-    // peer's first packet after a pause acks old packets late by the pause, not by the path.
-    const prompt = now - this.lastAcceptedAtMs <= PROMPT_ACK_GAP_MS;
-    this.ackPacket(ack, now, prompt);
-  }
-
-  private ackPacket(seq: number, now: number, lateIsSample: boolean): void {
-    const slot = this.sent.ack(seq);
-    if (slot < 0) return;
-    const frags = this.sent.payload[slot];
-    if (frags) {
-      for (let i = 0; i < frags.length; i++) this.sender.onAcked(frags[i]);
-      this.sent.payload[slot] = null;
-    }
-    // Packet numbers are never reused, so even the ack of a packet already declared lost measures a round trip
-    // (no Karn ambiguity). Sampling it is what lets the estimate follow a sudden rise of the RTT past the loss
-    // timeout: otherwise every packet would time out before its ack, and the RTT and RTO would never move again.
-    if (this.sent.state[slot] !== SentState.Acked) {
-      if (lateIsSample) {
-        this.rtt.sample(now - this.sent.sentAtMs[slot]);
-        this.counters.update(this.rtt, this.loss);
-      }
-      return;
-    }
-    this.rtt.sample(now - this.sent.sentAtMs[slot]);
-    this.loss.add(false);
-    this.counters.update(this.rtt, this.loss);
-    this.onPacketAcked?.(seq);
-  }
-
-  private reportLost(seq: number): void {
-    this.loss.add(true);
-    this.counters.update(this.rtt, this.loss);
-    this.onPacketLost?.(seq);
   }
 }
