@@ -28,6 +28,13 @@ export const ACCELERATION_HORIZON_MS = 50;
 /** Largest acceleration used when extrapolating (m/s^2): a fast wave peaks near 20; beyond, the estimate is noise. */
 const MAX_ACCELERATION = 25;
 
+/**
+ * Shortest span (ms) the extrapolation's acceleration is taken over: the curve through two samples a few ms apart
+ * turns 1 mm of rounding into tens of m/s^2 (measured: frame-to-frame jumps of 4-6 mm past the true motion when a
+ * stream had such pairs), so the older end is the newest sample at least this much older than the newest.
+ */
+export const MIN_ACCELERATION_GAP_MS = 15;
+
 /** How the pose of a render time was obtained. */
 export const SampleMode = {
   /** No sample yet. */
@@ -170,6 +177,43 @@ export class InterpolationBuffer {
   }
 
   /**
+   * Writes the velocity at `timeMs` into out[0..5] (linear m/s, angular rad/s): the derivative of the position curve
+   * `sample` follows between two samples (Hermite or linear) and the angular velocity interpolated between theirs;
+   * outside the samples, the nearest sample's velocity.
+   */
+  velocityAt(timeMs: number, out: Float64Array, interpolation: PositionInterpolation = 'hermite'): void {
+    const n = this.count;
+    if (n === 0) {
+      out.fill(0);
+      return;
+    }
+    const T = this.times;
+    if (n === 1 || timeMs <= T[this.slot(0)]) return this.velocityOf(0, out);
+    if (timeMs >= T[this.slot(n - 1)]) return this.velocityOf(n - 1, out);
+    let i = n - 2;
+    while (i > 0 && T[this.slot(i)] > timeMs) i--;
+    const sa = this.slot(i);
+    const sb = this.slot(i + 1);
+    const dtS = (T[sb] - T[sa]) / 1000;
+    const u = (timeMs - T[sa]) / (T[sb] - T[sa]);
+    this.velocityOf(i, this.v0);
+    this.velocityOf(i + 1, this.v1);
+    const P = this.poses;
+    const pa = sa * POSE_LENGTH;
+    const pb = sb * POSE_LENGTH;
+    const hermite = interpolation === 'hermite' && T[sb] - T[sa] <= HERMITE_MAX_GAP_MS;
+    const d00 = 6 * u * u - 6 * u;
+    const d10 = 3 * u * u - 4 * u + 1;
+    const d11 = 3 * u * u - 2 * u;
+    for (let k = 0; k < 3; k++) {
+      out[k] = hermite
+        ? (d00 * (P[pa + k] - P[pb + k])) / dtS + d10 * this.v0[k] + d11 * this.v1[k]
+        : (P[pb + k] - P[pa + k]) / dtS;
+      out[3 + k] = this.v0[3 + k] + (this.v1[3 + k] - this.v0[3 + k]) * u;
+    }
+  }
+
+  /**
    * Writes the pose at `renderTimeMs` into out[0..6] and returns how it was obtained. Past the newest sample the pose
    * moves with the newest velocity for at most `horizonMs`, then holds.
    */
@@ -228,8 +272,10 @@ export class InterpolationBuffer {
     a.fill(0);
     const n = this.count;
     if (n < 2) return;
-    const s0 = this.slot(n - 2);
     const s1 = this.slot(n - 1);
+    let j = n - 2;
+    while (j > 0 && this.times[s1] - this.times[this.slot(j)] < MIN_ACCELERATION_GAP_MS) j--;
+    const s0 = this.slot(j);
     const gapMs = this.times[s1] - this.times[s0];
     if (!this.hasVel[s0] || !this.hasVel[s1] || gapMs > HERMITE_MAX_GAP_MS) return;
     const d = gapMs / 1000;

@@ -4,7 +4,8 @@
  * accepted pose. The newest accepted pose goes into the replicated pose arrays with its stamp (capture time on the
  * server clock and the owner's horizon), so change detection sends it to everyone else. When the accepted pose
  * differs from what the owner sent, or the owner still applies an old correction, a Correction for the newest tick
- * goes back to the owner at the next send.
+ * goes back to the owner at the next send. With retiming on (the default), accepted poses go to a `PoseRetimer`
+ * instead, and each server tick writes the pose at the owner's render time (pose-retimer.ts says why).
  * Capture times are the owner's clock, mapped onto the server's by `StreamClockMap`.
  */
 import { NetError } from '../errors.ts';
@@ -20,8 +21,9 @@ import { POSE_LENGTH } from './pose-history.ts';
 import { packStamp, poseCheck } from './pose-stamp.ts';
 import { MAX_STREAM_TICKS, type PoseStreamCodec, PoseStreamFrame } from './pose-stream-codec.ts';
 import { createPoseCheck, type DeviceKindId, type PoseValidator } from './server-pose-validator.ts';
-import { deviceKindOf, storeOf, type VrServerContext } from './vr-context.ts';
+import { deviceKindOf, storeOf, type VrServerContext, writeTrackedPose } from './vr-context.ts';
 import { StreamClockMap } from './stream-clock-map.ts';
+import type { PoseRetimer, RetimedPose } from './pose-retimer.ts';
 
 /** Longest time one tick may account for in the speed check: 100 ms, i.e. a sender at >= 10 Hz. */
 export const MAX_TICK_MS = 100;
@@ -65,12 +67,17 @@ export class ServerPoseReceiver implements ServerExtension {
   private readonly raw = new Float64Array(POSE_LENGTH);
   /** Devices given a new sample since the last change detection: entity ids, and their component ids. */
   private readonly written: number[] = [];
+  /** The jitter buffer accepted poses go through, or null to write each newest accepted pose at once. */
+  private readonly retimer: PoseRetimer | null;
+  private readonly velocity = new Float64Array(6);
+  private readonly writeRetimed = (p: RetimedPose, owner: number): boolean => this.writeAt(p, owner);
 
-  constructor(vr: VrServerContext, codec: PoseStreamCodec, validator: PoseValidator) {
+  constructor(vr: VrServerContext, codec: PoseStreamCodec, validator: PoseValidator, retimer: PoseRetimer | null) {
     this.vr = vr;
     this.net = vr.net;
     this.codec = codec;
     this.validator = validator;
+    this.retimer = retimer;
   }
 
   /** Offset (ms) mapping `clientId`'s capture clock onto the server clock; NaN before its first message. */
@@ -84,6 +91,7 @@ export class ServerPoseReceiver implements ServerExtension {
 
   left(peer: ServerPeer): void {
     this.clocks.forget(peer.clientId);
+    this.retimer?.forgetOwner(peer.clientId);
     for (const [eid, dev] of this.devices) if (dev.owner === peer.clientId) this.devices.delete(eid);
   }
 
@@ -231,33 +239,50 @@ export class ServerPoseReceiver implements ServerExtension {
     return verdict;
   }
 
-  /** Writes the newest accepted pose, velocities and stamp into the replicated arrays. */
+  /**
+   * The newest accepted pose, with its velocities and stamp: into the retimer, or straight into the replicated
+   * arrays when retiming is off.
+   */
   private write(eid: number, kind: DeviceKindId, d: number, i: number, corrected: boolean): void {
     const dev = this.devices.get(eid)!;
-    const s = storeOf(this.vr.components, kind);
-    const a = dev.accepted;
-    s.px[eid] = a[0];
-    s.py[eid] = a[1];
-    s.pz[eid] = a[2];
-    s.qx[eid] = a[3];
-    s.qy[eid] = a[4];
-    s.qz[eid] = a[5];
-    s.qw[eid] = a[6];
-    if (this.vr.poses.velocities[kind]) {
-      const f = this.frame;
-      // A corrected pose is held against a limit: its velocity would carry viewers through the limit.
-      const has = f.hasVelocity[d] === 1 && !corrected;
-      const c = this.codec;
-      s.vx[eid] = has ? c.dequantizeVelocity(f.vel[d * 6], 0) : 0;
-      s.vy[eid] = has ? c.dequantizeVelocity(f.vel[d * 6 + 1], 1) : 0;
-      s.vz[eid] = has ? c.dequantizeVelocity(f.vel[d * 6 + 2], 2) : 0;
-      s.wx[eid] = has ? c.dequantizeVelocity(f.vel[d * 6 + 3], 3) : 0;
-      s.wy[eid] = has ? c.dequantizeVelocity(f.vel[d * 6 + 4], 4) : 0;
-      s.wz[eid] = has ? c.dequantizeVelocity(f.vel[d * 6 + 5], 5) : 0;
+    const f = this.frame;
+    const withVelocities = this.vr.poses.velocities[kind];
+    // A corrected pose is held against a limit: its velocity would carry viewers through the limit.
+    const vel = withVelocities && f.hasVelocity[d] === 1 && !corrected ? this.velocity : null;
+    if (vel) for (let k = 0; k < 6; k++) vel[k] = this.codec.dequantizeVelocity(f.vel[d * 6 + k], k);
+    if (this.retimer) {
+      // Without a velocity the samples' own neighbours give one; a corrected pose stands still.
+      const v = vel ?? (corrected ? this.velocity.fill(0) : null);
+      this.retimer.accept(dev.owner, eid, kind, this.net.clock.now(), this.times[i], dev.accepted, v, f.horizonMs);
+      return;
     }
+    this.writeArrays(eid, kind, dev.accepted, vel, this.times[i], f.horizonMs);
+  }
+
+  /** Writes a retimed pose into the replicated arrays; false when `eid` is no longer `owner`'s device. */
+  private writeAt(p: RetimedPose, owner: number): boolean {
+    const reg = this.net.replicator.registry;
+    const dev = this.devices.get(p.eid);
+    if (!dev || dev.owner !== owner || reg.owner[p.eid] !== owner) return false;
+    if (deviceKindOf(reg.has, this.vr.poses, p.eid) !== p.kind) return false;
+    this.writeArrays(p.eid, p.kind as DeviceKindId, p.pose, p.velocity, p.timeMs, p.horizonMs);
+    return true;
+  }
+
+  /** Pose, velocities (zeros when null) and stamp into the replicated arrays; the entity is sent at the next tick. */
+  private writeArrays(
+    eid: number,
+    kind: DeviceKindId,
+    pose: ArrayLike<number>,
+    vel: ArrayLike<number> | null,
+    timeMs: number,
+    horizonMs: number,
+  ): void {
+    const s = storeOf(this.vr.components, kind);
+    writeTrackedPose(s, eid, pose, this.vr.poses.velocities[kind], vel);
     const poses = this.vr.poses;
     const reg = kind === 0 ? poses.head : kind === 1 ? poses.left : poses.right;
-    s.stamp[eid] = packStamp(this.times[i], this.frame.horizonMs, poseCheck(reg, eid));
+    s.stamp[eid] = packStamp(timeMs, horizonMs, poseCheck(reg, eid));
     this.written.push(eid, reg.id);
   }
 
@@ -268,6 +293,7 @@ export class ServerPoseReceiver implements ServerExtension {
    * (the "all fields" bit, no mask), so a moving sample is complete wherever it arrives.
    */
   beforeDetect(): void {
+    this.retimer?.retime(this.net.clock.now(), this.writeRetimed);
     const shadow = this.net.replicator.shadow;
     const w = this.written;
     for (let i = 0; i < w.length; i += 2) {

@@ -206,3 +206,30 @@ export function deviceKindOf(has: readonly Uint8Array[], poses: RegisteredPoses,
 export function storeOf(components: PoseComponents, kind: DeviceKindId): TrackedPose {
   return kind === 0 ? components.HeadPose : kind === 1 ? components.LeftControllerPose : components.RightControllerPose;
 }
+
+/**
+ * Writes a pose (7 numbers: position, rotation) and, when the component has them and `velocity` is given, its
+ * velocities (6 numbers; zeros when null) into the replicated arrays of `store` at `eid`.
+ */
+export function writeTrackedPose(
+  store: TrackedPose,
+  eid: number,
+  pose: ArrayLike<number>,
+  hasVelocities: boolean,
+  velocity: ArrayLike<number> | null,
+): void {
+  store.px[eid] = pose[0];
+  store.py[eid] = pose[1];
+  store.pz[eid] = pose[2];
+  store.qx[eid] = pose[3];
+  store.qy[eid] = pose[4];
+  store.qz[eid] = pose[5];
+  store.qw[eid] = pose[6];
+  if (!hasVelocities) return;
+  store.vx[eid] = velocity ? velocity[0] : 0;
+  store.vy[eid] = velocity ? velocity[1] : 0;
+  store.vz[eid] = velocity ? velocity[2] : 0;
+  store.wx[eid] = velocity ? velocity[3] : 0;
+  store.wy[eid] = velocity ? velocity[4] : 0;
+  store.wz[eid] = velocity ? velocity[5] : 0;
+}

@@ -25,6 +25,7 @@ import { MAX_STREAM_TICKS, PoseStreamCodec } from './pose-stream-codec.ts';
 import { DEFAULT_RECONCILE_OPTIONS, type ReconcileOptions } from './reconciliation.ts';
 import { DEFAULT_RENDER_DELAY_OPTIONS, type RenderDelayOptions } from './render-delay.ts';
 import { ServerPoseReceiver } from './server-pose-extension.ts';
+import { DEFAULT_RETIME_OPTIONS, PoseRetimer } from './pose-retimer.ts';
 import { type DeviceKindId, type PoseValidationOptions, PoseValidator } from './server-pose-validator.ts';
 import { createPoseWriteRule } from './pose-write-rule.ts';
 import { POSE_HISTORY_TICKS } from './pose-history.ts';
@@ -69,6 +70,13 @@ export interface VrPosesOptions {
   delay?: Partial<RenderDelayOptions>;
   /** Server: what to check on owner poses. */
   validation?: PoseValidationOptions;
+  /**
+   * Server: the jitter buffer of owner streams (pose-retimer.ts). On by default: each server tick sends every
+   * device's pose at a render time a little behind its owner's newest sample, so viewers get one sample per tick
+   * however the owner's packets fall between ticks. `false` writes each newest accepted pose at once (lower
+   * delay, holes and a bimodal lag under jitter); an object tunes the server's delay like `delay` tunes a client's.
+   */
+  retime?: boolean | Partial<RenderDelayOptions>;
 }
 
 /** Counters of a world's VR layer. */
@@ -89,17 +97,17 @@ function checkRange(name: string, v: number, min: number, max: number): number {
   return v;
 }
 
-/** Checks the render-delay tuning (a Usage NetError names the first option out of range). */
-function checkDelay(d: RenderDelayOptions): RenderDelayOptions {
-  checkRange('delay.jitterFactor', d.jitterFactor, 0, 10);
-  checkRange('delay.intervalFactor', d.intervalFactor, 0, 4);
-  checkRange('delay.lagWindow', d.lagWindow, 2, 65_536);
-  checkRange('delay.minDelayMs', d.minDelayMs, 0, d.maxDelayMs);
-  checkRange('delay.maxDelayMs', d.maxDelayMs, 0, 10_000);
-  checkRange('delay.slewRate', d.slewRate, 0, 1);
-  checkRange('delay.hysteresisMs', d.hysteresisMs, 0, 1000);
-  checkRange('delay.approachMs', d.approachMs, 0, 1000);
-  checkRange('delay.allowanceMs', d.allowanceMs, 0, 10_000);
+/** Checks a render-delay tuning (a Usage NetError names the first option out of range, under `name`). */
+function checkDelay(d: RenderDelayOptions, name = 'delay'): RenderDelayOptions {
+  checkRange(`${name}.jitterFactor`, d.jitterFactor, 0, 10);
+  checkRange(`${name}.intervalFactor`, d.intervalFactor, 0, 4);
+  checkRange(`${name}.lagWindow`, d.lagWindow, 2, 65_536);
+  checkRange(`${name}.minDelayMs`, d.minDelayMs, 0, d.maxDelayMs);
+  checkRange(`${name}.maxDelayMs`, d.maxDelayMs, 0, 10_000);
+  checkRange(`${name}.slewRate`, d.slewRate, 0, 1);
+  checkRange(`${name}.hysteresisMs`, d.hysteresisMs, 0, 1000);
+  checkRange(`${name}.approachMs`, d.approachMs, 0, 1000);
+  checkRange(`${name}.allowanceMs`, d.allowanceMs, 0, 10_000);
   return d;
 }
 
@@ -199,7 +207,12 @@ export function addVrPoses(world: object, options: VrPosesOptions): VrPoses {
     clockOffsetMs: (clientId) => (receiver ? receiver.clockOffsetMs(clientId) : NaN),
   };
   const validator = new PoseValidator(options.validation);
-  receiver = new ServerPoseReceiver(ctx, codec, validator);
+  const retime = options.retime ?? true;
+  const retimer =
+    retime === false
+      ? null
+      : new PoseRetimer(checkDelay({ ...DEFAULT_RETIME_OPTIONS, ...(retime === true ? {} : retime) }, 'retime'));
+  receiver = new ServerPoseReceiver(ctx, codec, validator, retimer);
   receiver.onError = net.onError;
   setVrContext(world, ctx);
   const rep = net.replicator;

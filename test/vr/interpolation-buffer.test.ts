@@ -85,6 +85,18 @@ describe('interpolation buffer', () => {
     expect(out[0]).toBeLessThan(0.0105 + 0.2 * 0.05);
   });
 
+  it('takes the acceleration over at least MIN_ACCELERATION_GAP_MS, not from two samples a few ms apart', () => {
+    // constant 1 m/s; the newest sample, 2 ms after the one before, is 1 mm off (rounding)
+    const b = new InterpolationBuffer();
+    const out = new Float64Array(7);
+    b.push(0, pose(0, 0, 0), 0, [1, 0, 0, 0, 0, 0]);
+    b.push(33, pose(0.033, 0, 0), 0, [1, 0, 0, 0, 0, 0]);
+    b.push(35, pose(0.036, 0, 0), 0, [1, 0, 0, 0, 0, 0]);
+    b.sample(35 + 30, 250, out);
+    // 30 ms on at 1 m/s from 36 mm, give or take the curve through 0..35 ms (the 2 ms pair would add ~20 mm)
+    expect(Math.abs(out[0] - 0.066)).toBeLessThan(0.003);
+  });
+
   it('drops samples that are not newer than the newest', () => {
     const b = new InterpolationBuffer();
     expect(b.push(100, pose(1, 0, 0), 0, null)).toBe(true);

@@ -128,4 +128,28 @@ describe('render delay', () => {
     }
     expect(r).toBeGreaterThan(60);
   });
+
+  it('after a skip, stands at the gap end until the delay is back at its target, then plays at real time', () => {
+    const d = new RenderDelay(33.3);
+    let now = 0;
+    for (let i = 0; i < 60; i++, now += 33.3) d.onSample(now + 80, now);
+    now += 80;
+    d.renderTime(now);
+    const target = d.targetMs();
+    // a burst: the render time skips to a sample only 60 ms old
+    d.skipTo(now, now - 60);
+    const at = d.renderTime(now);
+    expect(at).toBeCloseTo(now - 60, 9);
+    let r = at;
+    let t = now;
+    while (t - r < target - 1e-6) {
+      t += 11.1;
+      r = d.renderTime(t);
+      if (t - r < target - 1e-6) expect(r).toBeCloseTo(at, 9);
+    }
+    // back at the target within the margin's own time, not a slow slew
+    expect(t - now).toBeLessThan(target - 60 + 11.2);
+    const next = d.renderTime(t + 11.1);
+    expect(next - r).toBeCloseTo(11.1, 6);
+  });
 });
