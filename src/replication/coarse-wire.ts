@@ -25,21 +25,14 @@ export function coarseBits(f: CompiledField, shift: number): number {
   return f.kind === FieldKind.quat ? 2 + 3 * (f.quatBits - k) : f.bits - k;
 }
 
-/** Splits a packed quaternion into [index, a, b, c] (layout of codec/quaternion.ts). */
-function splitQuat(packed: number, bits: number, out: Float64Array): void {
-  const unit = 2 ** bits;
-  const c = packed % unit;
-  let rest = (packed - c) / unit;
-  const b = rest % unit;
-  rest = (rest - b) / unit;
-  const a = rest % unit;
-  out[0] = (rest - a) / unit;
-  out[1] = a;
-  out[2] = b;
-  out[3] = c;
+/**
+ * Part `i` of a packed quaternion (layout of codec/quaternion.ts: 0 the index of the dropped component, 1-3 the
+ * three kept ones, `bits` each). Dividing by a power of two is exact, so the parts come back exactly.
+ */
+function quatPart(packed: number, bits: number, i: number): number {
+  const q = Math.floor(packed / 2 ** (bits * (3 - i)));
+  return i === 0 ? q : q % 2 ** bits;
 }
-
-const parts = new Float64Array(4);
 
 /** Writes the fine wire value `wire` of `f` at level shift `shift` (its k low bits dropped). */
 export function writeCoarse(w: BitWriter, f: CompiledField, wire: number, shift: number): void {
@@ -49,10 +42,9 @@ export function writeCoarse(w: BitWriter, f: CompiledField, wire: number, shift:
     w.writeBits(Math.floor(wire / scale), f.bits - k);
     return;
   }
-  splitQuat(wire, f.quatBits, parts);
   const width = f.quatBits - k;
-  w.writeBits(parts[0], 2);
-  for (let i = 1; i < 4; i++) w.writeBits(Math.floor(parts[i] / scale), width);
+  w.writeBits(quatPart(wire, f.quatBits, 0), 2);
+  for (let i = 1; i < 4; i++) w.writeBits(Math.floor(quatPart(wire, f.quatBits, i) / scale), width);
 }
 
 /** Middle of coarse step `code` at shift `k`, clamped to `max`. */
@@ -81,10 +73,9 @@ export function coarsened(f: CompiledField, wire: number, shift: number): number
   if (k === 0) return wire;
   const scale = 2 ** k;
   if (f.kind !== FieldKind.quat) return rebuild(Math.floor(wire / scale), k, f.maxWire);
-  splitQuat(wire, f.quatBits, parts);
   const unit = 2 ** f.quatBits;
   const maxCode = unit - 2;
-  let v = parts[0];
-  for (let i = 1; i < 4; i++) v = v * unit + rebuild(Math.floor(parts[i] / scale), k, maxCode);
+  let v = quatPart(wire, f.quatBits, 0);
+  for (let i = 1; i < 4; i++) v = v * unit + rebuild(Math.floor(quatPart(wire, f.quatBits, i) / scale), k, maxCode);
   return v;
 }

@@ -13,12 +13,22 @@ import type { ShadowStore } from './shadow-store.ts';
 /** Buckets per hash: 64 keeps a StateHash under ~270 bytes and a resync to ~1/64 of the state per bucket. */
 export const HASH_BUCKETS = 64;
 
-const scratch = new Float64Array(1);
-const words = new Uint32Array(scratch.buffer);
-
 function mix(h: number, v: number): number {
   h = Math.imul(h ^ v, 0x01000193);
   return (h ^ (h >>> 15)) >>> 0;
+}
+
+/**
+ * Mixes a number by its value, with no scratch buffer: the two 32-bit halves of its integer part, then 32 bits of
+ * its fraction (quantized wire values are integers; raw float fields keep every bit of an f32 in the fraction).
+ * Equal values give one hash (-0 is 0); NaN and the infinities get their own.
+ */
+function mixNumber(h: number, v: number): number {
+  if (!Number.isFinite(v)) return mix(mix(h, 0x7ff00000), v > 0 ? 1 : v < 0 ? 2 : 3);
+  const i = Math.floor(v);
+  const hi = Math.floor(i / 4294967296);
+  h = mix(mix(h, hi | 0), (i - hi * 4294967296) >>> 0);
+  return mix(h, ((v - i) * 4294967296) >>> 0);
 }
 
 /** Bucket of a network id. */
@@ -112,8 +122,7 @@ function hashFields(
     if (mask !== -1 && (c >= 32 || ((mask >>> c) & 1) === 0)) continue;
     h = mix(h, c + 1);
     for (let f = 0; f < comps[c].fields.length; f++) {
-      scratch[0] = wireOf(c, f);
-      h = mix(mix(h, words[0]), words[1]);
+      h = mixNumber(h, wireOf(c, f));
     }
   }
   return h;
