@@ -8,11 +8,13 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createRandom, type Random } from '../../src/random.ts';
+import { claimOwnedScan } from '../../src/replication/owned-scan.ts';
 import { RawScanner } from '../../src/replication/raw-scanner.ts';
 import {
   MAX_REPLICATED_STORE_BYTES,
   type ReplicatedColumnType,
   createReplicatedStore,
+  ownedColumnsOf,
   replicatedStoreInfo,
 } from '../../src/replication/replicated-store.ts';
 import { assembleScanModule } from '../../src/replication/wasm-scan-module.ts';
@@ -36,7 +38,18 @@ function pattern(rnd: Random, old: number): number {
 
 interface Variant {
   cols: Lane[];
-  scanner: RawScanner;
+  scanner: Pick<RawScanner, 'scanIds' | 'kernelOf'>;
+}
+
+/** The JS kernel's loop without generated code (what runs where a CSP forbids `new Function`), scanner-shaped. */
+function noCodegenScanner(cols: Lane[]): Variant['scanner'] {
+  const o = ownedColumnsOf(cols)!;
+  const scan = claimOwnedScan(o.layout, o.indices, {}, false, false);
+  return {
+    kernelOf: () => 'js',
+    scanIds: (_c: number, end: number, has: Uint8Array, _all: boolean, ids: Int32Array) =>
+      scan.scan(Math.min(end, has.length), has, ids),
+  };
 }
 
 function schemaOf(rnd: Random): Record<string, ReplicatedColumnType> {
@@ -74,7 +87,7 @@ describe('owned-store scan', () => {
     expect(new RawScanner([[new Float32Array(100)]]).kernelOf(0)).toBe('arrays');
   });
 
-  it('WASM SIMD, JS over the owned buffer and user-owned arrays flag the same ids as a bit compare', () => {
+  it('WASM SIMD, both JS kernels over the owned buffer and user-owned arrays flag the same ids as a bit compare', () => {
     const rnd = createRandom(1313);
     let flagged = 0;
     let tailChecked = 0;
@@ -83,11 +96,13 @@ describe('owned-store scan', () => {
       const capacity = 1 + Math.floor(rnd.next() * 400);
       const wasmStore = createReplicatedStore(schema, { capacity });
       const jsStore = createReplicatedStore(schema, { capacity, wasm: world % 2 === 0 });
+      const loopStore = createReplicatedStore(schema, { capacity, wasm: false });
       const user = userColumns(schema, capacity);
       const variants: Variant[] = [
         { cols: Object.values(wasmStore) as Lane[], scanner: null! },
         { cols: Object.values(jsStore) as Lane[], scanner: null! },
         { cols: user, scanner: null! },
+        { cols: Object.values(loopStore) as Lane[], scanner: null! },
       ];
       // Starting state (before the scanners exist) is not a change.
       for (let k = 0; k < user.length; k++)
@@ -98,7 +113,8 @@ describe('owned-store scan', () => {
       variants[0].scanner = new RawScanner([variants[0].cols]);
       variants[1].scanner = new RawScanner([variants[1].cols], { wasm: false });
       variants[2].scanner = new RawScanner([variants[2].cols]);
-      expect(variants.map((x) => x.scanner.kernelOf(0))).toEqual(['wasm-simd', 'js', 'arrays']);
+      variants[3].scanner = noCodegenScanner(variants[3].cols);
+      expect(variants.map((x) => x.scanner.kernelOf(0))).toEqual(['wasm-simd', 'js', 'arrays', 'js']);
       const before = user.map((c) => bitsOf(c).slice());
       // The replicator's tables may be shorter than the store: the scan stops there.
       const limit = rnd.next() < 0.5 ? capacity : Math.floor(rnd.next() * capacity);
