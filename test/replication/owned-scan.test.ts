@@ -168,6 +168,34 @@ describe('owned-store scan', () => {
     expect(scanner.scanIds(0, 37, has, false, ids)).toBe(0);
   });
 
+  it('falls back to the JS kernel where SIMD does not validate or compiling is forbidden (CSP)', () => {
+    const real = WebAssembly;
+    const platforms = {
+      'no SIMD': { Memory: real.Memory, Module: real.Module, Instance: real.Instance, validate: () => false },
+      'CSP without wasm-unsafe-eval': {
+        Memory: real.Memory,
+        Instance: real.Instance,
+        validate: real.validate,
+        Module: function Module() {
+          throw new Error('WebAssembly.Module(): Refused to compile or instantiate WebAssembly module');
+        },
+      },
+    };
+    for (const [name, platform] of Object.entries(platforms)) {
+      vi.stubGlobal('WebAssembly', platform);
+      const store = createReplicatedStore({ a: 'f32', b: 'i32' }, { capacity: 50 });
+      expect(replicatedStoreInfo(store)?.wasmMemory, name).toBe(true);
+      const scanner = new RawScanner([[store.a, store.b]]);
+      expect(scanner.kernelOf(0), name).toBe('js');
+      const has = new Uint8Array(50).fill(1);
+      const ids = new Int32Array(50);
+      store.b[49] = -1;
+      store.a[0] = 5e-45; // a denormal
+      expect(Array.from(ids.subarray(0, scanner.scanIds(0, 50, has, false, ids))), name).toEqual([0, 49]);
+      vi.unstubAllGlobals();
+    }
+  });
+
   it('a second scanner takes the store over; the first goes back to private copies without missing a change', () => {
     const store = createReplicatedStore({ a: 'f32', b: 'f32' }, { capacity: 64 });
     const first = new RawScanner([[store.a, store.b]]);
