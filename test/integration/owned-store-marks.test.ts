@@ -58,7 +58,7 @@ interface Peer {
   errors: Error[];
 }
 
-function room(server: { Body: Body; changes?: 'scan' | 'marked' }, clients: number) {
+function room(server: { Body: Body; changes?: 'scan' | 'marked' }, clients: number, ownedClients = false) {
   const clock = createManualClock();
   const network = createMemoryNetwork({ clock, seed: 5 });
   const protocol = createProtocol();
@@ -77,7 +77,7 @@ function room(server: { Body: Body; changes?: 'scan' | 'marked' }, clients: numb
   const srv: Peer = { world, net, Body: server.Body, errors };
   const peers: Peer[] = [];
   for (let i = 0; i < clients; i++) {
-    const Body = userBody();
+    const Body = ownedClients ? createReplicatedStore(SCHEMA, { capacity: CAPACITY }) : userBody();
     const p = createProtocol();
     registerBody(p, Body, server.changes); // the same registration on both sides: clients ignore `changes`
     const w = createWorld();
@@ -201,9 +201,9 @@ describe('change marks', () => {
     }
   });
 
-  it("relays an owner's accepted write without a mark", () => {
+  it("relays an owner's accepted write without a mark (clients on owned stores too)", () => {
     const Body = userBody();
-    const r = room({ Body, changes: 'marked' }, 2);
+    const r = room({ Body, changes: 'marked' }, 2, true);
     const [a, b] = r.clients;
     r.run(10);
     const hand = r.spawnBody();
