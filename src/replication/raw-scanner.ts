@@ -8,7 +8,7 @@
  * Float columns compare zeros by sign on the narrow path too. Integer arrays never take the wide path: for them
  * 0x80000000 is not "minus zero".
  * Components whose sources are all columns of one owned store (replicated-store.ts) scan with owned-scan.ts
- * instead (WebAssembly SIMD, or one JS view over the shared buffer), the store's own copies in place of private ones.
+ * instead (WebAssembly SIMD, or a JS kernel over the shared buffer), the store's own copies in place of private ones.
  */
 import { grown } from '../codec/grow-array.ts';
 import type { NumericArray } from './compiled-field.ts';
