@@ -58,11 +58,12 @@ export const FRAME_MS = 1000 / 60;
 const MAX_SETUP_FRAMES = 2_000;
 
 /** Registers the bench Pose the way an ecsync user would: 1 mm positions over +-32 m, a smallest-three quaternion. */
-export function registerPose(protocol: Protocol, Pose: PoseComponent): void {
+export function registerPose(protocol: Protocol, Pose: PoseComponent, changes: 'scan' | 'marked' = 'scan'): void {
   const position = field.quantized(POSITION_MIN_M, POSITION_MAX_M, POSITION_PRECISION_M);
   registerComponent(protocol, Pose, {
     name: 'Pose',
     fields: { px: position, py: position, pz: position, rot: field.quat(['qx', 'qy', 'qz', 'qw'], QUAT_BITS) },
+    changes,
   });
 }
 
@@ -126,14 +127,18 @@ export function quaternionAngle(a: PoseComponent, i: number, b: PoseComponent, j
 
 /**
  * Turns `workload.world` into an ecsync server with one client and runs the join until the client holds every
- * entity and nothing is pending. Untimed; call once.
+ * entity and nothing is pending. Untimed; call once. `changes: 'marked'` registers the server's Pose for change marks.
  */
-export function createEcsyncPoseServer(workload: PoseWorkload, seed: number): EcsyncPoseServer {
+export function createEcsyncPoseServer(
+  workload: PoseWorkload,
+  seed: number,
+  changes: 'scan' | 'marked' = 'scan',
+): EcsyncPoseServer {
   const { world, Pose, eids } = workload;
   const clock = createManualClock();
   const network = createMemoryNetwork({ clock, seed });
   const serverProtocol = createProtocol();
-  registerPose(serverProtocol, Pose);
+  registerPose(serverProtocol, Pose, changes);
   const serverNet = createNetworkPlugin(world, {
     role: 'server',
     protocol: serverProtocol,

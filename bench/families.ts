@@ -4,6 +4,7 @@ import { awarenessFamily } from './awareness.bench.ts';
 import { catchUpFamily } from './catch-up.bench.ts';
 import type { BenchFamily } from './bench-family.ts';
 import { ecsyncMethod } from './ecsync-method.ts';
+import { ECSYNC_VARIANT_METHODS } from './ecsync-variants.ts';
 import { handsFamily } from './hands.bench.ts';
 import { interestScaleFamily } from './interest-scale.bench.ts';
 import { vrQualityFamily } from './vr-quality.bench.ts';
@@ -20,7 +21,7 @@ import { transportFamily } from './transport.bench.ts';
  * and room processes), hands, catch-up, then the attacks.
  */
 export const BENCH_FAMILIES: readonly BenchFamily[] = [
-  createTickCostFamily([...BASELINE_TICK_METHODS, ecsyncMethod]),
+  createTickCostFamily([...BASELINE_TICK_METHODS, ecsyncMethod], ECSYNC_VARIANT_METHODS),
   poseBytesFamily,
   roomBandwidthFamily,
   vrQualityFamily,

@@ -10,6 +10,36 @@ export const METRICS = [
     what: 'ecsync change detection + encode cost / memcmp of the same state (tick-cost, 10k entities, 10 % changed)',
   },
   {
+    key: 'diff_encode_vs_memcmp_1pct',
+    unit: 'x',
+    target: 'report',
+    what: 'as diff_encode_vs_memcmp with 1 % of the entities changed per tick (full raw scan, user-owned arrays)',
+  },
+  {
+    key: 'diff_encode_vs_memcmp_50pct',
+    unit: 'x',
+    target: 'report',
+    what: 'as diff_encode_vs_memcmp with 50 % of the entities changed per tick',
+  },
+  {
+    key: 'diff_encode_owned_vs_memcmp',
+    unit: 'x',
+    target: 'report',
+    what: 'as diff_encode_vs_memcmp (10 %) with the Pose in createReplicatedStore: WASM SIMD raw scan',
+  },
+  {
+    key: 'diff_encode_owned_js_vs_memcmp',
+    unit: 'x',
+    target: 'report',
+    what: 'as diff_encode_owned_vs_memcmp with { wasm: false }: the JS fallback scan over the one buffer',
+  },
+  {
+    key: 'diff_encode_marks_vs_memcmp_1pct',
+    unit: 'x',
+    target: 'report',
+    what: "1 % changed, Pose registered with changes: 'marked', markChanged() of each moved entity timed",
+  },
+  {
     key: 'speedup_vs_bitecs_soa',
     unit: 'x',
     target: '>= 100',

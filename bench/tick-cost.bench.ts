@@ -23,6 +23,8 @@ export const BASELINE_TICK_METHODS: readonly TickMethod[] = [
 export const ECSYNC_METHOD = 'ecsync';
 /** Entity count of the headline ratios: measured by both quick and full runs, so the metrics mean the same in both. */
 export const REFERENCE_ENTITIES = 10_000;
+/** Changed shares of the variant rows (owned storage, WASM, marks): sparse, the SPEC's reference, dense. */
+export const VARIANT_CHANGED_FRACTIONS = [0.01, 0.1, 0.5] as const;
 /** Ticks checked against a decoding receiver before timing: enough to cover the full state and two diffs. */
 const CHECK_TICKS = 3;
 
@@ -56,6 +58,8 @@ const PLANS = {
 export interface TickCostRecord {
   method: string;
   entities: number;
+  /** Share of the entities moved per tick. */
+  changedFraction: number;
   changedPerTick: number;
   ticksPerTrial: number;
   /** Per-trial ns per world entity per tick (change detection + encode, divided by all entities). */
@@ -94,11 +98,17 @@ function pairedRatio(a: readonly number[], b: readonly number[]): number | null 
   return ratios.length > 0 ? summarize(ratios).median : null;
 }
 
-async function measureCount(ctx: BenchContext, methods: readonly TickMethod[], entities: number, plan: TickCostPlan) {
-  const task = ctx.progress.start(`tick-cost ${formatCount(entities)} entities`);
+async function measureCount(
+  ctx: BenchContext,
+  methods: readonly TickMethod[],
+  entities: number,
+  plan: TickCostPlan,
+  changedFraction = DEFAULT_CHANGED_FRACTION,
+) {
+  const task = ctx.progress.start(`tick-cost ${formatCount(entities)} entities, ${changedFraction * 100} % changed`);
   const lives: Live[] = methods.map((method) => {
     task.update(`setting up ${method.name}`);
-    const workload = createPoseWorkload({ entities, changedFraction: DEFAULT_CHANGED_FRACTION, seed: ctx.seed });
+    const workload = createPoseWorkload({ entities, changedFraction, seed: ctx.seed, ...method.workload });
     const run = method.create(workload);
     run.setup();
     return { method, workload, run, samples: [], bytes: 0, changed: 0, maxError: 0 };
@@ -155,6 +165,7 @@ async function measureCount(ctx: BenchContext, methods: readonly TickMethod[], e
     return {
       method: live.method.name,
       entities,
+      changedFraction,
       changedPerTick,
       ticksPerTrial: ticks,
       nsPerEntity: stats,
@@ -171,20 +182,52 @@ async function measureCount(ctx: BenchContext, methods: readonly TickMethod[], e
   return records;
 }
 
-function headlineMetrics(records: readonly TickCostRecord[]): Partial<Metrics> {
+function headlineMetrics(records: readonly TickCostRecord[], variants: readonly TickCostRecord[]): Partial<Metrics> {
   const counts = [...new Set(records.map((r) => r.entities))];
   const reference = counts.includes(REFERENCE_ENTITIES) ? REFERENCE_ENTITIES : Math.max(...counts);
   const at = (method: string) => records.find((r) => r.entities === reference && r.method === method);
   const ecsync = at(ECSYNC_METHOD);
   if (ecsync === undefined) return {};
+  const variant = (method: string, fraction: number) =>
+    variants.find((r) => r.method === method && r.changedFraction === fraction)?.ratioVsMemcmp ?? null;
   return {
     diff_encode_vs_memcmp: ecsync.ratioVsMemcmp,
     speedup_vs_bitecs_soa: at(bitecsSoaMethod.name)?.ecsyncSpeedup ?? null,
     speedup_vs_colyseus_schema: at(colyseusSchemaMethod.name)?.ecsyncSpeedup ?? null,
+    diff_encode_vs_memcmp_1pct: variant(ECSYNC_METHOD, 0.01),
+    diff_encode_vs_memcmp_50pct: variant(ECSYNC_METHOD, 0.5),
+    diff_encode_owned_vs_memcmp: variant('ecsync-owned', DEFAULT_CHANGED_FRACTION),
+    diff_encode_owned_js_vs_memcmp: variant('ecsync-owned-js', DEFAULT_CHANGED_FRACTION),
+    diff_encode_marks_vs_memcmp_1pct: variant('ecsync-marks', 0.01),
   };
 }
 
-function markdown(methods: readonly TickMethod[], records: readonly TickCostRecord[]): string {
+function variantMarkdown(variants: readonly TickCostRecord[]): string[] {
+  if (variants.length === 0) return [];
+  const methods = [...new Set(variants.map((r) => r.method))];
+  const fractions = [...new Set(variants.map((r) => r.changedFraction))];
+  const lines = [
+    '',
+    `### Detection paths at ${formatCount(variants[0].entities)} entities: x memcmp (same run, per changed share)`,
+    '',
+    `| method | ${fractions.map((f) => `${f * 100} % changed`).join(' | ')} | ns/changed entity at ${fractions.map((f) => `${f * 100} %`).join(' / ')} |`,
+    `|---|${fractions.map(() => '---:').join('|')}|---:|`,
+  ];
+  for (const m of methods) {
+    const rows = fractions.map((f) => variants.find((r) => r.method === m && r.changedFraction === f));
+    lines.push(
+      `| ${m} | ${rows.map((r) => formatFigure(r?.ratioVsMemcmp ?? null)).join(' | ')} | ` +
+        `${rows.map((r) => formatFigure(r?.nsPerChangedEntity ?? null)).join(' / ')} |`,
+    );
+  }
+  return lines;
+}
+
+function markdown(
+  methods: readonly TickMethod[],
+  records: readonly TickCostRecord[],
+  variants: readonly TickCostRecord[],
+): string {
   const lines: string[] = [
     `Each tick ${DEFAULT_CHANGED_FRACTION * 100} % of the entities move (1-5 cm, 0.5-3 degrees); every method runs on ` +
       'its own copy of the same seeded world and step sequence. ns/entity = timed tick / all entities (median of the trials; IQR = interquartile range of the trials in % of the median). Ratios are ' +
@@ -208,15 +251,21 @@ function markdown(methods: readonly TickMethod[], records: readonly TickCostReco
       );
     }
   }
+  lines.push(...variantMarkdown(variants));
   lines.push('', '![tick cost](tick-cost.svg)');
   return lines.join('\n');
 }
 
 /**
  * The tick-cost family: change detection + encode per tick, each method on the same world changes, at several sizes.
- * @example createTickCostFamily([...BASELINE_TICK_METHODS, ecsyncMethod])
+ * With `variants` (other ecsync detection paths) and a method named ecsync, it also measures memcmp, ecsync and
+ * each variant at the reference size for every share of VARIANT_CHANGED_FRACTIONS, ratios from the same run.
+ * @example createTickCostFamily([...BASELINE_TICK_METHODS, ecsyncMethod], ECSYNC_VARIANT_METHODS)
  */
-export function createTickCostFamily(methods: readonly TickMethod[] = BASELINE_TICK_METHODS): BenchFamily {
+export function createTickCostFamily(
+  methods: readonly TickMethod[] = BASELINE_TICK_METHODS,
+  variantMethods: readonly TickMethod[] = [],
+): BenchFamily {
   const names = methods.map((m) => m.name);
   if (new Set(names).size !== names.length) throw new Error(`tick-cost: duplicate method names in ${names.join(', ')}`);
   return {
@@ -226,8 +275,18 @@ export function createTickCostFamily(methods: readonly TickMethod[] = BASELINE_T
       const plan: TickCostPlan = byScale(ctx.scale, PLANS);
       const records: TickCostRecord[] = [];
       for (const entities of plan.entityCounts) records.push(...(await measureCount(ctx, methods, entities, plan)));
+      const variants: TickCostRecord[] = [];
+      const ecsync = methods.find((m) => m.name === ECSYNC_METHOD);
+      if (ecsync !== undefined && variantMethods.length > 0) {
+        const entities = plan.entityCounts.includes(REFERENCE_ENTITIES)
+          ? REFERENCE_ENTITIES
+          : Math.max(...plan.entityCounts);
+        const compared = [memcmpMethod, ecsync, ...variantMethods];
+        for (const fraction of VARIANT_CHANGED_FRACTIONS)
+          variants.push(...(await measureCount(ctx, compared, entities, plan, fraction)));
+      }
       return {
-        metrics: headlineMetrics(records),
+        metrics: headlineMetrics(records, variants),
         series: {
           changedFraction: DEFAULT_CHANGED_FRACTION,
           seed: ctx.seed,
@@ -236,8 +295,10 @@ export function createTickCostFamily(methods: readonly TickMethod[] = BASELINE_T
           trials: plan.trials,
           methods: methods.map((m) => ({ name: m.name, description: m.description, floor: m.floor === true })),
           records,
+          variantChangedFractions: VARIANT_CHANGED_FRACTIONS,
+          variants,
         },
-        markdown: markdown(methods, records),
+        markdown: markdown(methods, records, variants),
         charts: [
           {
             file: 'tick-cost.svg',

@@ -1,4 +1,4 @@
-import type { PoseWorkload } from './workload.ts';
+import type { PoseWorkload, PoseWorkloadOptions } from './workload.ts';
 
 /** What one timed tick of a method produced. */
 export interface TickResult {
@@ -34,6 +34,8 @@ export interface TickMethod {
   readonly floor?: boolean;
   /** Largest receiver error `check()` may report: 0 for lossless float32, the quantum for a quantizing codec. */
   readonly tolerance: number;
+  /** How the method's workload allocates its Pose (default: user-owned Float32Arrays, like every baseline). */
+  readonly workload?: Pick<PoseWorkloadOptions, 'storage' | 'wasm'>;
   /** Binds the method to a fresh workload (each method gets its own world, stepped with the same seed). */
   create(workload: PoseWorkload): MethodRun;
 }

@@ -1,6 +1,7 @@
 import { addComponent, addEntity, createWorld } from 'bitecs';
 import type { World } from 'bitecs';
 import { createRandom } from '../src/random.ts';
+import { createReplicatedStore } from '../src/index.ts';
 
 /** The seven float fields of a pose, in wire order: position (m) then unit quaternion. */
 export const POSE_FIELDS = ['px', 'py', 'pz', 'qx', 'qy', 'qz', 'qw'] as const;
@@ -19,6 +20,13 @@ export interface PoseWorkloadOptions {
   changedFraction?: number;
   /** Seed of every random choice; equal seeds give equal worlds and equal step sequences. */
   seed: number;
+  /**
+   * Who allocates the Pose: 'user' (default: one Float32Array per field, as bitecs users do) or 'owned'
+   * (`createReplicatedStore`: columns and raw copies in one buffer, the WASM SIMD scan where `wasm` is not false).
+   */
+  storage?: 'user' | 'owned';
+  /** With `storage: 'owned'`: false forces the store onto the JS scan (no WebAssembly memory). */
+  wasm?: boolean;
 }
 
 /** A bitecs world of posed entities plus a deterministic sequence of changes to it. */
@@ -62,6 +70,13 @@ export function createPoseArrays(capacity: number): PoseComponent {
   };
 }
 
+/** The Pose in a store ecsync allocates (replicated-store.ts), written like the user-owned arrays. */
+export function createOwnedPoseArrays(capacity: number, wasm = true): PoseComponent {
+  const f32 = 'f32' as const;
+  const schema = { px: f32, py: f32, pz: f32, qx: f32, qy: f32, qz: f32, qw: f32 };
+  return createReplicatedStore(schema, { capacity, wasm });
+}
+
 /** Largest absolute difference between two Pose components over the given entities. */
 export function maxPoseError(a: PoseComponent, b: PoseComponent, eids: readonly number[]): number {
   let max = 0;
@@ -81,13 +96,14 @@ export function maxPoseError(a: PoseComponent, b: PoseComponent, eids: readonly 
  * @example const w = createPoseWorkload({ entities: 10_000, seed: 1 }); w.step(); w.changed.length; // 1000
  */
 export function createPoseWorkload(options: PoseWorkloadOptions): PoseWorkload {
-  const { entities, changedFraction = DEFAULT_CHANGED_FRACTION, seed } = options;
+  const { entities, changedFraction = DEFAULT_CHANGED_FRACTION, seed, storage = 'user', wasm = true } = options;
   if (!Number.isInteger(entities) || entities < 1)
     throw new Error(`entities must be a positive integer, got ${entities}`);
   if (!(changedFraction > 0 && changedFraction <= 1)) throw new Error(`changedFraction must be in (0, 1]`);
   const random = createRandom(seed);
   const world = createWorld();
-  const Pose = createPoseArrays(entities + 1); // bitecs 0.4 entity ids start at 1
+  // bitecs 0.4 entity ids start at 1
+  const Pose = storage === 'owned' ? createOwnedPoseArrays(entities + 1, wasm) : createPoseArrays(entities + 1);
   const eids: number[] = [];
   for (let i = 0; i < entities; i++) {
     const eid = addEntity(world);

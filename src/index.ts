@@ -14,6 +14,21 @@ export type {
 } from './plugin.ts';
 export { createProtocol, registerComponent, registeredComponentOf } from './register.ts';
 export type { Protocol, ComponentRegistration, RegisteredComponent } from './register.ts';
+export {
+  createReplicatedStore,
+  replicatedStoreInfo,
+  MAX_REPLICATED_COLUMNS,
+  MAX_REPLICATED_STORE_BYTES,
+} from './replication/replicated-store.ts';
+export type {
+  ReplicatedColumn,
+  ReplicatedColumnType,
+  ReplicatedStore,
+  ReplicatedStoreInfo,
+  ReplicatedStoreOptions,
+} from './replication/replicated-store.ts';
+export { markChanged, changeDetectionOf } from './change-marks-api.ts';
+export type { ChangeDetectionKind } from './change-marks-api.ts';
 export { field, DEFAULT_QUAT_BITS } from './protocol/field-schema.ts';
 export { fitShortString, MAX_SHORT_STRING_BYTES, shortStringStatsOf, utf8ByteLength } from './short-string-api.ts';
 export type { ShortStringStats } from './short-string-api.ts';

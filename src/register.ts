@@ -31,6 +31,14 @@ export interface ComponentRegistration {
   readonly name: string;
   /** Fields in wire order. Empty for a tag component (replicates presence only). */
   readonly fields: Readonly<Record<string, FieldSpec>>;
+  /**
+   * How the server finds this component's changes: `'scan'` (default) compares every replicated entity's raw
+   * values each send tick; `'marked'` compares only the entities marked with `markChanged(world, component, eid)`
+   * (and those an owner's write touched) since the last tick, for sparse worlds where few entities move. With
+   * `'marked'`, a write the application does not mark is NOT sent. A server-side choice: not part of the schema
+   * hash, ignored by clients, and components with entity-reference fields always compare every entity.
+   */
+  readonly changes?: 'scan' | 'marked';
 }
 
 /** A registered component: its wire id, its bitecs store and its compiled fields. */
@@ -47,6 +55,8 @@ export interface RegisteredComponent {
   readonly allFieldsMask: number;
   /** True when a field is a short string: the component travels only in reliable Deltas. */
   readonly reliable: boolean;
+  /** How the server finds its changes (see `ComponentRegistration.changes`). */
+  readonly changes: 'scan' | 'marked';
 }
 
 /** The shared protocol: the ordered list of replicated components, its manifest and hash. */
@@ -183,6 +193,9 @@ export function registerComponent(
     );
   if (p.components.length >= MAX_COMPONENTS)
     usageError(`more than ${MAX_COMPONENTS} replicated components`, 'merge small components');
+  const changes = registration.changes ?? 'scan';
+  if (changes !== 'scan' && changes !== 'marked')
+    usageError(`component '${name}': changes must be 'scan' or 'marked', not ${String(changes)}`, "pass 'marked'");
   const keys = Object.keys(fields);
   if (keys.length > MAX_FIELDS_PER_COMPONENT)
     usageError(
@@ -205,6 +218,7 @@ export function registerComponent(
     fields: compiled,
     allFieldsMask: keys.length === 32 ? 0xffffffff : (1 << keys.length) - 1,
     reliable: compiled.some((f) => f.strings !== null),
+    changes,
   };
   p.components.push(registered);
   p.byStore.set(component, registered);

@@ -4,10 +4,13 @@
  * compared with the shadow (shadow-store.ts, one specialized loop per field kind, the quaternion packed
  * branchless). The result of `detect(c)` is the list of changed entities of component c and their changed-field
  * masks, in `eids` / `masks` (valid until the next call), for the fan-out to hand to each client.
+ * A component registered with `changes: 'marked'` skips the raw scan: the entities marked since the last
+ * detection (change-marks.ts) are compared instead.
  */
 import { FieldKind } from '../protocol/field-schema.ts';
 import type { RegisteredComponent } from '../register.ts';
 import type { EntityRegistry } from './entity-registry.ts';
+import { ChangeMarks } from './change-marks.ts';
 import { RawScanner } from './raw-scanner.ts';
 import type { ShadowStore } from './shadow-store.ts';
 
@@ -22,6 +25,10 @@ export class ChangeDetector {
   private readonly components: readonly RegisteredComponent[];
   /** Components with entity-reference fields: always compared in wire form (a target's id may change). */
   private readonly references: boolean[];
+  /** marked[c]: component c is detected from marks instead of the raw scan. */
+  private readonly marked: boolean[];
+  /** The change marks of the marked components (`markChanged`, accepted owner writes). */
+  readonly marks: ChangeMarks;
 
   constructor(
     private readonly shadow: ShadowStore,
@@ -30,6 +37,13 @@ export class ChangeDetector {
     this.components = shadow.components;
     this.scanner = new RawScanner(shadow.sources);
     this.references = this.components.map((c) => c.fields.some((f) => f.kind === FieldKind.entity));
+    this.marked = this.components.map((c, i) => c.changes === 'marked' && !this.references[i]);
+    this.marks = new ChangeMarks(this.marked);
+  }
+
+  /** Which raw scan detects component `c`: marks, or the kernel of the raw scanner (raw-scanner.ts). */
+  kernelOf(c: number): 'marks' | 'wasm-simd' | 'js' | 'arrays' {
+    return this.marked[c] ? 'marks' : this.scanner.kernelOf(c);
   }
 
   /**
@@ -43,7 +57,9 @@ export class ChangeDetector {
       this.eids = new Int32Array(reg.capacity);
       this.masks = new Uint32Array(reg.capacity);
     }
-    const n = this.scanner.scanIds(c, reg.capacity, reg.has[c], this.references[c], this.eids);
+    const n = this.marked[c]
+      ? this.marks.take(c, reg.has[c], this.eids)
+      : this.scanner.scanIds(c, reg.capacity, reg.has[c], this.references[c], this.eids);
     if (n === 0) return 0;
     this.shadow.detectMany(c, this.eids, n, this.masks);
     this.counters.scanned += n;

@@ -15,6 +15,7 @@ import {
   type PackScratch,
   readDeltaHeader,
 } from './delta-packer.ts';
+import type { ChangeMarks } from './change-marks.ts';
 import type { EntityRegistry } from './entity-registry.ts';
 import { matchesApplied, readOwnerHash } from './owner-hash.ts';
 import type { OwnerWriteFilter } from './owner-write-filter.ts';
@@ -38,6 +39,8 @@ export interface OwnerWritesHost {
   readonly writer: BitWriter;
   readonly session: Pick<ServerSession, 'sendError'>;
   readonly onError: ErrorHandler | undefined;
+  /** Change marks: an accepted write marks its entity, so components detected from marks see it. */
+  readonly marks: ChangeMarks;
 }
 
 /** A client's Deltas to what it owns, and the OwnerHash that checks them. */
@@ -69,7 +72,13 @@ export class OwnerWrites {
         return;
       }
       const clientId = peer.clientId;
-      const owner = h.registry.owner;
+      const { registry, marks } = h;
+      const owner = registry.owner;
+      const canWrite = (eid: number): boolean => {
+        if (owner[eid] !== clientId) return false;
+        marks.markEntity(eid, registry.capacity); // a refused write costs only a wire compare
+        return true;
+      };
       applyEntityUpdates(
         r,
         info,
@@ -78,7 +87,7 @@ export class OwnerWrites {
         h.shadow,
         h.registry,
         h.registry,
-        { canWrite: (eid) => owner[eid] === clientId, updateShadow: false, filter },
+        { canWrite, updateShadow: false, filter },
         result,
       );
     } else result.ok = false;

@@ -7,9 +7,13 @@
  * different bits is +0/-0 in the high lane (both lanes zero), so a zero pair also compares its sign (1 / x).
  * Float columns compare zeros by sign on the narrow path too. Integer arrays never take the wide path: for them
  * 0x80000000 is not "minus zero".
+ * Components whose sources are all columns of one owned store (replicated-store.ts) scan with owned-scan.ts
+ * instead (WebAssembly SIMD, or a JS kernel over the shared buffer), the store's own copies in place of private ones.
  */
 import { grown } from '../codec/grow-array.ts';
 import type { NumericArray } from './compiled-field.ts';
+import { type OwnedScan, claimOwnedScan } from './owned-scan.ts';
+import { ownedColumnsOf } from './replicated-store.ts';
 import { type FusedScan, compileFusedScan } from './scan-kernel.ts';
 
 interface Column {
@@ -86,8 +90,11 @@ export class RawScanner {
   /** Shortest and longest source of each component (the fused scan runs only up to the shortest). */
   private readonly shortest: Int32Array;
   private readonly longest: Int32Array;
+  /** owned[c]: the scan over an owned store's columns and copies when c's sources all are its columns, else null. */
+  private readonly owned: (OwnedScan | null)[];
 
-  constructor(sources: readonly (readonly NumericArray[])[]) {
+  /** `wasm: false` keeps owned stores on their JS kernel (the fallback where WebAssembly SIMD is missing). */
+  constructor(sources: readonly (readonly NumericArray[])[], options: { wasm?: boolean } = {}) {
     this.columns = sources.map((list) => list.map(makeColumn));
     this.fused = this.columns.map((cols) => fusedFor(cols));
     this.shortest = Int32Array.from(this.columns, (cols) => Math.min(...cols.map((k) => k.source.length)));
@@ -95,6 +102,28 @@ export class RawScanner {
     this.moved = sources.map(() => new Uint8Array(0));
     this.movedWords = sources.map(() => new Float64Array(0));
     this.reach = new Int32Array(sources.length);
+    this.owned = sources.map((list) => {
+      const o = ownedColumnsOf(list);
+      return o === null ? null : claimOwnedScan(o.layout, o.indices, this, options.wasm !== false);
+    });
+  }
+
+  /** The kernel scanning component `c`: 'wasm-simd' or 'js' over an owned store, else 'arrays' (user-owned). */
+  kernelOf(c: number): 'wasm-simd' | 'js' | 'arrays' {
+    return this.owned[c]?.kind ?? 'arrays';
+  }
+
+  /**
+   * Another scanner claimed the owned store of `c`: this one goes back to its private copies, which are stale, so
+   * every lane is set to differ once (an extra comparison of each entity against its shadow, never a missed change).
+   */
+  private invalidate(c: number): void {
+    this.owned[c] = null;
+    for (const col of this.columns[c]) {
+      const { source, copy, lanes, laneCopy } = col;
+      if (lanes !== null && laneCopy !== null) for (let e = 0; e < laneCopy.length; e++) laneCopy[e] = ~lanes[e];
+      else for (let e = 0; e < copy.length; e++) copy[e] = col.float ? NaN : ~source[e];
+    }
   }
 
   /** Scans component `c` over entity ids [0, end) and returns its moved flags (cleared by the caller). */
@@ -169,6 +198,15 @@ export class RawScanner {
    * change without their raw value: entity references). Clears the moved flags; returns the count.
    */
   scanIds(c: number, end: number, has: Uint8Array, all: boolean, ids: Int32Array): number {
+    const owned = this.owned[c];
+    if (owned !== null && !all) {
+      if (owned.active()) {
+        const reach = Math.min(end, this.longest[c]);
+        this.reach[c] = reach;
+        return owned.scan(Math.min(reach, has.length), has, ids);
+      }
+      this.invalidate(c);
+    }
     const fused = this.fused[c];
     if (fused !== null && !all) {
       const reach = Math.min(end, this.longest[c]);

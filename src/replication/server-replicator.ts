@@ -171,7 +171,7 @@ export class ServerReplicator {
       hashIntervalMs: this.hashIntervalMs,
       catchUp: this.catchUp,
       ownerFilter: this.ownerFilter,
-      ownerWrites: new OwnerWrites({ ...state, ownerFilter, writeGate, counters, session }),
+      ownerWrites: new OwnerWrites({ ...state, ownerFilter, writeGate, counters, session, marks: this.detector.marks }),
       hashCheck: this.hashCheck,
       scopeRequests: new ScopeRequests({ ...state, toggles, allowScope, scopeLimits, session }),
       sendSnapshot: (p) => this.sendSnapshot(p),
@@ -202,6 +202,16 @@ export class ServerReplicator {
   setOwner(eid: number, clientId: number): void {
     this.structure.setOwner(eid, clientId);
   }
+  /** Marks component `c` of `eid` changed, for components detected from marks (change-marks.ts). */
+  markChanged(c: number, eid: number): boolean {
+    return this.detector.marks.mark(c, eid, this.registry.capacity);
+  }
+
+  /** The change detection of component `c`: 'marks', or its raw scan kernel ('wasm-simd', 'js', 'arrays'). */
+  detectionOf(c: number): ReturnType<ChangeDetector['kernelOf']> {
+    return this.detector.kernelOf(c);
+  }
+
   /** The owner of `eid` (0 = server). */
   ownerOf(eid: number): number {
     return this.registry.isReplicated(eid) ? this.registry.owner[eid] : SERVER_OWNER;
