@@ -19,6 +19,7 @@ import type { ScopeRequests } from './scope-requests.ts';
 import type { ServerHashCheck } from './server-hash-check.ts';
 import { INITIAL_ENTITY_CAPACITY } from './shadow-store.ts';
 import { serverBaselinesFor } from './baseline-block.ts';
+import type { SharedResidualPlans } from './shared-residual-plans.ts';
 
 /** The replication parts a session event reaches. */
 export interface ServerPeerHandlerHost {
@@ -36,6 +37,8 @@ export interface ServerPeerHandlerHost {
   readonly ownerWrites: OwnerWrites;
   readonly hashCheck: ServerHashCheck;
   readonly scopeRequests: ScopeRequests;
+  /** Residual plans shared by the clients granted `ackedbase`, or undefined (each plans its own). */
+  readonly residualPlans?: SharedResidualPlans;
   sendSnapshot(p: PeerReplication): void;
   setOwner(eid: number, clientId: number): void;
   /** Every message above the session passes here first (the replicator's one entry point), then to `route`. */
@@ -55,7 +58,7 @@ export class ServerPeerHandler implements PeerHandler {
     const h = this.h;
     const cap = Math.max(h.registry.capacity, INITIAL_ENTITY_CAPACITY);
     const p = new PeerReplication(peer, h.componentCount, cap);
-    p.useBaselines(serverBaselinesFor(peer.capabilities, h.comps));
+    p.useBaselines(serverBaselinesFor(peer.capabilities, h.comps, h.residualPlans));
     p.nextHashAtMs = h.clock.now() + h.hashIntervalMs;
     h.peers.set(peer.clientId, p);
     h.sendSnapshot(p);
