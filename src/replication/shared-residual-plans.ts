@@ -13,8 +13,11 @@ import { capacityFor, grown } from '../codec/grow-array.ts';
 import type { RegisteredComponent } from '../register.ts';
 import { residualBits, residualLayout, type ResidualLayout } from './residual-codec.ts';
 
-/** Entries per (component, entity): two groups of clients with different acked ticks both hit. */
-const WAYS = 2;
+/**
+ * Entries per (component, entity): clients that acked different ticks (loss, late acks), and a baseline and a
+ * prediction from it planned side by side, each keep theirs.
+ */
+const WAYS = 4;
 
 /** The memo of one residual-capable component. */
 class ComponentPlans {
