@@ -33,7 +33,6 @@ import { ScopeRequests } from './scope-requests.ts';
 import { createServerCounters, type ServerReplicationCounters } from './server-counters.ts';
 import { ServerHashCheck } from './server-hash-check.ts';
 import { ServerPeerHandler } from './server-peer-handler.ts';
-import { SharedResidualPlans } from './shared-residual-plans.ts';
 import { DEFAULT_HASH_INTERVAL_MS, type ServerReplicatorOptions } from './server-replicator-options.ts';
 import { DEFAULT_BANDWIDTH_KBPS, type PriorityFn } from './send-priority.ts';
 import { INITIAL_ENTITY_CAPACITY, ShadowStore } from './shadow-store.ts';
@@ -59,8 +58,6 @@ export class ServerReplicator {
   readonly views: ClientViews;
   /** This tick's changes, shared by every client. */
   readonly changes: ChangeSet;
-  /** Residual plans against acked baselines, shared by the clients granted `ackedbase`. */
-  readonly residualPlans: SharedResidualPlans;
   readonly peers = new Map<number, PeerReplication>();
   readonly events = new Emitter<ReplicationEvents>();
   /** Authority sequence per network id: bumped on every ownership change, sent with each OwnershipGrant. */
@@ -120,7 +117,6 @@ export class ServerReplicator {
     this.interest = new InterestIndex(options.interest ?? { rateHz: 10, grid: null, predicate: null });
     this.views = new ClientViews(this.registry, this.interest, this.events);
     this.changes = new ChangeSet(comps.length);
-    this.residualPlans = new SharedResidualPlans(comps);
     this.scratch = createPackScratch(comps);
     this.detector = new ChangeDetector(this.shadow, this.registry);
     this.reliableLane = ReliableLane.create(this.writer, this.scratch, comps, this.shadow, this.registry);
@@ -178,7 +174,6 @@ export class ServerReplicator {
       ownerWrites: new OwnerWrites({ ...state, ownerFilter, writeGate, counters, session }),
       hashCheck: this.hashCheck,
       scopeRequests: new ScopeRequests({ ...state, toggles, allowScope, scopeLimits, session }),
-      residualPlans: this.residualPlans,
       sendSnapshot: (p) => this.sendSnapshot(p),
       setOwner: (eid, clientId) => this.setOwner(eid, clientId),
       received: (peer, tag, msg, seq) => this.onMessage(peer, tag, msg, seq),
