@@ -24,11 +24,17 @@ const MAX_TOKEN_SECONDS = 0.25;
 /** Sort keys hold the position in the list in their low bits: 2^21 waiting entities per client at most. */
 const INDEX_BITS = 2 ** 21;
 
-/** Bits a varuint of a 32-bit number takes at most (five 8-bit groups): network ids and id gaps. */
+/** Bits a varuint of a 32-bit number takes at most (five 8-bit groups): entity references. */
 const MAX_VARUINT32_BITS = 40;
 
-/** Bits of an unreliable Delta's header at most: tag, tick, dependsOn, entity count (as writeDelta budgets it). */
-export const MAX_DELTA_HEADER_BITS = 16 + MAX_VARUINT32_BITS + 16 + 24;
+/** Bits of an entity's id gap at most: 40 as a varuint, 65 as an order-0 Exp-Golomb code of a 32-bit gap. */
+const MAX_ID_GAP_BITS = 72;
+
+/**
+ * Bits of an unreliable Delta's header at most: tag, tick, dependsOn and entity count as writeDelta budgets them
+ * (16 + 40 + 16 + 24), with 64 bits to spare for header fields a Delta variant may add.
+ */
+export const MAX_DELTA_HEADER_BITS = 16 + MAX_VARUINT32_BITS + 16 + 24 + 64;
 
 /**
  * Upper bound of the bits one entity takes in an unreliable Delta of `comps` (not a CoarseDelta): its id gap,
@@ -38,7 +44,7 @@ export const MAX_DELTA_HEADER_BITS = 16 + MAX_VARUINT32_BITS + 16 + 24;
  * fits the budget, when their order does not matter (see `SendPriority.fitsAll`).
  */
 export function maxDeltaEntityBits(comps: readonly RegisteredComponent[]): number {
-  let bits = MAX_VARUINT32_BITS + comps.length;
+  let bits = MAX_ID_GAP_BITS + comps.length;
   for (const comp of comps) {
     if (comp.reliable) continue;
     const n = comp.fields.length;
