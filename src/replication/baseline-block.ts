@@ -22,6 +22,7 @@ import {
 import { BaselineRing } from './baseline-ring.ts';
 import type { DeliveryListener } from './delivery-state.ts';
 import { residualLayout, type ResidualLayout } from './residual-codec.ts';
+import type { SharedResidualPlans } from './shared-residual-plans.ts';
 
 /** The capability a client offers and a server grants for deltas against acked baselines. */
 export const ACKED_BASELINE_CAPABILITY = 'ackedbase';
@@ -40,8 +41,9 @@ export const MAX_CLIENT_BASELINE_ENTITIES = 2 * MAX_BASELINE_ENTITIES;
 export function serverBaselinesFor(
   capabilities: readonly string[],
   comps: readonly RegisteredComponent[],
+  plans?: SharedResidualPlans,
 ): ServerBaselineCoder | undefined {
-  return capabilities.includes(ACKED_BASELINE_CAPABILITY) ? new ServerBaselineCoder(comps) : undefined;
+  return capabilities.includes(ACKED_BASELINE_CAPABILITY) ? new ServerBaselineCoder(comps, plans) : undefined;
 }
 
 /** Bits of the fields of `mask` of a residual-capable component written absolute. */
@@ -64,9 +66,13 @@ export class ServerBaselineCoder implements DeliveryListener {
   residuals = 0;
   absolutes = 0;
 
-  /** A coder for the components of one protocol. */
-  constructor(comps: readonly RegisteredComponent[]) {
+  /** The server's residual plans shared by its clients (shared-residual-plans.ts), or undefined. */
+  private readonly plans: SharedResidualPlans | undefined;
+
+  /** A coder for the components of one protocol; `plans`: the memo it shares with the server's other clients. */
+  constructor(comps: readonly RegisteredComponent[], plans?: SharedResidualPlans) {
     this.comps = comps;
+    this.plans = plans;
     this.layouts = comps.map((c) => residualLayout(c));
     this.baselines = comps.map((c, i) =>
       this.layouts[i] === null ? null : new AckedBaselines(c.fields.length, MAX_BASELINE_ENTITIES),
@@ -88,7 +94,8 @@ export class ServerBaselineCoder implements DeliveryListener {
     const layout = this.layouts[c] as ResidualLayout;
     this.gather(wires, mask, eid);
     const abs = absoluteBits(this.comps[c], mask);
-    return planBaselineFields(this.plan, layout, this.baselines[c]!, eid, mask, this.values, 0, this.tick, abs);
+    const b = this.baselines[c]!;
+    return planBaselineFields(this.plan, layout, b, eid, mask, this.values, 0, this.tick, abs, this.plans, c);
   }
 
   /**

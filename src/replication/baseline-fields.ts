@@ -12,6 +12,7 @@ import type { BitWriter } from '../codec/bit-writer.ts';
 import type { AckedBaselines } from './acked-baseline.ts';
 import { BASELINE_TICKS, type BaselineRing } from './baseline-ring.ts';
 import { readResiduals, residualBits, type ResidualLayout, writeResiduals } from './residual-codec.ts';
+import type { SharedResidualPlans } from './shared-residual-plans.ts';
 
 /** Bits of a baseline's age in a mode-1 component (ages 1 .. BASELINE_TICKS - 1). */
 export const AGE_BITS = 5;
@@ -38,7 +39,8 @@ export function createBaselinePlan(): BaselinePlan {
 /**
  * Chooses between the absolute form (`absoluteBits`, the values as the block writes them today) and a residual
  * against the client's acked baseline for fields `mask` of `eid` at tick `now`; fills `plan` and returns the
- * bits it costs, the mode bit included.
+ * bits it costs, the mode bit included. With `plans` (the server's shared memo, component `c`), the residual's
+ * order comes from it when another client (or this one) planned the same values against the same baseline.
  */
 export function planBaselineFields(
   plan: BaselinePlan,
@@ -50,6 +52,8 @@ export function planBaselineFields(
   vOff: number,
   now: number,
   absoluteBits: number,
+  plans?: SharedResidualPlans,
+  c = 0,
 ): number {
   plan.at = -1;
   plan.bits = 1 + absoluteBits;
@@ -57,7 +61,11 @@ export function planBaselineFields(
   if (at < 0) return plan.bits;
   const age = now - plan.scratch[0];
   if (age < 1 || age >= BASELINE_TICKS) return plan.bits;
-  const res = residualBits(layout, mask, values, vOff, baselines.sent.values, at, plan.scratch);
+  const base = baselines.sent.values;
+  const res =
+    plans !== undefined
+      ? plans.residualBits(c, eid, mask, values, vOff, base, at, plan.scratch)
+      : residualBits(layout, mask, values, vOff, base, at, plan.scratch);
   if (res < 0 || 1 + AGE_BITS + res >= plan.bits) return plan.bits;
   plan.at = at;
   plan.age = age;

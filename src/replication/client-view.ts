@@ -113,15 +113,16 @@ export class ClientViews {
     }
   }
 
-  /** The client's known list, each entity looked up in the change set. */
+  /** The client's known list, each entity looked up in the change set's bitmap. */
   private pullByKnown(p: PeerReplication, changes: ChangeSet): void {
-    const stamp = changes.stamp;
-    const generation = changes.generation;
+    const bits = changes.bits;
+    const words = bits.length;
     const list = p.knownSet.list;
     const count = p.knownSet.count;
     for (let i = 0; i < count; i++) {
       const eid = list[i];
-      if (eid < stamp.length && stamp[eid] === generation) this.take(p, eid, changes);
+      const word = eid >>> 5;
+      if (word < words && (bits[word] & (1 << (eid & 31))) !== 0) this.take(p, eid, changes);
     }
   }
 

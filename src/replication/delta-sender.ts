@@ -12,7 +12,7 @@ import type { InterestIndex } from './interest.ts';
 import type { OwnerWriteFilter } from './owner-write-filter.ts';
 import type { PeerReplication } from './peer-replication.ts';
 import type { ReliableLane } from './reliable-deltas.ts';
-import type { PriorityFn } from './send-priority.ts';
+import { maxDeltaEntityBits, SendPriority, type PriorityFn } from './send-priority.ts';
 import type { ServerReplicationCounters } from './server-counters.ts';
 import type { ShadowStore } from './shadow-store.ts';
 import type { BitWriter } from './wire-bodies.ts';
@@ -49,9 +49,12 @@ export interface DeltaSenderHost {
 /** Packs each client's pending changes into its packet and bandwidth budget. */
 export class DeltaSender {
   private readonly h: DeltaSenderHost;
+  /** Largest bits one entity can take in the unreliable Delta (see `SendPriority.fitsAll`). */
+  private readonly maxEntityBits: number;
 
   constructor(host: DeltaSenderHost) {
     this.h = host;
+    this.maxEntityBits = maxDeltaEntityBits(host.comps);
   }
 
   /**
@@ -86,7 +89,14 @@ export class DeltaSender {
       const grid = h.interest.config.grid;
       const view = grid ? h.interest.viewpoint(p.interest, h.registry) : null;
       const fidelity = h.fidelity?.prepare(p, tick) ?? null;
-      pr.prioritize(p.delivery, p.peer.clientId, h.registry, grid, view, h.priority);
+      // Every waiting entity goes out whatever its priority (no fidelity holds, a budget that holds them all at
+      // their largest): the priority pass is done only if the Delta does not go out after all.
+      const all =
+        fidelity === null &&
+        h.priority === null &&
+        SendPriority.fitsAll(p.delivery.dirtyCount, this.maxEntityBits, budget);
+      const clientId = p.peer.clientId;
+      if (!all) pr.prioritize(p.delivery, clientId, h.registry, grid, view, h.priority);
       const delta = writeDelta(h.writer, h.scratch, h.comps, h.shadow, h.registry, p.delivery, {
         tick,
         dependsOn: p.lastStructuralId,
@@ -94,7 +104,10 @@ export class DeltaSender {
         fidelity,
         baselines: p.baselines,
       });
-      if (delta !== null && !conn.sendUnreliable(delta)) p.delivery.untake();
+      if (delta !== null && !conn.sendUnreliable(delta)) {
+        p.delivery.untake();
+        if (all) pr.prioritize(p.delivery, clientId, h.registry, grid, view, h.priority);
+      }
       pr.resetSent(p.delivery);
     }
   }

@@ -9,6 +9,8 @@ import { capacityFor, grown } from '../codec/grow-array.ts';
 import type { DeliveryState } from './delivery-state.ts';
 import { type EntityRegistry, SERVER_OWNER } from './entity-registry.ts';
 import type { GridInterestOptions } from './interest.ts';
+import { FieldKind } from '../protocol/field-schema.ts';
+import type { RegisteredComponent } from '../register.ts';
 
 /** Priority of an entity for a client; higher is sent sooner. */
 export type PriorityFn = (clientId: number, eid: number, distance: number) => number;
@@ -21,6 +23,37 @@ const MAX_TOKEN_SECONDS = 0.25;
 
 /** Sort keys hold the position in the list in their low bits: 2^21 waiting entities per client at most. */
 const INDEX_BITS = 2 ** 21;
+
+/** Bits a varuint of a 32-bit number takes at most (five 8-bit groups): entity references. */
+const MAX_VARUINT32_BITS = 40;
+
+/** Bits of an entity's id gap at most: 40 as a varuint, 65 as an order-0 Exp-Golomb code of a 32-bit gap. */
+const MAX_ID_GAP_BITS = 72;
+
+/**
+ * Bits of an unreliable Delta's header at most: tag, tick, dependsOn and entity count as writeDelta budgets them
+ * (16 + 40 + 16 + 24), with 64 bits to spare for header fields a Delta variant may add.
+ */
+export const MAX_DELTA_HEADER_BITS = 16 + MAX_VARUINT32_BITS + 16 + 24 + 64;
+
+/**
+ * Upper bound of the bits one entity takes in an unreliable Delta of `comps` (not a CoarseDelta): its id gap,
+ * the presence bits, and for each component it may carry the all-fields bit and field mask, a mode bit (acked
+ * baselines: a residual is written only when smaller than the absolute values) and every field at its widest.
+ * Components with a short string never travel in the unreliable Delta. Used to see that every waiting entity
+ * fits the budget, when their order does not matter (see `SendPriority.fitsAll`).
+ */
+export function maxDeltaEntityBits(comps: readonly RegisteredComponent[]): number {
+  let bits = MAX_ID_GAP_BITS + comps.length;
+  for (const comp of comps) {
+    if (comp.reliable) continue;
+    const n = comp.fields.length;
+    if (n === 0) continue;
+    bits += (n > 1 ? 1 + n : 0) + 1;
+    for (const f of comp.fields) bits += f.kind === FieldKind.entity ? MAX_VARUINT32_BITS : f.bits;
+  }
+  return bits;
+}
 
 /** Default priority: 1, plus up to 4 for closeness (within a few cells), doubled for entities a client owns. */
 export function defaultPriority(owner: number, distance: number, cellSize: number): number {
@@ -139,6 +172,15 @@ export class SendPriority {
     const copy = this.held.subarray(this.heldCount, this.heldCount + count);
     copy.set(list.subarray(0, count));
     for (let i = 0; i < count; i++) list[i] = copy[sorted[i] % INDEX_BITS];
+  }
+
+  /**
+   * True when all `waiting` entities fit `budgetBytes` of unreliable Delta even at their largest
+   * (`entityBits` from `maxDeltaEntityBits`): then every one of them is sent this tick and the priority pass
+   * would change nothing (each accumulator it grows is zeroed by `resetSent`), so it can be skipped.
+   */
+  static fitsAll(waiting: number, entityBits: number, budgetBytes: number): boolean {
+    return waiting * entityBits + MAX_DELTA_HEADER_BITS <= budgetBytes * 8;
   }
 
   /** Zeroes the accumulators of the entities with nothing pending in `d` any more: they were sent. */
