@@ -72,6 +72,8 @@ export class ServerBaselineCoder implements DeliveryListener {
   /** Components written as residuals, and absolute (with a mode bit), since creation. */
   residuals = 0;
   absolutes = 0;
+  /** Of the residuals: those against a predicted reference (baseline-reference.ts). */
+  predicted = 0;
 
   /** A coder for the components of one protocol. */
   constructor(comps: readonly RegisteredComponent[]) {
@@ -139,6 +141,7 @@ export class ServerBaselineCoder implements DeliveryListener {
     const absolute = writeBaselineFields(w, this.plan, layout, b, mask, this.values, 0);
     if (absolute) this.absolutes++;
     else this.residuals++;
+    if (!absolute && this.plan.at2 >= 0) this.predicted++;
     b.recordSent(eid, this.tick, mask, this.values, 0, this.plan.at, this.plan.at2);
     return absolute;
   }
