@@ -23,12 +23,7 @@ import {
 import { referenceOf } from '../../src/replication/baseline-reference.ts';
 import { BASELINE_TICKS, BaselineRing } from '../../src/replication/baseline-ring.ts';
 import { serverBaselinesFor, clientBaselinesFor } from '../../src/replication/baseline-block.ts';
-import {
-  MAX_DIRECT_POSITIVE,
-  positiveBits,
-  readPositive,
-  writePositive,
-} from '../../src/replication/positive-code.ts';
+import { MAX_DIRECT_POSITIVE, positiveBits, readPositive, writePositive } from '../../src/replication/positive-code.ts';
 import { residualLayout, type ResidualLayout } from '../../src/replication/residual-codec.ts';
 import { createMotionTrace, TRACE_SAMPLE_LENGTH, TraceDevice } from '../../src/vr/motion-trace.ts';
 
@@ -151,7 +146,8 @@ describe('ackedbase2 residuals', () => {
             const got = readBaselineFields(r, layout, ring, e, mask, p.tick, out, 0, readPlan);
             expect(got).not.toBe(BaselineRead.malformed);
             if (got === BaselineRead.absolute)
-              for (let f = 0; f < FIELDS; f++) if ((mask & (1 << f)) !== 0) out[f] = r.readBitsWide(comp.fields[f].bits);
+              for (let f = 0; f < FIELDS; f++)
+                if ((mask & (1 << f)) !== 0) out[f] = r.readBitsWide(comp.fields[f].bits);
             if (got === BaselineRead.missing) {
               dropped.push(e);
               continue;
