@@ -74,6 +74,10 @@ export class ServerBaselineCoder implements DeliveryListener {
   absolutes = 0;
   /** Of the residuals: those against a predicted reference (baseline-reference.ts). */
   predicted = 0;
+  /** What `plan` holds: component, entity and mask of the last plan (-1: none valid, the state changed since). */
+  private plannedC = -1;
+  private plannedEid = -1;
+  private plannedMask = -1;
 
   /** A coder for the components of one protocol. */
   constructor(comps: readonly RegisteredComponent[]) {
@@ -96,6 +100,7 @@ export class ServerBaselineCoder implements DeliveryListener {
    */
   begin(tick: number): void {
     this.tick = tick;
+    this.plannedC = -1;
     const age = this.newestAcked < 0 ? 0 : tick - this.newestAcked;
     this.plan.refAge = age < 0 ? 0 : Math.min(age, BASELINE_TICKS - 1);
   }
@@ -124,9 +129,14 @@ export class ServerBaselineCoder implements DeliveryListener {
 
   /** Bits of component `c`'s values of `eid` (fields `mask`), mode bit included, in the cheaper mode. */
   bits(c: number, eid: number, mask: number, wires: readonly Float64Array[]): number {
+    // The same component planned again before anything changed (`widen`, then the size or the write): reuse it.
+    if (c === this.plannedC && eid === this.plannedEid && mask === this.plannedMask) return this.plan.bits;
     const layout = this.layouts[c] as ResidualLayout;
     this.gather(wires, mask, eid);
     const abs = absoluteBits(this.comps[c], mask);
+    this.plannedC = c;
+    this.plannedEid = eid;
+    this.plannedMask = mask;
     return planBaselineFields(this.plan, layout, this.baselines[c]!, eid, mask, this.values, 0, this.tick, abs);
   }
 
@@ -143,6 +153,7 @@ export class ServerBaselineCoder implements DeliveryListener {
     else this.residuals++;
     if (!absolute && this.plan.at2 >= 0) this.predicted++;
     b.recordSent(eid, this.tick, mask, this.values, 0, this.plan.at, this.plan.at2);
+    this.plannedC = -1;
     return absolute;
   }
 
@@ -150,10 +161,12 @@ export class ServerBaselineCoder implements DeliveryListener {
     const b = this.baselines[c];
     if (b === null || b === undefined) return;
     b.ackedTick(eid, tick);
+    this.plannedC = -1;
     if (tick > this.newestAcked) this.newestAcked = tick;
   }
 
   forget(eid: number, c: number): void {
+    this.plannedC = -1;
     if (c >= 0) this.baselines[c]?.forget(eid);
     else for (const b of this.baselines) b?.forget(eid);
   }
@@ -161,6 +174,7 @@ export class ServerBaselineCoder implements DeliveryListener {
   reset(): void {
     for (const b of this.baselines) b?.clear();
     this.newestAcked = -1;
+    this.plannedC = -1;
   }
 }
 
