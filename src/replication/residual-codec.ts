@@ -106,11 +106,20 @@ export function residualBits(
       if (b6 >= 0) b6 = addCode(b6, z, 6);
     }
   }
-  let best = -1;
-  if (b0 >= 0) ((best = b0), (out[0] = 0));
-  if (b2 >= 0 && (best < 0 || b2 < best)) ((best = b2), (out[0] = 1));
-  if (b4 >= 0 && (best < 0 || b4 < best)) ((best = b4), (out[0] = 2));
-  if (b6 >= 0 && (best < 0 || b6 < best)) ((best = b6), (out[0] = 3));
+  let best = b0;
+  out[0] = 0;
+  if (b2 >= 0 && (best < 0 || b2 < best)) {
+    best = b2;
+    out[0] = 1;
+  }
+  if (b4 >= 0 && (best < 0 || b4 < best)) {
+    best = b4;
+    out[0] = 2;
+  }
+  if (b6 >= 0 && (best < 0 || b6 < best)) {
+    best = b6;
+    out[0] = 3;
+  }
   return best < 0 ? -1 : best + RESIDUAL_ORDER_BITS;
 }
 
