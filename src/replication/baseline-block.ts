@@ -74,6 +74,12 @@ export class ServerBaselineCoder implements DeliveryListener {
   absolutes = 0;
   /** Of the residuals: those against a predicted reference (baseline-reference.ts). */
   predicted = 0;
+  /**
+   * Until it says true, acks are not taken as baselines (see `armWhen`); then `armTick` is the first tick whose
+   * sends may become baselines. null: armed at the next `begin`.
+   */
+  private armTest: (() => boolean) | null = null;
+  private armTick = 0;
   /** What `plan` holds: component, entity and mask of the last plan (-1: none valid, the state changed since). */
   private plannedC = -1;
   private plannedEid = -1;
@@ -95,11 +101,28 @@ export class ServerBaselineCoder implements DeliveryListener {
   }
 
   /**
+   * Takes no ack as a baseline until `test()` is true at the opening of a Delta; from then on only sends of that
+   * tick and later count. A client drops the Deltas of packets that reach it before its Welcome (its connection
+   * acks them all the same): the server waits until the Welcome is acked in order (`test`), so every baseline it
+   * names is in a packet the client read. null: armed at the next Delta (a resumed client asks for its catch-up
+   * first, so it reads whatever comes after).
+   */
+  armWhen(test: (() => boolean) | null): void {
+    if (this.armTick >= 0 && test === null) return;
+    this.armTest = test;
+    this.armTick = -1;
+  }
+
+  /**
    * Opens the BaselineDelta of `tick`: its reference age (the age of the newest value the client acked, which
    * most baselines of the Delta share) is fixed for every plan until the next call.
    */
   begin(tick: number): void {
     this.tick = tick;
+    if (this.armTick < 0 && (this.armTest === null || this.armTest())) {
+      this.armTick = tick;
+      this.armTest = null;
+    }
     this.plannedC = -1;
     const age = this.newestAcked < 0 ? 0 : tick - this.newestAcked;
     this.plan.refAge = age < 0 ? 0 : Math.min(age, BASELINE_TICKS - 1);
@@ -159,7 +182,7 @@ export class ServerBaselineCoder implements DeliveryListener {
 
   acked(eid: number, c: number, tick: number): void {
     const b = this.baselines[c];
-    if (b === null || b === undefined) return;
+    if (b === null || b === undefined || this.armTick < 0 || tick < this.armTick) return;
     b.ackedTick(eid, tick);
     this.plannedC = -1;
     if (tick > this.newestAcked) this.newestAcked = tick;

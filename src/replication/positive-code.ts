@@ -7,7 +7,6 @@
  */
 import type { BitReader } from '../codec/bit-reader.ts';
 import type { BitWriter } from '../codec/bit-writer.ts';
-import { varUintBits } from './entity-block.ts';
 
 /** Largest value coded directly; larger ones take the escape code and a varuint. */
 export const MAX_DIRECT_POSITIVE = 65535;
@@ -17,7 +16,12 @@ const ESCAPE_ZEROS = 16;
 
 /** Bits of `gap` (an integer >= 1). */
 export function positiveBits(gap: number): number {
-  if (gap > MAX_DIRECT_POSITIVE) return 2 * ESCAPE_ZEROS + 1 + varUintBits(gap - MAX_DIRECT_POSITIVE - 1);
+  if (gap > MAX_DIRECT_POSITIVE) {
+    // The escape, then the rest as a varuint (8-bit groups of 7 value bits).
+    let bits = 2 * ESCAPE_ZEROS + 1 + 8;
+    for (let rest = gap - MAX_DIRECT_POSITIVE - 1; rest >= 128; rest = Math.floor(rest / 128)) bits += 8;
+    return bits;
+  }
   return 2 * (31 - Math.clz32(gap)) + 1;
 }
 

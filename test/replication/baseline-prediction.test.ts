@@ -285,6 +285,42 @@ describe('ackedbase2 residuals', () => {
     expect(r.ok).toBe(false);
   });
 
+  it('takes no ack as a baseline until armed, and then only acks of sends from the arming tick on', () => {
+    const coder = serverBaselinesFor(['ackedbase2'], [comp])!;
+    const wires = Array.from({ length: FIELDS }, () => new Float64Array(4));
+    const set = (t: number) => {
+      const v = new Float64Array(FIELDS);
+      wireAt(1, t, v, 0);
+      for (let f = 0; f < FIELDS; f++) wires[f][1] = v[f];
+    };
+    const w = new BitWriter();
+    let welcomed = false;
+    coder.armWhen(() => welcomed);
+    const send = (t: number): boolean => {
+      coder.begin(t);
+      set(t);
+      w.reset();
+      return coder.write(w, 0, 1, ALL, wires);
+    };
+    for (let t = 1; t <= 5; t++) {
+      expect(send(t)).toBe(true);
+      coder.acked(1, 0, t);
+    }
+    // Still unarmed: every send absolute, and the refAge has nothing to go by.
+    expect(coder.refAge).toBe(0);
+    welcomed = true;
+    expect(send(6)).toBe(true);
+    // Acks of sends before the arming tick (6) do not count; the ack of tick 6 does.
+    coder.acked(1, 0, 5);
+    expect(send(7)).toBe(true);
+    coder.acked(1, 0, 6);
+    expect(send(8)).toBe(false);
+    // A resumed client (armWhen(null)) keeps an armed coder armed.
+    coder.armWhen(null);
+    coder.acked(1, 0, 8);
+    expect(send(9)).toBe(false);
+  });
+
   it('a peer offering only the first version (`ackedbase`) is not given residuals', () => {
     expect(serverBaselinesFor(['deflate', 'ackedbase'], [comp])).toBeUndefined();
     expect(clientBaselinesFor(['ackedbase'], [comp], undefined)).toBeUndefined();
