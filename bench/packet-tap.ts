@@ -13,6 +13,7 @@ import type { DeltaInfo } from '../src/replication/delta-packer.ts';
 import { ClientBaselineDecoder } from '../src/replication/baseline-block.ts';
 import { fieldOffsets, readEntityBlock } from '../src/replication/entity-block.ts';
 import { BitReader } from '../src/replication/wire-bodies.ts';
+import { readPositive } from '../src/replication/positive-code.ts';
 import type { Link } from '../src/transport/transport.ts';
 
 /** Bits of one Delta message, split. */
@@ -32,9 +33,9 @@ export type DeltaEntityHook = (netId: number, bits: number) => void;
 
 /**
  * Splits a framed Delta message (tag included) into its header, entity blocks and padding; null when malformed.
- * `onEntity`, when given, sees every entity of a well-formed message. `ackedBaseline`: the Deltas are
- * server-to-client under the `ackedbase` capability (a mode bit per quantized component; residuals are read past,
- * not decoded, so their exact bits count).
+ * `onEntity`, when given, sees every entity of a well-formed message. `ackedBaseline`: BaselineDeltas may come
+ * (server-to-client under the `ackedbase2` capability: Exp-Golomb id gaps, a mode bit per quantized component;
+ * residuals are read past, not decoded, so their exact bits count).
  */
 export function createDeltaParser(
   comps: readonly RegisteredComponent[],
@@ -53,10 +54,14 @@ export function createDeltaParser(
     const headerEnd = r.bitPosition;
     // A CoarseDelta's entities carry a level code after their id gap (the code counts as the entity's bits).
     const shiftOf = () => (info.coarse !== true ? 0 : r.readBits(1) === 0 ? 0 : r.readBits(2) + 1);
+    // A BaselineDelta: Exp-Golomb gaps after the first id, mode bits on residual-capable components.
+    const baseline = info.baseline === true && dec !== undefined;
+    const idOf = (i: number) => (baseline && i > 0 ? readPositive(r) : r.readVarUint());
+    dec?.begin(info.refAge ?? 0);
     for (let i = 0; i < info.count; i++) {
-      r.readVarUint();
+      idOf(i);
       const shift = shiftOf();
-      if (!readEntityBlock(r, comps, offsets, present, masks, values, text, shift, info.coarse ? undefined : dec))
+      if (!readEntityBlock(r, comps, offsets, present, masks, values, text, shift, baseline ? dec : undefined))
         return null;
     }
     if (!r.ok) return null;
@@ -66,9 +71,9 @@ export function createDeltaParser(
       let netId = 0;
       for (let i = 0; i < info.count; i++) {
         const start = r.bitPosition;
-        netId += r.readVarUint();
+        netId += idOf(i);
         const shift = shiftOf();
-        readEntityBlock(r, comps, offsets, present, masks, values, text, shift, info.coarse ? undefined : dec);
+        readEntityBlock(r, comps, offsets, present, masks, values, text, shift, baseline ? dec : undefined);
         onEntity(netId, r.bitPosition - start);
       }
     }
@@ -159,7 +164,9 @@ export function tapIncoming(link: Link, comps: readonly RegisteredComponent[]): 
       const message = packet.subarray(entry.start, entry.start + entry.length);
       const delta =
         entry.kind === EntryKind.Unreliable &&
-        (readMessageTag(message) === Tag.Delta || readMessageTag(message) === Tag.CoarseDelta)
+        (readMessageTag(message) === Tag.Delta ||
+          readMessageTag(message) === Tag.CoarseDelta ||
+          readMessageTag(message) === Tag.BaselineDelta)
           ? parseDelta(message, tap.onEntity)
           : null;
       if (delta === null) {

@@ -134,7 +134,7 @@ export function createNetworkPlugin(world: World, options: NetworkPluginOptions)
       rateLimits: options.rateLimits,
       capacity: options.capacity,
       keyPair: options.keyPair,
-      capabilities: options.compression === false ? ['ed25519', 'ackedbase'] : ['deflate', 'ed25519', 'ackedbase'],
+      capabilities: options.compression === false ? ['ed25519', 'ackedbase2'] : ['deflate', 'ed25519', 'ackedbase2'],
       onError: options.onError,
     });
     const interest = interestConfig(protocol, options.interest);

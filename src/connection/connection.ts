@@ -134,6 +134,11 @@ export class Connection {
     return this.receiver.isDelivered(id);
   }
 
+  /** True once our reliable message `id` and every one before it were acked by the peer. */
+  isReliableAcked(id: number): boolean {
+    return this.sender.isReleased(id);
+  }
+
   /** Reliable bytes queued or in flight and not yet acked in order. */
   get reliablePendingBytes(): number {
     return this.sender.pendingBytes;

@@ -99,6 +99,16 @@ export class ReliableSender {
   }
 
   /**
+   * True when message `id` (an id `enqueue` returned) is released: it and every message before it were acked.
+   * Ids are compared within half the 16-bit id space behind the oldest message not yet released.
+   */
+  isReleased(id: number): boolean {
+    if (this.head === this.queue.length) return true;
+    const behind = (this.queue[this.head].id - id) & 0xffff;
+    return behind !== 0 && behind < 0x8000;
+  }
+
+  /**
    * Offers every fragment due at `nowMs` to `take`, oldest message first: unacked fragments whose resend time
    * has come, then new ones while the flow-control window and the id window allow. Stops when `take` says
    * there is no room. A message counts against the window from its first taken fragment.

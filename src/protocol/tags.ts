@@ -73,6 +73,11 @@ export const Tag = {
   CoarseDelta: 1016,
   /** Either way, reliable: tracked hands' fixed skeletons (bone lengths, metacarpal starts, twists) (wire.md). */
   HandCalibration: 1017,
+  /**
+   * Server → client, unreliable, under capability `ackedbase2`: a Delta whose quantized and quaternion components
+   * may be residuals against the client's acked baselines, with Exp-Golomb id gaps (wire.md, "BaselineDelta").
+   */
+  BaselineDelta: 1018,
   // 2000-2999 presence, subscriptions
   /** Server → client: the user list (full or changed, and who left); client → server: the user's own status. */
   Presence: 2000,

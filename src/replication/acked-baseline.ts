@@ -29,16 +29,31 @@ export class AckedBaselines {
 
   /**
    * Notes that fields `mask` of `eid` with `values[vOff + f]` go to the client in a packet of `tick`, coded
-   * against the baseline at offset `baseAt` (-1: absolute).
+   * against the baseline at offset `baseAt` (-1: absolute) and, for a predicted reference, the second value at
+   * `predAt` (-1: none). The fields outside `mask` are taken from the baseline, as the client records them.
    */
-  recordSent(eid: number, tick: number, mask: number, values: ArrayLike<number>, vOff: number, baseAt = -1): void {
+  recordSent(
+    eid: number,
+    tick: number,
+    mask: number,
+    values: ArrayLike<number>,
+    vOff: number,
+    baseAt = -1,
+    predAt = -1,
+  ): void {
     const sent = this.sent;
+    const fc = sent.fieldCount;
     // A second send of eid in the same tick (two sends per tick) would make the tick name two values: such a
     // tick never serves as a baseline (its chain depth is set past the cap).
     const again = sent.find(eid, tick, 0, tick) >= 0;
-    const depth = again ? 255 : baseAt < 0 ? 0 : Math.min(255, sent.depth[baseAt / sent.fieldCount] + 1);
-    if (!sent.record(eid, tick, mask, values, vOff)) return;
-    sent.depth[sent.find(eid, tick, mask, tick) / sent.fieldCount] = depth;
+    let depth = 0;
+    if (again) depth = 255;
+    else if (baseAt >= 0) {
+      const d1 = sent.depth[baseAt / fc];
+      depth = Math.min(255, 1 + (predAt >= 0 ? Math.max(d1, sent.depth[predAt / fc]) : d1));
+    }
+    if (!sent.record(eid, tick, mask, values, vOff, again ? -1 : baseAt)) return;
+    sent.depth[sent.find(eid, tick, mask, tick) / fc] = depth;
   }
 
   /** The packet of `tick` that carried `eid` was acked. */
@@ -49,6 +64,8 @@ export class AckedBaselines {
       this.acked.fill(-1, old);
     }
     if (tick > this.acked[eid]) this.acked[eid] = tick;
+    const at = this.sent.find(eid, tick, 0, tick);
+    if (at >= 0) this.sent.mark[at / this.sent.fieldCount] = 1;
   }
 
   /**
@@ -64,6 +81,18 @@ export class AckedBaselines {
     if (at < 0 || this.sent.depth[at / this.sent.fieldCount] >= MAX_RESIDUAL_CHAIN) return -1;
     out[0] = tick;
     return at;
+  }
+
+  /**
+   * Offset of the value of `eid` at `tick` for use as a prediction's second value (fields `mask`): it must be
+   * acked by the client, inside its history window at `now` and under the residual chain cap; -1 otherwise.
+   */
+  second(eid: number, tick: number, mask: number, now: number): number {
+    const sent = this.sent;
+    const at = sent.find(eid, tick, mask, now);
+    if (at < 0) return -1;
+    const slot = at / sent.fieldCount;
+    return sent.mark[slot] === 1 && sent.depth[slot] < MAX_RESIDUAL_CHAIN ? at : -1;
   }
 
   /** Forgets `eid` (left interest, despawned, component removed): its next value goes absolute. */

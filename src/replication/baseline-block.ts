@@ -1,8 +1,8 @@
 /**
- * The hooks the entity-block writer and reader call for server-to-viewer Deltas coded against the client's
- * acked baseline (capability `ackedbase`). Only components whose fields are all quantized numbers or
- * quaternions (`residualLayout`) take part; in a Delta block each such present component's values open with
- * the mode bit of baseline-fields.ts. The server names only ticks the client acked, and the client records
+ * The hooks the entity-block writer and reader call for server-to-viewer BaselineDeltas, coded against the
+ * client's acked baselines (capability `ackedbase2`). Only components whose fields are all quantized numbers or
+ * quaternions (`residualLayout`) take part; in a BaselineDelta block each such present component's values open
+ * with the mode bit of baseline-fields.ts. The server names only ticks the client acked, and the client records
  * every component value it decodes, so it holds each baseline the server names; it never clears its history
  * (only an entity it destroys), while the server forgets an entity's baselines whenever its delivery state
  * does (despawn, interest, partial or full snapshot), after which the entity goes absolute.
@@ -19,13 +19,20 @@ import {
   readBaselineFields,
   writeBaselineFields,
 } from './baseline-fields.ts';
-import { BaselineRing } from './baseline-ring.ts';
+import { BASELINE_TICKS, BaselineRing } from './baseline-ring.ts';
 import type { DeliveryListener } from './delivery-state.ts';
 import { residualLayout, type ResidualLayout } from './residual-codec.ts';
 import type { SharedResidualPlans } from './shared-residual-plans.ts';
 
-/** The capability a client offers and a server grants for deltas against acked baselines. */
-export const ACKED_BASELINE_CAPABILITY = 'ackedbase';
+/**
+ * The capability a client offers and a server grants for deltas against acked baselines (BaselineDelta, version 2
+ * of the scheme: predicted references, ages relative to the Delta's reference age, Exp-Golomb id gaps). A peer
+ * that offers only the first version's `ackedbase` is not granted it and gets absolute Deltas.
+ */
+export const ACKED_BASELINE_CAPABILITY = 'ackedbase2';
+
+/** Bits of a BaselineDelta's reference age in its header (0 .. BASELINE_TICKS - 1). */
+export const REF_AGE_BITS = 5;
 
 /** Most entities per component whose sent-value history the server keeps per client (past it: absolute). */
 export const MAX_BASELINE_ENTITIES = 1024;
@@ -62,9 +69,23 @@ export class ServerBaselineCoder implements DeliveryListener {
   private readonly values: Float64Array;
   /** Tick of the Delta being written. */
   tick = 0;
+  /** Newest tick of any value the client acked, -1 for none: the Delta's reference age is measured from it. */
+  private newestAcked = -1;
   /** Components written as residuals, and absolute (with a mode bit), since creation. */
   residuals = 0;
   absolutes = 0;
+  /** Of the residuals: those against a predicted reference (baseline-reference.ts). */
+  predicted = 0;
+  /**
+   * Until it says true, acks are not taken as baselines (see `armWhen`); then `armTick` is the first tick whose
+   * sends may become baselines. null: armed at the next `begin`.
+   */
+  private armTest: (() => boolean) | null = null;
+  private armTick = 0;
+  /** What `plan` holds: component, entity and mask of the last plan (-1: none valid, the state changed since). */
+  private plannedC = -1;
+  private plannedEid = -1;
+  private plannedMask = -1;
 
   /** The server's residual plans shared by its clients (shared-residual-plans.ts), or undefined. */
   private readonly plans: SharedResidualPlans | undefined;
@@ -85,15 +106,66 @@ export class ServerBaselineCoder implements DeliveryListener {
     return this.layouts[c] !== null;
   }
 
+  /**
+   * Takes no ack as a baseline until `test()` is true at the opening of a Delta; from then on only sends of that
+   * tick and later count. A client drops the Deltas of packets that reach it before its Welcome (its connection
+   * acks them all the same): the server waits until the Welcome is acked in order (`test`), so every baseline it
+   * names is in a packet the client read. null: armed at the next Delta (a resumed client asks for its catch-up
+   * first, so it reads whatever comes after).
+   */
+  armWhen(test: (() => boolean) | null): void {
+    if (this.armTick >= 0 && test === null) return;
+    this.armTest = test;
+    this.armTick = -1;
+  }
+
+  /**
+   * Opens the BaselineDelta of `tick`: its reference age (the age of the newest value the client acked, which
+   * most baselines of the Delta share) is fixed for every plan until the next call.
+   */
+  begin(tick: number): void {
+    this.tick = tick;
+    if (this.armTick < 0 && (this.armTest === null || this.armTest())) {
+      this.armTick = tick;
+      this.armTest = null;
+    }
+    this.plannedC = -1;
+    const age = this.newestAcked < 0 ? 0 : tick - this.newestAcked;
+    this.plan.refAge = age < 0 ? 0 : Math.min(age, BASELINE_TICKS - 1);
+  }
+
+  /** The reference age of the Delta `begin` opened, for its header (`REF_AGE_BITS` bits). */
+  get refAge(): number {
+    return this.plan.refAge;
+  }
+
   private gather(wires: readonly Float64Array[], mask: number, eid: number): void {
     for (let f = 0; f < wires.length; f++) if ((mask & (1 << f)) !== 0) this.values[f] = wires[f][eid];
   }
 
+  /**
+   * The fields to send of component `c` of `eid` when `mask` changed: `mask`, or every field when `mask` would go
+   * absolute and is not every field. A whole absolute value gives the client (and this coder's record) a whole
+   * baseline, so the next sends are residuals; a partial one would leave the fields outside it unknown at that
+   * tick, and every later send with more fields would go absolute again.
+   */
+  widen(c: number, eid: number, mask: number, wires: readonly Float64Array[]): number {
+    const all = this.comps[c].allFieldsMask;
+    if (mask === all) return mask;
+    this.bits(c, eid, mask, wires);
+    return this.plan.at < 0 ? all : mask;
+  }
+
   /** Bits of component `c`'s values of `eid` (fields `mask`), mode bit included, in the cheaper mode. */
   bits(c: number, eid: number, mask: number, wires: readonly Float64Array[]): number {
+    // The same component planned again before anything changed (`widen`, then the size or the write): reuse it.
+    if (c === this.plannedC && eid === this.plannedEid && mask === this.plannedMask) return this.plan.bits;
     const layout = this.layouts[c] as ResidualLayout;
     this.gather(wires, mask, eid);
     const abs = absoluteBits(this.comps[c], mask);
+    this.plannedC = c;
+    this.plannedEid = eid;
+    this.plannedMask = mask;
     const b = this.baselines[c]!;
     return planBaselineFields(this.plan, layout, b, eid, mask, this.values, 0, this.tick, abs, this.plans, c);
   }
@@ -109,21 +181,30 @@ export class ServerBaselineCoder implements DeliveryListener {
     const absolute = writeBaselineFields(w, this.plan, layout, b, mask, this.values, 0);
     if (absolute) this.absolutes++;
     else this.residuals++;
-    b.recordSent(eid, this.tick, mask, this.values, 0, this.plan.at);
+    if (!absolute && this.plan.at2 >= 0) this.predicted++;
+    b.recordSent(eid, this.tick, mask, this.values, 0, this.plan.at, this.plan.at2);
+    this.plannedC = -1;
     return absolute;
   }
 
   acked(eid: number, c: number, tick: number): void {
-    this.baselines[c]?.ackedTick(eid, tick);
+    const b = this.baselines[c];
+    if (b === null || b === undefined || this.armTick < 0 || tick < this.armTick) return;
+    b.ackedTick(eid, tick);
+    this.plannedC = -1;
+    if (tick > this.newestAcked) this.newestAcked = tick;
   }
 
   forget(eid: number, c: number): void {
+    this.plannedC = -1;
     if (c >= 0) this.baselines[c]?.forget(eid);
     else for (const b of this.baselines) b?.forget(eid);
   }
 
   reset(): void {
     for (const b of this.baselines) b?.clear();
+    this.newestAcked = -1;
+    this.plannedC = -1;
   }
 }
 
@@ -144,6 +225,10 @@ export function clientBaselinesFor(
 export class ClientBaselineDecoder {
   private readonly layouts: (ResidualLayout | null)[];
   private readonly rings: (BaselineRing | null)[];
+  /** Read scratch: the reference age of the Delta being read, and the last read's baseline. */
+  private readonly plan: BaselinePlan = createBaselinePlan();
+  /** baseAt[c]: offset of the baseline the last read of component c decoded against (-1: none). */
+  private readonly baseAt: Int32Array;
   /** Components dropped because their baseline tick was not held. */
   missing = 0;
 
@@ -153,6 +238,12 @@ export class ClientBaselineDecoder {
     this.rings = comps.map((c, i) =>
       this.layouts[i] === null ? null : new BaselineRing(c.fields.length, MAX_CLIENT_BASELINE_ENTITIES),
     );
+    this.baseAt = new Int32Array(comps.length).fill(-1);
+  }
+
+  /** Opens a BaselineDelta whose header gave reference age `refAge` (0 .. BASELINE_TICKS - 1). */
+  begin(refAge: number): void {
+    this.plan.refAge = refAge;
   }
 
   /** True when component `c` carries a mode bit. */
@@ -180,12 +271,17 @@ export class ClientBaselineDecoder {
     out: Float64Array,
     base: number,
   ): BaselineReadResult {
-    return readBaselineFields(r, this.layouts[c]!, this.rings[c]!, eid, mask, tick, out, base);
+    const got = readBaselineFields(r, this.layouts[c]!, this.rings[c]!, eid, mask, tick, out, base, this.plan);
+    this.baseAt[c] = this.plan.at;
+    return got;
   }
 
-  /** Records what arrived for component `c` of `eid` at `tick` (values `values[base + f]` of fields `mask`). */
+  /**
+   * Records what arrived for component `c` of `eid` at `tick` (values `values[base + f]` of fields `mask`), right
+   * after reading it: fields outside `mask` come from the baseline it was decoded against, as on the server.
+   */
   record(c: number, eid: number, tick: number, mask: number, values: Float64Array, base: number): void {
-    this.rings[c]?.record(eid, tick, mask, values, base);
+    this.rings[c]?.record(eid, tick, mask, values, base, this.baseAt[c]);
   }
 
   /** Drops the history of `eid` (despawned or left interest). */

@@ -31,6 +31,8 @@ export class BaselineRing {
   values: Float64Array = new Float64Array(0);
   /** depth[row * BASELINE_TICKS + slot]: a number the owner keeps per value (the server: its residual chain). */
   depth: Uint8Array = new Uint8Array(0);
+  /** mark[row * BASELINE_TICKS + slot]: a flag the owner keeps per value (the server: the client acked it). */
+  mark: Uint8Array = new Uint8Array(0);
 
   /** A ring for a component of `fieldCount` fields, holding history for at most `maxRows` entities. */
   constructor(fieldCount: number, maxRows: number) {
@@ -59,6 +61,7 @@ export class BaselineRing {
         this.ticks.fill(-1, old);
         this.masks = grown(this.masks, slots);
         this.depth = grown(this.depth, slots);
+        this.mark = grown(this.mark, slots);
         this.values = grown(this.values, slots * this.fieldCount);
       }
     }
@@ -70,18 +73,27 @@ export class BaselineRing {
 
   /**
    * Records fields `mask` of `values[vOff + f]` as the value of `eid` at `tick` (a later record of the same tick
-   * adds its fields). Returns false when no row was free.
+   * adds its fields). With `baseAt` >= 0 (the offset of another of this entity's slots, found by `find`: the
+   * baseline the value was coded against) the fields outside `mask` that the baseline holds are copied from it,
+   * so the slot holds a whole value both sides agree on. Returns false when no row was free.
    */
-  record(eid: number, tick: number, mask: number, values: ArrayLike<number>, vOff: number): boolean {
+  record(eid: number, tick: number, mask: number, values: ArrayLike<number>, vOff: number, baseAt = -1): boolean {
     const row = this.rowFor(eid);
     if (row < 0) return false;
     const slot = row * BASELINE_TICKS + (tick % BASELINE_TICKS);
+    const at = slot * this.fieldCount;
     if (this.ticks[slot] !== tick) {
       this.ticks[slot] = tick;
       this.masks[slot] = 0;
+      this.mark[slot] = 0;
+      if (baseAt >= 0 && baseAt !== at) {
+        const rest = this.masks[baseAt / this.fieldCount] & ~mask;
+        for (let f = 0; f < this.fieldCount; f++)
+          if ((rest & (1 << f)) !== 0) this.values[at + f] = this.values[baseAt + f];
+        this.masks[slot] = rest;
+      }
     }
     this.masks[slot] |= mask;
-    const at = slot * this.fieldCount;
     for (let f = 0; f < this.fieldCount; f++) if ((mask & (1 << f)) !== 0) this.values[at + f] = values[vOff + f];
     return true;
   }

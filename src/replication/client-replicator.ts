@@ -229,6 +229,7 @@ export class ClientReplicator {
     switch (tag) {
       case Tag.Delta:
       case Tag.CoarseDelta:
+      case Tag.BaselineDelta:
         return this.deltas.onDelta(msg);
       case Tag.Spawn:
         return this.messages.onSpawn(r);

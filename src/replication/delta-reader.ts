@@ -1,4 +1,4 @@
-/** Reading Delta and CoarseDelta bodies back and applying their entity updates. */
+/** Reading Delta, CoarseDelta and BaselineDelta bodies back and applying their entity updates. */
 import type { BitReader } from '../codec/bit-reader.ts';
 import { Tag } from '../protocol/tags.ts';
 import type { RegisteredComponent } from '../register.ts';
@@ -6,7 +6,8 @@ import { applyWireValue, type EntityMapper } from './compiled-field.ts';
 import { readEntityBlock } from './entity-block.ts';
 import type { EntityRegistry } from './entity-registry.ts';
 import type { ShadowStore } from './shadow-store.ts';
-import type { ClientBaselineDecoder } from './baseline-block.ts';
+import { type ClientBaselineDecoder, REF_AGE_BITS } from './baseline-block.ts';
+import { readPositive } from './positive-code.ts';
 import type { PackScratch } from './delta-scratch.ts';
 
 /** Keeps what arrived for `eid` at `tick` as a baseline; counts components dropped for a missing baseline. */
@@ -31,24 +32,41 @@ export interface DeltaInfo {
   count: number;
   /** A CoarseDelta: each entity carries a level code (set by `openDelta`; `readDeltaHeader` clears it). */
   coarse?: boolean;
+  /**
+   * A BaselineDelta: Exp-Golomb id gaps and residual-capable components with mode bits (set by `openDelta`;
+   * `readDeltaHeader` clears it).
+   */
+  baseline?: boolean;
+  /** A BaselineDelta's reference age (its residuals' ages are coded relative to it). */
+  refAge?: number;
 }
 
-/** Opens a framed Delta or CoarseDelta `msg` in `r` and reads its header into `out`; false when malformed. */
+/**
+ * Opens a framed Delta, CoarseDelta or BaselineDelta `msg` in `r` and reads its header into `out`; false when
+ * malformed.
+ */
 export function openDelta(r: BitReader, msg: Uint8Array, out: DeltaInfo): boolean {
   r.reset(msg, 2);
-  const ok = readDeltaHeader(r, out);
-  out.coarse = msg.length >= 2 && (msg[0] | (msg[1] << 8)) === Tag.CoarseDelta;
-  return ok;
+  const tag = msg.length >= 2 ? msg[0] | (msg[1] << 8) : -1;
+  const ok = readDeltaHeader(r, out, tag === Tag.BaselineDelta ? 2 : 9);
+  out.coarse = tag === Tag.CoarseDelta;
+  out.baseline = tag === Tag.BaselineDelta;
+  out.refAge = out.baseline ? r.readBits(REF_AGE_BITS) : 0;
+  return ok && r.ok;
 }
 
-/** Reads a Delta header; returns false when malformed. */
-export function readDeltaHeader(r: BitReader, out: DeltaInfo): boolean {
+/**
+ * Reads a Delta header; returns false when malformed. `minEntityBits`: the fewest bits an entity can take (an id
+ * and one presence bit: 9 with varuint ids, 2 with a BaselineDelta's Exp-Golomb gaps), to bound `count`.
+ */
+export function readDeltaHeader(r: BitReader, out: DeltaInfo, minEntityBits = 9): boolean {
   out.coarse = false;
+  out.baseline = false;
+  out.refAge = 0;
   out.tick = r.readVarUint();
   out.dependsOn = r.readBits(16);
   out.count = r.readVarUint();
-  // Every entity takes at least 8 bits of id and one presence bit per component.
-  return r.ok && out.count * 9 <= r.remainingBits;
+  return r.ok && out.count * minEntityBits <= r.remainingBits;
 }
 
 /** Reads an entity's level code in a CoarseDelta: 0 (full precision) or a shift of 1..MAX_LEVEL_SHIFT. */
@@ -106,12 +124,18 @@ export function applyEntityUpdates(
   result.unknown = 0;
   const start = r.bitPosition;
   const coarse = info.coarse === true;
-  // A CoarseDelta never carries residuals (its values are not the server's wire values, so neither side records them).
-  const dec = coarse ? undefined : opts.baselines;
+  // Only a BaselineDelta carries residuals (mode bits); one to a receiver without the history is malformed.
+  const baseline = info.baseline === true;
+  const dec = baseline ? opts.baselines : undefined;
+  if (baseline && dec === undefined) {
+    result.ok = false;
+    return;
+  }
+  dec?.begin(info.refAge ?? 0);
   // 1. validate the whole body
   let netId = 0;
   for (let i = 0; i < info.count; i++) {
-    netId += r.readVarUint();
+    netId += baseline && i > 0 ? readPositive(r) : r.readVarUint();
     const shift = coarse ? readLevelShift(r) : 0;
     const local = dec !== undefined ? reg.toLocal(netId) : 0;
     if (!readEntityBlock(r, comps, s.offsets, s.present, s.masks, s.values, s.text, shift, dec, local, info.tick)) {
@@ -125,7 +149,7 @@ export function applyEntityUpdates(
   r.seekBits(start);
   netId = 0;
   for (let i = 0; i < info.count; i++) {
-    netId += r.readVarUint();
+    netId += baseline && i > 0 ? readPositive(r) : r.readVarUint();
     const shift = coarse ? readLevelShift(r) : 0;
     const eid = reg.toLocal(netId);
     readEntityBlock(r, comps, s.offsets, s.present, s.masks, s.values, s.text, shift, dec, eid, info.tick);

@@ -1,7 +1,9 @@
 /**
  * Packing pending field changes into one Delta that fits the packet budget.
  * Entities go in the delivery state's FIFO order until the budget is full (what does not fit keeps its place
- * at the front), then are written in ascending network id so ids cost a small gap each.
+ * at the front), then are written in ascending network id so ids cost a small gap each (a varuint each in a Delta
+ * or CoarseDelta; in a BaselineDelta, for clients granted `ackedbase2`, the first id is a varuint and each later
+ * gap an Exp-Golomb code, positive-code.ts, and the header ends with the reference age of its residuals).
  */
 import { grown } from '../codec/grow-array.ts';
 import type { BitWriter } from '../codec/bit-writer.ts';
@@ -11,7 +13,8 @@ import type { DeliveryState } from './delivery-state.ts';
 import { entityBlockBits, varUintBits, writeEntityBlock } from './entity-block.ts';
 import type { EntityRegistry } from './entity-registry.ts';
 import type { ShadowStore } from './shadow-store.ts';
-import type { ServerBaselineCoder } from './baseline-block.ts';
+import { REF_AGE_BITS, type ServerBaselineCoder } from './baseline-block.ts';
+import { positiveBits, writePositive } from './positive-code.ts';
 import { beginMessage } from './wire-bodies.ts';
 import type { PackScratch } from './delta-scratch.ts';
 
@@ -47,6 +50,18 @@ export interface FidelityPlan {
   readonly shift: Uint8Array;
   /** Told of each entity written, with the field masks it carried (`masks[c]`) and its shift. */
   written(eid: number, shift: number, masks: Uint32Array): void;
+}
+
+/**
+ * Bits of an entity's id in the selection (FIFO) order: exact while the selected ids ascend, else an upper bound
+ * of what it takes once the selection is sorted. A Delta's varuint gap is at most the id's varuint. A
+ * BaselineDelta's Exp-Golomb gap after a smaller selected id `last` is at most `netId - last` (sorting only puts
+ * ids between them); otherwise the id may end up first (a varuint) or anywhere (a gap of at most itself).
+ */
+function idBits(expGolomb: boolean, count: number, netId: number, last: number): number {
+  if (!expGolomb) return varUintBits(netId);
+  if (count > 0 && netId > last) return positiveBits(netId - last);
+  return Math.max(varUintBits(netId), positiveBits(netId));
 }
 
 /** Largest level shift a CoarseDelta can say (2 bits of shift - 1): a step 16 times the field's own. */
@@ -87,13 +102,13 @@ export function writeDelta(
   const reliable = h.reliable === true;
   // Residuals only without a fidelity plan (then every message is a CoarseDelta, whose values no baseline records).
   const coder = reliable || (h.fidelity ?? null) !== null ? undefined : h.baselines;
-  if (coder !== undefined) coder.tick = h.tick;
+  if (coder !== undefined) coder.begin(h.tick);
   d.sendTick = h.tick;
   // The generated writer covers the unreliable Delta of protocols without reliable-only components, when its values
   // are plain absolute ones: no residuals (acked baselines) and no level codes (fidelity).
   const k = reliable || coder !== undefined || (h.fidelity ?? null) !== null ? null : s.kernel;
   // 1. select: FIFO order, exact sizes, until the budget is spent
-  const headerBits = 16 + varUintBits(h.tick) + 16 + 24;
+  const headerBits = 16 + varUintBits(h.tick) + 16 + 24 + (coder !== undefined ? REF_AGE_BITS : 0);
   const budgetBits = h.budgetBytes * 8 - headerBits;
   let used = 0;
   let count = 0;
@@ -116,7 +131,7 @@ export function writeDelta(
     const code = plan === null ? 0 : shift > 0 ? 3 : 1;
     const block =
       k !== null ? k.bits(s.masks, shadow.wire, eid) : entityBlockBits(comps, s.masks, shadow, eid, shift, coder);
-    const bits = varUintBits(netId) + code + block;
+    const bits = idBits(coder !== undefined, count, netId, lastNetId) + code + block;
     // A reliable Delta takes its first entity whatever its size, so one larger than the budget still goes.
     if (used + bits > budgetBits && !(reliable && count === 0)) {
       if (++misses > MAX_PACK_MISSES) break;
@@ -139,17 +154,19 @@ export function writeDelta(
   // 2. order by network id so each id is a small gap (unless already in order)
   const keys = ascending ? s.selected.subarray(0, count) : s.selected.subarray(0, count).sort();
   // 3. header
-  beginMessage(w, coarse ? Tag.CoarseDelta : Tag.Delta);
+  beginMessage(w, coarse ? Tag.CoarseDelta : coder !== undefined ? Tag.BaselineDelta : Tag.Delta);
   w.writeVarUint(h.tick);
   w.writeBits(h.dependsOn & 0xffff, 16);
   w.writeVarUint(count);
+  if (coder !== undefined) w.writeBits(coder.refAge, REF_AGE_BITS);
   // 4. entities
   let prev = 0;
   for (let i = 0; i < count; i++) {
     const key = keys[i];
     const netId = Math.floor(key / 65536);
     const eid = s.selectedEids[key % 65536];
-    w.writeVarUint(netId - prev);
+    if (coder !== undefined && i > 0) writePositive(w, netId - prev);
+    else w.writeVarUint(netId - prev);
     prev = netId;
     if (k !== null) {
       k.load(d.pending, eid, s.masks);

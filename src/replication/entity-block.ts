@@ -10,9 +10,9 @@
  * A full-state block (spawn, snapshot) sets presence for every component the entity has and all fields.
  * In a CoarseDelta an entity's block may be written at a level shift k > 0: then every field with a `maxShift`
  * (quantized, quaternion) is written with its low bits dropped (coarse-wire.ts); the layout is otherwise the same.
- * In a server-to-viewer Delta (never a CoarseDelta) with the `ackedbase` capability, each present residual-capable
- * component's values (2b) open with a mode bit: 0 = absolute as above, 1 = residual against an acked baseline
- * (baseline-fields.ts).
+ * In a BaselineDelta (server to viewer, capability `ackedbase2`) each present residual-capable component's values
+ * (2b) open with a mode bit: 0 = absolute as above, 1 = residual against an acked baseline (baseline-fields.ts);
+ * a component that goes absolute goes with every field (its mask says so), so it is a whole baseline afterwards.
  */
 import type { BitReader } from '../codec/bit-reader.ts';
 import type { BitWriter } from '../codec/bit-writer.ts';
@@ -108,7 +108,8 @@ export function entityBlockBits(
     const comp = components[c];
     if (coder !== undefined && coder.codes(c)) {
       const n = comp.fields.length;
-      bits += (n > 1 ? (mask === comp.allFieldsMask ? 1 : 1 + n) : 0) + coder.bits(c, eid, mask, wire[c]);
+      const m = coder.widen(c, eid, mask, wire[c]);
+      bits += (n > 1 ? (m === comp.allFieldsMask ? 1 : 1 + n) : 0) + coder.bits(c, eid, m, wire[c]);
       continue;
     }
     const full = fullBits(comp);
@@ -155,7 +156,10 @@ export function writeEntityBlock(
     const comp = components[c];
     const fields = comp.fields;
     if (fields.length === 0) continue;
-    const mask = masks[c];
+    const wires = wire[c];
+    const coded = coder !== undefined && coder.codes(c);
+    // A coded component's absolute value goes whole (`widen`): the extra fields are not taken from `masks`.
+    const mask = coded ? coder.widen(c, eid, masks[c], wires) : masks[c];
     if (fields.length > 1) {
       // 2a. all-fields bit, else the mask
       if (mask === comp.allFieldsMask) w.writeBits(1, 1);
@@ -164,8 +168,7 @@ export function writeEntityBlock(
         w.writeBits(mask, fields.length);
       }
     }
-    const wires = wire[c];
-    if (coder !== undefined && coder.codes(c) && !coder.write(w, c, eid, mask, wires)) continue;
+    if (coded && !coder.write(w, c, eid, mask, wires)) continue;
     // 2b. values: one writeBits per field when every field is a plain integer, else each field's writer
     const plain = shift === 0 ? plainBits(comp) : null;
     if (plain !== null) {

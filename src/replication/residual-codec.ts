@@ -14,7 +14,7 @@ import type { BitReader } from '../codec/bit-reader.ts';
 import type { BitWriter } from '../codec/bit-writer.ts';
 import { FieldKind } from '../protocol/field-schema.ts';
 import type { RegisteredComponent } from '../register.ts';
-import { egBits, MAX_EG_ZEROS, readEg, writeEg } from '../vr/exp-golomb.ts';
+import { MAX_EG_ZEROS, readEg, writeEg } from '../vr/exp-golomb.ts';
 
 /** Exp-Golomb orders the 2-bit selector names. */
 const ORDERS = [0, 2, 4, 6] as const;
@@ -53,55 +53,14 @@ export function residualLayout(comp: RegisteredComponent): ResidualLayout | null
   return layout;
 }
 
-/** Bits of one residual at order k, or -1 when its prefix would pass what a reader accepts (`MAX_EG_ZEROS`). */
-function residualCost(v: number, k: number): number {
-  const bits = egBits(v, k);
-  return (bits - 1 - k) / 2 > MAX_EG_ZEROS ? -1 : bits;
-}
-
-/**
- * Sum over the fields of `mask` of the Exp-Golomb bits of each residual at order k; -1 if a quaternion index
- * changed or a residual is too large for order k.
- */
-function bitsAtOrder(
-  layout: ResidualLayout,
-  mask: number,
-  values: ArrayLike<number>,
-  vOff: number,
-  base: ArrayLike<number>,
-  bOff: number,
-  k: number,
-): number {
-  let bits = 0;
-  const n = layout.quatBits.length;
-  for (let f = 0; f < n; f++) {
-    if ((mask & (1 << f)) === 0) continue;
-    const v = values[vOff + f];
-    const b = base[bOff + f];
-    const qb = layout.quatBits[f];
-    if (qb === 0) {
-      const cost = residualCost(v - b, k);
-      if (cost < 0) return -1;
-      bits += cost;
-      continue;
-    }
-    const unit = 2 ** qb;
-    const span = unit * unit * unit;
-    if (Math.floor(v / span) !== Math.floor(b / span)) return -1;
-    for (let s = 2; s >= 0; s--) {
-      const p = unit ** s;
-      const cost = residualCost((Math.floor(v / p) % unit) - (Math.floor(b / p) % unit), k);
-      if (cost < 0) return -1;
-      bits += cost;
-    }
-  }
-  return bits;
-}
+/** Longest Exp-Golomb code (bits) whose prefix a reader accepts at order k: `2 x MAX_EG_ZEROS + 1 + k`. */
+const MAX_CODE_BITS_AT_0 = 2 * MAX_EG_ZEROS + 1;
 
 /**
  * Bits of the cheapest residual body (selector included) for fields `mask` of `values` against `base`, with the
  * chosen order in `out[0]`; -1 when the residual form cannot carry it (a quaternion's index changed, or a
- * residual too large for every order).
+ * residual too large for every order). One pass over the residuals sums their code lengths at every order
+ * (no allocation: the four sums are locals).
  */
 export function residualBits(
   layout: ResidualLayout,
@@ -112,15 +71,62 @@ export function residualBits(
   bOff: number,
   out: Int32Array,
 ): number {
-  let best = -1;
-  for (let i = 0; i < ORDERS.length; i++) {
-    const bits = bitsAtOrder(layout, mask, values, vOff, base, bOff, ORDERS[i]);
-    if (bits >= 0 && (best < 0 || bits < best)) {
-      best = bits;
-      out[0] = i;
+  // Per order (0, 2, 4, 6): the summed bits, or -1 once a residual's prefix would pass MAX_EG_ZEROS.
+  let b0 = 0;
+  let b2 = 0;
+  let b4 = 0;
+  let b6 = 0;
+  const n = layout.quatBits.length;
+  for (let f = 0; f < n; f++) {
+    if ((mask & (1 << f)) === 0) continue;
+    const v = values[vOff + f];
+    const b = base[bOff + f];
+    const qb = layout.quatBits[f];
+    let parts = 1;
+    let d0 = v - b;
+    let d1 = 0;
+    let d2 = 0;
+    if (qb !== 0) {
+      // Quaternions are at most 32 bits: the unsigned shifts split them exactly.
+      if (v >>> (3 * qb) !== b >>> (3 * qb)) return -1;
+      const m = (1 << qb) - 1;
+      d0 = ((v >>> (2 * qb)) & m) - ((b >>> (2 * qb)) & m);
+      d1 = ((v >>> qb) & m) - ((b >>> qb) & m);
+      d2 = (v & m) - (b & m);
+      parts = 3;
+    }
+    for (let i = 0; i < parts; i++) {
+      const d = i === 0 ? d0 : i === 1 ? d1 : d2;
+      const z = d >= 0 ? 2 * d : -2 * d - 1;
+      // Order k: 2 x bitLength(z + 2^k) - 1 - k bits; past MAX_CODE_BITS_AT_0 + k the prefix is too long.
+      if (z >= 2 ** 31 - 64) return -1;
+      if (b0 >= 0) b0 = addCode(b0, z, 0);
+      if (b2 >= 0) b2 = addCode(b2, z, 2);
+      if (b4 >= 0) b4 = addCode(b4, z, 4);
+      if (b6 >= 0) b6 = addCode(b6, z, 6);
     }
   }
+  let best = b0;
+  out[0] = 0;
+  if (b2 >= 0 && (best < 0 || b2 < best)) {
+    best = b2;
+    out[0] = 1;
+  }
+  if (b4 >= 0 && (best < 0 || b4 < best)) {
+    best = b4;
+    out[0] = 2;
+  }
+  if (b6 >= 0 && (best < 0 || b6 < best)) {
+    best = b6;
+    out[0] = 3;
+  }
   return best < 0 ? -1 : best + RESIDUAL_ORDER_BITS;
+}
+
+/** `sum` plus the order-k code length of zigzagged `z`, or -1 when its prefix would pass `MAX_EG_ZEROS`. */
+function addCode(sum: number, z: number, k: number): number {
+  const bits = 2 * (32 - Math.clz32(z + (1 << k))) - 1 - k;
+  return bits > MAX_CODE_BITS_AT_0 + k ? -1 : sum + bits;
 }
 
 /** Writes the residual body of fields `mask` at the order selector `order` (from `residualBits`). */

@@ -59,7 +59,12 @@ export class ServerPeerHandler implements PeerHandler {
     const h = this.h;
     const cap = Math.max(h.registry.capacity, INITIAL_ENTITY_CAPACITY);
     const p = new PeerReplication(peer, h.componentCount, cap);
-    p.useBaselines(serverBaselinesFor(peer.capabilities, h.comps, this.residualPlans));
+    const coder = serverBaselinesFor(peer.capabilities, h.comps, this.residualPlans);
+    // No baselines until the client holds its Welcome: it drops the Deltas of packets that come before it.
+    const conn = peer.connection;
+    const welcome = conn.lastReliableIdSent;
+    coder?.armWhen(() => conn.isReliableAcked(welcome));
+    p.useBaselines(coder);
     p.nextHashAtMs = h.clock.now() + h.hashIntervalMs;
     h.peers.set(peer.clientId, p);
     h.sendSnapshot(p);
@@ -95,6 +100,7 @@ export class ServerPeerHandler implements PeerHandler {
     }
     p.suspended = false;
     p.nextOwnerEpoch = 0;
+    p.baselines?.armWhen(null);
     // Catch-up: the client asks with Resync {lastSeq}; until then (or a timeout) nothing is sent to it.
     this.h.catchUp.resumed(p, this.h.clock.now());
   }

@@ -10,7 +10,7 @@ import type { ClientState } from './presence-list.ts';
 import type { IdleOptions, ReconnectOptions } from './session-options.ts';
 
 /** Capabilities a client offers by default: it inflates deflated snapshots, signs with Ed25519, decodes acked-baseline deltas. */
-export const DEFAULT_CLIENT_CAPABILITIES: readonly string[] = ['deflate', 'ed25519', 'ackedbase'];
+export const DEFAULT_CLIENT_CAPABILITIES: readonly string[] = ['deflate', 'ed25519', 'ackedbase2'];
 
 /** Pings while clock sync has fewer than CLOCK_SAMPLES samples: 100 ms fills it within a second of joining. */
 export const CLOCK_BURST_INTERVAL_MS = 100;

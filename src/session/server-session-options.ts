@@ -10,7 +10,7 @@ import type { Authorize } from './server-handshake.ts';
 import type { CapacityOptions, RateLimitOptions } from './session-options.ts';
 
 /** Capabilities a server grants by default: deflated snapshots, Ed25519 signatures, deltas against acked baselines. */
-export const DEFAULT_SERVER_CAPABILITIES: readonly string[] = ['deflate', 'ed25519', 'ackedbase'];
+export const DEFAULT_SERVER_CAPABILITIES: readonly string[] = ['deflate', 'ed25519', 'ackedbase2'];
 
 /** Options of the server session. */
 export interface ServerSessionOptions {

@@ -47,6 +47,8 @@ const FIELDS = comp.fields.length;
 const ALL = comp.allFieldsMask;
 const trace = createMotionTrace(7);
 const sample = new Float64Array(TRACE_SAMPLE_LENGTH);
+/** The client's read scratch (reference age 0: ages are coded relative to it). */
+const readPlan = createBaselinePlan();
 
 /** Wire values of the traced device `d` at tick t (60 Hz), into out[o ..]. */
 function wireAt(d: number, t: number, out: Float64Array, o: number): void {
@@ -93,7 +95,7 @@ describe('acked-baseline deltas', () => {
       expect(bits).toBe(plan.bits);
       server.recordSent(eid, t, ALL, v, 0, plan.at);
       r.reset(w.finish());
-      const got = readBaselineFields(r, layout, ring, eid, ALL, t, out, 0);
+      const got = readBaselineFields(r, layout, ring, eid, ALL, t, out, 0, readPlan);
       if (got === BaselineRead.absolute) readAbsolute(r, out, 0);
       else residuals++;
       expect(got === BaselineRead.absolute || got === BaselineRead.decoded).toBe(true);
@@ -165,7 +167,7 @@ describe('acked-baseline deltas', () => {
           r.reset(p.bytes);
           const dropped: number[] = [];
           for (const e of p.eids) {
-            const got = readBaselineFields(r, layout, ring, e, ALL, p.tick, out, 0);
+            const got = readBaselineFields(r, layout, ring, e, ALL, p.tick, out, 0, readPlan);
             expect(got).not.toBe(BaselineRead.malformed);
             if (got === BaselineRead.absolute) readAbsolute(r, out, 0);
             if (got === BaselineRead.missing) {
@@ -223,7 +225,7 @@ describe('acked-baseline deltas', () => {
       if (writeBaselineFields(w, plan, layout, server, ALL, v, 0)) writeAbsolute(w, v, 0);
       server.recordSent(1, t, ALL, v, 0, plan.at);
       r.reset(w.finish());
-      const got = readBaselineFields(r, layout, ring, 1, ALL, t, out, 0);
+      const got = readBaselineFields(r, layout, ring, 1, ALL, t, out, 0, readPlan);
       if (got === BaselineRead.absolute) readAbsolute(r, out, 0);
       // Tick 50's value is acked but never kept by the client (e.g. a dropped held delta).
       if (got === BaselineRead.missing) {
@@ -273,7 +275,7 @@ describe('acked-baseline deltas', () => {
       }
       server.recordSent(1, t, all, v, 0, plan.at);
       r.reset(w.finish());
-      const got = readBaselineFields(r, sl, ring, 1, all, t, out, 0);
+      const got = readBaselineFields(r, sl, ring, 1, all, t, out, 0, readPlan);
       if (got === BaselineRead.absolute) for (let f = 0; f < n; f++) out[f] = r.readBits(wide.fields[f].bits);
       expect(r.ok).toBe(true);
       expect(Array.from(out)).toEqual(Array.from(v));
@@ -343,7 +345,17 @@ describe('acked-baseline deltas', () => {
       if (rnd.next() < 0.7) bytes[0] = 0x80 | (rnd.int(10) << 2) | (bytes[0] & 3);
       r.reset(bytes);
       out.fill(-1);
-      const got = readBaselineFields(r, layout, ring, 1, rnd.next() < 0.5 ? ALL : 1 + rnd.int(ALL), 100, out, 0);
+      const got = readBaselineFields(
+        r,
+        layout,
+        ring,
+        1,
+        rnd.next() < 0.5 ? ALL : 1 + rnd.int(ALL),
+        100,
+        out,
+        0,
+        readPlan,
+      );
       counts[got]++;
       if (got === BaselineRead.decoded) {
         for (let f = 0; f < 3; f++)

@@ -60,7 +60,8 @@ describe('replication decoders under bad input', () => {
     });
     conn.sendReliable = reliable;
     conn.sendUnreliable = unreliable;
-    expect(samples.some((m) => (m[0] | (m[1] << 8)) === Tag.Delta)).toBe(true);
+    // The client was granted `ackedbase2`: the server's unreliable Deltas are BaselineDeltas.
+    expect(samples.some((m) => (m[0] | (m[1] << 8)) === Tag.BaselineDelta)).toBe(true);
     expect(samples.some((m) => (m[0] | (m[1] << 8)) === Tag.Spawn)).toBe(true);
     s.run(30);
     const victimCtx = getNetContext(victim.world);
@@ -102,6 +103,7 @@ describe('replication decoders under bad input', () => {
         for (let k = 0; k < m.length; k++) m[k] = rnd.int(256);
         const tags = [
           Tag.Delta,
+          Tag.BaselineDelta,
           Tag.Spawn,
           Tag.Despawn,
           Tag.ComponentAdd,
@@ -127,6 +129,7 @@ describe('replication decoders under bad input', () => {
     expect([...sentByTag.values()].reduce((a, b) => a + b, 0)).toBe(truncated + 4000);
     const decoders = [
       Tag.Delta,
+      Tag.BaselineDelta,
       Tag.Spawn,
       Tag.Despawn,
       Tag.ComponentAdd,
