@@ -117,7 +117,7 @@ export class ServerBaselineCoder implements DeliveryListener {
   /** Per plan: the residual codes, `codeStride` each. */
   private planCodes = new Int32Array(0);
   /** Tick of the Delta being written (set by `begin`). */
-  tick = 0;
+  private tickNow = 0;
   /** Reference age of the Delta being written (set by `begin`). */
   private refAgeNow = 0;
   /** Newest tick of any value the client acked, -1 for none: the Delta's reference age is measured from it. */
@@ -202,7 +202,7 @@ export class ServerBaselineCoder implements DeliveryListener {
    * most baselines of the Delta share) is fixed for every plan until the next call.
    */
   begin(tick: number): void {
-    this.tick = tick;
+    this.tickNow = tick;
     if (this.armTick < 0 && (this.armTest === null || this.armTest())) {
       this.armTick = tick;
       this.armTest = null;
@@ -210,6 +210,11 @@ export class ServerBaselineCoder implements DeliveryListener {
     this.changed();
     const age = this.newestAcked < 0 ? 0 : tick - this.newestAcked;
     this.refAgeNow = age < 0 ? 0 : Math.min(age, BASELINE_TICKS - 1);
+  }
+
+  /** Tick of the Delta `begin` opened. */
+  get tick(): number {
+    return this.tickNow;
   }
 
   /** The reference age of the Delta `begin` opened, for its header (`REF_AGE_BITS` bits). */
@@ -228,10 +233,13 @@ export class ServerBaselineCoder implements DeliveryListener {
     if (mask === all) return mask;
     const i = this.planIndex(c, slot);
     if (this.planEpoch[i] === this.epoch && this.planEid[i] === eid && this.planIn[i] === (mask | 0)) {
-      return this.planOut[i] === (all | 0) ? all : mask;
+      // Asked before: widened then, or planned as a residual (a plan `bits` made absolute still widens).
+      if (this.planOut[i] !== (mask | 0)) return all;
+      if (this.planAt[i] >= 0) return mask;
+    } else {
+      this.plan(c, eid, mask, wires, i);
+      if (this.planAt[i] >= 0) return mask;
     }
-    this.plan(c, eid, mask, wires, i);
-    if (this.planAt[i] >= 0) return mask;
     this.plan(c, eid, all, wires, i);
     this.planIn[i] = mask;
     return all;
@@ -264,7 +272,7 @@ export class ServerBaselineCoder implements DeliveryListener {
     this.planAt[i] = -1;
     this.planBits[i] = abs;
     const b = this.baselines[c]!;
-    const now = this.tick;
+    const now = this.tickNow;
     const at = b.baseline(eid, mask, now, this.tickOut);
     if (at < 0) return abs;
     const age = now - this.tickOut[0];
