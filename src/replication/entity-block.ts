@@ -22,7 +22,8 @@ import { readWire, writeWireValue } from './compiled-field.ts';
 import { coarseBits, readCoarse, writeCoarse } from './coarse-wire.ts';
 import { FieldKind } from '../protocol/field-schema.ts';
 import type { ShadowStore } from './shadow-store.ts';
-import type { ClientBaselineDecoder, ServerBaselineCoder } from './baseline-block.ts';
+import type { ServerBaselineCoder } from './baseline-block.ts';
+import type { ClientBaselineDecoder } from './client-baseline-decoder.ts';
 import { BaselineRead } from './baseline-fields.ts';
 
 /** Where a block reader puts short strings: `strings[offsets[c] + f]`, decoded and validated by `codec`. */
