@@ -52,6 +52,11 @@ export const ORIENTATION_TOLERANCE_RAD = (2 * Math.sqrt(6)) / (2 ** QUAT_BITS - 
 export const BENCH_BANDWIDTH_KBPS = 1_000_000;
 /** A reliable ack header covers the newest packet and the 32 before it (see the connection's packet header). */
 const ACK_WINDOW_PACKETS = 33;
+/**
+ * Environment variable of an A/B switch: `off` drops the `ackedbase` capability (deltas against acked baselines)
+ * on both ends once the client joined, so tick cost and bytes can be compared with and without it in one checkout.
+ */
+export const ACKEDBASE_ENV = 'ECSYNC_BENCH_ACKEDBASE';
 /** A 60 Hz server tick. */
 export const FRAME_MS = 1000 / 60;
 /** Frames allowed for the handshake and the join snapshot (8 packets per flush: ~10 KB per frame, 50k entities fit). */
@@ -127,12 +132,15 @@ export function quaternionAngle(a: PoseComponent, i: number, b: PoseComponent, j
 
 /**
  * Turns `workload.world` into an ecsync server with one client and runs the join until the client holds every
- * entity and nothing is pending. Untimed; call once. `changes: 'marked'` registers the server's Pose for change marks.
+ * entity and nothing is pending. Untimed; call once. `changes: 'marked'` registers the server's Pose for change marks;
+ * `ackedBaselines` false: without deltas against acked baselines (default: on unless the `ECSYNC_BENCH_ACKEDBASE`
+ * environment variable is `off`).
  */
 export function createEcsyncPoseServer(
   workload: PoseWorkload,
   seed: number,
   changes: 'scan' | 'marked' = 'scan',
+  ackedBaselines = process.env[ACKEDBASE_ENV] !== 'off',
 ): EcsyncPoseServer {
   const { world, Pose, eids } = workload;
   const clock = createManualClock();
@@ -186,6 +194,11 @@ export function createEcsyncPoseServer(
   }
   const peer = [...replicator.peers.values()][0];
   const connection = peer.peer.connection;
+  if (!ackedBaselines) {
+    // A/B switch (bench only): drop the granted acked-baseline coding on both ends before the measured ticks.
+    peer.useBaselines(undefined);
+    (client.replicator as unknown as { baselines: unknown }).baselines = undefined;
+  }
   const comps = replicator.protocol.components;
   const pose = comps[0];
   const writer = new BitWriter(2048);

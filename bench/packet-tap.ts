@@ -10,7 +10,7 @@ import { Tag } from '../src/protocol/tags.ts';
 import type { RegisteredComponent } from '../src/register.ts';
 import { openDelta } from '../src/replication/delta-packer.ts';
 import type { DeltaInfo } from '../src/replication/delta-packer.ts';
-import { ClientBaselineDecoder } from '../src/replication/baseline-block.ts';
+import { ClientBaselineDecoder } from '../src/replication/client-baseline-decoder.ts';
 import { fieldOffsets, readEntityBlock } from '../src/replication/entity-block.ts';
 import { BitReader } from '../src/replication/wire-bodies.ts';
 import { readPositive } from '../src/replication/positive-code.ts';

@@ -42,22 +42,56 @@ export class AckedBaselines {
     predAt = -1,
   ): void {
     const sent = this.sent;
-    const fc = sent.fieldCount;
+    // One slot lookup per entity and packet: the row of eid, the slot of this tick.
+    const slot = sent.slotOf(eid, tick);
+    if (slot < 0) return;
+    const depth = this.depthFor(baseAt, predAt);
     // A second send of eid in the same tick (two sends per tick) would make the tick name two values: such a
     // tick never serves as a baseline (its chain depth is set past the cap).
-    const again = sent.find(eid, tick, 0, tick) >= 0;
-    let depth = 0;
-    if (again) depth = 255;
-    else if (baseAt >= 0) {
-      const d1 = sent.depth[baseAt / fc];
-      depth = Math.min(255, 1 + (predAt >= 0 ? Math.max(d1, sent.depth[predAt / fc]) : d1));
-    }
-    if (!sent.record(eid, tick, mask, values, vOff, again ? -1 : baseAt)) return;
-    sent.depth[sent.find(eid, tick, mask, tick) / fc] = depth;
+    const again = sent.store(slot, tick, mask, values, vOff, baseAt);
+    sent.setDepth(slot, again ? 255 : depth);
+  }
+
+  /** `recordSent` with the values of `eid` read from the shadow's columns (`wires[f][eid]`). */
+  recordSentFrom(
+    eid: number,
+    tick: number,
+    mask: number,
+    wires: readonly Float64Array[],
+    baseAt = -1,
+    predAt = -1,
+  ): void {
+    const slot = this.sent.slotOf(eid, tick);
+    if (slot >= 0) this.recordSentAt(slot, eid, tick, mask, wires, baseAt, predAt);
+  }
+
+  /** `recordSentFrom` into the slot at `slot`, `eid`'s for `tick` (from `slotOf` or `slotBeside`). */
+  recordSentAt(
+    slot: number,
+    eid: number,
+    tick: number,
+    mask: number,
+    wires: readonly Float64Array[],
+    baseAt: number,
+    predAt: number,
+  ): void {
+    const sent = this.sent;
+    const depth = this.depthFor(baseAt, predAt);
+    const again = sent.storeFrom(slot, tick, mask, wires, eid, baseAt);
+    sent.setDepth(slot, again ? 255 : depth);
+  }
+
+  /** Chain depth of a value coded against `baseAt` (and `predAt`): one more than the deeper of them, 0 absolute. */
+  private depthFor(baseAt: number, predAt: number): number {
+    if (baseAt < 0) return 0;
+    const d1 = this.sent.depthAt(baseAt);
+    return Math.min(255, 1 + (predAt >= 0 ? Math.max(d1, this.sent.depthAt(predAt)) : d1));
   }
 
   /** The packet of `tick` that carried `eid` was acked. */
   ackedTick(eid: number, tick: number): void {
+    // Nothing of an entity without history can serve as a baseline (refused a row, or forgotten since).
+    if (!this.sent.hasRow(eid)) return;
     if (eid >= this.acked.length) {
       const old = this.acked.length;
       this.acked = grown(this.acked, capacityFor(old, eid));
@@ -65,7 +99,7 @@ export class AckedBaselines {
     }
     if (tick > this.acked[eid]) this.acked[eid] = tick;
     const at = this.sent.find(eid, tick, 0, tick);
-    if (at >= 0) this.sent.mark[at / this.sent.fieldCount] = 1;
+    if (at >= 0) this.sent.setMark(at);
   }
 
   /**
@@ -78,7 +112,7 @@ export class AckedBaselines {
     const tick = this.acked[eid];
     if (tick < 0 || now - tick >= BASELINE_TICKS) return -1;
     const at = this.sent.find(eid, tick, mask, now);
-    if (at < 0 || this.sent.depth[at / this.sent.fieldCount] >= MAX_RESIDUAL_CHAIN) return -1;
+    if (at < 0 || this.sent.depthAt(at) >= MAX_RESIDUAL_CHAIN) return -1;
     out[0] = tick;
     return at;
   }
@@ -90,9 +124,7 @@ export class AckedBaselines {
   second(eid: number, tick: number, mask: number, now: number): number {
     const sent = this.sent;
     const at = sent.find(eid, tick, mask, now);
-    if (at < 0) return -1;
-    const slot = at / sent.fieldCount;
-    return sent.mark[slot] === 1 && sent.depth[slot] < MAX_RESIDUAL_CHAIN ? at : -1;
+    return at >= 0 && sent.markedAt(at) && sent.depthAt(at) < MAX_RESIDUAL_CHAIN ? at : -1;
   }
 
   /** Forgets `eid` (left interest, despawned, component removed): its next value goes absolute. */

@@ -1,5 +1,6 @@
 /**
- * The hooks the entity-block writer and reader call for server-to-viewer BaselineDeltas, coded against the
+ * The hooks the entity-block writer (here) and reader (client-baseline-decoder.ts) call for server-to-viewer
+ * BaselineDeltas, coded against the
  * client's acked baselines (capability `ackedbase2`). Only components whose fields are all quantized numbers or
  * quaternions (`residualLayout`) take part; in a BaselineDelta block each such present component's values open
  * with the mode bit of baseline-fields.ts. The server names only ticks the client acked, and the client records
@@ -7,22 +8,26 @@
  * (only an entity it destroys), while the server forgets an entity's baselines whenever its delivery state
  * does (despawn, interest, partial or full snapshot), after which the entity goes absolute.
  */
-import type { BitReader } from '../codec/bit-reader.ts';
 import type { BitWriter } from '../codec/bit-writer.ts';
 import type { RegisteredComponent } from '../register.ts';
+import { capacityFor, grown } from '../codec/grow-array.ts';
 import { AckedBaselines } from './acked-baseline.ts';
-import {
-  type BaselinePlan,
-  type BaselineReadResult,
-  createBaselinePlan,
-  planBaselineFields,
-  readBaselineFields,
-  writeBaselineFields,
-} from './baseline-fields.ts';
-import { BASELINE_TICKS, BaselineRing } from './baseline-ring.ts';
+import { predictWire, Reference } from './baseline-reference.ts';
+import { BASELINE_TICKS } from './baseline-ring.ts';
 import type { DeliveryListener } from './delivery-state.ts';
-import { residualLayout, type ResidualLayout } from './residual-codec.ts';
-import type { SharedResidualPlans } from './shared-residual-plans.ts';
+import { positiveBits } from './positive-code.ts';
+import { RESIDUAL_ORDER_BITS, residualLayout, type ResidualLayout } from './residual-codec.ts';
+import {
+  maxResidualCodes,
+  planBits,
+  planCount,
+  planResidual,
+  planSelector,
+  writeResidualCodes,
+} from './residual-plan.ts';
+
+/** Most fields a residual-coded component has (its field mask is 32 bits). */
+const MAX_FIELDS = 32;
 
 /**
  * The capability a client offers and a server grants for deltas against acked baselines (BaselineDelta, version 2
@@ -37,20 +42,12 @@ export const REF_AGE_BITS = 5;
 /** Most entities per component whose sent-value history the server keeps per client (past it: absolute). */
 export const MAX_BASELINE_ENTITIES = 1024;
 
-/**
- * Most entities per component whose received-value history a client keeps: twice the server's, so a client
- * holds every baseline the server can name; past it a residual comes back missing and the state-hash resync
- * repairs the entity (it forgets the server's baseline for it).
- */
-export const MAX_CLIENT_BASELINE_ENTITIES = 2 * MAX_BASELINE_ENTITIES;
-
 /** A server-side coder for a peer that was granted `ackedbase`, else undefined. */
 export function serverBaselinesFor(
   capabilities: readonly string[],
   comps: readonly RegisteredComponent[],
-  plans?: SharedResidualPlans,
 ): ServerBaselineCoder | undefined {
-  return capabilities.includes(ACKED_BASELINE_CAPABILITY) ? new ServerBaselineCoder(comps, plans) : undefined;
+  return capabilities.includes(ACKED_BASELINE_CAPABILITY) ? new ServerBaselineCoder(comps) : undefined;
 }
 
 /** Bits of the fields of `mask` of a residual-capable component written absolute. */
@@ -60,15 +57,56 @@ function absoluteBits(comp: RegisteredComponent, mask: number): number {
   return bits;
 }
 
-/** Server side, one per client: plans, writes and records each residual-capable component of a Delta. */
+/** Mode bit, then the order selector: the fixed bits of a mode-1 head (the age code and reference bit vary). */
+const FIXED_HEAD_BITS = 1 + RESIDUAL_ORDER_BITS;
+
+/**
+ * Server side, one per client: plans, writes and records each residual-capable component of a BaselineDelta. The
+ * packer sizes an entity with `widen` and `bits` (its plan goes to `slot`, the entity's place in the packet's
+ * selection), then writes it with `widen` and `write` on the same slot: the residual of each (entity, component)
+ * is computed once per packet (against the baseline and, where one is held, the prediction), and written from
+ * the plan (mode, baselines, head, codes) in preallocated typed arrays. A plan holds until the coder's state
+ * changes (the next `begin`, an ack, a forget, a reset, or the write that consumes it).
+ */
 export class ServerBaselineCoder implements DeliveryListener {
   private readonly layouts: (ResidualLayout | null)[];
   private readonly baselines: (AckedBaselines | null)[];
   private readonly comps: readonly RegisteredComponent[];
-  private readonly plan: BaselinePlan = createBaselinePlan();
-  private readonly values: Float64Array;
-  /** Tick of the Delta being written. */
-  tick = 0;
+  private readonly tickOut = new Int32Array(1);
+  /** Absolute bits of each component with every field. */
+  private readonly fullBits: Int32Array;
+  /** Most residual codes of any component (the stride of `planCodes` per plan). */
+  private readonly codeStride: number;
+  /** Scratch of a predicted reference and its codes, before it is chosen. */
+  private readonly predRef = new Uint32Array(MAX_FIELDS);
+  private readonly predCodes: Int32Array;
+  /** State generation: a plan made in another generation is stale. */
+  private epoch = 1;
+  /** Per plan (slot * components + c): the generation it was made in (0: none), its entity. */
+  private planEpoch = new Int32Array(0);
+  private planEid = new Int32Array(0);
+  /** Per plan: the fields `widen` was asked for, and the fields planned (what it answered). */
+  private planIn = new Int32Array(0);
+  private planOut = new Int32Array(0);
+  /** Per plan: bits of the component's values, the mode bit included. */
+  private planBits = new Int32Array(0);
+  /** Per plan: the baseline's offset in the ring (-1: absolute), the prediction's second value (-1: none). */
+  private planAt = new Int32Array(0);
+  private planAt2 = new Int32Array(0);
+  /** Per plan with a baseline: the ring slot this send goes to (the baseline's row, this tick's slot). */
+  private planSlot = new Int32Array(0);
+  /** Per plan with a baseline: the head (mode bit, age code, reference bit, order selector) and its bits. */
+  private planHead = new Int32Array(0);
+  private planHeadBits = new Uint8Array(0);
+  /** Per plan: the order selector and the number of codes. */
+  private planOrder = new Uint8Array(0);
+  private planCount = new Uint8Array(0);
+  /** Per plan: the residual codes, `codeStride` each. */
+  private planCodes = new Int32Array(0);
+  /** Tick of the Delta being written (set by `begin`). */
+  private tickNow = 0;
+  /** Reference age of the Delta being written (set by `begin`). */
+  private refAgeNow = 0;
   /** Newest tick of any value the client acked, -1 for none: the Delta's reference age is measured from it. */
   private newestAcked = -1;
   /** Components written as residuals, and absolute (with a mode bit), since creation. */
@@ -82,23 +120,50 @@ export class ServerBaselineCoder implements DeliveryListener {
    */
   private armTest: (() => boolean) | null = null;
   private armTick = 0;
-  /** What `plan` holds: component, entity and mask of the last plan (-1: none valid, the state changed since). */
-  private plannedC = -1;
-  private plannedEid = -1;
-  private plannedMask = -1;
 
-  /** The server's residual plans shared by its clients (shared-residual-plans.ts), or undefined. */
-  private readonly plans: SharedResidualPlans | undefined;
-
-  /** A coder for the components of one protocol; `plans`: the memo it shares with the server's other clients. */
-  constructor(comps: readonly RegisteredComponent[], plans?: SharedResidualPlans) {
+  /** A coder for the components of one protocol, keeping history for at most `maxEntities` per component. */
+  constructor(comps: readonly RegisteredComponent[], maxEntities = MAX_BASELINE_ENTITIES) {
     this.comps = comps;
-    this.plans = plans;
     this.layouts = comps.map((c) => residualLayout(c));
     this.baselines = comps.map((c, i) =>
-      this.layouts[i] === null ? null : new AckedBaselines(c.fields.length, MAX_BASELINE_ENTITIES),
+      this.layouts[i] === null ? null : new AckedBaselines(c.fields.length, maxEntities),
     );
-    this.values = new Float64Array(Math.max(1, ...comps.map((c) => c.fields.length)));
+    this.fullBits = Int32Array.from(comps, (c) => absoluteBits(c, c.allFieldsMask));
+    this.codeStride = Math.max(1, ...this.layouts.map((l) => (l === null ? 0 : maxResidualCodes(l))));
+    this.predCodes = new Int32Array(this.codeStride);
+    this.growPlans(64 * Math.max(1, comps.length));
+  }
+
+  private growPlans(plans: number): void {
+    this.planEpoch = grown(this.planEpoch, plans);
+    this.planEid = grown(this.planEid, plans);
+    this.planIn = grown(this.planIn, plans);
+    this.planOut = grown(this.planOut, plans);
+    this.planBits = grown(this.planBits, plans);
+    this.planAt = grown(this.planAt, plans);
+    this.planAt2 = grown(this.planAt2, plans);
+    this.planSlot = grown(this.planSlot, plans);
+    this.planHead = grown(this.planHead, plans);
+    this.planHeadBits = grown(this.planHeadBits, plans);
+    this.planOrder = grown(this.planOrder, plans);
+    this.planCount = grown(this.planCount, plans);
+    this.planCodes = grown(this.planCodes, plans * this.codeStride);
+  }
+
+  /** Every plan made so far goes stale. */
+  private changed(): void {
+    this.epoch++;
+    if (this.epoch > 0x3fffffff) {
+      this.epoch = 1;
+      this.planEpoch.fill(0);
+    }
+  }
+
+  /** Index of the plan of component `c` on `slot`, the plan arrays grown to hold it. */
+  private planIndex(c: number, slot: number): number {
+    const i = slot * this.comps.length + c;
+    if (i >= this.planAt.length) this.growPlans(capacityFor(this.planAt.length, i));
+    return i;
   }
 
   /** True when component `c` carries a mode bit. */
@@ -124,79 +189,165 @@ export class ServerBaselineCoder implements DeliveryListener {
    * most baselines of the Delta share) is fixed for every plan until the next call.
    */
   begin(tick: number): void {
-    this.tick = tick;
+    this.tickNow = tick;
     if (this.armTick < 0 && (this.armTest === null || this.armTest())) {
       this.armTick = tick;
       this.armTest = null;
     }
-    this.plannedC = -1;
+    this.changed();
     const age = this.newestAcked < 0 ? 0 : tick - this.newestAcked;
-    this.plan.refAge = age < 0 ? 0 : Math.min(age, BASELINE_TICKS - 1);
+    this.refAgeNow = age < 0 ? 0 : Math.min(age, BASELINE_TICKS - 1);
+  }
+
+  /** Tick of the Delta `begin` opened. */
+  get tick(): number {
+    return this.tickNow;
   }
 
   /** The reference age of the Delta `begin` opened, for its header (`REF_AGE_BITS` bits). */
   get refAge(): number {
-    return this.plan.refAge;
-  }
-
-  private gather(wires: readonly Float64Array[], mask: number, eid: number): void {
-    for (let f = 0; f < wires.length; f++) if ((mask & (1 << f)) !== 0) this.values[f] = wires[f][eid];
+    return this.refAgeNow;
   }
 
   /**
    * The fields to send of component `c` of `eid` when `mask` changed: `mask`, or every field when `mask` would go
    * absolute and is not every field. A whole absolute value gives the client (and this coder's record) a whole
    * baseline, so the next sends are residuals; a partial one would leave the fields outside it unknown at that
-   * tick, and every later send with more fields would go absolute again.
+   * tick, and every later send with more fields would go absolute again. The answer's plan is kept on `slot`.
    */
-  widen(c: number, eid: number, mask: number, wires: readonly Float64Array[]): number {
+  widen(c: number, eid: number, mask: number, wires: readonly Float64Array[], slot = 0): number {
     const all = this.comps[c].allFieldsMask;
     if (mask === all) return mask;
-    this.bits(c, eid, mask, wires);
-    return this.plan.at < 0 ? all : mask;
-  }
-
-  /** Bits of component `c`'s values of `eid` (fields `mask`), mode bit included, in the cheaper mode. */
-  bits(c: number, eid: number, mask: number, wires: readonly Float64Array[]): number {
-    // The same component planned again before anything changed (`widen`, then the size or the write): reuse it.
-    if (c === this.plannedC && eid === this.plannedEid && mask === this.plannedMask) return this.plan.bits;
-    const layout = this.layouts[c] as ResidualLayout;
-    this.gather(wires, mask, eid);
-    const abs = absoluteBits(this.comps[c], mask);
-    this.plannedC = c;
-    this.plannedEid = eid;
-    this.plannedMask = mask;
-    const b = this.baselines[c]!;
-    return planBaselineFields(this.plan, layout, b, eid, mask, this.values, 0, this.tick, abs, this.plans, c);
+    const i = this.planIndex(c, slot);
+    if (this.planEpoch[i] === this.epoch && this.planEid[i] === eid && this.planIn[i] === (mask | 0)) {
+      // Asked before: widened then, or planned as a residual (a plan `bits` made absolute still widens).
+      if (this.planOut[i] !== (mask | 0)) return all;
+      if (this.planAt[i] >= 0) return mask;
+    } else {
+      this.plan(c, eid, mask, wires, i);
+      if (this.planAt[i] >= 0) return mask;
+    }
+    this.plan(c, eid, all, wires, i);
+    this.planIn[i] = mask;
+    return all;
   }
 
   /**
-   * Writes the mode bit (and a residual) of component `c` of `eid` and records what the client gets at this
-   * tick. Returns true when the caller must write the absolute values.
+   * Bits of component `c`'s values of `eid` (fields `mask`), mode bit included, in the cheaper mode; the choice
+   * is kept as the plan of `slot` (the entity's place in the packet being selected) for `write`.
    */
-  write(w: BitWriter, c: number, eid: number, mask: number, wires: readonly Float64Array[]): boolean {
-    const layout = this.layouts[c] as ResidualLayout;
+  bits(c: number, eid: number, mask: number, wires: readonly Float64Array[], slot = 0): number {
+    const i = this.planIndex(c, slot);
+    if (this.planEpoch[i] === this.epoch && this.planEid[i] === eid && this.planOut[i] === (mask | 0)) {
+      return this.planBits[i];
+    }
+    return this.plan(c, eid, mask, wires, i);
+  }
+
+  /**
+   * Plans component `c` of `eid` (fields `mask`) into plan `i`: absolute, or a residual against the acked
+   * baseline or the prediction from it and the acked value one age before it (baseline-fields.ts's
+   * `planBaselineFields`, bit for bit). Returns the bits, the mode bit included.
+   */
+  private plan(c: number, eid: number, mask: number, wires: readonly Float64Array[], i: number): number {
+    const comp = this.comps[c];
+    const abs = 1 + (mask === comp.allFieldsMask ? this.fullBits[c] : absoluteBits(comp, mask));
+    this.planEpoch[i] = this.epoch;
+    this.planEid[i] = eid;
+    this.planIn[i] = mask;
+    this.planOut[i] = mask;
+    this.planAt[i] = -1;
+    this.planBits[i] = abs;
     const b = this.baselines[c]!;
-    this.bits(c, eid, mask, wires);
-    const absolute = writeBaselineFields(w, this.plan, layout, b, mask, this.values, 0);
-    if (absolute) this.absolutes++;
-    else this.residuals++;
-    if (!absolute && this.plan.at2 >= 0) this.predicted++;
-    b.recordSent(eid, this.tick, mask, this.values, 0, this.plan.at, this.plan.at2);
-    this.plannedC = -1;
-    return absolute;
+    const now = this.tickNow;
+    const at = b.baseline(eid, mask, now, this.tickOut);
+    if (at < 0) return abs;
+    const age = now - this.tickOut[0];
+    const refAge = this.refAgeNow;
+    if (age < 1 || age >= BASELINE_TICKS || age < refAge) return abs;
+    const gap = age - refAge + 1;
+    const predictable = 2 * age < BASELINE_TICKS;
+    const gapBits = positiveBits(gap);
+    const headBits = FIXED_HEAD_BITS + gapBits + (predictable ? 1 : 0);
+    // Every code takes at least one bit: a head this long already loses to the absolute form.
+    if (headBits >= abs) return abs;
+    const layout = this.layouts[c]!;
+    const sent = b.sent.values;
+    const cOff = i * this.codeStride;
+    let plan = planResidual(layout, mask, wires, eid, sent, at, this.planCodes, cOff);
+    let at2 = -1;
+    if (predictable) {
+      const second = b.second(eid, now - 2 * age, mask, now);
+      if (second >= 0) {
+        predictWire(layout, mask, sent, at, second, this.predRef);
+        const pred = planResidual(layout, mask, wires, eid, this.predRef, 0, this.predCodes, 0);
+        if (pred >= 0 && (plan < 0 || planBits(pred) < planBits(plan))) {
+          plan = pred;
+          at2 = second;
+          const codes = this.planCodes;
+          const from = this.predCodes;
+          for (let k = planCount(pred) - 1; k >= 0; k--) codes[cOff + k] = from[k];
+        }
+      }
+    }
+    if (plan < 0) return abs;
+    const bits = headBits + planBits(plan);
+    if (bits >= abs) return abs;
+    const order = planSelector(plan);
+    // Mode 1, the age code (`gap` in `gapBits` bits: its zeros, then its significant bits), the reference bit.
+    let head = (1 << gapBits) | gap;
+    if (predictable) head = (head << 1) | (at2 < 0 ? Reference.last : Reference.predicted);
+    this.planAt[i] = at;
+    this.planAt2[i] = at2;
+    this.planSlot[i] = b.sent.slotBeside(at, this.tickOut[0], now);
+    this.planHead[i] = (head << RESIDUAL_ORDER_BITS) | order;
+    this.planHeadBits[i] = headBits;
+    this.planOrder[i] = order;
+    this.planCount[i] = planCount(plan);
+    this.planBits[i] = bits;
+    return bits;
+  }
+
+  /**
+   * Writes the mode bit (and a residual) of component `c` of `eid` as `bits` planned it on `slot` (planning it
+   * now when that plan is stale or for other fields), and records what the client gets at this tick. Returns
+   * true when the caller must write the absolute values.
+   */
+  write(w: BitWriter, c: number, eid: number, mask: number, wires: readonly Float64Array[], slot = 0): boolean {
+    const i = this.planIndex(c, slot);
+    if (!(this.planEpoch[i] === this.epoch && this.planEid[i] === eid && this.planOut[i] === (mask | 0))) {
+      this.plan(c, eid, mask, wires, i);
+    }
+    // The write records this send: the plan is spent.
+    this.planEpoch[i] = 0;
+    const b = this.baselines[c]!;
+    const at = this.planAt[i];
+    if (at < 0) {
+      w.writeBits(0, 1);
+      this.absolutes++;
+      b.recordSentFrom(eid, this.tick, mask, wires);
+      return true;
+    }
+    const order = this.planOrder[i];
+    const cOff = i * this.codeStride;
+    writeResidualCodes(w, this.planHead[i], this.planHeadBits[i], this.planCodes, cOff, this.planCount[i], order);
+    this.residuals++;
+    const at2 = this.planAt2[i];
+    if (at2 >= 0) this.predicted++;
+    b.recordSentAt(this.planSlot[i], eid, this.tick, mask, wires, at, at2);
+    return false;
   }
 
   acked(eid: number, c: number, tick: number): void {
     const b = this.baselines[c];
     if (b === null || b === undefined || this.armTick < 0 || tick < this.armTick) return;
     b.ackedTick(eid, tick);
-    this.plannedC = -1;
+    this.changed();
     if (tick > this.newestAcked) this.newestAcked = tick;
   }
 
   forget(eid: number, c: number): void {
-    this.plannedC = -1;
+    this.changed();
     if (c >= 0) this.baselines[c]?.forget(eid);
     else for (const b of this.baselines) b?.forget(eid);
   }
@@ -204,88 +355,6 @@ export class ServerBaselineCoder implements DeliveryListener {
   reset(): void {
     for (const b of this.baselines) b?.clear();
     this.newestAcked = -1;
-    this.plannedC = -1;
-  }
-}
-
-/**
- * The client's decoder after a Welcome: `current` kept when `ackedbase` stays granted (a resumed session keeps
- * its history: the server keeps its baselines), a new one when newly granted, undefined when not granted.
- */
-export function clientBaselinesFor(
-  capabilities: readonly string[],
-  comps: readonly RegisteredComponent[],
-  current: ClientBaselineDecoder | undefined,
-): ClientBaselineDecoder | undefined {
-  if (!capabilities.includes(ACKED_BASELINE_CAPABILITY)) return undefined;
-  return current ?? new ClientBaselineDecoder(comps);
-}
-
-/** Client side: the received-value history and the reader of mode bits and residuals. */
-export class ClientBaselineDecoder {
-  private readonly layouts: (ResidualLayout | null)[];
-  private readonly rings: (BaselineRing | null)[];
-  /** Read scratch: the reference age of the Delta being read, and the last read's baseline. */
-  private readonly plan: BaselinePlan = createBaselinePlan();
-  /** baseAt[c]: offset of the baseline the last read of component c decoded against (-1: none). */
-  private readonly baseAt: Int32Array;
-  /** Components dropped because their baseline tick was not held. */
-  missing = 0;
-
-  /** A decoder for the components of one protocol. */
-  constructor(comps: readonly RegisteredComponent[]) {
-    this.layouts = comps.map((c) => residualLayout(c));
-    this.rings = comps.map((c, i) =>
-      this.layouts[i] === null ? null : new BaselineRing(c.fields.length, MAX_CLIENT_BASELINE_ENTITIES),
-    );
-    this.baseAt = new Int32Array(comps.length).fill(-1);
-  }
-
-  /** Opens a BaselineDelta whose header gave reference age `refAge` (0 .. BASELINE_TICKS - 1). */
-  begin(refAge: number): void {
-    this.plan.refAge = refAge;
-  }
-
-  /** True when component `c` carries a mode bit. */
-  codes(c: number): boolean {
-    return this.layouts[c] !== null;
-  }
-
-  /** Entities refused a history row (every row taken), over all components. */
-  get refused(): number {
-    let n = 0;
-    for (const r of this.rings) if (r !== null) n += r.refused;
-    return n;
-  }
-
-  /**
-   * Reads component `c`'s mode bit and residual for local entity `eid` (0 = unknown: nothing held) of a Delta
-   * of `tick` into `out[base + f]`.
-   */
-  read(
-    r: BitReader,
-    c: number,
-    eid: number,
-    mask: number,
-    tick: number,
-    out: Float64Array,
-    base: number,
-  ): BaselineReadResult {
-    const got = readBaselineFields(r, this.layouts[c]!, this.rings[c]!, eid, mask, tick, out, base, this.plan);
-    this.baseAt[c] = this.plan.at;
-    return got;
-  }
-
-  /**
-   * Records what arrived for component `c` of `eid` at `tick` (values `values[base + f]` of fields `mask`), right
-   * after reading it: fields outside `mask` come from the baseline it was decoded against, as on the server.
-   */
-  record(c: number, eid: number, tick: number, mask: number, values: Float64Array, base: number): void {
-    this.rings[c]?.record(eid, tick, mask, values, base, this.baseAt[c]);
-  }
-
-  /** Drops the history of `eid` (despawned or left interest). */
-  forget(eid: number): void {
-    for (const r of this.rings) r?.forget(eid);
+    this.changed();
   }
 }

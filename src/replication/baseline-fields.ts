@@ -19,7 +19,6 @@ import type { AckedBaselines } from './acked-baseline.ts';
 import { BASELINE_TICKS, type BaselineRing } from './baseline-ring.ts';
 import { Reference, referenceOf } from './baseline-reference.ts';
 import { readResiduals, residualBits, type ResidualLayout, writeResiduals } from './residual-codec.ts';
-import type { SharedResidualPlans } from './shared-residual-plans.ts';
 
 /** Most fields a residual-coded component has (its field mask is 32 bits). */
 const MAX_FIELDS = 32;
@@ -67,8 +66,6 @@ function headerBits(age: number, refAge: number): number {
  * Chooses between the absolute form (`absoluteBits`, the values as the block writes them today) and a residual
  * against the client's acked baseline, or against the prediction from it and the acked value one age before it,
  * for fields `mask` of `eid` at tick `now`; fills `plan` and returns the bits it costs, the mode bit included.
- * With `plans` (the server's shared memo, component `c`), each residual's order comes from it when another client
- * (or this one) planned the same values against the same reference values.
  */
 export function planBaselineFields(
   plan: BaselinePlan,
@@ -80,8 +77,6 @@ export function planBaselineFields(
   vOff: number,
   now: number,
   absoluteBits: number,
-  plans?: SharedResidualPlans,
-  c = 0,
 ): number {
   plan.at = -1;
   plan.at2 = -1;
@@ -92,20 +87,14 @@ export function planBaselineFields(
   if (age < 1 || age >= BASELINE_TICKS || age < plan.refAge) return plan.bits;
   const head = 1 + headerBits(age, plan.refAge);
   const sent = baselines.sent.values;
-  let res =
-    plans !== undefined
-      ? plans.residualBits(c, eid, mask, values, vOff, sent, at, plan.scratch)
-      : residualBits(layout, mask, values, vOff, sent, at, plan.scratch);
+  let res = residualBits(layout, mask, values, vOff, sent, at, plan.scratch);
   let order = plan.scratch[0];
   let at2 = -1;
   if (2 * age < BASELINE_TICKS) {
     const second = baselines.second(eid, now - 2 * age, mask, now);
     if (second >= 0) {
       referenceOf(layout, mask, sent, at, second, plan.ref);
-      const pred =
-        plans !== undefined
-          ? plans.residualBits(c, eid, mask, values, vOff, plan.ref, 0, plan.scratch)
-          : residualBits(layout, mask, values, vOff, plan.ref, 0, plan.scratch);
+      const pred = residualBits(layout, mask, values, vOff, plan.ref, 0, plan.scratch);
       if (pred >= 0 && (res < 0 || pred < res)) {
         res = pred;
         order = plan.scratch[0];

@@ -61,3 +61,44 @@ export function referenceOf(
     out[f] = v;
   }
 }
+
+/**
+ * `referenceOf` for the server's fast path, in integer math on 32-bit wire words: the predicted reference from
+ * B1 (`values[at1 + f]`) and B2 (`values[at2 + f]`, `at2` >= 0) into `out[f]` for the fields of `mask`, the
+ * same values (test/replication/residual-plan.test.ts checks they agree).
+ */
+export function predictWire(
+  layout: ResidualLayout,
+  mask: number,
+  values: Uint32Array,
+  at1: number,
+  at2: number,
+  out: Uint32Array,
+): void {
+  const quatBits = layout.quatBits;
+  for (let f = 0; f < quatBits.length; f++) {
+    if ((mask & (1 << f)) === 0) continue;
+    const b1 = values[at1 + f];
+    const b2 = values[at2 + f];
+    const qb = quatBits[f];
+    if (qb === 0) {
+      // Up to 2^33: plain number math, exact.
+      const p = 2 * b1 - b2;
+      const max = layout.maxWire[f];
+      out[f] = p < 0 ? 0 : p > max ? max : p;
+      continue;
+    }
+    const top = 3 * qb;
+    if (b1 >>> top !== b2 >>> top) {
+      out[f] = b1;
+      continue;
+    }
+    const low = (1 << qb) - 1;
+    let v = (b1 >>> top) << top;
+    for (let shift = 2 * qb; shift >= 0; shift -= qb) {
+      const p = 2 * ((b1 >>> shift) & low) - ((b2 >>> shift) & low);
+      v |= (p < 0 ? 0 : p > low ? low : p) << shift;
+    }
+    out[f] = v >>> 0;
+  }
+}

@@ -4,13 +4,30 @@
  * of them. Each entity that has history holds one row of `BASELINE_TICKS` slots (slot = tick mod the slots,
  * tagged with its tick, so a slot of an older tick never answers for a newer one). Rows come from a fixed pool
  * of `maxRows`: an entity past it simply has no history (counted in `refused`), and its values go absolute.
+ * Memory: (3 + fields) x 4 bytes per slot, `BASELINE_TICKS` slots per row (896 B per entity for a pose).
  */
 import { capacityFor, grown } from '../codec/grow-array.ts';
 
 /** Ticks of history per entity: the oldest baseline a residual may name is this many ticks back. */
 export const BASELINE_TICKS = 32;
 
-/** Per-entity tick history of one component's wire values, in a fixed number of rows. */
+/** Words of a slot before its values: the tick (`EMPTY` when none), the fields held, the owner's word. */
+const SLOT_HEAD = 3;
+const TICK = -3;
+const MASK = -2;
+const OWNER = -1;
+/** Tick word of an empty slot. */
+const EMPTY = 0xffffffff;
+/** The owner's word: the depth in its low 8 bits, the mark in the bit above. */
+const DEPTH_BITS = 0xff;
+const MARK_BIT = 0x100;
+
+/**
+ * Per-entity tick history of one component's wire values, in a fixed number of rows. One slot is one run of
+ * words in one array (its tick, its fields mask, the owner's word, then the values), so finding a baseline and
+ * recording a send touch one cache line each. Values are wire values of quantized fields and quaternions of at
+ * most 32 bits (residual-codec.ts's `residualLayout`): unsigned 32-bit words hold them exactly.
+ */
 export class BaselineRing {
   /** Fields of the component. */
   readonly fieldCount: number;
@@ -23,21 +40,26 @@ export class BaselineRing {
   /** Rows given back, reused before new ones. */
   private readonly free: number[] = [];
   private rowsUsed = 0;
-  /** ticks[row * BASELINE_TICKS + slot]: tick of the value in the slot, -1 when empty. */
-  private ticks: Int32Array = new Int32Array(0);
-  /** masks[...]: the fields the slot holds. */
-  private masks: Uint32Array = new Uint32Array(0);
-  /** values[(row * BASELINE_TICKS + slot) * fieldCount + f]. */
-  values: Float64Array = new Float64Array(0);
-  /** depth[row * BASELINE_TICKS + slot]: a number the owner keeps per value (the server: its residual chain). */
-  depth: Uint8Array = new Uint8Array(0);
-  /** mark[row * BASELINE_TICKS + slot]: a flag the owner keeps per value (the server: the client acked it). */
-  mark: Uint8Array = new Uint8Array(0);
+  /** Words per slot. */
+  private readonly stride: number;
+  /**
+   * The slots, `stride` words each, row after row (`BASELINE_TICKS` slots a row): a slot's values start at the
+   * offset `find` and `slotOf` give, `values[at + f]`; its head words sit just before them.
+   */
+  values: Uint32Array = new Uint32Array(0);
+  /** The last tick word `slotBeside` read (kept so the read is not optimized away). */
+  touched = 0;
 
   /** A ring for a component of `fieldCount` fields, holding history for at most `maxRows` entities. */
   constructor(fieldCount: number, maxRows: number) {
     this.fieldCount = fieldCount;
     this.maxRows = maxRows;
+    this.stride = SLOT_HEAD + fieldCount;
+  }
+
+  /** True when `eid` holds a row of history (else nothing of it can serve as a baseline). */
+  hasRow(eid: number): boolean {
+    return eid < this.rowOf.length && this.rowOf[eid] !== 0;
   }
 
   /** Entities that hold history now. */
@@ -48,27 +70,101 @@ export class BaselineRing {
   private rowFor(eid: number): number {
     if (eid < this.rowOf.length && this.rowOf[eid] !== 0) return this.rowOf[eid] - 1;
     let row = this.free.pop();
+    const rowWords = BASELINE_TICKS * this.stride;
     if (row === undefined) {
       if (this.rowsUsed >= this.maxRows) {
         this.refused++;
         return -1;
       }
       row = this.rowsUsed++;
-      const slots = capacityFor(this.ticks.length / BASELINE_TICKS, row) * BASELINE_TICKS;
-      if (slots > this.ticks.length) {
-        const old = this.ticks.length;
-        this.ticks = grown(this.ticks, slots);
-        this.ticks.fill(-1, old);
-        this.masks = grown(this.masks, slots);
-        this.depth = grown(this.depth, slots);
-        this.mark = grown(this.mark, slots);
-        this.values = grown(this.values, slots * this.fieldCount);
-      }
+      const words = capacityFor(this.values.length / rowWords, row) * rowWords;
+      if (words > this.values.length) this.values = grown(this.values, words);
     }
-    this.ticks.fill(-1, row * BASELINE_TICKS, (row + 1) * BASELINE_TICKS);
+    const data = this.values;
+    for (let w = row * rowWords; w < (row + 1) * rowWords; w += this.stride) data[w] = EMPTY;
     if (eid >= this.rowOf.length) this.rowOf = grown(this.rowOf, capacityFor(this.rowOf.length, eid));
     this.rowOf[eid] = row + 1;
     return row;
+  }
+
+  /**
+   * Offset of the values of `eid`'s slot for `tick` (its row taken from the pool when it has none), or -1 when
+   * every row is taken (counted in `refused`). The slot may still hold an older tick: `store` retags it.
+   */
+  slotOf(eid: number, tick: number): number {
+    const row = this.rowFor(eid);
+    return row < 0 ? -1 : (row * BASELINE_TICKS + (tick % BASELINE_TICKS)) * this.stride + SLOT_HEAD;
+  }
+
+  /**
+   * Offset of the slot for tick `now` in the row of the slot at `at` (which holds tick `tick`): where a send of
+   * that entity at `now` goes. Its tick word is read too, so the line is in cache when the send is recorded.
+   */
+  slotBeside(at: number, tick: number, now: number): number {
+    const next = at + ((now % BASELINE_TICKS) - (tick % BASELINE_TICKS)) * this.stride;
+    this.touched = this.values[next + TICK];
+    return next;
+  }
+
+  /**
+   * Retags the slot at `at` for `tick` unless it holds that tick already (then returns true). A retagged slot
+   * holds no fields, or, with `baseAt` >= 0 (another slot of the row: the baseline the value was coded against),
+   * the fields of the baseline outside `mask`, copied, so it holds a whole value both sides agree on.
+   */
+  private open(at: number, tick: number, mask: number, baseAt: number): boolean {
+    const data = this.values;
+    if (data[at + TICK] === tick) return true;
+    data[at + TICK] = tick;
+    data[at + OWNER] = 0;
+    let rest = 0;
+    if (baseAt >= 0 && baseAt !== at) {
+      rest = data[baseAt + MASK] & ~mask;
+      for (let f = 0; f < this.fieldCount; f++) if ((rest & (1 << f)) !== 0) data[at + f] = data[baseAt + f];
+    }
+    data[at + MASK] = rest;
+    return false;
+  }
+
+  /**
+   * Stores fields `mask` of `values[vOff + f]` in the slot at `at` (from `slotOf`) as the value of `tick`,
+   * adding to what the slot holds of that same tick (else filling the rest from `baseAt`, see `record`).
+   * Returns true when the slot held a value of `tick` already.
+   */
+  store(at: number, tick: number, mask: number, values: ArrayLike<number>, vOff: number, baseAt = -1): boolean {
+    const again = this.open(at, tick, mask, baseAt);
+    const data = this.values;
+    data[at + MASK] |= mask;
+    for (let f = 0; f < this.fieldCount; f++) if ((mask & (1 << f)) !== 0) data[at + f] = values[vOff + f];
+    return again;
+  }
+
+  /** `store` with the values of entity `eid` read from columns (`wires[f][eid]`). */
+  storeFrom(at: number, tick: number, mask: number, wires: readonly Float64Array[], eid: number, baseAt = -1): boolean {
+    const again = this.open(at, tick, mask, baseAt);
+    const data = this.values;
+    data[at + MASK] |= mask;
+    for (let f = 0; f < this.fieldCount; f++) if ((mask & (1 << f)) !== 0) data[at + f] = wires[f][eid];
+    return again;
+  }
+
+  /** The owner's number of the slot at `at` (the server: the residual chain depth of that value), 0 .. 255. */
+  depthAt(at: number): number {
+    return this.values[at + OWNER] & DEPTH_BITS;
+  }
+
+  /** Sets the owner's number of the slot at `at` (0 .. 255). */
+  setDepth(at: number, depth: number): void {
+    this.values[at + OWNER] = (this.values[at + OWNER] & MARK_BIT) | (depth & DEPTH_BITS);
+  }
+
+  /** The owner's flag of the slot at `at` (the server: the client acked that value); cleared by a retag. */
+  markedAt(at: number): boolean {
+    return (this.values[at + OWNER] & MARK_BIT) !== 0;
+  }
+
+  /** Sets the owner's flag of the slot at `at`. */
+  setMark(at: number): void {
+    this.values[at + OWNER] |= MARK_BIT;
   }
 
   /**
@@ -78,23 +174,9 @@ export class BaselineRing {
    * so the slot holds a whole value both sides agree on. Returns false when no row was free.
    */
   record(eid: number, tick: number, mask: number, values: ArrayLike<number>, vOff: number, baseAt = -1): boolean {
-    const row = this.rowFor(eid);
-    if (row < 0) return false;
-    const slot = row * BASELINE_TICKS + (tick % BASELINE_TICKS);
-    const at = slot * this.fieldCount;
-    if (this.ticks[slot] !== tick) {
-      this.ticks[slot] = tick;
-      this.masks[slot] = 0;
-      this.mark[slot] = 0;
-      if (baseAt >= 0 && baseAt !== at) {
-        const rest = this.masks[baseAt / this.fieldCount] & ~mask;
-        for (let f = 0; f < this.fieldCount; f++)
-          if ((rest & (1 << f)) !== 0) this.values[at + f] = this.values[baseAt + f];
-        this.masks[slot] = rest;
-      }
-    }
-    this.masks[slot] |= mask;
-    for (let f = 0; f < this.fieldCount; f++) if ((mask & (1 << f)) !== 0) this.values[at + f] = values[vOff + f];
+    const at = this.slotOf(eid, tick);
+    if (at < 0) return false;
+    this.store(at, tick, mask, values, vOff, baseAt);
     return true;
   }
 
@@ -105,9 +187,10 @@ export class BaselineRing {
   find(eid: number, tick: number, mask: number, now: number): number {
     if (!(tick >= 0 && tick <= now && now - tick < BASELINE_TICKS)) return -1;
     if (eid >= this.rowOf.length || this.rowOf[eid] === 0) return -1;
-    const slot = (this.rowOf[eid] - 1) * BASELINE_TICKS + (tick % BASELINE_TICKS);
-    if (this.ticks[slot] !== tick || (mask & ~this.masks[slot]) !== 0) return -1;
-    return slot * this.fieldCount;
+    const at = ((this.rowOf[eid] - 1) * BASELINE_TICKS + (tick % BASELINE_TICKS)) * this.stride + SLOT_HEAD;
+    const data = this.values;
+    if (data[at + TICK] !== tick || (mask & ~data[at + MASK]) !== 0) return -1;
+    return at;
   }
 
   /** Drops the history of `eid` (despawned, component removed, out of interest) and frees its row. */

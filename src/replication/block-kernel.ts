@@ -6,11 +6,20 @@
  * source. Generated for protocols whose every field has a fixed width and no short string (so no reliable-only
  * component); others keep the generic writer. Tested bit-identical in test/replication/block-kernel.test.ts.
  *
+ * `bitsCoded` / `writeCoded` are the same block in a BaselineDelta (a client under `ackedbase2`): each
+ * residual-capable component (residual-codec.ts's `residualLayout`) asks the client's `ServerBaselineCoder` for
+ * its fields (`widen`: a partial mask that would go absolute goes whole), writes its generated all-fields bit or
+ * mask for them, then the coder's mode bit and residual (planned once in `bitsCoded`, written from the plan), and
+ * only a component the coder sends absolute writes its values with the generated writes. Tested bit-identical
+ * against the generic entity-block.ts path in test/replication/block-kernel-residual.test.ts.
+ *
  * Injection safety: the source holds no user text, only indices and integer widths.
  */
 import type { BitWriter } from '../codec/bit-writer.ts';
 import { FieldKind } from '../protocol/field-schema.ts';
 import type { RegisteredComponent } from '../register.ts';
+import type { ServerBaselineCoder } from './baseline-block.ts';
+import { residualLayout } from './residual-codec.ts';
 
 /** Generated Delta block functions of one protocol. */
 export interface BlockKernel {
@@ -20,6 +29,23 @@ export interface BlockKernel {
   bits(masks: Uint32Array, wire: readonly (readonly Float64Array[])[], eid: number): number;
   /** Writes the block of `eid` for `masks`, values from the shadow `wire`. */
   write(w: BitWriter, masks: Uint32Array, wire: readonly (readonly Float64Array[])[], eid: number): void;
+  /** `bits` with `coder`'s mode bits and residuals, planned on `slot` (the entity's place in the selection). */
+  bitsCoded(
+    masks: Uint32Array,
+    wire: readonly (readonly Float64Array[])[],
+    eid: number,
+    coder: ServerBaselineCoder,
+    slot: number,
+  ): number;
+  /** `write` with `coder`'s mode bits and residuals, as `bitsCoded` planned them on `slot`. */
+  writeCoded(
+    w: BitWriter,
+    masks: Uint32Array,
+    wire: readonly (readonly Float64Array[])[],
+    eid: number,
+    coder: ServerBaselineCoder,
+    slot: number,
+  ): void;
   /** The generated source (for tests and profiling). */
   readonly source: string;
 }
@@ -86,42 +112,86 @@ export function compileBlockKernel(comps: readonly RegisteredComponent[]): Block
   const load: string[] = ['let any = 0;'];
   const bits: string[] = [`let b = ${n};`];
   const write: string[] = [];
+  const bitsCoded: string[] = [`let b = ${n};`];
+  const writeCoded: string[] = [];
   const fetch: string[] = [];
   comps.forEach((comp, c) => {
     load.push(`{ const m = pending[${c}][eid]; masks[${c}] = m; any |= m; }`);
     const fc = comp.fields.length;
     fetch.push(`const m${c} = masks[${c}];`);
     if (fc === 0) return;
+    const coded = residualLayout(comp) !== null;
     const all = comp.allFieldsMask >>> 0;
     const header = fc > 1 ? 1 : 0;
     const full = header + comp.fields.reduce((s, f) => s + f.bits, 0);
     const partial = comp.fields.map((f, i) => `((m${c} & ${1 << i}) !== 0 ? ${f.bits} : 0)`).join(' + ');
-    bits.push(
+    const bitsLine =
       fc > 1
         ? `if (m${c} !== 0) b += m${c} === ${all} ? ${full} : ${1 + fc} + ${partial};`
-        : `if (m${c} !== 0) b += ${full};`,
-    );
+        : `if (m${c} !== 0) b += ${full};`;
+    bits.push(bitsLine);
     const item = (f: number) => {
       const fd = comp.fields[f];
       return { expr: `wire[${c}][${f}][eid]`, bits: fd.bits, writer: writerOf(fd.kind, fd.bits) };
     };
     const everyField = comp.fields.map((_, f) => item(f));
-    write.push(`if (m${c} !== 0) {`);
-    if (fc === 1) write.push(...emitWrites(everyField, '  '));
-    else {
-      write.push(`  if (m${c} === ${all}) {`);
-      write.push(...emitWrites([{ expr: '1', bits: 1, writer: 'plain' }, ...everyField], '    '));
-      write.push(`  } else {`);
-      // The all-fields bit (0) and the mask, in one write: the mask is below 2^fc.
-      write.push(`    w.writeBits(m${c}, ${fc + 1});`);
+    const fieldByField = (indent: string): string[] => {
+      const out: string[] = [];
       for (let f = 0; f < fc; f++) {
-        write.push(`    if ((m${c} & ${1 << f}) !== 0) {`);
-        write.push(...emitWrites([item(f)], '      '));
-        write.push(`    }`);
+        out.push(`${indent}if ((m${c} & ${1 << f}) !== 0) {`);
+        out.push(...emitWrites([item(f)], `${indent}  `));
+        out.push(`${indent}}`);
       }
-      write.push(`  }`);
+      return out;
+    };
+    const block: string[] = [];
+    block.push(`if (m${c} !== 0) {`);
+    if (fc === 1) block.push(...emitWrites(everyField, '  '));
+    else {
+      block.push(`  if (m${c} === ${all}) {`);
+      block.push(...emitWrites([{ expr: '1', bits: 1, writer: 'plain' }, ...everyField], '    '));
+      block.push(`  } else {`);
+      // The all-fields bit (0) and the mask, in one write: the mask is below 2^fc.
+      block.push(`    w.writeBits(m${c}, ${fc + 1});`);
+      block.push(...fieldByField('    '));
+      block.push(`  }`);
     }
-    write.push(`}`);
+    block.push(`}`);
+    write.push(...block);
+    if (!coded) {
+      bitsCoded.push(bitsLine);
+      writeCoded.push(...block);
+      return;
+    }
+    // Under a coder: the all-fields bit or mask, then the coder's mode bit and residual, else the values. A
+    // partial mask the coder would send absolute goes whole (`widen`: the mask asked, or every field).
+    if (fc === 1) bitsCoded.push(`if (m${c} !== 0) b += coder.bits(${c}, eid, m${c}, wire[${c}], slot);`);
+    else {
+      bitsCoded.push(`if (m${c} !== 0) {`);
+      bitsCoded.push(`  const x${c} = coder.widen(${c}, eid, m${c}, wire[${c}], slot);`);
+      bitsCoded.push(`  b += (x${c} === ${all} ? 1 : ${1 + fc}) + coder.bits(${c}, eid, x${c}, wire[${c}], slot);`);
+      bitsCoded.push(`}`);
+    }
+    writeCoded.push(`if (m${c} !== 0) {`);
+    if (fc === 1) {
+      writeCoded.push(`  if (coder.write(w, ${c}, eid, m${c}, wire[${c}], slot)) {`);
+      writeCoded.push(...emitWrites(everyField, '    '));
+      writeCoded.push(`  }`);
+    } else {
+      writeCoded.push(`  const x${c} = coder.widen(${c}, eid, m${c}, wire[${c}], slot);`);
+      writeCoded.push(`  if (x${c} === ${all}) {`);
+      writeCoded.push(`    w.writeBits(1, 1);`);
+      writeCoded.push(`    if (coder.write(w, ${c}, eid, ${all}, wire[${c}], slot)) {`);
+      writeCoded.push(...emitWrites(everyField, '      '));
+      writeCoded.push(`    }`);
+      writeCoded.push(`  } else {`);
+      writeCoded.push(`    w.writeBits(m${c}, ${fc + 1});`);
+      writeCoded.push(`    if (coder.write(w, ${c}, eid, m${c}, wire[${c}], slot)) {`);
+      writeCoded.push(...fieldByField('      '));
+      writeCoded.push(`    }`);
+      writeCoded.push(`  }`);
+    }
+    writeCoded.push(`}`);
   });
   // Presence bits, most significant first, at most 32 per write.
   const presence: string[] = [];
@@ -148,12 +218,22 @@ export function compileBlockKernel(comps: readonly RegisteredComponent[]): Block
     ...presence.map((s) => `    ${s}`),
     ...write.map((s) => `    ${s}`),
     `  },`,
+    `  bitsCoded(masks, wire, eid, coder, slot) {`,
+    ...fetch.map((s) => `    ${s}`),
+    ...bitsCoded.map((s) => `    ${s}`),
+    `    return b;`,
+    `  },`,
+    `  writeCoded(w, masks, wire, eid, coder, slot) {`,
+    ...fetch.map((s) => `    ${s}`),
+    ...presence.map((s) => `    ${s}`),
+    ...writeCoded.map((s) => `    ${s}`),
+    `  },`,
     `};`,
   ].join('\n');
   try {
     // Generated from indices and integer widths only (see the file comment).
     const made = new Function(source)() as Omit<BlockKernel, 'source'>;
-    return { load: made.load, bits: made.bits, write: made.write, source };
+    return { ...made, source };
   } catch {
     return null; // no eval here (Content Security Policy): the generic writer stays
   }

@@ -36,7 +36,7 @@ import { beginMessage, BitReader, BitWriter, openBody } from './wire-bodies.ts';
 import type { ClientExtension } from './extension.ts';
 import { CatchUpClient } from './catch-up-client.ts';
 import type { WorldAdapter } from './world-adapter.ts';
-import { type ClientBaselineDecoder, clientBaselinesFor } from './baseline-block.ts';
+import { type ClientBaselineDecoder, clientBaselinesFor } from './client-baseline-decoder.ts';
 
 export { OWNER_HASH_EVERY_TICKS } from './owner-write-sender.ts';
 export type { ClientReplicationCounters, ClientReplicatorOptions } from './client-replicator-options.ts';

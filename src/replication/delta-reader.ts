@@ -6,7 +6,8 @@ import { applyWireValue, type EntityMapper } from './compiled-field.ts';
 import { readEntityBlock } from './entity-block.ts';
 import type { EntityRegistry } from './entity-registry.ts';
 import type { ShadowStore } from './shadow-store.ts';
-import { type ClientBaselineDecoder, REF_AGE_BITS } from './baseline-block.ts';
+import { REF_AGE_BITS } from './baseline-block.ts';
+import type { ClientBaselineDecoder } from './client-baseline-decoder.ts';
 import { readPositive } from './positive-code.ts';
 import type { PackScratch } from './delta-scratch.ts';
 

@@ -11,7 +11,7 @@ import type { EntityRegistry } from './entity-registry.ts';
 import { HeldDeltas } from './held-deltas.ts';
 import type { ShadowStore } from './shadow-store.ts';
 import type { BitReader } from './wire-bodies.ts';
-import type { ClientBaselineDecoder } from './baseline-block.ts';
+import type { ClientBaselineDecoder } from './client-baseline-decoder.ts';
 
 /** What deltas are applied to and reported through. */
 export interface DeltaReceiverHost {

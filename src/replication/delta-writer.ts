@@ -104,9 +104,10 @@ export function writeDelta(
   const coder = reliable || (h.fidelity ?? null) !== null ? undefined : h.baselines;
   if (coder !== undefined) coder.begin(h.tick);
   d.sendTick = h.tick;
-  // The generated writer covers the unreliable Delta of protocols without reliable-only components, when its values
-  // are plain absolute ones: no residuals (acked baselines) and no level codes (fidelity).
-  const k = reliable || coder !== undefined || (h.fidelity ?? null) !== null ? null : s.kernel;
+  // The generated writer covers the unreliable Delta of protocols without reliable-only components, without level
+  // codes (fidelity); with a coder its residual-capable components go through the coder (planned once per entity
+  // on its selection slot while sizing, written from that plan).
+  const k = reliable || (h.fidelity ?? null) !== null ? null : s.kernel;
   // 1. select: FIFO order, exact sizes, until the budget is spent
   const headerBits = 16 + varUintBits(h.tick) + 16 + 24 + (coder !== undefined ? REF_AGE_BITS : 0);
   const budgetBits = h.budgetBytes * 8 - headerBits;
@@ -130,7 +131,11 @@ export function writeDelta(
     // With a plan each entity may carry a level code: counted as if the message were coarse.
     const code = plan === null ? 0 : shift > 0 ? 3 : 1;
     const block =
-      k !== null ? k.bits(s.masks, shadow.wire, eid) : entityBlockBits(comps, s.masks, shadow, eid, shift, coder);
+      k === null
+        ? entityBlockBits(comps, s.masks, shadow, eid, shift, coder, count)
+        : coder === undefined
+          ? k.bits(s.masks, shadow.wire, eid)
+          : k.bitsCoded(s.masks, shadow.wire, eid, coder, count);
     const bits = idBits(coder !== undefined, count, netId, lastNetId) + code + block;
     // A reliable Delta takes its first entity whatever its size, so one larger than the budget still goes.
     if (used + bits > budgetBits && !(reliable && count === 0)) {
@@ -164,13 +169,15 @@ export function writeDelta(
   for (let i = 0; i < count; i++) {
     const key = keys[i];
     const netId = Math.floor(key / 65536);
-    const eid = s.selectedEids[key % 65536];
+    const slot = key % 65536;
+    const eid = s.selectedEids[slot];
     if (coder !== undefined && i > 0) writePositive(w, netId - prev);
     else w.writeVarUint(netId - prev);
     prev = netId;
     if (k !== null) {
       k.load(d.pending, eid, s.masks);
-      k.write(w, s.masks, shadow.wire, eid);
+      if (coder === undefined) k.write(w, s.masks, shadow.wire, eid);
+      else k.writeCoded(w, s.masks, shadow.wire, eid, coder, slot);
     } else {
       loadMasks(s, comps, d, reliable, eid);
       const shift = plan === null ? 0 : plan.shift[eid];
@@ -178,7 +185,7 @@ export function writeDelta(
         if (shift === 0) w.writeBits(0, 1);
         else w.writeBits(4 + shift - 1, 3);
       }
-      writeEntityBlock(w, comps, s.present, s.masks, shadow, eid, shift, coder);
+      writeEntityBlock(w, comps, s.present, s.masks, shadow, eid, shift, coder, slot);
       plan?.written(eid, shift, s.masks);
     }
     for (let c = 0; c < n; c++) {

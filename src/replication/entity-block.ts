@@ -22,7 +22,8 @@ import { readWire, writeWireValue } from './compiled-field.ts';
 import { coarseBits, readCoarse, writeCoarse } from './coarse-wire.ts';
 import { FieldKind } from '../protocol/field-schema.ts';
 import type { ShadowStore } from './shadow-store.ts';
-import type { ClientBaselineDecoder, ServerBaselineCoder } from './baseline-block.ts';
+import type { ServerBaselineCoder } from './baseline-block.ts';
+import type { ClientBaselineDecoder } from './client-baseline-decoder.ts';
 import { BaselineRead } from './baseline-fields.ts';
 
 /** Where a block reader puts short strings: `strings[offsets[c] + f]`, decoded and validated by `codec`. */
@@ -90,7 +91,8 @@ export function varUintBits(v: number): number {
 /**
  * Size in bits of the block for `masks` (values from the shadow, needed only for references and strings): exact,
  * except that a short string counts its worst-case alignment (up to 7 bits more than it may take). `shift` > 0:
- * the block as a coarse level writes it.
+ * the block as a coarse level writes it. With `coder`, its components are planned on `slot` (the entity's place
+ * in the packet's selection), which `writeEntityBlock` then writes.
  */
 export function entityBlockBits(
   components: readonly RegisteredComponent[],
@@ -99,6 +101,7 @@ export function entityBlockBits(
   eid: number,
   shift = 0,
   coder?: ServerBaselineCoder,
+  slot = 0,
 ): number {
   const wire = shadow.wire;
   let bits = components.length;
@@ -108,8 +111,8 @@ export function entityBlockBits(
     const comp = components[c];
     if (coder !== undefined && coder.codes(c)) {
       const n = comp.fields.length;
-      const m = coder.widen(c, eid, mask, wire[c]);
-      bits += (n > 1 ? (m === comp.allFieldsMask ? 1 : 1 + n) : 0) + coder.bits(c, eid, m, wire[c]);
+      const m = coder.widen(c, eid, mask, wire[c], slot);
+      bits += (n > 1 ? (m === comp.allFieldsMask ? 1 : 1 + n) : 0) + coder.bits(c, eid, m, wire[c], slot);
       continue;
     }
     const full = fullBits(comp);
@@ -135,7 +138,7 @@ export function entityBlockBits(
  * Writes the block of `eid`: `present` has one entry per component (nonzero = carried), `masks` the fields.
  * For tag components (no fields) presence alone is the information. `shift` > 0: at that coarse level. With
  * `coder` (a server-to-viewer Delta, not coarse, to an `ackedbase` client) its components' values go through it
- * (mode bit, then residual or absolute).
+ * (mode bit, then residual or absolute), as `entityBlockBits` planned them on `slot`.
  */
 export function writeEntityBlock(
   w: BitWriter,
@@ -146,6 +149,7 @@ export function writeEntityBlock(
   eid: number,
   shift = 0,
   coder?: ServerBaselineCoder,
+  slot = 0,
 ): void {
   const wire = shadow.wire;
   // 1. presence bits
@@ -159,7 +163,7 @@ export function writeEntityBlock(
     const wires = wire[c];
     const coded = coder !== undefined && coder.codes(c);
     // A coded component's absolute value goes whole (`widen`): the extra fields are not taken from `masks`.
-    const mask = coded ? coder.widen(c, eid, masks[c], wires) : masks[c];
+    const mask = coded ? coder.widen(c, eid, masks[c], wires, slot) : masks[c];
     if (fields.length > 1) {
       // 2a. all-fields bit, else the mask
       if (mask === comp.allFieldsMask) w.writeBits(1, 1);
@@ -168,7 +172,7 @@ export function writeEntityBlock(
         w.writeBits(mask, fields.length);
       }
     }
-    if (coded && !coder.write(w, c, eid, mask, wires)) continue;
+    if (coded && !coder.write(w, c, eid, mask, wires, slot)) continue;
     // 2b. values: one writeBits per field when every field is a plain integer, else each field's writer
     const plain = shift === 0 ? plainBits(comp) : null;
     if (plain !== null) {

@@ -14,7 +14,7 @@ import type { ReferenceLinks } from './reference-links.ts';
 import type { ShadowStore } from './shadow-store.ts';
 import type { BitReader } from './wire-bodies.ts';
 import type { WorldAdapter } from './world-adapter.ts';
-import type { ClientBaselineDecoder } from './baseline-block.ts';
+import type { ClientBaselineDecoder } from './client-baseline-decoder.ts';
 
 /** What the mirror writes into and reports through. */
 export interface EntityMirrorHost {

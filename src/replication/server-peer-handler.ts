@@ -19,7 +19,6 @@ import type { ScopeRequests } from './scope-requests.ts';
 import type { ServerHashCheck } from './server-hash-check.ts';
 import { INITIAL_ENTITY_CAPACITY } from './shadow-store.ts';
 import { serverBaselinesFor } from './baseline-block.ts';
-import { SharedResidualPlans } from './shared-residual-plans.ts';
 
 /** The replication parts a session event reaches. */
 export interface ServerPeerHandlerHost {
@@ -46,12 +45,9 @@ export interface ServerPeerHandlerHost {
 /** The server session's handler: peers' lifecycle, their acks and losses, and their messages. */
 export class ServerPeerHandler implements PeerHandler {
   private readonly h: ServerPeerHandlerHost;
-  /** Residual plans against acked baselines, shared by the clients granted `ackedbase` (shared-residual-plans.ts). */
-  readonly residualPlans: SharedResidualPlans;
 
   constructor(host: ServerPeerHandlerHost) {
     this.h = host;
-    this.residualPlans = new SharedResidualPlans(host.comps);
   }
 
   /** A new client: its replication state, a snapshot of its interest, then the extensions' joined hooks. */
@@ -59,7 +55,7 @@ export class ServerPeerHandler implements PeerHandler {
     const h = this.h;
     const cap = Math.max(h.registry.capacity, INITIAL_ENTITY_CAPACITY);
     const p = new PeerReplication(peer, h.componentCount, cap);
-    const coder = serverBaselinesFor(peer.capabilities, h.comps, this.residualPlans);
+    const coder = serverBaselinesFor(peer.capabilities, h.comps);
     // No baselines until the client holds its Welcome: it drops the Deltas of packets that come before it.
     const conn = peer.connection;
     const welcome = conn.lastReliableIdSent;

@@ -11,7 +11,8 @@ import { createMotionTrace, TRACE_SAMPLE_LENGTH, TraceDevice } from '../../src/v
 import { BitReader } from '../../src/codec/bit-reader.ts';
 import { BitWriter } from '../../src/codec/bit-writer.ts';
 import { createRandom } from '../../src/random.ts';
-import { ClientBaselineDecoder, ServerBaselineCoder } from '../../src/replication/baseline-block.ts';
+import { ServerBaselineCoder } from '../../src/replication/baseline-block.ts';
+import { ClientBaselineDecoder } from '../../src/replication/client-baseline-decoder.ts';
 import {
   applyEntityUpdates,
   type ApplyResult,

@@ -22,7 +22,8 @@ import {
 } from '../../src/replication/baseline-fields.ts';
 import { referenceOf } from '../../src/replication/baseline-reference.ts';
 import { BASELINE_TICKS, BaselineRing } from '../../src/replication/baseline-ring.ts';
-import { serverBaselinesFor, clientBaselinesFor } from '../../src/replication/baseline-block.ts';
+import { serverBaselinesFor } from '../../src/replication/baseline-block.ts';
+import { clientBaselinesFor } from '../../src/replication/client-baseline-decoder.ts';
 import { MAX_DIRECT_POSITIVE, positiveBits, readPositive, writePositive } from '../../src/replication/positive-code.ts';
 import { residualLayout, type ResidualLayout } from '../../src/replication/residual-codec.ts';
 import { createMotionTrace, TRACE_SAMPLE_LENGTH, TraceDevice } from '../../src/vr/motion-trace.ts';
