@@ -26,11 +26,11 @@ function serverComponent(world: object, component: object, call: string) {
  */
 export function markChanged(world: object, component: object, eid: number): boolean {
   const { replicator, id } = serverComponent(world, component, 'markChanged');
-  return replicator.markChanged(id, eid);
+  return replicator.detector.marks.mark(id, eid, replicator.registry.capacity);
 }
 
 /** Server: how changes of `component` are found: 'marks', 'wasm-simd' / 'js' (owned store) or 'arrays'. */
 export function changeDetectionOf(world: object, component: object): ChangeDetectionKind {
   const { replicator, id } = serverComponent(world, component, 'changeDetectionOf');
-  return replicator.detectionOf(id);
+  return replicator.detector.kernelOf(id);
 }

@@ -10,8 +10,8 @@
  */
 import type { BitWriter } from '../codec/bit-writer.ts';
 import type { RegisteredComponent } from '../register.ts';
-import { capacityFor, grown } from '../codec/grow-array.ts';
 import { AckedBaselines } from './acked-baseline.ts';
+import { BaselinePlans } from './baseline-plans.ts';
 import { predictWire, Reference } from './baseline-reference.ts';
 import { BASELINE_TICKS } from './baseline-ring.ts';
 import type { DeliveryListener } from './delivery-state.ts';
@@ -80,29 +80,8 @@ export class ServerBaselineCoder implements DeliveryListener {
   /** Scratch of a predicted reference and its codes, before it is chosen. */
   private readonly predRef = new Uint32Array(MAX_FIELDS);
   private readonly predCodes: Int32Array;
-  /** State generation: a plan made in another generation is stale. */
-  private epoch = 1;
-  /** Per plan (slot * components + c): the generation it was made in (0: none), its entity. */
-  private planEpoch = new Int32Array(0);
-  private planEid = new Int32Array(0);
-  /** Per plan: the fields `widen` was asked for, and the fields planned (what it answered). */
-  private planIn = new Int32Array(0);
-  private planOut = new Int32Array(0);
-  /** Per plan: bits of the component's values, the mode bit included. */
-  private planBits = new Int32Array(0);
-  /** Per plan: the baseline's offset in the ring (-1: absolute), the prediction's second value (-1: none). */
-  private planAt = new Int32Array(0);
-  private planAt2 = new Int32Array(0);
-  /** Per plan with a baseline: the ring slot this send goes to (the baseline's row, this tick's slot). */
-  private planSlot = new Int32Array(0);
-  /** Per plan with a baseline: the head (mode bit, age code, reference bit, order selector) and its bits. */
-  private planHead = new Int32Array(0);
-  private planHeadBits = new Uint8Array(0);
-  /** Per plan: the order selector and the number of codes. */
-  private planOrder = new Uint8Array(0);
-  private planCount = new Uint8Array(0);
-  /** Per plan: the residual codes, `codeStride` each. */
-  private planCodes = new Int32Array(0);
+  /** The plans of the packet being written, by selection slot and component (baseline-plans.ts). */
+  private readonly t: BaselinePlans;
   /** Tick of the Delta being written (set by `begin`). */
   private tickNow = 0;
   /** Reference age of the Delta being written (set by `begin`). */
@@ -131,39 +110,7 @@ export class ServerBaselineCoder implements DeliveryListener {
     this.fullBits = Int32Array.from(comps, (c) => absoluteBits(c, c.allFieldsMask));
     this.codeStride = Math.max(1, ...this.layouts.map((l) => (l === null ? 0 : maxResidualCodes(l))));
     this.predCodes = new Int32Array(this.codeStride);
-    this.growPlans(64 * Math.max(1, comps.length));
-  }
-
-  private growPlans(plans: number): void {
-    this.planEpoch = grown(this.planEpoch, plans);
-    this.planEid = grown(this.planEid, plans);
-    this.planIn = grown(this.planIn, plans);
-    this.planOut = grown(this.planOut, plans);
-    this.planBits = grown(this.planBits, plans);
-    this.planAt = grown(this.planAt, plans);
-    this.planAt2 = grown(this.planAt2, plans);
-    this.planSlot = grown(this.planSlot, plans);
-    this.planHead = grown(this.planHead, plans);
-    this.planHeadBits = grown(this.planHeadBits, plans);
-    this.planOrder = grown(this.planOrder, plans);
-    this.planCount = grown(this.planCount, plans);
-    this.planCodes = grown(this.planCodes, plans * this.codeStride);
-  }
-
-  /** Every plan made so far goes stale. */
-  private changed(): void {
-    this.epoch++;
-    if (this.epoch > 0x3fffffff) {
-      this.epoch = 1;
-      this.planEpoch.fill(0);
-    }
-  }
-
-  /** Index of the plan of component `c` on `slot`, the plan arrays grown to hold it. */
-  private planIndex(c: number, slot: number): number {
-    const i = slot * this.comps.length + c;
-    if (i >= this.planAt.length) this.growPlans(capacityFor(this.planAt.length, i));
-    return i;
+    this.t = new BaselinePlans(comps.length, this.codeStride);
   }
 
   /** True when component `c` carries a mode bit. */
@@ -194,7 +141,7 @@ export class ServerBaselineCoder implements DeliveryListener {
       this.armTick = tick;
       this.armTest = null;
     }
-    this.changed();
+    this.t.changed();
     const age = this.newestAcked < 0 ? 0 : tick - this.newestAcked;
     this.refAgeNow = age < 0 ? 0 : Math.min(age, BASELINE_TICKS - 1);
   }
@@ -218,17 +165,17 @@ export class ServerBaselineCoder implements DeliveryListener {
   widen(c: number, eid: number, mask: number, wires: readonly Float64Array[], slot = 0): number {
     const all = this.comps[c].allFieldsMask;
     if (mask === all) return mask;
-    const i = this.planIndex(c, slot);
-    if (this.planEpoch[i] === this.epoch && this.planEid[i] === eid && this.planIn[i] === (mask | 0)) {
+    const i = this.t.index(c, slot);
+    if (this.t.planEpoch[i] === this.t.epoch && this.t.planEid[i] === eid && this.t.planIn[i] === (mask | 0)) {
       // Asked before: widened then, or planned as a residual (a plan `bits` made absolute still widens).
-      if (this.planOut[i] !== (mask | 0)) return all;
-      if (this.planAt[i] >= 0) return mask;
+      if (this.t.planOut[i] !== (mask | 0)) return all;
+      if (this.t.planAt[i] >= 0) return mask;
     } else {
       this.plan(c, eid, mask, wires, i);
-      if (this.planAt[i] >= 0) return mask;
+      if (this.t.planAt[i] >= 0) return mask;
     }
     this.plan(c, eid, all, wires, i);
-    this.planIn[i] = mask;
+    this.t.planIn[i] = mask;
     return all;
   }
 
@@ -237,9 +184,9 @@ export class ServerBaselineCoder implements DeliveryListener {
    * is kept as the plan of `slot` (the entity's place in the packet being selected) for `write`.
    */
   bits(c: number, eid: number, mask: number, wires: readonly Float64Array[], slot = 0): number {
-    const i = this.planIndex(c, slot);
-    if (this.planEpoch[i] === this.epoch && this.planEid[i] === eid && this.planOut[i] === (mask | 0)) {
-      return this.planBits[i];
+    const i = this.t.index(c, slot);
+    if (this.t.planEpoch[i] === this.t.epoch && this.t.planEid[i] === eid && this.t.planOut[i] === (mask | 0)) {
+      return this.t.planBits[i];
     }
     return this.plan(c, eid, mask, wires, i);
   }
@@ -252,12 +199,12 @@ export class ServerBaselineCoder implements DeliveryListener {
   private plan(c: number, eid: number, mask: number, wires: readonly Float64Array[], i: number): number {
     const comp = this.comps[c];
     const abs = 1 + (mask === comp.allFieldsMask ? this.fullBits[c] : absoluteBits(comp, mask));
-    this.planEpoch[i] = this.epoch;
-    this.planEid[i] = eid;
-    this.planIn[i] = mask;
-    this.planOut[i] = mask;
-    this.planAt[i] = -1;
-    this.planBits[i] = abs;
+    this.t.planEpoch[i] = this.t.epoch;
+    this.t.planEid[i] = eid;
+    this.t.planIn[i] = mask;
+    this.t.planOut[i] = mask;
+    this.t.planAt[i] = -1;
+    this.t.planBits[i] = abs;
     const b = this.baselines[c]!;
     const now = this.tickNow;
     const at = b.baseline(eid, mask, now, this.tickOut);
@@ -274,7 +221,7 @@ export class ServerBaselineCoder implements DeliveryListener {
     const layout = this.layouts[c]!;
     const sent = b.sent.values;
     const cOff = i * this.codeStride;
-    let plan = planResidual(layout, mask, wires, eid, sent, at, this.planCodes, cOff);
+    let plan = planResidual(layout, mask, wires, eid, sent, at, this.t.planCodes, cOff);
     let at2 = -1;
     if (predictable) {
       const second = b.second(eid, now - 2 * age, mask, now);
@@ -284,7 +231,7 @@ export class ServerBaselineCoder implements DeliveryListener {
         if (pred >= 0 && (plan < 0 || planBits(pred) < planBits(plan))) {
           plan = pred;
           at2 = second;
-          const codes = this.planCodes;
+          const codes = this.t.planCodes;
           const from = this.predCodes;
           for (let k = planCount(pred) - 1; k >= 0; k--) codes[cOff + k] = from[k];
         }
@@ -297,14 +244,14 @@ export class ServerBaselineCoder implements DeliveryListener {
     // Mode 1, the age code (`gap` in `gapBits` bits: its zeros, then its significant bits), the reference bit.
     let head = (1 << gapBits) | gap;
     if (predictable) head = (head << 1) | (at2 < 0 ? Reference.last : Reference.predicted);
-    this.planAt[i] = at;
-    this.planAt2[i] = at2;
-    this.planSlot[i] = b.sent.slotBeside(at, this.tickOut[0], now);
-    this.planHead[i] = (head << RESIDUAL_ORDER_BITS) | order;
-    this.planHeadBits[i] = headBits;
-    this.planOrder[i] = order;
-    this.planCount[i] = planCount(plan);
-    this.planBits[i] = bits;
+    this.t.planAt[i] = at;
+    this.t.planAt2[i] = at2;
+    this.t.planSlot[i] = b.sent.slotBeside(at, this.tickOut[0], now);
+    this.t.planHead[i] = (head << RESIDUAL_ORDER_BITS) | order;
+    this.t.planHeadBits[i] = headBits;
+    this.t.planOrder[i] = order;
+    this.t.planCount[i] = planCount(plan);
+    this.t.planBits[i] = bits;
     return bits;
   }
 
@@ -314,27 +261,35 @@ export class ServerBaselineCoder implements DeliveryListener {
    * true when the caller must write the absolute values.
    */
   write(w: BitWriter, c: number, eid: number, mask: number, wires: readonly Float64Array[], slot = 0): boolean {
-    const i = this.planIndex(c, slot);
-    if (!(this.planEpoch[i] === this.epoch && this.planEid[i] === eid && this.planOut[i] === (mask | 0))) {
+    const i = this.t.index(c, slot);
+    if (!(this.t.planEpoch[i] === this.t.epoch && this.t.planEid[i] === eid && this.t.planOut[i] === (mask | 0))) {
       this.plan(c, eid, mask, wires, i);
     }
     // The write records this send: the plan is spent.
-    this.planEpoch[i] = 0;
+    this.t.planEpoch[i] = 0;
     const b = this.baselines[c]!;
-    const at = this.planAt[i];
+    const at = this.t.planAt[i];
     if (at < 0) {
       w.writeBits(0, 1);
       this.absolutes++;
       b.recordSentFrom(eid, this.tick, mask, wires);
       return true;
     }
-    const order = this.planOrder[i];
+    const order = this.t.planOrder[i];
     const cOff = i * this.codeStride;
-    writeResidualCodes(w, this.planHead[i], this.planHeadBits[i], this.planCodes, cOff, this.planCount[i], order);
+    writeResidualCodes(
+      w,
+      this.t.planHead[i],
+      this.t.planHeadBits[i],
+      this.t.planCodes,
+      cOff,
+      this.t.planCount[i],
+      order,
+    );
     this.residuals++;
-    const at2 = this.planAt2[i];
+    const at2 = this.t.planAt2[i];
     if (at2 >= 0) this.predicted++;
-    b.recordSentAt(this.planSlot[i], eid, this.tick, mask, wires, at, at2);
+    b.recordSentAt(this.t.planSlot[i], eid, this.tick, mask, wires, at, at2);
     return false;
   }
 
@@ -342,12 +297,12 @@ export class ServerBaselineCoder implements DeliveryListener {
     const b = this.baselines[c];
     if (b === null || b === undefined || this.armTick < 0 || tick < this.armTick) return;
     b.ackedTick(eid, tick);
-    this.changed();
+    this.t.changed();
     if (tick > this.newestAcked) this.newestAcked = tick;
   }
 
   forget(eid: number, c: number): void {
-    this.changed();
+    this.t.changed();
     if (c >= 0) this.baselines[c]?.forget(eid);
     else for (const b of this.baselines) b?.forget(eid);
   }
@@ -355,6 +310,6 @@ export class ServerBaselineCoder implements DeliveryListener {
   reset(): void {
     for (const b of this.baselines) b?.clear();
     this.newestAcked = -1;
-    this.changed();
+    this.t.changed();
   }
 }

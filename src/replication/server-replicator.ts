@@ -88,8 +88,8 @@ export class ServerReplicator {
   private readonly hashIntervalMs: number;
   private readonly writer = new BitWriter(2048);
   private readonly scratch: PackScratch;
-  /** Change detection: raw scan, then wire values where something moved (change-detector.ts). */
-  private readonly detector: ChangeDetector;
+  /** Change detection: raw scan or change marks, then wire values where something moved (change-detector.ts). */
+  readonly detector: ChangeDetector;
   private readonly ownerFilter: OwnerWriteFilter;
   private readonly structure: StructuralEvents;
   private readonly toggles: InterestToggles;
@@ -202,16 +202,6 @@ export class ServerReplicator {
   setOwner(eid: number, clientId: number): void {
     this.structure.setOwner(eid, clientId);
   }
-  /** Marks component `c` of `eid` changed, for components detected from marks (change-marks.ts). */
-  markChanged(c: number, eid: number): boolean {
-    return this.detector.marks.mark(c, eid, this.registry.capacity);
-  }
-
-  /** The change detection of component `c`: 'marks', or its raw scan kernel ('wasm-simd', 'js', 'arrays'). */
-  detectionOf(c: number): ReturnType<ChangeDetector['kernelOf']> {
-    return this.detector.kernelOf(c);
-  }
-
   /** The owner of `eid` (0 = server). */
   ownerOf(eid: number): number {
     return this.registry.isReplicated(eid) ? this.registry.owner[eid] : SERVER_OWNER;
