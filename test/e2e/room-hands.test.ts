@@ -263,8 +263,15 @@ describe.each([
       // its error of A's true joints.
       const tipsGap = (h: HandInfo) => mm(h.thumbTip, h.indexTip) / 1000;
       const compare = async () => {
-        const truth = (await a.eval((r) => r.handJoints('right')))!;
-        const seen = (await remoteRight())!;
+        // A frame of a loaded page may have no tracked joints (or B no view of A's hand yet): wait for both.
+        let truth: number[] | null = null;
+        let seen: HandInfo | undefined;
+        for (let i = 0; i < 100 && (!truth || !seen); i++) {
+          truth = await a.eval((r) => r.handJoints('right'));
+          seen = await remoteRight();
+          if (!truth || !seen) await new Promise((r) => setTimeout(r, 20));
+        }
+        if (!truth || !seen) throw new Error("A's joints or B's view of A's right hand missing for 2 s");
         const codec = codecView(truth, false);
         return {
           truth,
@@ -297,7 +304,8 @@ describe.each([
       await a.eval((r) => r.pinch(1));
       await a.poll(
         async () => {
-          const j = (await a.eval((r) => r.handJoints('right')))!;
+          const j = await a.eval((r) => r.handJoints('right'));
+          if (!j) return [false, null];
           return [mm(jointAt(j, THUMB_TIP), jointAt(j, INDEX_TIP)) / 1000 < PINCHED_M, j.slice(0, 7)];
         },
         5000,
