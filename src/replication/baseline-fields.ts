@@ -11,6 +11,11 @@
  * in 1 .. BASELINE_TICKS - 1), then, only when `2 x age < BASELINE_TICKS`, the
  * reference bit (baseline-reference.ts: 0 = the baseline, 1 = the prediction from it and the value at
  * `Delta tick - 2 x age`), then the residual body against that reference.
+ *
+ * The server does not call `planBaselineFields` / `writeBaselineFields`: its coder (baseline-block.ts) plans once
+ * per packet with residual-plan.ts and writes through the generated block writer. They are the reference encoder
+ * of this layout, next to the decoder the client runs, and test/replication/block-kernel-residual.test.ts holds
+ * the server's output to them bit for bit.
  */
 import type { BitReader } from '../codec/bit-reader.ts';
 import type { BitWriter } from '../codec/bit-writer.ts';
