@@ -241,11 +241,19 @@ describe.each([
       await a.squeeze(1);
       const ownerOnB = async () => ((await b.views()).find((v) => v.eid === object.eid) ?? object).owner;
       await b.poll(async () => [(await ownerOnB()) === idA, await ownerOnB()], 5000, `the object owned by A (${idA})`);
+      // B can see the new owner before A's grant arrives; A attaches the object only then, at the offset it has from
+      // the hand at that moment, so the carry starts once A holds it (a glide started earlier leaves it behind).
+      const objectOnA = async () => (await a.views()).find((v) => v.owner === idA && v.kind === 'object') as ViewInfo;
+      const holderOnA = async () => {
+        const eid = (await objectOnA())?.eid ?? 0;
+        type Room = { __room: { objectState(e: number): { holder: number } } };
+        return eid === 0 ? 0 : a.page.evaluate((e) => (window as never as Room).__room.objectState(e).holder, eid);
+      };
+      await a.poll(async () => [(await holderOnA()) !== 0, await holderOnA()], 5000, 'the object attached to the hand');
 
       // 4. A carries it 30 cm up and 25 cm to the side: B sees the object follow.
       const carried: Vec3 = [start[0] + 0.25, start[1] + 0.3, start[2]];
       await a.glide('right', carried);
-      const objectOnA = async () => (await a.views()).find((v) => v.owner === idA && v.kind === 'object') as ViewInfo;
       await a.poll(
         async () => [distance((await objectOnA()).rendered, carried) < 0.005, await objectOnA()],
         10_000,
