@@ -255,7 +255,17 @@ describe.each([
       const carried: Vec3 = [start[0] + 0.25, start[1] + 0.3, start[2]];
       await a.glide('right', carried);
       await a.poll(
-        async () => [distance((await objectOnA()).rendered, carried) < 0.005, await objectOnA()],
+        async () => {
+          const seen = await objectOnA();
+          if (distance(seen.rendered, carried) < 0.005) return [true, seen];
+          // What A holds and where its hand is, so a failure says which part stopped.
+          type Room = { __room: { objectState(e: number): unknown; grabs(): unknown; hand(h: string): Vec3 } };
+          const held = await a.page.evaluate((e) => {
+            const r = (window as never as Room).__room;
+            return { state: r.objectState(e), grabs: r.grabs(), hand: r.hand('right') };
+          }, seen.eid);
+          return [false, { seen, ...held, status: await a.status() }];
+        },
         10_000,
         'carry',
       );
