@@ -6,7 +6,7 @@
  * bounded by `maxEntities` (per client and component): an entity past it is always sent absolute.
  */
 import { capacityFor, grown } from '../codec/grow-array.ts';
-import { BASELINE_TICKS, BaselineRing } from './baseline-ring.ts';
+import { BASELINE_TICKS, BaselineRing, SERVER_BASELINE_SLOTS } from './baseline-ring.ts';
 
 /**
  * Longest chain of residuals (each against a value that was itself a residual) before a value goes absolute
@@ -24,7 +24,7 @@ export class AckedBaselines {
 
   /** Baselines of a component of `fieldCount` fields for at most `maxEntities` entities at once. */
   constructor(fieldCount: number, maxEntities: number) {
-    this.sent = new BaselineRing(fieldCount, maxEntities);
+    this.sent = new BaselineRing(fieldCount, maxEntities, SERVER_BASELINE_SLOTS);
   }
 
   /**
@@ -76,6 +76,7 @@ export class AckedBaselines {
     predAt: number,
   ): void {
     const sent = this.sent;
+    if (slot < 0) return;
     const depth = this.depthFor(baseAt, predAt);
     const again = sent.storeFrom(slot, tick, mask, wires, eid, baseAt);
     sent.setDepth(slot, again ? 255 : depth);

@@ -40,7 +40,7 @@ export const ACKED_BASELINE_CAPABILITY = 'ackedbase2';
 export const REF_AGE_BITS = 5;
 
 /** Most entities per component whose sent-value history the server keeps per client (past it: absolute). */
-export const MAX_BASELINE_ENTITIES = 1024;
+export const MAX_BASELINE_ENTITIES = 16384;
 
 /** A server-side coder for a peer that was granted `ackedbase`, else undefined. */
 export function serverBaselinesFor(

@@ -1,15 +1,33 @@
 /**
- * A bounded history of one component's wire values per entity, by tick: the last `BASELINE_TICKS` ticks at
- * which a value was received (client) or sent (server), so a residual can be decoded or encoded against any
- * of them. Each entity that has history holds one row of `BASELINE_TICKS` slots (slot = tick mod the slots,
- * tagged with its tick, so a slot of an older tick never answers for a newer one). Rows come from a fixed pool
- * of `maxRows`: an entity past it simply has no history (counted in `refused`), and its values go absolute.
- * Memory: (3 + fields) x 4 bytes per slot, `BASELINE_TICKS` slots per row (896 B per entity for a pose).
+ * A bounded history of one component's wire values per entity, by tick: values of recent ticks at which a value
+ * was received (client) or sent (server), so a residual can be decoded or encoded against any of them while it is
+ * at most `BASELINE_TICKS - 1` ticks old. Each entity that has history holds one row of `slots` slots (slot = tick
+ * mod the slots, tagged with its tick, so a slot of an older tick never answers for a newer one). A client keeps
+ * `BASELINE_TICKS` slots, the server `SERVER_BASELINE_SLOTS` per client (half the memory: an entity sent every tick
+ * keeps its last 16 ticks, one sent now and then values up to the window's end unless a later send took their slot).
+ * Rows come from a fixed pool of `maxRows`: an entity past it simply has no history (counted in `refused`), and
+ * its values go absolute.
+ *
+ * Why the client holds every value the server names (one the client acked): the server sends in tick order, so a
+ * slot it holds for tick T was taken by no later send. The client's slots change only on receipts of those sends,
+ * a value never replaces a newer one in its slot (a late packet is not kept), and its slot count is a multiple of
+ * the server's: a receipt that took T's slot on the client (T + 32k) would have taken it on the server too. So
+ * while the server holds T, the client does, unless a value sent at least 16 ticks after the Delta naming T
+ * overtook it on the way (the reordering margin; it then drops that late component and counts it).
+ * Memory: (3 + fields) x 4 bytes per slot (its tick, mask, owner's word, values): 448 B per pose entity on the
+ * server, 896 B on the client.
  */
 import { capacityFor, grown } from '../codec/grow-array.ts';
 
-/** Ticks of history per entity: the oldest baseline a residual may name is this many ticks back. */
+/** The window of ages: the oldest baseline a residual may name is `BASELINE_TICKS - 1` ticks back. */
 export const BASELINE_TICKS = 32;
+
+/**
+ * Slots per entity the server keeps for each client (a divisor of `BASELINE_TICKS`, the client's). 16 keep an
+ * every-tick stream's baseline up to 7 ticks old together with its prediction's second value (115 ms of round trip
+ * at 60 Hz): as many bytes as 32 slots on the room bench at half the memory; 8 slots cost ~7 % more bytes there.
+ */
+export const SERVER_BASELINE_SLOTS = 16;
 
 /** Words of a slot before its values: the tick (`EMPTY` when none), the fields held, the owner's word. */
 const SLOT_HEAD = 3;
@@ -43,18 +61,27 @@ export class BaselineRing {
   /** Words per slot. */
   private readonly stride: number;
   /**
-   * The slots, `stride` words each, row after row (`BASELINE_TICKS` slots a row): a slot's values start at the
+   * The slots, `stride` words each, row after row (`slots` slots a row): a slot's values start at the
    * offset `find` and `slotOf` give, `values[at + f]`; its head words sit just before them.
    */
   values: Uint32Array = new Uint32Array(0);
   /** The last tick word `slotBeside` read (kept so the read is not optimized away). */
   touched = 0;
 
-  /** A ring for a component of `fieldCount` fields, holding history for at most `maxRows` entities. */
-  constructor(fieldCount: number, maxRows: number) {
+  /** Slots per row: the values kept per entity, by tick modulo it. */
+  readonly slots: number;
+
+  /**
+   * A ring for a component of `fieldCount` fields, holding history for at most `maxRows` entities in `slots` slots
+   * each (`BASELINE_TICKS`, the client's; the server's `SERVER_BASELINE_SLOTS` divides it).
+   */
+  constructor(fieldCount: number, maxRows: number, slots = BASELINE_TICKS) {
+    if (!(Number.isInteger(slots) && slots >= 1 && BASELINE_TICKS % slots === 0))
+      throw new RangeError(`slots must divide ${BASELINE_TICKS}, got ${slots}`);
     this.fieldCount = fieldCount;
     this.maxRows = maxRows;
     this.stride = SLOT_HEAD + fieldCount;
+    this.slots = slots;
   }
 
   /** True when `eid` holds a row of history (else nothing of it can serve as a baseline). */
@@ -70,7 +97,7 @@ export class BaselineRing {
   private rowFor(eid: number): number {
     if (eid < this.rowOf.length && this.rowOf[eid] !== 0) return this.rowOf[eid] - 1;
     let row = this.free.pop();
-    const rowWords = BASELINE_TICKS * this.stride;
+    const rowWords = this.slots * this.stride;
     if (row === undefined) {
       if (this.rowsUsed >= this.maxRows) {
         this.refused++;
@@ -89,11 +116,15 @@ export class BaselineRing {
 
   /**
    * Offset of the values of `eid`'s slot for `tick` (its row taken from the pool when it has none), or -1 when
-   * every row is taken (counted in `refused`). The slot may still hold an older tick: `store` retags it.
+   * every row is taken (counted in `refused`) or the slot holds a newer tick (a late value: not kept). The slot
+   * may still hold an older tick: `store` retags it.
    */
   slotOf(eid: number, tick: number): number {
     const row = this.rowFor(eid);
-    return row < 0 ? -1 : (row * BASELINE_TICKS + (tick % BASELINE_TICKS)) * this.stride + SLOT_HEAD;
+    if (row < 0) return -1;
+    const at = (row * this.slots + (tick % this.slots)) * this.stride + SLOT_HEAD;
+    const held = this.values[at + TICK];
+    return held !== EMPTY && held > tick ? -1 : at;
   }
 
   /**
@@ -101,26 +132,28 @@ export class BaselineRing {
    * that entity at `now` goes. Its tick word is read too, so the line is in cache when the send is recorded.
    */
   slotBeside(at: number, tick: number, now: number): number {
-    const next = at + ((now % BASELINE_TICKS) - (tick % BASELINE_TICKS)) * this.stride;
+    const next = at + ((now % this.slots) - (tick % this.slots)) * this.stride;
     this.touched = this.values[next + TICK];
     return next;
   }
 
   /**
    * Retags the slot at `at` for `tick` unless it holds that tick already (then returns true). A retagged slot
-   * holds no fields, or, with `baseAt` >= 0 (another slot of the row: the baseline the value was coded against),
-   * the fields of the baseline outside `mask`, copied, so it holds a whole value both sides agree on.
+   * holds no fields, or, with `baseAt` >= 0 (a slot of the row: the baseline the value was coded against), the
+   * fields of the baseline outside `mask`, so it holds a whole value both sides agree on. The baseline's own slot
+   * is the one retagged when its tick is `slots` older: its fields outside `mask` then stay where they are.
    */
   private open(at: number, tick: number, mask: number, baseAt: number): boolean {
     const data = this.values;
     if (data[at + TICK] === tick) return true;
+    let rest = 0;
+    if (baseAt >= 0) {
+      rest = data[baseAt + MASK] & ~mask;
+      if (baseAt !== at)
+        for (let f = 0; f < this.fieldCount; f++) if ((rest & (1 << f)) !== 0) data[at + f] = data[baseAt + f];
+    }
     data[at + TICK] = tick;
     data[at + OWNER] = 0;
-    let rest = 0;
-    if (baseAt >= 0 && baseAt !== at) {
-      rest = data[baseAt + MASK] & ~mask;
-      for (let f = 0; f < this.fieldCount; f++) if ((rest & (1 << f)) !== 0) data[at + f] = data[baseAt + f];
-    }
     data[at + MASK] = rest;
     return false;
   }
@@ -145,6 +178,11 @@ export class BaselineRing {
     data[at + MASK] |= mask;
     for (let f = 0; f < this.fieldCount; f++) if ((mask & (1 << f)) !== 0) data[at + f] = wires[f][eid];
     return again;
+  }
+
+  /** The fields the slot at `at` holds (a mask): the other words of the slot are stale, not part of its value. */
+  fieldsAt(at: number): number {
+    return this.values[at + MASK];
   }
 
   /** The owner's number of the slot at `at` (the server: the residual chain depth of that value), 0 .. 255. */
@@ -187,7 +225,7 @@ export class BaselineRing {
   find(eid: number, tick: number, mask: number, now: number): number {
     if (!(tick >= 0 && tick <= now && now - tick < BASELINE_TICKS)) return -1;
     if (eid >= this.rowOf.length || this.rowOf[eid] === 0) return -1;
-    const at = ((this.rowOf[eid] - 1) * BASELINE_TICKS + (tick % BASELINE_TICKS)) * this.stride + SLOT_HEAD;
+    const at = ((this.rowOf[eid] - 1) * this.slots + (tick % this.slots)) * this.stride + SLOT_HEAD;
     const data = this.values;
     if (data[at + TICK] !== tick || (mask & ~data[at + MASK]) !== 0) return -1;
     return at;

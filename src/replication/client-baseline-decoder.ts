@@ -15,9 +15,10 @@ import { BaselineRing } from './baseline-ring.ts';
 import { residualLayout, type ResidualLayout } from './residual-codec.ts';
 
 /**
- * Most entities per component whose received-value history a client keeps: twice the server's, so a client
- * holds every baseline the server can name; past it a residual comes back missing and the state-hash resync
- * repairs the entity (it forgets the server's baseline for it).
+ * Most entities per component whose received-value history a client keeps (32 ticks each, 896 B for a pose):
+ * twice the server's, so a client holds every baseline the server can name; past it a residual comes back missing
+ * (counted in `baselineRefused` and `baselineMissing`) and the state-hash resync repairs the entity (it forgets the
+ * server's baseline for it).
  */
 export const MAX_CLIENT_BASELINE_ENTITIES = 2 * MAX_BASELINE_ENTITIES;
 
@@ -45,11 +46,11 @@ export class ClientBaselineDecoder {
   /** Components dropped because their baseline tick was not held. */
   missing = 0;
 
-  /** A decoder for the components of one protocol. */
-  constructor(comps: readonly RegisteredComponent[]) {
+  /** A decoder for the components of one protocol, keeping history for at most `maxEntities` per component. */
+  constructor(comps: readonly RegisteredComponent[], maxEntities = MAX_CLIENT_BASELINE_ENTITIES) {
     this.layouts = comps.map((c) => residualLayout(c));
     this.rings = comps.map((c, i) =>
-      this.layouts[i] === null ? null : new BaselineRing(c.fields.length, MAX_CLIENT_BASELINE_ENTITIES),
+      this.layouts[i] === null ? null : new BaselineRing(c.fields.length, maxEntities),
     );
     this.baseAt = new Int32Array(comps.length).fill(-1);
   }

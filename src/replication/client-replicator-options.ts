@@ -35,6 +35,11 @@ export interface ClientReplicationCounters {
   reliableDeltas: number;
   /** Delta components dropped for naming a baseline tick not held (ackedbase; the state-hash resync repairs). */
   baselineMissing: number;
+  /**
+   * Entities refused a received-value history row because `MAX_CLIENT_BASELINE_ENTITIES` rows were taken (their
+   * residuals then come back as `baselineMissing`).
+   */
+  baselineRefused: number;
 }
 
 /** A fresh set of client counters, all zero. */
@@ -51,5 +56,6 @@ export function createClientCounters(): ClientReplicationCounters {
     droppedRefs: 0,
     reliableDeltas: 0,
     baselineMissing: 0,
+    baselineRefused: 0,
   };
 }

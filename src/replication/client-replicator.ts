@@ -221,6 +221,7 @@ export class ClientReplicator {
     this.counters.unresolvedRefs = this.pendingRefs.size;
     this.counters.droppedRefs = this.pendingRefs.dropped;
     this.counters.baselineMissing = this.baselines?.missing ?? 0;
+    this.counters.baselineRefused = this.baselines?.refused ?? 0;
   }
 
   private onMessage(tag: number, msg: Uint8Array, packetSeq: number): void {

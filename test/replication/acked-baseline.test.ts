@@ -20,6 +20,7 @@ import {
   writeBaselineFields,
 } from '../../src/replication/baseline-fields.ts';
 import { BASELINE_TICKS, BaselineRing } from '../../src/replication/baseline-ring.ts';
+import { ClientBaselineDecoder } from '../../src/replication/client-baseline-decoder.ts';
 import { residualLayout, type ResidualLayout } from '../../src/replication/residual-codec.ts';
 import { createMotionTrace, TRACE_SAMPLE_LENGTH, TraceDevice } from '../../src/vr/motion-trace.ts';
 
@@ -298,10 +299,15 @@ describe('acked-baseline deltas', () => {
     expect(ring.find(1, 5, ALL, 5 + BASELINE_TICKS)).toBe(-1);
     expect(ring.find(1, 4, ALL, 5)).toBe(-1);
     // The slot of tick 5 reused by tick 5 + BASELINE_TICKS answers for the new tick only.
-    ring.record(1, 5 + BASELINE_TICKS, 1, v, 0);
-    expect(ring.find(1, 5, 1, 5 + BASELINE_TICKS)).toBe(-1);
-    expect(ring.find(1, 5 + BASELINE_TICKS, 1, 5 + BASELINE_TICKS)).toBeGreaterThanOrEqual(0);
-    expect(ring.find(1, 5 + BASELINE_TICKS, ALL, 5 + BASELINE_TICKS)).toBe(-1);
+    const later = 5 + BASELINE_TICKS;
+    ring.record(1, later, 1, v, 0);
+    expect(ring.find(1, 5, 1, later)).toBe(-1);
+    expect(ring.find(1, later, 1, later)).toBeGreaterThanOrEqual(0);
+    expect(ring.find(1, later, ALL, later)).toBe(-1);
+    // A late value never takes the slot of a newer one (the server no longer holds it either).
+    expect(ring.record(1, 5, ALL, v, 0)).toBe(false);
+    expect(ring.find(1, later, 1, later)).toBeGreaterThanOrEqual(0);
+    expect(ring.find(1, 5, ALL, later)).toBe(-1);
     ring.forget(2);
     expect(ring.rows).toBe(1);
     expect(ring.record(3, 6, ALL, v, 0)).toBe(true);
@@ -325,6 +331,16 @@ describe('acked-baseline deltas', () => {
     twice.recordSent(1, 21, ALL, v, 0);
     twice.ackedTick(1, 21);
     expect(twice.baseline(1, ALL, 22, new Int32Array(1))).toBeGreaterThanOrEqual(0);
+  });
+
+  it("the client's decoder keeps history for at most its entities and counts the ones refused", () => {
+    const decoder = new ClientBaselineDecoder([comp], 2);
+    const v = new Float64Array([1, 2, 3, 4]);
+    for (const eid of [1, 2, 3, 4]) decoder.record(0, eid, 7, ALL, v, 0);
+    expect(decoder.refused).toBe(2);
+    decoder.forget(1);
+    decoder.record(0, 5, 8, ALL, v, 0);
+    expect(decoder.refused).toBe(2);
   });
 
   it('hostile bodies never throw and never yield an out-of-range value', () => {

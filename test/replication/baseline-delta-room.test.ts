@@ -91,6 +91,48 @@ describe('BaselineDelta room', () => {
   });
 });
 
+describe('BaselineDelta history at scale', () => {
+  it('keeps residuals for more entities than it once kept history for, each moving every 12 ticks, and converges', () => {
+    const COUNT = 1500; // past the 1,024 entities the server once kept history for
+    const PERIOD = 12; // 125 entities a tick: one packet holds them
+    const s = new Stepper({ seed: 7, server: () => ({ bandwidthKbps: 1_000_000 }) });
+    const client = s.addClient({ latencyMs: 30, jitterMs: 5, loss: 0.02 });
+    s.run(10);
+    const eids: number[] = [];
+    for (let i = 0; i < COUNT; i++) eids.push(spawn(s.server, [s.server.Pose]));
+    s.run(300); // every entity reaches the client
+    const server = getNetContext(s.server.world);
+    if (server.role !== 'server') throw new Error('server expected');
+    const coder = [...server.replicator.peers.values()][0].baselines!;
+    const before = { residuals: coder.residuals, absolutes: coder.absolutes };
+    const rnd = createRandom(3);
+    let frame = 0;
+    const move = (p: typeof s.server, isServer: boolean) => {
+      if (!isServer) return;
+      frame++;
+      for (let i = frame % PERIOD; i < COUNT; i += PERIOD) {
+        const e = eids[i];
+        p.Pose.px[e] += (rnd.next() - 0.5) * 0.05;
+        p.Pose.py[e] += (rnd.next() - 0.5) * 0.05;
+        p.Pose.pz[e] += (rnd.next() - 0.5) * 0.05;
+      }
+    };
+    s.run(240, move);
+    s.run(120);
+    const residuals = coder.residuals - before.residuals;
+    const absolutes = coder.absolutes - before.absolutes;
+    // An entity comes back every 12 ticks: its last acked value is still held (on the client too).
+    expect(residuals).toBeGreaterThan(240 * (COUNT / PERIOD) * 0.8);
+    expect(absolutes).toBeLessThan(0.1 * residuals);
+    const fresh = s.addClient();
+    s.run(200);
+    const truth = dump(fresh);
+    expect(truth.size).toBe(COUNT);
+    expect(dump(client)).toEqual(truth);
+    expect(client.errors).toEqual([]);
+  });
+});
+
 describe('BaselineDelta packing', () => {
   it('stays within its budget whatever order the dirty list is in, and decodes to the sender state', () => {
     const N = 60;
