@@ -230,7 +230,8 @@ function snapshotBytes(entities: number, seed: number, compression: boolean): nu
 
 export const interestScaleFamily: BenchFamily = {
   name: 'interest-scale',
-  title: 'Scale: interest + priority + packing per client (10k entities, 20 Hz, transport excluded)',
+  title:
+    'Scale: interest + priority + packing per client (10k entities, 20 Hz, no real transport: the in-memory link conditioner is inside the timed flush)',
   async run(ctx: BenchContext): Promise<FamilyResult> {
     const entities = byScale(ctx.scale, { full: 10_000, quick: 10_000, tiny: 500 });
     const counts = byScale(ctx.scale, {
